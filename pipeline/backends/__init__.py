@@ -1,0 +1,65 @@
+"""One place turns a URL into a backend: tasks never ask which one they run on.
+
+lake:      file://  | s3://
+state:     sqlite:// | mysql://
+warehouse: duckdb:// | postgresql:// | redshift://
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipeline.backends.lake import Lake, LocalLake
+from pipeline.backends.state import SqliteStateStore, StateStore
+from pipeline.backends.urls import local_path, mask_url, scheme_of
+from pipeline.backends.warehouse import Warehouse
+from pipeline.settings import ConfigurationError
+
+
+def _local_lake(url: str) -> Lake:
+    return LocalLake(url, local_path(url))
+
+
+def _sqlite_state(url: str) -> StateStore:
+    return SqliteStateStore(url, local_path(url))
+
+
+def _duckdb_warehouse(url: str) -> Warehouse:
+    from pipeline.backends.duckdb_warehouse import DuckDBWarehouse
+
+    return DuckDBWarehouse(url, local_path(url))
+
+
+LAKES: dict[str, Callable[[str], Lake]] = {"file": _local_lake}
+STATE_STORES: dict[str, Callable[[str], StateStore]] = {"sqlite": _sqlite_state}
+WAREHOUSES: dict[str, Callable[[str], Warehouse]] = {"duckdb": _duckdb_warehouse}
+
+
+def _open(kind: str, setting: str, url: str, registry: dict[str, Callable]) -> object:
+    scheme = scheme_of(url)
+    factory = registry.get(scheme)
+    if factory is None:
+        known = ", ".join(f"{name}://" for name in registry)
+        raise ConfigurationError(
+            f"{setting}={mask_url(url)!r}: no {kind} backend for '{scheme}://'; use one of {known}"
+        )
+    return factory(url)
+
+
+def open_lake(url: str) -> Lake:
+    """The lake adapter for a ``LAKE_URL``."""
+    return _open("lake", "LAKE_URL", url, LAKES)  # type: ignore[return-value]
+
+
+def open_state(url: str) -> StateStore:
+    """The state-store adapter for a ``STATE_URL``."""
+    return _open("state", "STATE_URL", url, STATE_STORES)  # type: ignore[return-value]
+
+
+def open_warehouse(url: str) -> Warehouse:
+    """The warehouse adapter for a ``WAREHOUSE_URL``."""
+    return _open("warehouse", "WAREHOUSE_URL", url, WAREHOUSES)  # type: ignore[return-value]
+
+
+__all__ = ["Lake", "StateStore", "Warehouse", "open_lake", "open_state", "open_warehouse",
+           "mask_url"]

@@ -1,0 +1,98 @@
+"""The data lake: where dated extract files are kept for the warehouse to load.
+
+``file://`` is a local folder (the embedded default). Every lake hands out Luigi targets, so a
+task's ``output()`` is the same whatever the backend.
+"""
+
+from __future__ import annotations
+
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import luigi
+
+
+class Lake(ABC):
+    """Key-addressed file storage; keys are '/'-separated relative paths."""
+
+    url: str
+
+    @abstractmethod
+    def target(self, key: str) -> luigi.target.FileSystemTarget:
+        """The Luigi target of a key (LocalTarget, S3Target, ...)."""
+
+    @abstractmethod
+    def uri(self, key: str) -> str:
+        """The full URL of a key, as other systems (Redshift COPY, a user) refer to it."""
+
+    @abstractmethod
+    def put_file(self, local_path: Path, key: str) -> None:
+        """Store a local file under ``key``; the key appears complete or not at all."""
+
+    @abstractmethod
+    def open_binary(self, key: str) -> BinaryIO:
+        """A readable binary stream of the object (for streaming loaders)."""
+
+    @abstractmethod
+    def move(self, key: str, new_key: str) -> None:
+        """Move an object to another key (quarantine keeps evidence, never deletes it)."""
+
+    def exists(self, key: str) -> bool:
+        """Whether the key holds an object."""
+        return self.target(key).exists()
+
+    @contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        """A local path holding the object for the duration of the block."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="lake-") as folder:
+            path = Path(folder) / Path(key).name
+            with self.open_binary(key) as source, open(path, "wb") as sink:
+                shutil.copyfileobj(source, sink, 1024 * 1024)
+            yield path
+
+    def close(self) -> None:
+        """Release connections (none for a folder)."""
+        return None
+
+
+class LocalLake(Lake):
+    """A lake in a local folder: ``file:///path/to/lake``."""
+
+    def __init__(self, url: str, root: Path) -> None:
+        self.url = url
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"lake key {key!r} escapes the lake folder")
+        return path
+
+    def target(self, key: str) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self._path(key)), format=luigi.format.Nop)
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def put_file(self, local_path: Path, key: str) -> None:
+        target = self.target(key)
+        with target.temporary_path() as temporary:
+            shutil.copyfile(local_path, temporary)
+
+    def open_binary(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def move(self, key: str, new_key: str) -> None:
+        destination = self._path(new_key)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        self._path(key).rename(destination)
+
+    @contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        yield self._path(key)

@@ -1,0 +1,121 @@
+"""The state store: the watermark history of the extraction (table ``last_extracted``).
+
+``sqlite://`` is the embedded default. The watermark is the newest activity start (UTC) that was
+safely in production after a run date's load; NULL when production was still empty.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from pipeline.sql_files import read_sql
+
+_NO_WATERMARK = object()
+
+
+class StateStore(ABC):
+    """Where the pipeline remembers how far extraction got."""
+
+    url: str
+
+    @abstractmethod
+    def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
+        """Store (or replace) the watermark of a run date."""
+
+    @abstractmethod
+    def watermark_of(self, run_date: date) -> object:
+        """The watermark recorded for exactly this date; ``NO_WATERMARK`` if none was."""
+
+    @abstractmethod
+    def watermark_before(self, run_date: date) -> datetime | None:
+        """The newest watermark recorded for a date strictly before ``run_date``."""
+
+    @abstractmethod
+    def history(self) -> list[tuple[date, datetime | None, datetime]]:
+        """Every (run_date, watermark, recorded_at), oldest first."""
+
+    def has_watermark(self, run_date: date) -> bool:
+        """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
+        return self.watermark_of(run_date) is not NO_WATERMARK
+
+    def close(self) -> None:
+        """Release the connection."""
+        return None
+
+
+NO_WATERMARK = _NO_WATERMARK
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+class SqliteStateStore(StateStore):
+    """State in a SQLite file: ``sqlite:///path/to/state.db``."""
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute(read_sql("state/last_extracted.sql"))
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=30)
+        return connection
+
+    def _query(self, sql: str, params: tuple) -> list[tuple]:
+        connection = self._connect()
+        try:
+            with connection:
+                return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
+
+    def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
+        self._query(
+            "INSERT OR REPLACE INTO last_extracted (run_date, watermark, recorded_at)"
+            " VALUES (?, ?, ?)",
+            (
+                run_date.isoformat(),
+                watermark.isoformat(sep=" ") if watermark else None,
+                _utc_now().isoformat(sep=" "),
+            ),
+        )
+
+    def watermark_of(self, run_date: date) -> object:
+        rows = self._query(
+            "SELECT watermark FROM last_extracted WHERE run_date = ?", (run_date.isoformat(),)
+        )
+        return _as_datetime(rows[0][0]) if rows else NO_WATERMARK
+
+    def watermark_before(self, run_date: date) -> datetime | None:
+        rows = self._query(
+            "SELECT watermark FROM last_extracted WHERE run_date < ?"
+            " ORDER BY run_date DESC LIMIT 1",
+            (run_date.isoformat(),),
+        )
+        return _as_datetime(rows[0][0]) if rows else None
+
+    def history(self) -> list[tuple[date, datetime | None, datetime]]:
+        rows = self._query(
+            "SELECT run_date, watermark, recorded_at FROM last_extracted ORDER BY run_date", ()
+        )
+        return [(_as_date(r[0]), _as_datetime(r[1]), _as_datetime(r[2])) for r in rows]

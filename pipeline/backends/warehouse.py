@@ -1,0 +1,234 @@
+"""The warehouse: staging, production, markers and models, behind one interface.
+
+Every data change happens inside one transaction together with its Luigi marker row in
+``table_updates``, so a stage is either finished (data and marker) or not started. Dialect
+differences (bulk loading, parameter style, connecting) live in the subclasses; the SQL files are
+shared by every warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+import luigi
+
+from pipeline.backends.lake import Lake
+from pipeline.sql_files import check_identifier, read_sql, render, split_statements, to_paramstyle
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_FILES: list[str] = ["tables/strava_activity_data.sql", "tables/table_updates.sql"]
+_SCHEMA_READY: set[str] = set()
+
+
+class Session:
+    """One open transaction: run statements with ``:name`` parameters and read their rows."""
+
+    def __init__(self, cursor: Any, paramstyle: str) -> None:
+        self._cursor = cursor
+        self._paramstyle = paramstyle
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Session:
+        """Run one statement; values only through ``params``."""
+        statement = to_paramstyle(sql, self._paramstyle) if params else sql
+        if params:
+            self._cursor.execute(statement, dict(params))
+        else:
+            self._cursor.execute(statement)
+        return self
+
+    def run_file(self, relative_path: str, params: Mapping[str, Any] | None = None,
+                 **identifiers: str) -> None:
+        """Run every statement of ``sql/<relative_path>`` with table names filled in."""
+        for statement in split_statements(render(read_sql(relative_path), **identifiers)):
+            self.execute(statement, params)
+
+    def fetchall(self) -> list[tuple]:
+        """Rows of the last statement."""
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> tuple | None:
+        """First row of the last statement."""
+        return self._cursor.fetchone()
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names of the last statement's result."""
+        return [column[0] for column in self._cursor.description or ()]
+
+
+def utc_now() -> datetime:
+    """Naive UTC now, to the second (the warehouse's TIMESTAMP convention)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class Warehouse(ABC):
+    """A SQL warehouse reached through a DB-API driver."""
+
+    url: str
+    dialect: str
+    paramstyle: str
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """A new DB-API connection."""
+
+    @abstractmethod
+    def _bulk_load(self, session: Session, lake: Lake, key: str, table: str) -> None:
+        """Load the lake object ``key`` into ``table`` with the warehouse's bulk loader."""
+
+    def _begin(self, connection: Any) -> Any:
+        return connection.cursor()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Open a connection and a transaction; commit on success, roll back on error, close."""
+        connection = self._connect()
+        try:
+            cursor = self._begin(connection)
+            try:
+                yield Session(cursor, self.paramstyle)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+        finally:
+            connection.close()
+
+    def ensure_schema(self) -> None:
+        """Create the production, marker and result tables when they are missing.
+
+        Done once per process and warehouse: ``exists()`` checks call it often.
+        """
+        if self.url in _SCHEMA_READY:
+            return
+        with self.transaction() as session:
+            for relative_path in SCHEMA_FILES:
+                session.run_file(relative_path)
+        _SCHEMA_READY.add(self.url)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None,
+              **identifiers: str) -> list[tuple]:
+        """Rows of one read-only statement (table names from the fixed set)."""
+        with self.transaction() as session:
+            return session.execute(render(sql, **identifiers), params).fetchall()
+
+    def query_file(self, relative_path: str, params: Mapping[str, Any] | None = None,
+                   **identifiers: str) -> list[tuple]:
+        """Rows of the last statement of a SQL file."""
+        statements = split_statements(render(read_sql(relative_path), **identifiers))
+        with self.transaction() as session:
+            for statement in statements:
+                session.execute(statement, params)
+            return session.fetchall()
+
+    # -- markers -----------------------------------------------------------------------------
+
+    def marker_exists(self, update_id: str) -> bool:
+        """Whether the stage identified by ``update_id`` has finished."""
+        rows = self.query(
+            "SELECT 1 FROM {marker_table} WHERE update_id = :update_id", {"update_id": update_id}
+        )
+        return bool(rows)
+
+    def write_marker(self, session: Session, update_id: str, target_table: str) -> None:
+        """Record a finished stage inside the caller's transaction."""
+        session.execute(
+            render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+            {"update_id": update_id},
+        )
+        session.execute(
+            render(
+                "INSERT INTO {marker_table} (update_id, target_table, inserted)"
+                " VALUES (:update_id, :target_table, :inserted)"
+            ),
+            {"update_id": update_id, "target_table": target_table, "inserted": utc_now()},
+        )
+
+    def remove_marker(self, update_id: str) -> None:
+        """Forget a finished stage so that it runs again."""
+        with self.transaction() as session:
+            session.execute(
+                render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+                {"update_id": update_id},
+            )
+
+    # -- tables --------------------------------------------------------------------------------
+
+    def table_exists(self, table: str) -> bool:
+        """Whether a table of that name exists in the warehouse's default schema."""
+        rows = self.query(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = :table",
+            {"table": check_identifier(table)},
+        )
+        return bool(rows)
+
+    def drop_table(self, table: str) -> None:
+        """Drop a table if it exists."""
+        with self.transaction() as session:
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+
+    def rename_table(self, table: str, new_name: str) -> None:
+        """Rename a table (quarantine keeps a bad staging table for inspection)."""
+        with self.transaction() as session:
+            session.execute(
+                f"ALTER TABLE {check_identifier(table)} RENAME TO {check_identifier(new_name)}"
+            )
+
+    # -- pipeline stages -----------------------------------------------------------------------
+
+    def load_staging(self, lake: Lake, key: str, staging_table: str, update_id: str) -> int:
+        """(Re)create a staging table, bulk-load the lake object into it, mark it; one transaction.
+
+        Returns the number of rows loaded.
+        """
+        self.ensure_schema()
+        with self.transaction() as session:
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(staging_table)}")
+            session.run_file("staging/create_staging_table.sql", staging_table=staging_table)
+            self._bulk_load(session, lake, key, staging_table)
+            count = session.execute(f"SELECT COUNT(*) FROM {staging_table}").fetchone()[0]
+            self.write_marker(session, update_id, staging_table)
+        return int(count)
+
+    def merge_staging(self, staging_table: str, update_id: str) -> None:
+        """Upsert staging into production and mark it in one transaction, then drop staging."""
+        with self.transaction() as session:
+            session.run_file(
+                "production/merge_staging_into_production.sql", staging_table=staging_table
+            )
+            self.write_marker(session, update_id, "strava_activity_data")
+        self.drop_table(staging_table)
+
+    def rebuild_model(self, model: str, update_id: str) -> None:
+        """Replace a model table with its SELECT (``sql/models/<model>.sql``) and mark it.
+
+        DROP and CREATE TABLE AS inside one transaction: readers see the old or the new table,
+        never an empty one, and no TRUNCATE (which commits implicitly on Redshift).
+        """
+        select = render(read_sql(f"models/{check_identifier(model)}.sql"))
+        with self.transaction() as session:
+            session.execute(f"DROP TABLE IF EXISTS {model}")
+            session.execute(f"CREATE TABLE {model} AS {select.rstrip().rstrip(';')}")
+            self.write_marker(session, update_id, model)
+
+    def close(self) -> None:
+        """Release pooled resources (connections are per transaction)."""
+        return None
+
+
+class WarehouseMarkerTarget(luigi.Target):
+    """A Luigi target that exists once a marker row with ``update_id`` is in the warehouse."""
+
+    def __init__(self, warehouse: Warehouse, update_id: str) -> None:
+        self.warehouse = warehouse
+        self.update_id = update_id
+
+    def exists(self) -> bool:
+        self.warehouse.ensure_schema()
+        return self.warehouse.marker_exists(self.update_id)

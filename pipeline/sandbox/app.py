@@ -1,0 +1,239 @@
+"""Strava's API behaviour without the HTTP plumbing: routing, OAuth, limits, faults, paging."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+from pipeline.sandbox import faults
+from pipeline.sandbox.athlete import SyntheticAthlete
+from pipeline.sandbox.oauth import TokenStore, normalise_scope
+from pipeline.sandbox.ratelimit import RateLimiter
+
+JSON = "application/json; charset=utf-8"
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 200
+SECRET_PARAMS = frozenset({"access_token", "refresh_token", "client_secret", "code"})
+
+
+def _error(message: str, resource: str, field_name: str, code: str) -> dict[str, Any]:
+    error = {"resource": resource, "field": field_name, "code": code}
+    return {"message": message, "errors": [error]}
+
+
+INVALID_TOKEN = _error("Authorization Error", "Athlete", "access_token", "invalid")
+MISSING_READ_ALL = _error(
+    "Authorization Error", "AccessToken", "activity:read_permission", "missing"
+)
+RATE_LIMITED = _error("Rate Limit Exceeded", "Application", "rate limit", "exceeded")
+INACTIVE = _error("Forbidden", "Application", "Status", "Inactive")
+BAD_CLIENT = _error("Bad Request", "Application", "client_id", "invalid")
+BAD_REFRESH = _error("Bad Request", "RefreshToken", "refresh_token", "invalid")
+BAD_CODE = _error("Bad Request", "AuthorizationCode", "code", "invalid")
+NOT_FOUND = _error("Record Not Found", "resource", "path", "invalid")
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request as the app sees it (query and form already decoded)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str] = field(default_factory=dict)
+    authorization: str | None = None
+
+
+@dataclass
+class Response:
+    """What to answer; ``drop`` closes the connection without answering."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+class RequestRecord(NamedTuple):
+    """One served request, for tests; secrets in the query are redacted, tokens never kept."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: bool
+    status: int  # 0 when the connection was dropped
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer, UTF-8 with characters unescaped as Strava sends them."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return Response(status, body, JSON, dict(headers or {}))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _epoch(start_date: str) -> float:
+    return datetime.fromisoformat(start_date.replace("Z", "+00:00")).timestamp()
+
+
+def _number(query: dict[str, str], name: str) -> float | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(name) from None
+
+
+class SandboxApp:
+    """The fake Strava: answers Requests with Responses, keeps a log, obeys test knobs."""
+
+    def __init__(
+        self,
+        athlete: SyntheticAthlete,
+        tokens: TokenStore,
+        limiter: RateLimiter,
+        sleep: Any = time.sleep,
+    ) -> None:
+        self.athlete = athlete
+        self.tokens = tokens
+        self.limiter = limiter
+        self.api_faults = faults.FaultQueue()
+        self.token_faults = faults.FaultQueue()
+        self.inactive = False
+        self.log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self._sleep = sleep
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request and record it."""
+        response = self._route(request)
+        response.headers["X-Strava-Sandbox"] = "true"
+        query = {k: ("<redacted>" if k in SECRET_PARAMS else v) for k, v in request.query.items()}
+        record = RequestRecord(
+            request.method,
+            request.path,
+            query,
+            request.authorization is not None,
+            0 if response.drop else response.status,
+        )
+        with self._log_lock:
+            self.log.append(record)
+        return response
+
+    def _route(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        if path == "/oauth/token" and request.method == "POST":
+            return self._token(request)
+        if path == "/oauth/authorize" and request.method == "GET":
+            return self._authorize(request)
+        if path == "/api/v3" or path.startswith("/api/v3/"):
+            response = self._api(request, path)
+            if not response.drop:
+                response.headers.update(self.limiter.headers())
+            return response
+        return json_response(404, NOT_FOUND)
+
+    def _fault(self, queue: faults.FaultQueue) -> tuple[str | None, Response | None]:
+        fault = queue.pop()
+        seconds = faults.slow_seconds(fault)
+        if seconds:
+            self._sleep(seconds)
+        replacement = faults.answer(fault)
+        if replacement is None:
+            return fault, None
+        response = Response(
+            replacement.status, replacement.body, replacement.content_type, drop=replacement.drop
+        )
+        return fault, response
+
+    def _api(self, request: Request, path: str) -> Response:
+        if self.inactive:
+            return json_response(403, INACTIVE)
+        fault, replacement = self._fault(self.api_faults)
+        if replacement is not None:
+            return replacement
+        scheme, _, token = (request.authorization or "").partition(" ")
+        grant = self.tokens.access(token.strip()) if scheme.lower() == "bearer" else None
+        if grant is None:
+            return json_response(401, INVALID_TOKEN)
+        if not self.limiter.hit():
+            return json_response(429, RATE_LIMITED)
+        if request.method == "GET" and path == "/api/v3/athlete/activities":
+            if "activity:read_all" not in grant.scope.split(","):
+                return json_response(401, MISSING_READ_ALL)
+            return self._activities(request.query, short=fault == "short")
+        if request.method == "GET" and path == "/api/v3/athlete":
+            return json_response(200, self.athlete.profile())
+        return json_response(404, NOT_FOUND)
+
+    def _activities(self, query: dict[str, str], short: bool) -> Response:
+        try:
+            before, after = _number(query, "before"), _number(query, "after")
+            page = int(_number(query, "page") or 1)
+            per_page = int(_number(query, "per_page") or DEFAULT_PER_PAGE)
+        except ValueError as error:
+            return json_response(400, _error("Bad Request", "Application", str(error), "invalid"))
+        page = max(page, 1)
+        per_page = DEFAULT_PER_PAGE if per_page < 1 else min(per_page, MAX_PER_PAGE)
+        keyed = [(_epoch(a["start_date"]), a["id"], a) for a in self.athlete.snapshot()]
+        if after is not None:
+            keyed = [k for k in keyed if k[0] > after]
+        if before is not None:
+            keyed = [k for k in keyed if k[0] < before]
+        keyed.sort(key=lambda k: (k[0], k[1]), reverse=after is None)
+        chunk = [a for _, _, a in keyed[(page - 1) * per_page : page * per_page]]
+        if short:
+            chunk = chunk[: len(chunk) // 2]
+        return json_response(200, chunk)
+
+    def _token(self, request: Request) -> Response:
+        if self.inactive:
+            return json_response(403, INACTIVE)
+        _, replacement = self._fault(self.token_faults)
+        if replacement is not None:
+            return replacement
+        params = {**request.query, **request.form}
+        if not self.tokens.client_ok(params.get("client_id"), params.get("client_secret")):
+            return json_response(401, BAD_CLIENT)
+        grant_type = params.get("grant_type")
+        if grant_type == "refresh_token":
+            answer = self.tokens.refresh(params.get("refresh_token"))
+            return json_response(400, BAD_REFRESH) if answer is None else json_response(200, answer)
+        if grant_type == "authorization_code":
+            answer = self.tokens.exchange_code(params.get("code"))
+            if answer is None:
+                return json_response(400, BAD_CODE)
+            answer["athlete"] = self.athlete.profile()
+            return json_response(200, answer)
+        return json_response(400, _error("Bad Request", "Application", "grant_type", "invalid"))
+
+    def _authorize(self, request: Request) -> Response:
+        if self.inactive:
+            return json_response(403, INACTIVE)
+        query = request.query
+        if query.get("client_id") != self.tokens.client_id:
+            return json_response(400, BAD_CLIENT)
+        redirect_uri = query.get("redirect_uri")
+        if not redirect_uri:
+            return json_response(
+                400, _error("Bad Request", "Application", "redirect_uri", "invalid")
+            )
+        if query.get("response_type") != "code":
+            return json_response(
+                400, _error("Bad Request", "Application", "response_type", "invalid")
+            )
+        scope = normalise_scope(query.get("scope"))
+        code = self.tokens.issue_code(scope)
+        separator = "&" if "?" in redirect_uri else "?"
+        location = redirect_uri + separator + urlencode(
+            {"state": query.get("state", ""), "code": code, "scope": scope}
+        )
+        return Response(302, b"", "text/plain; charset=utf-8", {"Location": location})

@@ -1,0 +1,123 @@
+"""The sandbox's OAuth state: client credentials, rotating refresh tokens, access tokens, codes."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ACCESS_TOKEN_SECONDS = 21_600  # six hours, as Strava
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A token (access or refresh) or an authorization code, with its scope and expiry."""
+
+    scope: str
+    expires_at: float = float("inf")
+
+
+def normalise_scope(scope: str | None) -> str:
+    """Strava's granted-scope string: comma-separated, always including ``read``."""
+    parts = [p for p in (scope or "").replace(" ", ",").split(",") if p]
+    if "read" not in parts:
+        parts.insert(0, "read")
+    return ",".join(dict.fromkeys(parts))
+
+
+class TokenStore:
+    """Issues and checks tokens; only the newest refresh token is ever valid."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        scope: str,
+        rotate_refresh_tokens: bool = True,
+    ) -> None:
+        self._clock = clock
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.rotate = rotate_refresh_tokens
+        self._lock = threading.Lock()
+        self._serial = itertools.count(1)
+        self._refresh = (refresh_token, Grant(scope))
+        self._access: dict[str, Grant] = {}
+        self._codes: dict[str, Grant] = {}
+
+    @property
+    def current_refresh_token(self) -> str:
+        """The only refresh token that works right now."""
+        return self._refresh[0]
+
+    def client_ok(self, client_id: str | None, client_secret: str | None) -> bool:
+        """Whether the application credentials are right."""
+        return client_id == self.client_id and secrets.compare_digest(
+            (client_secret or "").encode(), self._client_secret.encode()
+        )
+
+    def issue_access_token(self, scope: str) -> tuple[str, int]:
+        """A new access token and its expiry (epoch seconds by the clock)."""
+        token = secrets.token_hex(20)
+        expires_at = int(self._clock()) + ACCESS_TOKEN_SECONDS
+        with self._lock:
+            self._access[token] = Grant(scope, expires_at)
+        return token, expires_at
+
+    def _answer(self, scope: str, refresh_token: str) -> dict[str, object]:
+        access, expires_at = self.issue_access_token(scope)
+        return {
+            "token_type": "Bearer",
+            "expires_at": expires_at,
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "refresh_token": refresh_token,
+            "access_token": access,
+        }
+
+    def _new_refresh_token(self) -> str:
+        return f"sandbox-refresh-token-{next(self._serial)}-{secrets.token_hex(8)}"
+
+    def refresh(self, refresh_token: str | None) -> dict[str, object] | None:
+        """Token answer for a refresh grant; None unless ``refresh_token`` is the current one."""
+        with self._lock:
+            current, grant = self._refresh
+            if not refresh_token or not secrets.compare_digest(
+                refresh_token.encode(), current.encode()
+            ):
+                return None
+            if self.rotate:
+                self._refresh = (self._new_refresh_token(), grant)
+            new_token = self._refresh[0]
+        return self._answer(grant.scope, new_token)
+
+    def issue_code(self, scope: str = "read,activity:read_all") -> str:
+        """A single-use authorization code granting ``scope``."""
+        code = secrets.token_hex(20)
+        with self._lock:
+            self._codes[code] = Grant(normalise_scope(scope))
+        return code
+
+    def exchange_code(self, code: str | None) -> dict[str, object] | None:
+        """Token answer for an authorization code (consumed), or None for an unknown code.
+
+        The new refresh token replaces the previous one.
+        """
+        with self._lock:
+            grant = self._codes.pop(code or "", None)
+            if grant is None:
+                return None
+            self._refresh = (self._new_refresh_token(), grant)
+            new_token = self._refresh[0]
+        return self._answer(grant.scope, new_token)
+
+    def access(self, token: str) -> Grant | None:
+        """The grant behind a valid, unexpired access token, else None."""
+        with self._lock:
+            grant = self._access.get(token)
+        if grant is None or self._clock() >= grant.expires_at:
+            return None
+        return grant

@@ -1,0 +1,142 @@
+"""Every setting of the pipeline, read in one place.
+
+Precedence: environment variable > ``luigi.cfg`` (section and option below) > default in code.
+Defaults live here rather than in ``luigi.cfg`` because Luigi's ``${VAR}`` interpolation fails on
+a missing variable, and a fresh machine has none of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from luigi import configuration
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or contradicts another one; the message says which and what to do."""
+
+
+# (field, environment variable, luigi.cfg section, luigi.cfg option, default)
+# Defaults that mention {data_dir} are resolved against the DATA_DIR in force.
+_SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("data_dir", "DATA_DIR", "pipeline", "data_dir", "./data"),
+    ("lake_url", "LAKE_URL", "pipeline", "lake_url", "file://{data_dir}/lake"),
+    ("state_url", "STATE_URL", "pipeline", "state_url", "sqlite:///{data_dir}/state.db"),
+    (
+        "warehouse_url",
+        "WAREHOUSE_URL",
+        "pipeline",
+        "warehouse_url",
+        "duckdb:///{data_dir}/warehouse.duckdb",
+    ),
+    ("lookback_days", "STRAVA_LOOKBACK_DAYS", "strava", "lookback_days", "14"),
+    ("strava_client_id", "STRAVA_CLIENT_ID", "strava", "client_id", ""),
+    ("strava_client_secret", "STRAVA_CLIENT_SECRET", "strava", "client_secret", ""),
+    ("strava_refresh_token", "STRAVA_REFRESH_TOKEN", "strava", "refresh_token", ""),
+    ("strava_api_url", "STRAVA_API_URL", "strava", "api_url", "https://www.strava.com/api/v3"),
+    ("strava_auth_url", "STRAVA_AUTH_URL", "strava", "auth_url", "https://www.strava.com/oauth/token"),
+    (
+        "max_rate_limit_wait_seconds",
+        "STRAVA_MAX_RATE_LIMIT_WAIT",
+        "strava",
+        "max_rate_limit_wait_seconds",
+        "960",
+    ),
+    ("connect_timeout", "STRAVA_CONNECT_TIMEOUT", "strava", "connect_timeout", "10"),
+    ("read_timeout", "STRAVA_READ_TIMEOUT", "strava", "read_timeout", "60"),
+    ("max_attempts", "STRAVA_MAX_ATTEMPTS", "strava", "max_attempts", "5"),
+    ("slack_webhook_url", "SLACK_WEBHOOK_URL", "slack", "webhook_url", ""),
+)
+
+ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(source[1] for source in _SOURCES)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one pipeline run."""
+
+    data_dir: Path
+    lake_url: str
+    state_url: str
+    warehouse_url: str
+    lookback_days: int
+    strava_client_id: str
+    strava_client_secret: str
+    strava_refresh_token: str
+    strava_api_url: str
+    strava_auth_url: str
+    max_rate_limit_wait_seconds: float
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+    slack_webhook_url: str
+
+    @property
+    def extract_dir(self) -> Path:
+        """Folder of the dated local extracts."""
+        return self.data_dir / "extract"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Folder of the dated dashboards."""
+        return self.data_dir / "reports"
+
+    @property
+    def token_store_path(self) -> Path:
+        """File holding the newest Strava tokens (mode 0600)."""
+        return self.data_dir / "strava_tokens.json"
+
+    def __repr__(self) -> str:  # never print secrets by accident
+        return f"Settings(data_dir={str(self.data_dir)!r}, ...)"
+
+
+def _raw_value(env_name: str, section: str, option: str, default: str) -> str:
+    if env_name in os.environ:
+        return os.environ[env_name]
+    return str(configuration.get_config().get(section, option, default))
+
+
+def _as_number(name: str, raw: str, kind: type) -> float | int:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name}={raw!r} is not a number: set it to a {kind.__name__} "
+            "in the environment or luigi.cfg"
+        ) from None
+    if value < 0:
+        raise ConfigurationError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def load_settings() -> Settings:
+    """Resolve every setting from the environment, luigi.cfg and the code defaults."""
+    raw = {}
+    for field, env_name, section, option, default in _SOURCES:
+        raw[field] = _raw_value(env_name, section, option, default)
+    data_dir = Path(raw["data_dir"]).expanduser().absolute()
+    for field in ("lake_url", "state_url", "warehouse_url"):
+        raw[field] = raw[field].replace("{data_dir}", str(data_dir))
+    return Settings(
+        data_dir=data_dir,
+        lake_url=raw["lake_url"],
+        state_url=raw["state_url"],
+        warehouse_url=raw["warehouse_url"],
+        lookback_days=int(_as_number("STRAVA_LOOKBACK_DAYS", raw["lookback_days"], int)),
+        strava_client_id=raw["strava_client_id"],
+        strava_client_secret=raw["strava_client_secret"],
+        strava_refresh_token=raw["strava_refresh_token"],
+        strava_api_url=raw["strava_api_url"].rstrip("/"),
+        strava_auth_url=raw["strava_auth_url"],
+        max_rate_limit_wait_seconds=float(
+            _as_number("STRAVA_MAX_RATE_LIMIT_WAIT", raw["max_rate_limit_wait_seconds"], float)
+        ),
+        connect_timeout=float(
+            _as_number("STRAVA_CONNECT_TIMEOUT", raw["connect_timeout"], float)
+        ),
+        read_timeout=float(_as_number("STRAVA_READ_TIMEOUT", raw["read_timeout"], float)),
+        max_attempts=max(1, int(_as_number("STRAVA_MAX_ATTEMPTS", raw["max_attempts"], int))),
+        slack_webhook_url=raw["slack_webhook_url"],
+    )

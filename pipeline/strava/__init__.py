@@ -1,0 +1,30 @@
+"""Strava: the API client, its token store, rate limiter and activity parser."""
+
+from __future__ import annotations
+
+from pipeline.settings import Settings
+from pipeline.strava.client import Credentials, StravaClient
+from pipeline.strava.clock import SYSTEM_CLOCK, Clock
+from pipeline.strava.tokens import TokenStore
+
+
+def client_from_settings(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> StravaClient:
+    """A StravaClient configured from the pipeline's settings."""
+    return StravaClient(
+        settings.strava_api_url,
+        settings.strava_auth_url,
+        Credentials(
+            settings.strava_client_id,
+            settings.strava_client_secret,
+            settings.strava_refresh_token,
+        ),
+        TokenStore(settings.token_store_path),
+        clock=clock,
+        max_rate_limit_wait=settings.max_rate_limit_wait_seconds,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_attempts=settings.max_attempts,
+    )
+
+
+__all__ = ["Clock", "StravaClient", "TokenStore", "client_from_settings"]

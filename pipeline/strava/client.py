@@ -1,0 +1,360 @@
+"""The Strava API client: OAuth refresh, paging, rate limits and retries.
+
+Tokens travel in the Authorization header only, every call has connect and read timeouts, and TLS
+is verified. Transient failures (5xx, HTML error pages, connection resets, read timeouts) are
+retried with exponential backoff by tenacity; everything else becomes a one-line error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from pipeline.strava.clock import SYSTEM_CLOCK, Clock
+from pipeline.strava.errors import (
+    REAUTHORIZE,
+    ApplicationInactiveError,
+    MissingCredentialsError,
+    MissingScopeError,
+    StravaAuthError,
+    StravaError,
+    StravaUnavailable,
+    TransientStravaError,
+)
+from pipeline.strava.ratelimit import RateLimiter
+from pipeline.strava.tokens import Tokens, TokenStore
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 200
+REFRESH_MARGIN_SECONDS = 5 * 60
+SANDBOX_HEADER = "X-Strava-Sandbox"
+INACTIVE_MESSAGE = (
+    "Strava answered 403 'Application Inactive': Strava deactivates Standard-tier applications "
+    "whose owner has no Strava subscription, and every call is refused until it is reactivated; "
+    "subscribe (or use a subscribed owner's application) and check "
+    "https://www.strava.com/settings/api"
+)
+SCOPE_MESSAGE = (
+    "the Strava token lacks the activity:read_all scope: " + REAUTHORIZE + " and approve "
+    "'View data about your private activities'"
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The application's id and secret, and the refresh token to seed the store with."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str = ""
+
+    def __repr__(self) -> str:
+        return f"Credentials(client_id={self.client_id!r}, ...)"
+
+
+@dataclass(frozen=True)
+class PageProgress:
+    """What a finished page tells a progress reporter."""
+
+    pages: int
+    activities: int
+    newest_start: str | None
+
+
+def _errors(response: requests.Response) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [error for error in errors or [] if isinstance(error, dict)]
+
+
+def _has_error(response: requests.Response, **wanted: str) -> bool:
+    return any(
+        all(str(error.get(key, "")).lower() == value.lower() for key, value in wanted.items())
+        for error in _errors(response)
+    )
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "")
+    return "html" in content_type.lower() or response.text.lstrip()[:1] == "<"
+
+
+def is_local_url(url: str) -> bool:
+    """Whether a URL points at this machine (the sandbox, not Strava)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+class StravaClient:
+    """Lists an athlete's activities; one instance per pipeline run."""
+
+    def __init__(
+        self,
+        api_url: str,
+        auth_url: str,
+        credentials: Credentials,
+        token_store: TokenStore,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        max_rate_limit_wait: float = 960.0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        max_attempts: int = 5,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.auth_url = auth_url
+        self.credentials = credentials
+        self.token_store = token_store
+        self.clock = clock
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_attempts = max_attempts
+        self.session = session or requests.Session()
+        self.rate_limiter = RateLimiter(clock, max_rate_limit_wait)
+        self.list_requests = 0
+        self.token_refreshes = 0
+        self.is_sandbox = is_local_url(self.api_url)
+        self._tokens: Tokens | None = None
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def _current_tokens(self) -> Tokens:
+        if self._tokens is None:
+            self._tokens = self.token_store.load()
+        if self._tokens is None:
+            if not self.credentials.refresh_token:
+                raise MissingCredentialsError(
+                    "no Strava credentials: set STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET and "
+                    "STRAVA_REFRESH_TOKEN (README: 'Getting Strava credentials'), "
+                    "or run ./run_weekly.sh --demo to use the local sandbox"
+                )
+            self._tokens = Tokens(refresh_token=self.credentials.refresh_token)
+        return self._tokens
+
+    def access_token(self, force_refresh: bool = False) -> str:
+        """A valid access token, refreshed only when it expires within five minutes."""
+        tokens = self._current_tokens()
+        if force_refresh or tokens.expires_at - self.clock.now() <= REFRESH_MARGIN_SECONDS:
+            tokens = self._refresh(tokens)
+        return tokens.access_token
+
+    def _refresh(self, tokens: Tokens) -> Tokens:
+        if not self.credentials.client_id or not self.credentials.client_secret:
+            raise MissingCredentialsError(
+                "STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET are needed to refresh the Strava "
+                "token: copy them from https://www.strava.com/settings/api"
+            )
+        response = self._send(
+            "POST",
+            self.auth_url,
+            data={
+                "client_id": self.credentials.client_id,
+                "client_secret": self.credentials.client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": tokens.refresh_token,
+            },
+            retry_on_read_timeout=False,
+        )
+        if response.status_code == 403 and _has_error(response, code="Inactive"):
+            raise ApplicationInactiveError(INACTIVE_MESSAGE)
+        if _has_error(response, field="client_id") or _has_error(response, field="client_secret"):
+            raise StravaAuthError(
+                "Strava rejected STRAVA_CLIENT_ID/STRAVA_CLIENT_SECRET: copy them again from "
+                "https://www.strava.com/settings/api"
+            )
+        if response.status_code in (400, 401):
+            raise StravaAuthError(
+                "Strava rejected the refresh token (revoked, or already used and rotated): "
+                + REAUTHORIZE
+            )
+        if response.status_code != 200:
+            raise StravaError(
+                f"Strava's token endpoint answered HTTP {response.status_code}: try again later"
+            )
+        body = self._json(response)
+        fresh = Tokens(
+            refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
+            access_token=str(body["access_token"]),
+            expires_at=int(body["expires_at"]),
+        )
+        # Persist before use: the old refresh token may already be dead.
+        self.token_store.save(fresh)
+        self._tokens = fresh
+        self.token_refreshes += 1
+        logger.info("Strava access token refreshed; new tokens stored in %s", self.token_store.path)
+        return fresh
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _send(
+        self, method: str, url: str, *, retry_on_read_timeout: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """One request with bounded retries for transient failures."""
+        retryable: tuple[type[BaseException], ...] = (
+            TransientStravaError,
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        )
+        if retry_on_read_timeout:
+            retryable += (requests.Timeout,)
+        else:
+            retryable += (requests.ConnectTimeout,)
+
+        def attempt() -> requests.Response:
+            response = self.session.request(
+                method, url, timeout=self.timeout, verify=True, allow_redirects=False, **kwargs
+            )
+            self._notice_sandbox(response)
+            if response.status_code >= 500:
+                raise TransientStravaError(f"HTTP {response.status_code}")
+            if response.status_code == 200 and _looks_like_html(response):
+                raise TransientStravaError("an HTML error page instead of JSON")
+            return response
+
+        def log_retry(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            logger.warning(
+                "Strava request failed (%s); retry %d of %d in %.1f s",
+                _describe(error),
+                state.attempt_number,
+                self.max_attempts - 1,
+                state.next_action.sleep if state.next_action else 0.0,
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(retryable),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(multiplier=1, min=1, max=60),
+            sleep=self.clock.sleep,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except retryable as error:
+            where = urlsplit(url).path
+            raise StravaUnavailable(
+                f"Strava did not answer {where} after {self.max_attempts} tries "
+                f"(last: {_describe(error)}): try again later"
+            ) from None
+
+    def _notice_sandbox(self, response: requests.Response) -> None:
+        if response.headers.get(SANDBOX_HEADER) and not self.is_sandbox:
+            self.is_sandbox = True
+        if self.is_sandbox and not getattr(self, "_sandbox_announced", False):
+            self._sandbox_announced = True
+            logger.warning(
+                "using the local Strava SANDBOX at %s (synthetic data), not Strava",
+                self.api_url,
+            )
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise StravaError(
+                f"Strava answered HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+
+    def _get_page(self, params: dict[str, int]) -> list[dict[str, Any]]:
+        """One page of activities; waits out rate limits and retries the same page."""
+        refreshed_for_401 = False
+        for _ in range(100):
+            self.rate_limiter.before_request()
+            token = self.access_token()
+            self.list_requests += 1
+            response = self._send(
+                "GET",
+                f"{self.api_url}/athlete/activities",
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            self.rate_limiter.observe(response.headers)
+            if response.status_code == 200:
+                page = self._json(response)
+                if not isinstance(page, list):
+                    raise StravaError("Strava's activity list was not a JSON list")
+                return page
+            if response.status_code == 429:
+                self.rate_limiter.after_429(response.headers)
+                continue
+            if response.status_code == 403 and _has_error(response, code="Inactive"):
+                raise ApplicationInactiveError(INACTIVE_MESSAGE)
+            if _has_error(response, field="activity:read_permission"):
+                raise MissingScopeError(SCOPE_MESSAGE)
+            if response.status_code == 401 and not refreshed_for_401:
+                refreshed_for_401 = True
+                self.access_token(force_refresh=True)
+                continue
+            if response.status_code in (401, 403):
+                raise StravaAuthError(
+                    f"Strava refused the activity list (HTTP {response.status_code}): "
+                    + REAUTHORIZE
+                )
+            raise StravaError(
+                f"Strava answered HTTP {response.status_code} to the activity list: "
+                "check STRAVA_API_URL"
+            )
+        raise StravaError("Strava kept refusing the same page: try again later")
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def iter_pages(self, after: int, before: int) -> Iterator[list[dict[str, Any]]]:
+        """Pages of activities with ``after < start_date < before``, oldest first.
+
+        Pages until an empty page: short pages happen on Strava and do not mean the end.
+        """
+        page_number = 1
+        while True:
+            page = self._get_page(
+                {"after": after, "before": before, "page": page_number, "per_page": PER_PAGE}
+            )
+            if not page:
+                return
+            yield page
+            page_number += 1
+
+    def list_activities(
+        self, after: int, before: int, on_page: Callable[[PageProgress], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every activity in the window (pages may repeat an id: the parser drops copies)."""
+        activities: list[dict[str, Any]] = []
+        for pages, page in enumerate(self.iter_pages(after, before), start=1):
+            activities.extend(page)
+            progress = PageProgress(pages, len(activities), page[-1].get("start_date"))
+            logger.info(
+                "Strava page %d: %d activities so far (up to %s)",
+                progress.pages,
+                progress.activities,
+                progress.newest_start,
+            )
+            if on_page:
+                on_page(progress)
+        return activities
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown error"
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    if isinstance(error, requests.ConnectionError):
+        return "connection failed"
+    return str(error) or type(error).__name__

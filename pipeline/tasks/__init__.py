@@ -1,0 +1,20 @@
+"""The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
+
+from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.lake import UploadToLake
+from pipeline.tasks.models import BuildModel, BuildMonthlySummary
+from pipeline.tasks.production import LoadProduction
+from pipeline.tasks.staging import CopyToStaging
+from pipeline.tasks.watermark import RecordWatermark
+from pipeline.tasks.weekly import WeeklyPipeline
+
+__all__ = [
+    "BuildModel",
+    "BuildMonthlySummary",
+    "CopyToStaging",
+    "ExtractActivities",
+    "LoadProduction",
+    "RecordWatermark",
+    "UploadToLake",
+    "WeeklyPipeline",
+]

@@ -1,0 +1,35 @@
+"""LoadProduction: staging merged into strava_activity_data by id, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+
+import luigi
+
+from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.staging import CopyToStaging
+
+logger = logging.getLogger(__name__)
+
+
+class LoadProduction(RunDateTask):
+    """Delete production rows whose id is in staging, insert staging, mark; then drop staging."""
+
+    def requires(self) -> list[luigi.Task]:
+        return [CopyToStaging(run_date=self.run_date)]
+
+    def output(self) -> WarehouseMarkerTarget:
+        return WarehouseMarkerTarget(self.warehouse, self.update_id)
+
+    def run(self) -> None:
+        staging = CopyToStaging(run_date=self.run_date)
+        if not self.warehouse.table_exists(self.staging_table):
+            self.warehouse.remove_marker(staging.update_id)
+            raise RuntimeError(
+                f"{self.staging_table} is missing although {staging.update_id} was marked done: "
+                "its marker is now removed, rerun the date to stage the extract again"
+            )
+        self.warehouse.merge_staging(self.staging_table, self.update_id)
+        logger.info("merged %s into strava_activity_data", self.staging_table)
+        self.set_status_message("production updated")

@@ -1,0 +1,41 @@
+"""RecordWatermark: how far extraction got, recorded only once the data is in production."""
+
+from __future__ import annotations
+
+import logging
+
+import luigi
+
+from pipeline.tasks.base import RunDateTask, run_window_end
+from pipeline.tasks.production import LoadProduction
+
+logger = logging.getLogger(__name__)
+
+
+class StateWatermarkTarget(luigi.Target):
+    """Exists once the state store holds a watermark row for the run date."""
+
+    def __init__(self, task: RunDateTask) -> None:
+        self.task = task
+
+    def exists(self) -> bool:
+        return self.task.state.has_watermark(self.task.run_date)
+
+
+class RecordWatermark(RunDateTask):
+    """Store the newest activity start in production (up to the run's end) in last_extracted."""
+
+    def requires(self) -> LoadProduction:
+        return LoadProduction(run_date=self.run_date)
+
+    def output(self) -> StateWatermarkTarget:
+        return StateWatermarkTarget(self)
+
+    def run(self) -> None:
+        rows = self.warehouse.query_file(
+            "production/watermark.sql", {"upper_bound": run_window_end(self.run_date)}
+        )
+        watermark = rows[0][0] if rows else None
+        self.state.record_watermark(self.run_date, watermark)
+        logger.info("watermark for %s: %s", self.run_date, watermark)
+        self.set_status_message(f"watermark {watermark}")

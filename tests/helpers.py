@@ -1,0 +1,81 @@
+"""Independent expectations for pipeline tests: what production should hold for a source."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+COLUMNS = [
+    "id", "athlete_id", "name", "distance", "moving_time", "elapsed_time",
+    "total_elevation_gain", "type", "sport_type", "workout_type", "start_date",
+    "start_date_local", "timezone", "utc_offset", "location_country", "achievement_count",
+    "kudos_count", "comment_count", "athlete_count", "photo_count", "pr_count", "average_speed",
+    "max_speed", "average_cadence", "average_temp", "average_heartrate", "max_heartrate",
+    "suffer_score", "elev_high", "elev_low", "lat", "lng", "end_lat", "end_lng",
+    "summary_polyline", "trainer", "commute", "manual", "private", "visibility", "gear_id",
+    "average_watts", "kilojoules", "extracted_at",
+]
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ") if text else None
+
+
+def _blank(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def expected_row(activity: dict[str, Any]) -> dict[str, Any]:
+    """What one SummaryActivity should become in strava_activity_data (without extracted_at)."""
+    start = activity.get("start_latlng") or [None, None]
+    end = activity.get("end_latlng") or [None, None]
+    zone = activity.get("timezone")
+    offset = activity.get("utc_offset")
+    row = {
+        "id": activity["id"],
+        "athlete_id": (activity.get("athlete") or {}).get("id"),
+        "start_date": _time(activity.get("start_date")),
+        "start_date_local": _time(activity.get("start_date_local")),
+        "timezone": zone.split(") ", 1)[1] if zone else None,
+        "utc_offset": int(offset) if offset is not None else None,
+        "lat": start[0], "lng": start[1], "end_lat": end[0], "end_lng": end[1],
+        "summary_polyline": _blank((activity.get("map") or {}).get("summary_polyline")),
+    }
+    for column in COLUMNS:
+        if column not in row and column != "extracted_at":
+            row[column] = _blank(activity.get(column))
+    return row
+
+
+def production_rows(data_dir: Path) -> dict[int, dict[str, Any]]:
+    """strava_activity_data of a DATA_DIR's DuckDB warehouse, keyed by id."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        cursor = connection.execute("SELECT * FROM strava_activity_data")
+        names = [column[0] for column in cursor.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+
+def table_dump(data_dir: Path, table: str, exclude: tuple[str, ...] = ()) -> list[tuple]:
+    """Every row of a table, ordered by every column (a full ordered dump)."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        names = [row[0] for row in connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()]
+        keep = [name for name in names if name not in exclude]
+        columns = ", ".join(f'"{name}"' for name in keep)
+        return connection.execute(
+            f"SELECT {columns} FROM {table} ORDER BY {columns}").fetchall()
+
+
+def assert_matches_source(data_dir: Path, activities: list[dict[str, Any]]) -> None:
+    """Production holds exactly these activities, field by field."""
+    rows = production_rows(data_dir)
+    assert sorted(rows) == sorted(a["id"] for a in activities)
+    for activity in activities:
+        expected = expected_row(activity)
+        actual = {key: value for key, value in rows[activity["id"]].items()
+                  if key != "extracted_at"}
+        assert actual == expected, f"activity {activity['id']} differs"
