@@ -22,7 +22,11 @@ from pipeline.sql_files import check_identifier, read_sql, render, split_stateme
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_FILES: list[str] = ["tables/strava_activity_data.sql", "tables/table_updates.sql"]
+SCHEMA_FILES: list[str] = [
+    "tables/strava_activity_data.sql",
+    "tables/table_updates.sql",
+    "tables/validation_results.sql",
+]
 _SCHEMA_READY: set[str] = set()
 
 
