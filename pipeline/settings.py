@@ -48,6 +48,18 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("read_timeout", "STRAVA_READ_TIMEOUT", "strava", "read_timeout", "60"),
     ("max_attempts", "STRAVA_MAX_ATTEMPTS", "strava", "max_attempts", "5"),
     ("slack_webhook_url", "SLACK_WEBHOOK_URL", "slack", "webhook_url", ""),
+    ("slack_timeout_seconds", "SLACK_TIMEOUT", "slack", "timeout_seconds", "5"),
+    ("validation_checks_file", "VALIDATION_CHECKS_FILE", "validation", "checks_file", ""),
+    (
+        "validation_min_history_weeks",
+        "VALIDATION_MIN_HISTORY_WEEKS",
+        "validation",
+        "min_history_weeks",
+        "4",
+    ),
+    ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
+    ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
+    ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
 )
 
 ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(source[1] for source in _SOURCES)
@@ -72,6 +84,12 @@ class Settings:
     read_timeout: float
     max_attempts: int
     slack_webhook_url: str
+    slack_timeout_seconds: float = 5.0
+    validation_checks_file: str = ""
+    validation_min_history_weeks: int = 4
+    s3_endpoint_url: str = ""
+    redshift_iam_role: str = ""
+    redshift_copy_region: str = ""
 
     @property
     def extract_dir(self) -> Path:
@@ -139,4 +157,14 @@ def load_settings() -> Settings:
         read_timeout=float(_as_number("STRAVA_READ_TIMEOUT", raw["read_timeout"], float)),
         max_attempts=max(1, int(_as_number("STRAVA_MAX_ATTEMPTS", raw["max_attempts"], int))),
         slack_webhook_url=raw["slack_webhook_url"],
+        slack_timeout_seconds=float(
+            _as_number("SLACK_TIMEOUT", raw["slack_timeout_seconds"], float)
+        ),
+        validation_checks_file=raw["validation_checks_file"].strip(),
+        validation_min_history_weeks=int(_as_number(
+            "VALIDATION_MIN_HISTORY_WEEKS", raw["validation_min_history_weeks"], int
+        )),
+        s3_endpoint_url=raw["s3_endpoint_url"].strip(),
+        redshift_iam_role=raw["redshift_iam_role"].strip(),
+        redshift_copy_region=raw["redshift_copy_region"].strip(),
     )

@@ -79,15 +79,9 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return clock
 
 
-@pytest.fixture(scope="session")
-def athlete_template() -> SyntheticAthlete:
-    """The default synthetic athlete (built once; tests get copies)."""
-    return SyntheticAthlete(seed=7, n_activities=1200, end=ATHLETE_END)
-
-
 @pytest.fixture
-def athlete(athlete_template: SyntheticAthlete) -> SyntheticAthlete:
-    """A fresh copy of the synthetic athlete that a test may change."""
+def athlete() -> SyntheticAthlete:
+    """A fresh synthetic athlete (1,200 activities over 3+ years) that a test may change."""
     return SyntheticAthlete(seed=7, n_activities=1200, end=ATHLETE_END)
 
 

@@ -213,3 +213,21 @@ def test_bad_credentials_fail_clearly_and_load_nothing(world: PipelineWorld, mon
         tables = db.execute("SELECT table_name FROM information_schema.tables").fetchall()
     if ("strava_activity_data",) in tables:
         assert production_rows(world.data_dir) == {}
+
+
+def test_staging_table_lost_after_checks_is_restaged_on_the_next_run(
+    world: PipelineWorld,
+) -> None:
+    from pipeline.backends import open_warehouse
+    from pipeline.tasks.validation import validation_tasks
+
+    assert succeeded(world.build(*validation_tasks(RUN_DATE)))
+    warehouse = open_warehouse(f"duckdb:///{world.data_dir}/warehouse.duckdb")
+    warehouse.drop_table("staging_strava_activity_data_20261129")
+
+    first = world.run_weekly()
+    assert not succeeded(first)
+    assert production_rows(world.data_dir) == {}
+
+    assert succeeded(world.run_weekly())
+    assert_matches_source(world.data_dir, in_window(world, datetime(2026, 11, 30)))

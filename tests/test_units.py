@@ -154,3 +154,16 @@ def test_state_store_reads_the_newest_watermark_before_a_date(tmp_path: Path) ->
     assert state.watermark_before(date(2026, 12, 6)) == datetime(2026, 11, 28, 8)
     assert state.watermark_before(date(2026, 11, 22)) is None
     assert state.has_watermark(date(2026, 11, 29)) and not state.has_watermark(date(2026, 12, 6))
+
+
+def test_a_failed_write_leaves_neither_target_nor_temp_file(tmp_path: Path) -> None:
+    import luigi
+
+    from pipeline.backends.lake import atomic_local_path
+
+    target = luigi.LocalTarget(str(tmp_path / "out" / "activities.csv"))
+    with pytest.raises(RuntimeError), atomic_local_path(target) as temporary:
+        Path(temporary).write_text("half a file")
+        raise RuntimeError("crash while writing")
+    assert not target.exists()
+    assert list((tmp_path / "out").iterdir()) == []

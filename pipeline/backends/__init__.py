@@ -13,7 +13,7 @@ from pipeline.backends.lake import Lake, LocalLake
 from pipeline.backends.state import SqliteStateStore, StateStore
 from pipeline.backends.urls import local_path, mask_url, scheme_of
 from pipeline.backends.warehouse import Warehouse
-from pipeline.settings import ConfigurationError
+from pipeline.settings import ConfigurationError, load_settings
 
 
 def _local_lake(url: str) -> Lake:
@@ -30,9 +30,42 @@ def _duckdb_warehouse(url: str) -> Warehouse:
     return DuckDBWarehouse(url, local_path(url))
 
 
-LAKES: dict[str, Callable[[str], Lake]] = {"file": _local_lake}
-STATE_STORES: dict[str, Callable[[str], StateStore]] = {"sqlite": _sqlite_state}
-WAREHOUSES: dict[str, Callable[[str], Warehouse]] = {"duckdb": _duckdb_warehouse}
+def _s3_lake(url: str) -> Lake:
+    from pipeline.backends.s3_lake import S3Lake
+
+    return S3Lake(url, endpoint_url=load_settings().s3_endpoint_url)
+
+
+def _mysql_state(url: str) -> StateStore:
+    from pipeline.backends.mysql_state import MySQLStateStore
+
+    return MySQLStateStore(url)
+
+
+def _postgres_warehouse(url: str) -> Warehouse:
+    from pipeline.backends.postgres_warehouse import PostgresWarehouse
+
+    return PostgresWarehouse(url)
+
+
+def _redshift_warehouse(url: str) -> Warehouse:
+    from pipeline.backends.redshift_warehouse import RedshiftWarehouse
+
+    settings = load_settings()
+    return RedshiftWarehouse(url, iam_role=settings.redshift_iam_role,
+                             lake_url=settings.lake_url, copy_region=settings.redshift_copy_region)
+
+
+LAKES: dict[str, Callable[[str], Lake]] = {"file": _local_lake, "s3": _s3_lake}
+STATE_STORES: dict[str, Callable[[str], StateStore]] = {
+    "sqlite": _sqlite_state, "mysql": _mysql_state,
+}
+WAREHOUSES: dict[str, Callable[[str], Warehouse]] = {
+    "duckdb": _duckdb_warehouse,
+    "postgresql": _postgres_warehouse,
+    "postgres": _postgres_warehouse,
+    "redshift": _redshift_warehouse,
+}
 
 
 def _open(kind: str, setting: str, url: str, registry: dict[str, Callable]) -> object:

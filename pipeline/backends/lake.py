@@ -16,6 +16,17 @@ from typing import BinaryIO
 import luigi
 
 
+@contextmanager
+def atomic_local_path(target: luigi.LocalTarget) -> Iterator[str]:
+    """Luigi's ``temporary_path()``, without the temp file it leaves when the block fails."""
+    with target.temporary_path() as temporary:
+        try:
+            yield temporary
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
 class Lake(ABC):
     """Key-addressed file storage; keys are '/'-separated relative paths."""
 
@@ -81,8 +92,7 @@ class LocalLake(Lake):
         return self._path(key).as_uri()
 
     def put_file(self, local_path: Path, key: str) -> None:
-        target = self.target(key)
-        with target.temporary_path() as temporary:
+        with atomic_local_path(self.target(key)) as temporary:
             shutil.copyfile(local_path, temporary)
 
     def open_binary(self, key: str) -> BinaryIO:

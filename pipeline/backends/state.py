@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.sql_files import read_sql
 
-_NO_WATERMARK = object()
+NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
 
 
 class StateStore(ABC):
@@ -46,9 +46,6 @@ class StateStore(ABC):
         return None
 
 
-NO_WATERMARK = _NO_WATERMARK
-
-
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -78,8 +75,7 @@ class SqliteStateStore(StateStore):
             connection.execute(read_sql("state/last_extracted.sql"))
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30)
-        return connection
+        return sqlite3.connect(self.path, timeout=30)
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         connection = self._connect()

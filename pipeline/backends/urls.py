@@ -16,6 +16,18 @@ def mask_url(text: str) -> str:
     return _PASSWORD_IN_URL.sub(lambda m: f"{m.group('head')}***@", text)
 
 
+def redact(text: str, url: str) -> str:
+    """``text`` with URL passwords masked and ``url``'s own password replaced wherever it shows.
+
+    For driver errors that quote a DSN or a password outside of any URL.
+    """
+    password = urlsplit(url).password
+    masked = mask_url(text)
+    for secret in {password, unquote(password or "")} - {None, ""}:
+        masked = masked.replace(secret, "***")
+    return masked
+
+
 def scheme_of(url: str) -> str:
     """The URL's scheme in lower case, or a clear error for a string that is not a URL."""
     scheme = urlsplit(url).scheme.lower()

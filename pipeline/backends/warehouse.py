@@ -18,7 +18,15 @@ from typing import Any
 import luigi
 
 from pipeline.backends.lake import Lake
-from pipeline.sql_files import check_identifier, read_sql, render, split_statements, to_paramstyle
+from pipeline.sql_files import (
+    TABLES,
+    check_identifier,
+    parameter_names,
+    read_sql,
+    render,
+    split_statements,
+    to_paramstyle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +69,11 @@ class Session:
         return self._cursor.fetchone()
 
     @property
+    def cursor(self) -> Any:
+        """The DB-API cursor, for a driver's bulk loader (``copy_expert``)."""
+        return self._cursor
+
+    @property
     def column_names(self) -> list[str]:
         """Column names of the last statement's result."""
         return [column[0] for column in self._cursor.description or ()]
@@ -99,10 +112,14 @@ class Warehouse(ABC):
                 yield Session(cursor, self.paramstyle)
                 connection.commit()
             except BaseException:
-                connection.rollback()
+                self._rollback(connection)
                 raise
         finally:
             connection.close()
+
+    def _rollback(self, connection: Any) -> None:
+        """Roll back; adapters whose connection may already be gone override this."""
+        connection.rollback()
 
     def ensure_schema(self) -> None:
         """Create the production, marker and result tables when they are missing.
@@ -184,6 +201,51 @@ class Warehouse(ABC):
                 f"ALTER TABLE {check_identifier(table)} RENAME TO {check_identifier(new_name)}"
             )
 
+    # -- validation ----------------------------------------------------------------------------
+
+    def record_validation(self, row: Mapping[str, Any], update_id: str | None = None) -> None:
+        """Keep one check outcome in validation_results and, given ``update_id``, mark the check.
+
+        One transaction: a check counts as done only together with its recorded outcome.
+        """
+        self.ensure_schema()
+        with self.transaction() as session:
+            session.execute(
+                render(
+                    "INSERT INTO {validation_table} (run_date, check_name, left_value,"
+                    " right_value, operator, severity, status, message, checked_at)"
+                    " VALUES (:run_date, :check_name, :left_value, :right_value, :operator,"
+                    " :severity, :status, :message, :checked_at)"
+                ),
+                row,
+            )
+            if update_id is not None:
+                self.write_marker(session, update_id, TABLES["validation_table"])
+
+    def quarantine_staging(self, staging_table: str | None, new_name: str,
+                           update_ids: list[str], update_id_prefix: str) -> None:
+        """Rename a staging table aside and forget the markers of the stages that made and
+        checked it (``update_ids`` and every id starting with ``update_id_prefix``), in one
+        transaction, so that they all run again. Nothing is deleted but marker rows.
+        """
+        if any(wildcard in update_id_prefix for wildcard in "%_\\"):
+            raise ValueError(f"marker prefix {update_id_prefix!r} holds a LIKE wildcard")
+        with self.transaction() as session:
+            if staging_table is not None:
+                session.execute(
+                    f"ALTER TABLE {check_identifier(staging_table)}"
+                    f" RENAME TO {check_identifier(new_name)}"
+                )
+            for update_id in update_ids:
+                session.execute(
+                    render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+                    {"update_id": update_id},
+                )
+            session.execute(
+                render("DELETE FROM {marker_table} WHERE update_id LIKE :pattern"),
+                {"pattern": update_id_prefix + "%"},
+            )
+
     # -- pipeline stages -----------------------------------------------------------------------
 
     def load_staging(self, lake: Lake, key: str, staging_table: str, update_id: str) -> int:
@@ -209,16 +271,23 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
         self.drop_table(staging_table)
 
-    def rebuild_model(self, model: str, update_id: str) -> None:
+    def rebuild_model(self, model: str, update_id: str,
+                      params: Mapping[str, Any] | None = None) -> None:
         """Replace a model table with its SELECT (``sql/models/<model>.sql``) and mark it.
 
         DROP and CREATE TABLE AS inside one transaction: readers see the old or the new table,
-        never an empty one, and no TRUNCATE (which commits implicitly on Redshift).
+        never an empty one, and no TRUNCATE (which commits implicitly on Redshift). The SELECT
+        gets the ``:name`` parameters it uses from ``params`` (e.g. ``:run_date``).
         """
         select = render(read_sql(f"models/{check_identifier(model)}.sql"))
+        wanted = set(parameter_names(select))
+        missing = sorted(wanted - set(params or {}))
+        if missing:
+            raise ValueError(f"model {model} needs the parameters {missing}; pass them in params")
+        bound = {name: value for name, value in (params or {}).items() if name in wanted}
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {model}")
-            session.execute(f"CREATE TABLE {model} AS {select.rstrip().rstrip(';')}")
+            session.execute(f"CREATE TABLE {model} AS {select.rstrip().rstrip(';')}", bound)
             self.write_marker(session, update_id, model)
 
     def close(self) -> None:

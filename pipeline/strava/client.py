@@ -66,6 +66,17 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class CodeGrant:
+    """What an authorization-code exchange gave: the tokens and the athlete's profile."""
+
+    tokens: Tokens
+    athlete: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"CodeGrant(athlete_id={self.athlete.get('id')!r}, ...)"
+
+
+@dataclass(frozen=True)
 class PageProgress:
     """What a finished page tells a progress reporter."""
 
@@ -140,9 +151,9 @@ class StravaClient:
         if self._tokens is None:
             if not self.credentials.refresh_token:
                 raise MissingCredentialsError(
-                    "no Strava credentials: set STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET and "
-                    "STRAVA_REFRESH_TOKEN (README: 'Getting Strava credentials'), "
-                    "or run ./run_weekly.sh --demo to use the local sandbox"
+                    "no Strava token yet: set STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET and run "
+                    "`python -m pipeline.strava.authorize` (README: 'First-time "
+                    "authorization'), or run ./run_weekly.sh --demo to use the local sandbox"
                 )
             self._tokens = Tokens(refresh_token=self.credentials.refresh_token)
         return self._tokens
@@ -199,6 +210,59 @@ class StravaClient:
         self.token_refreshes += 1
         logger.info("Strava access token refreshed; new tokens stored in %s", self.token_store.path)
         return fresh
+
+    def exchange_code(self, code: str) -> CodeGrant:
+        """Trade a one-time authorization code for tokens (first-time authorization).
+
+        The tokens are kept for this client's requests but not stored: the caller decides.
+        """
+        if not self.credentials.client_id or not self.credentials.client_secret:
+            raise MissingCredentialsError(
+                "STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET are needed to authorize: copy them "
+                "from https://www.strava.com/settings/api"
+            )
+        response = self._send(
+            "POST",
+            self.auth_url,
+            data={
+                "client_id": self.credentials.client_id,
+                "client_secret": self.credentials.client_secret,
+                "code": code,
+                "grant_type": "authorization_code",
+            },
+            retry_on_read_timeout=False,
+        )
+        if response.status_code == 403 and _has_error(response, code="Inactive"):
+            raise ApplicationInactiveError(INACTIVE_MESSAGE)
+        if _has_error(response, field="client_id") or _has_error(response, field="client_secret"):
+            raise StravaAuthError(
+                "Strava rejected STRAVA_CLIENT_ID/STRAVA_CLIENT_SECRET: copy them again from "
+                "https://www.strava.com/settings/api"
+            )
+        if response.status_code in (400, 401):
+            raise StravaAuthError(
+                "Strava rejected the authorization code (mistyped, already used, or expired): "
+                "a code works once and only for minutes; authorize again and use the new code"
+            )
+        if response.status_code != 200:
+            raise StravaError(
+                f"Strava's token endpoint answered HTTP {response.status_code}: try again later"
+            )
+        body = self._json(response)
+        if not isinstance(body, dict) or not body.get("refresh_token"):
+            raise StravaError("Strava's answer to the code exchange held no refresh token")
+        tokens = Tokens(
+            refresh_token=str(body["refresh_token"]),
+            access_token=str(body.get("access_token", "")),
+            expires_at=int(body.get("expires_at", 0)),
+        )
+        self._tokens = tokens
+        athlete = body.get("athlete") if isinstance(body.get("athlete"), dict) else {}
+        return CodeGrant(tokens, athlete)
+
+    def verify_activity_scope(self) -> None:
+        """Ask for one activity; MissingScopeError when the token lacks activity:read_all."""
+        self._get_page({"page": 1, "per_page": 1})
 
     # -- HTTP ----------------------------------------------------------------------------------
 

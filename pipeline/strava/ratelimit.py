@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from pipeline.strava.clock import Clock
 from pipeline.strava.errors import RateLimitWaitTooLong
@@ -124,9 +124,3 @@ class RateLimiter:
         self.clock.sleep(wait)
         self.budget = None
 
-
-def describe_wait(seconds: float) -> str:
-    """'14 min 3 s' for logs and status messages."""
-    delta = timedelta(seconds=round(seconds))
-    minutes, secs = divmod(delta.seconds, 60)
-    return f"{delta.days * 1440 + minutes} min {secs} s"

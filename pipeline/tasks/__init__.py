@@ -1,5 +1,6 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
+from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.lake import UploadToLake
 from pipeline.tasks.models import BuildModel, BuildMonthlySummary
@@ -9,6 +10,8 @@ from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 
 __all__ = [
+    "Backfill",
+    "BackfillWeek",
     "BuildModel",
     "BuildMonthlySummary",
     "CopyToStaging",

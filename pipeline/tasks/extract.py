@@ -9,6 +9,7 @@ from pathlib import Path
 import luigi
 
 from pipeline import activity_csv
+from pipeline.backends.lake import atomic_local_path
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import activities_frame
 from pipeline.strava.client import PageProgress
@@ -65,7 +66,7 @@ class ExtractActivities(RunDateTask):
 
         activities = client.list_activities(after, before, on_page=report)
         frame = activities_frame(activities, extracted_at=datetime.now(timezone.utc))
-        with self.output().temporary_path() as temporary:
+        with atomic_local_path(self.output()) as temporary:
             activity_csv.write_activities_csv(frame, Path(temporary))
         logger.info(
             "wrote %d activities (%d list requests, %d token refreshes) to %s",

@@ -8,7 +8,10 @@ from pipeline.tasks.production import LoadProduction
 
 
 class BuildModel(RunDateTask):
-    """Replace the model table ``model_name`` with ``sql/models/<model_name>.sql``."""
+    """Replace the model table ``model_name`` with ``sql/models/<model_name>.sql``.
+
+    The SELECT may use the run date as ``:run_date`` (e.g. to end a week spine at the run's week).
+    """
 
     model_name: str = ""
 
@@ -19,7 +22,9 @@ class BuildModel(RunDateTask):
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
     def run(self) -> None:
-        self.warehouse.rebuild_model(self.model_name, self.update_id)
+        self.warehouse.rebuild_model(
+            self.model_name, self.update_id, params={"run_date": self.run_date}
+        )
         self.set_status_message(f"{self.model_name} rebuilt")
 
 
@@ -29,4 +34,55 @@ class BuildMonthlySummary(BuildModel):
     model_name = "activity_summary_monthly"
 
 
-MODEL_TASKS: list[type[BuildModel]] = [BuildMonthlySummary]
+class BuildYearlySummary(BuildModel):
+    """activity_summary_yearly: every activity per local calendar year."""
+
+    model_name = "activity_summary_yearly"
+
+
+class BuildKudosByWorkoutType(BuildModel):
+    """kudos_by_workout_type: kudos of runs and rides per readable workout label."""
+
+    model_name = "kudos_by_workout_type"
+
+
+class BuildWeeklyKudosChange(BuildModel):
+    """weekly_kudos_change: week-over-week kudos change per workout label, every week."""
+
+    model_name = "weekly_kudos_change"
+
+
+class BuildWeeklyDistanceBySport(BuildModel):
+    """weekly_distance_by_sport: distance, time and kudos per week and sport, every week."""
+
+    model_name = "weekly_distance_by_sport"
+
+
+class BuildMonthlyDistanceBySport(BuildModel):
+    """monthly_distance_by_sport: distance, time and kudos per local month and sport."""
+
+    model_name = "monthly_distance_by_sport"
+
+
+class BuildActivityRoutes(BuildModel):
+    """activity_routes: activities with an encoded route, for the dashboard's map."""
+
+    model_name = "activity_routes"
+
+
+class BuildWeeklyNewActivities(BuildModel):
+    """weekly_new_activities: the activities of the run date's week."""
+
+    model_name = "weekly_new_activities"
+
+
+MODEL_TASKS: list[type[BuildModel]] = [
+    BuildMonthlySummary,
+    BuildYearlySummary,
+    BuildKudosByWorkoutType,
+    BuildWeeklyKudosChange,
+    BuildWeeklyDistanceBySport,
+    BuildMonthlyDistanceBySport,
+    BuildActivityRoutes,
+    BuildWeeklyNewActivities,
+]

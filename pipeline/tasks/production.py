@@ -9,6 +9,7 @@ import luigi
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.staging import CopyToStaging
+from pipeline.tasks.validation import forget_staging, validation_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -17,18 +18,17 @@ class LoadProduction(RunDateTask):
     """Delete production rows whose id is in staging, insert staging, mark; then drop staging."""
 
     def requires(self) -> list[luigi.Task]:
-        return [CopyToStaging(run_date=self.run_date)]
+        return [CopyToStaging(run_date=self.run_date), *validation_tasks(self.run_date)]
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
     def run(self) -> None:
-        staging = CopyToStaging(run_date=self.run_date)
         if not self.warehouse.table_exists(self.staging_table):
-            self.warehouse.remove_marker(staging.update_id)
+            forget_staging(self)
             raise RuntimeError(
-                f"{self.staging_table} is missing although {staging.update_id} was marked done: "
-                "its marker is now removed, rerun the date to stage the extract again"
+                f"{self.staging_table} is missing although the date was staged and checked: "
+                "those markers are now removed; rerun the date to stage and check it again"
             )
         self.warehouse.merge_staging(self.staging_table, self.update_id)
         logger.info("merged %s into strava_activity_data", self.staging_table)

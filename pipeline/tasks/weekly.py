@@ -5,14 +5,16 @@ from __future__ import annotations
 import luigi
 
 from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.dashboard import BuildDashboard
 from pipeline.tasks.models import MODEL_TASKS
 from pipeline.tasks.watermark import RecordWatermark
 
 
 class WeeklyPipeline(RunDateTask, luigi.WrapperTask):
-    """Extract, lake, staging, production, watermark and models for one run date."""
+    """Extract, lake, staging, production, watermark, models and dashboard for one run date."""
 
     def requires(self) -> list[luigi.Task]:
         tasks: list[luigi.Task] = [RecordWatermark(run_date=self.run_date)]
         tasks.extend(model(run_date=self.run_date) for model in MODEL_TASKS)
+        tasks.append(BuildDashboard(run_date=self.run_date))
         return tasks

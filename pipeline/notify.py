@@ -1,0 +1,121 @@
+"""Slack notifications: one summary of the validation checks per run, one message per failed task.
+
+Nothing here may fail or stall the pipeline: a single POST with a short timeout, any problem
+logged as a warning that never includes the webhook URL (it is a secret), and no exception
+escapes. Importing this module registers the FAILURE handler; ``pipeline.tasks`` imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import luigi
+import requests
+
+from pipeline.backends.urls import mask_url
+from pipeline.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+_REASON_LIMIT = 1500
+_SHORTEST_SECRET = 6  # shorter values are not secrets worth garbling the text for
+
+
+def redact(text: str, settings: Settings | None = None) -> str:
+    """``text`` without URL passwords and without the configured secrets."""
+    text = mask_url(text)
+    if settings is not None:
+        for secret in (settings.slack_webhook_url, settings.strava_client_secret,
+                       settings.strava_refresh_token):
+            if len(secret) >= _SHORTEST_SECRET:
+                text = text.replace(secret, "***")
+    return text
+
+
+def one_line(error: BaseException | str, limit: int = _REASON_LIMIT) -> str:
+    """The first line of an error (or text), shortened to ``limit`` characters."""
+    text = str(error).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if isinstance(error, BaseException):
+        first = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def _title(settings: Settings) -> str:
+    from pipeline.strava.client import is_local_url
+
+    sandbox = " [SANDBOX data, not Strava]" if is_local_url(settings.strava_api_url) else ""
+    return f"Strava pipeline{sandbox}"
+
+
+def post_to_slack(settings: Settings, payload: Mapping[str, Any]) -> bool:
+    """POST ``payload`` to SLACK_WEBHOOK_URL; True when Slack accepted it. Never raises.
+
+    Without a configured webhook nothing is sent. A dead, slow or refusing webhook costs at
+    most the SLACK_TIMEOUT (connect and read) and a warning in the log.
+    """
+    webhook = settings.slack_webhook_url
+    if not webhook:
+        return False
+    timeout = settings.slack_timeout_seconds
+    try:
+        response = requests.post(webhook, json=dict(payload), timeout=(timeout, timeout))
+        response.close()
+    except Exception as error:  # the message of a requests error holds the URL: name the type only
+        logger.warning("Slack notification not sent: %s (webhook unreachable or too slow)",
+                       type(error).__name__)
+        return False
+    if response.status_code >= 400:
+        logger.warning("Slack notification not accepted: the webhook answered HTTP %d",
+                       response.status_code)
+        return False
+    return True
+
+
+def failure_payload(settings: Settings, task: luigi.Task, error: BaseException | str) -> dict:
+    """The message for a failed task: the task, its run date and a one-line reason."""
+    run_date = getattr(task, "run_date", None)
+    when = f" for run date {run_date.isoformat()}" if isinstance(run_date, date) else ""
+    text = f"{_title(settings)}: task {task} FAILED{when}: {one_line(error)}"
+    return {"text": redact(text, settings)}
+
+
+@luigi.Task.event_handler(luigi.Event.FAILURE)
+def notify_task_failure(task: luigi.Task, exception: BaseException) -> None:
+    """Luigi FAILURE handler: tell Slack which task failed and why, when a webhook is set."""
+    try:
+        settings = load_settings()
+        if settings.slack_webhook_url:
+            post_to_slack(settings, failure_payload(settings, task, exception))
+    except Exception as error:  # a notification must never change the run's outcome
+        logger.warning("Slack failure notification skipped: %s", type(error).__name__)
+
+
+def validation_summary_payload(settings: Settings, run_date: date,
+                               lines: Sequence[Mapping[str, Any]]) -> dict:
+    """One message listing every check of a run: status, severity, values and message.
+
+    ``lines`` hold ``check_name``, ``severity``, ``status`` (``None`` when the check did not
+    run) and ``message``.
+    """
+    counts: dict[str, int] = {}
+    for line in lines:
+        status = line.get("status") or "not run"
+        counts[status] = counts.get(status, 0) + 1
+    blocked = [line["check_name"] for line in lines
+               if line.get("severity") == "halt" and line.get("status") in {"fail", "error"}]
+    tally = ", ".join(f"{count} {status}" for status, count in counts.items())
+    if blocked:
+        outcome = f"halt check {blocked[0]} did not pass: production was not loaded"
+    else:
+        outcome = "production load goes on"
+    rows = [f"{_title(settings)}: validation of run date {run_date.isoformat()}: {tally}; "
+            f"{outcome}"]
+    for line in lines:
+        status = (line.get("status") or "not run").upper()
+        message = line.get("message") or "not run: a halt check before it did not pass"
+        rows.append(f"• {status} {line['check_name']} ({line.get('severity')}): {message}")
+    return {"text": redact("\n".join(rows), settings)}

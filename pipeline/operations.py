@@ -1,0 +1,148 @@
+"""Helpers ./run_weekly.sh calls for what needs Python: settings, credentials, the scheduler.
+
+``python -m pipeline.operations check-date 2026-11-29``  exit 0 for a valid date, else 2
+``python -m pipeline.operations credentials``           prints 'strava', 'incomplete' or 'none'
+``python -m pipeline.operations scheduler``             prints the scheduler URL; exit 0 when it
+                                                         answers, 1 when it does not
+``python -m pipeline.operations sandbox-env``           export lines for the sandbox's DATA_DIR
+``python -m pipeline.operations summary --date D``      where the warehouse and dashboard are
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from datetime import date
+from pathlib import Path
+
+import requests
+from luigi.interface import core
+
+from pipeline.backends.urls import mask_url
+from pipeline.settings import ConfigurationError, Settings, load_settings
+
+VISUALISER_PATH = "static/visualiser/index.html"
+SANDBOX_DATA_DIR = Path("data") / "sandbox"
+
+
+def sandbox_environment() -> dict[str, str]:
+    """Settings that keep a sandbox run's data apart from real data (./data/sandbox, embedded).
+
+    Every location is set, so a LAKE_URL or WAREHOUSE_URL meant for real data is never used,
+    and Slack stays quiet.
+    """
+    data_dir = SANDBOX_DATA_DIR.absolute()
+    return {
+        "DATA_DIR": str(data_dir),
+        "LAKE_URL": f"file://{data_dir}/lake",
+        "STATE_URL": f"sqlite:///{data_dir}/state.db",
+        "WAREHOUSE_URL": f"duckdb:///{data_dir}/warehouse.duckdb",
+        "SLACK_WEBHOOK_URL": "",
+    }
+
+
+def parse_run_date(text: str) -> date:
+    """A YYYY-MM-DD run date, or ValueError with a message that says what to write."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"--date {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-29"
+        ) from None
+
+
+def has_strava_credentials(settings: Settings) -> bool:
+    """Whether a run can reach Strava: a refresh token in the environment/luigi.cfg or stored."""
+    return bool(settings.strava_refresh_token) or settings.token_store_path.exists()
+
+
+def strava_setup(settings: Settings) -> str:
+    """'strava' (credentials present), 'incomplete' (an application but no token yet: the run
+    fails and says how to authorize) or 'none' (nothing Strava-related: ./run_weekly.sh runs
+    the demo instead)."""
+    if has_strava_credentials(settings):
+        return "strava"
+    return "incomplete" if settings.strava_client_id else "none"
+
+
+def scheduler_url() -> str:
+    """The central scheduler's URL from luigi.cfg ([core] default_scheduler_host/port/url)."""
+    config = core()
+    if config.scheduler_url:
+        return config.scheduler_url.rstrip("/") + "/"
+    return f"http://{config.scheduler_host}:{config.scheduler_port}/"
+
+
+def scheduler_answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether luigid answers at ``url`` (its health check: HEAD / gives 204)."""
+    try:
+        response = requests.head(url, timeout=timeout, allow_redirects=False)
+    except requests.RequestException:
+        return False
+    return response.status_code == 204
+
+
+def dashboard_path(settings: Settings, run_date: date) -> Path:
+    """Where BuildDashboard writes the run date's dashboard."""
+    return settings.reports_dir / run_date.isoformat() / "dashboard.html"
+
+
+def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> list[str]:
+    """What a finished run tells the user: where the warehouse and the dashboard are."""
+    lines = [f"Warehouse: {mask_url(settings.warehouse_url)}"]
+    dashboard = dashboard_path(settings, run_date)
+    if dashboard.exists():
+        lines.append(f"Dashboard: {dashboard}")
+    else:
+        lines.append(f"Dashboard: not built for {run_date} (it would be {dashboard})")
+    lines.append("Status:    python -m pipeline.status" + (" --demo" if demo else ""))
+    return lines
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.operations",
+        description="Helpers for ./run_weekly.sh (settings, credentials, scheduler, summary).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check-date", help="exit 0 when the argument is a YYYY-MM-DD date")
+    check.add_argument("date")
+    commands.add_parser("credentials", help="print 'strava', 'incomplete' or 'none'")
+    commands.add_parser("scheduler", help="print the scheduler URL; exit 0 when it answers")
+    commands.add_parser("sandbox-env", help="print export lines for a sandbox run's settings")
+    summary = commands.add_parser("summary", help="print where the warehouse and dashboard are")
+    summary.add_argument("--date", required=True)
+    summary.add_argument("--demo", action="store_true", help="the run used the sandbox")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one helper command; errors are one line on stderr."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check-date":
+            parse_run_date(args.date)
+            return 0
+        if args.command == "scheduler":
+            url = scheduler_url()
+            print(url)
+            return 0 if scheduler_answers(url) else 1
+        if args.command == "sandbox-env":
+            for name, value in sandbox_environment().items():
+                print(f"export {name}={shlex.quote(value)}")
+            return 0
+        settings = load_settings()
+        if args.command == "credentials":
+            print(strava_setup(settings))
+            return 0
+        for line in summary_lines(settings, parse_run_date(args.date), args.demo):
+            print(line)
+        return 0
+    except (ValueError, ConfigurationError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""ValidateStaging: the checks of the checks file, between CopyToStaging and LoadProduction.
+
+The checks of a run date run one after another in file order (each requires the one before it),
+so a failed halt check stops the ones after it as well as the load. A failed halt check
+quarantines the run date's data: the staging table, the lake object and the extract file are
+moved aside, never deleted, and the stages that made them count as not done, so the next run of
+the date extracts afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import luigi
+
+from pipeline import notify
+from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
+from pipeline.settings import ConfigurationError, load_settings
+from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.staging import CopyToStaging
+from pipeline.validator import (
+    Check,
+    Outcome,
+    checks_file,
+    display_path,
+    evaluate,
+    format_value,
+    load_checks,
+)
+
+logger = logging.getLogger(__name__)
+
+QUARANTINE_TABLE_PREFIX = "quarantine_strava_activity_data_"
+
+
+class ValidationHalted(RuntimeError):
+    """A halt check failed or could not run; the message says which, the values and what to do."""
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Where a run date's data went, and what could not be moved."""
+
+    places: list[str]
+    problems: list[str]
+
+    def describe(self) -> str:
+        """One phrase naming every place (and every problem)."""
+        text = "quarantined " + (", ".join(self.places) if self.places else "nothing")
+        if self.problems:
+            text += " (could not move: " + "; ".join(self.problems) + ")"
+        return text
+
+
+def _validation_marker_prefix(task: RunDateTask) -> str:
+    return f"ValidateStaging({task.run_date.isoformat()},"
+
+
+def forget_staging(task: RunDateTask) -> None:
+    """Forget that the run date was staged and checked, so that both happen again."""
+    task.warehouse.quarantine_staging(
+        None, "", [CopyToStaging(run_date=task.run_date).update_id],
+        _validation_marker_prefix(task),
+    )
+
+
+def quarantine_run_date(task: RunDateTask) -> Quarantine:
+    """Move the run date's staging table, lake object and extract file aside, never deleting.
+
+    The staging table is renamed and the markers of CopyToStaging and of every check of the date
+    are removed in one transaction; then the lake object and the extract file move to a
+    timestamped quarantine place. Afterwards ExtractActivities, UploadToLake and CopyToStaging
+    are no longer complete, so the next run of the date extracts afresh.
+    """
+    warehouse, lake = task.warehouse, task.lake
+    extract = Path(ExtractActivities(run_date=task.run_date).output().path)
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S")
+    for attempt in range(1, 100):
+        suffix = stamp if attempt == 1 else f"{stamp}_{attempt}"
+        table = f"{QUARANTINE_TABLE_PREFIX}{task.run_date:%Y%m%d}_{suffix.lower()}"
+        key = f"quarantine/{suffix}/{task.lake_key}"
+        extract_copy = (task.settings.data_dir / "quarantine" / suffix / "extract"
+                        / task.run_date.isoformat() / extract.name)
+        if not (warehouse.table_exists(table) or lake.exists(key) or extract_copy.exists()):
+            break
+    places: list[str] = []
+    problems: list[str] = []
+    staging = task.staging_table if warehouse.table_exists(task.staging_table) else None
+    warehouse.quarantine_staging(
+        staging, table, [CopyToStaging(run_date=task.run_date).update_id],
+        _validation_marker_prefix(task),
+    )
+    if staging:
+        places.append(f"table {table}")
+    try:
+        if lake.exists(task.lake_key):
+            lake.move(task.lake_key, key)
+            places.append(lake.uri(key))
+    except Exception as error:
+        problems.append(f"lake object {lake.uri(task.lake_key)}: {notify.one_line(error)}")
+    try:
+        if extract.exists():
+            extract_copy.parent.mkdir(parents=True, exist_ok=True)
+            extract.rename(extract_copy)
+            places.append(str(extract_copy))
+    except OSError as error:
+        problems.append(f"extract {extract}: {notify.one_line(error)}")
+    return Quarantine(places, problems)
+
+
+class ValidateStaging(RunDateTask):
+    """One check of the run date's staging table, recorded in validation_results.
+
+    Done (a marker row) when the check passed, only warned, or was skipped. A failed halt check
+    records its outcome, quarantines the run date's data and fails the task.
+    """
+
+    check = luigi.Parameter(description="The name of a check in the checks file.")
+
+    @cached_property
+    def checks(self) -> list[Check]:
+        """Every check of the checks file in force, in order."""
+        return load_checks(checks_file(self.settings))
+
+    @property
+    def definition(self) -> Check:
+        """This task's check."""
+        for check in self.checks:
+            if check.name == self.check:
+                return check
+        raise ConfigurationError(
+            f"no check named {self.check!r} in {checks_file(self.settings)}: use one of "
+            + ", ".join(check.name for check in self.checks)
+        )
+
+    @property
+    def update_id(self) -> str:
+        """'ValidateStaging(YYYY-MM-DD,check)'."""
+        return f"{self.task_family}({self.run_date.isoformat()},{self.check})"
+
+    def requires(self) -> list[luigi.Task]:
+        index = self.checks.index(self.definition)
+        tasks: list[luigi.Task] = [CopyToStaging(run_date=self.run_date)]
+        if index > 0:
+            tasks.append(ValidateStaging(run_date=self.run_date,
+                                         check=self.checks[index - 1].name))
+        return tasks
+
+    def output(self) -> WarehouseMarkerTarget:
+        return WarehouseMarkerTarget(self.warehouse, self.update_id)
+
+    def run(self) -> None:
+        check = self.definition
+        outcome = evaluate(self.warehouse, check, self.run_date,
+                           self.settings.validation_min_history_weeks)
+        self._log(outcome)
+        if outcome.blocks:
+            self.warehouse.record_validation(outcome.row(self.run_date))
+            message = self._halt_message(outcome)
+            self._send_summary(stop_at=check.name)
+            raise ValidationHalted(message)
+        self.warehouse.record_validation(outcome.row(self.run_date), self.update_id)
+        self.set_status_message(f"{check.name}: {outcome.status}: {outcome.message}")
+        if check == self.checks[-1]:
+            self._send_summary(stop_at=None)
+
+    def _log(self, outcome: Outcome) -> None:
+        level = {"pass": logging.INFO, "skipped": logging.INFO, "warn": logging.WARNING}.get(
+            outcome.status, logging.ERROR)
+        logger.log(level, "check %s (%s) for %s: %s: %s", outcome.check.name,
+                   outcome.check.severity, self.run_date, outcome.status, outcome.message)
+
+    def _halt_message(self, outcome: Outcome) -> str:
+        check, checks = outcome.check, display_path(checks_file(self.settings))
+        if outcome.status == "error":
+            return (f"halt check {check.name} could not run for run date {self.run_date}: "
+                    f"{outcome.message}; production was not loaded and nothing was "
+                    f"quarantined: fix the check ({checks}, sql/validation/) or the warehouse, "
+                    "then rerun the date")
+        head = (f"halt check {check.name} failed for run date {self.run_date}: "
+                f"left {format_value(outcome.left_value)}, right "
+                f"{format_value(outcome.right_value)}: {outcome.message}")
+        try:
+            moved = quarantine_run_date(self).describe()
+        except Exception as error:  # the check's verdict must still reach the user
+            return (f"{head}; production was not loaded; quarantining the run's data failed "
+                    f"({notify.one_line(error)}), so it is still in place: fix that, then rerun "
+                    "the date")
+        return (f"{head}; production was not loaded; {moved}; inspect them, fix the source data "
+                f"(or the check in {checks}) and rerun the date: it extracts afresh and "
+                "validates again")
+
+    def _send_summary(self, stop_at: str | None) -> None:
+        """Post every check of the run date to Slack (when configured); never raises."""
+        if not self.settings.slack_webhook_url:
+            return
+        try:
+            rows = self.warehouse.query(
+                "SELECT check_name, severity, status, message FROM {validation_table}"
+                " WHERE run_date = :run_date ORDER BY checked_at",
+                {"run_date": self.run_date},
+            )
+            latest = {row[0]: row for row in rows}
+            lines, reached = [], True
+            for check in self.checks:
+                row = latest.get(check.name) if reached else None
+                lines.append({"check_name": check.name, "severity": check.severity,
+                              "status": row[2] if row else None,
+                              "message": row[3] if row else None})
+                reached = reached and check.name != stop_at
+            notify.post_to_slack(
+                self.settings,
+                notify.validation_summary_payload(self.settings, self.run_date, lines),
+            )
+        except Exception as error:  # the summary is a courtesy; the check's outcome stands
+            logger.warning("validation summary not sent: %s", notify.one_line(error))
+
+
+def validation_tasks(run_date: date) -> list[ValidateStaging]:
+    """Every check of the run date, in the order of the checks file."""
+    checks = load_checks(checks_file(load_settings()))
+    return [ValidateStaging(run_date=run_date, check=check.name) for check in checks]

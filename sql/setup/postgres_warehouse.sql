@@ -1,0 +1,11 @@
+-- One-time setup of a PostgreSQL warehouse, run by an administrator connected to the warehouse
+-- database. Create the pipeline's login first, typing its password at the prompt:
+--
+--   psql -h HOST -U ADMIN -d postgres -c "CREATE DATABASE strava ENCODING 'UTF8' TEMPLATE template0"
+--   psql -h HOST -U ADMIN -d strava -c "CREATE ROLE strava_pipeline LOGIN" -c "\password strava_pipeline"
+--   psql -h HOST -U ADMIN -d strava -v ON_ERROR_STOP=1 -f sql/setup/postgres_warehouse.sql
+--
+-- Then WAREHOUSE_URL=postgresql://strava_pipeline:PASSWORD@HOST:5432/strava
+-- The pipeline creates and owns its tables (production, markers, staging, models); since
+-- PostgreSQL 15 the public schema needs an explicit CREATE grant for that.
+GRANT USAGE, CREATE ON SCHEMA public TO strava_pipeline;

@@ -1,0 +1,15 @@
+-- One-time setup of a Redshift warehouse, run by an administrator connected to the database
+-- (psql -h CLUSTER-ENDPOINT -p 5439 -U ADMIN -d dev -v ON_ERROR_STOP=1 -f THIS-FILE).
+-- Create the pipeline's user first, with a password you type and never commit:
+--
+--   CREATE USER strava_pipeline PASSWORD '...';
+--
+-- COPY reads the S3 lake with an IAM role, never with keys: create a role that Redshift may
+-- assume, allow it s3:GetObject and s3:ListBucket on the lake bucket, attach it to the cluster
+-- (aws redshift modify-cluster-iam-roles --cluster-identifier ID --add-iam-roles ROLE-ARN) and
+-- set REDSHIFT_IAM_ROLE=ROLE-ARN. If ASSUMEROLE was revoked from PUBLIC on this cluster, also run
+--   GRANT ASSUMEROLE ON 'ROLE-ARN' TO strava_pipeline FOR COPY;
+--
+-- Then WAREHOUSE_URL=redshift://strava_pipeline:PASSWORD@CLUSTER-ENDPOINT:5439/dev?sslmode=require
+-- The pipeline creates and owns its tables in the public schema.
+GRANT USAGE, CREATE ON SCHEMA public TO strava_pipeline;

@@ -1,0 +1,13 @@
+-- Activities that started in the run's week: the seven local dates ending with the run date
+-- (:run_week_start <= start_date_local < :run_week_end), counted in staging plus the production
+-- rows that staging does not replace, i.e. production as it will be after this load.
+WITH activities AS (
+    SELECT start_date_local FROM {staging_table}
+    UNION ALL
+    SELECT p.start_date_local
+    FROM {production_table} AS p
+    WHERE NOT EXISTS (SELECT 1 FROM {staging_table} AS s WHERE s.id = p.id)
+)
+SELECT COUNT(*) AS activities_in_run_week
+FROM activities
+WHERE start_date_local >= :run_week_start AND start_date_local < :run_week_end;

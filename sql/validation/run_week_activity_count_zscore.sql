@@ -1,0 +1,67 @@
+-- |z| of the number of activities that started in the run's week against the earlier weeks.
+-- Weeks are seven-day buckets of local dates aligned with the run's week (weeks_before = 0 is the
+-- run's week, 1 the week before it, ...); the history runs from the week of the first activity
+-- to the week before the run's, and weeks without activities count as zero. Activities are
+-- staging plus the production rows staging does not replace (production after this load).
+-- The z-score is NULL, with the reason in the note, when the history has fewer than
+-- :min_history_weeks weeks or never varies.
+WITH activities AS (
+    SELECT start_date_local FROM {staging_table}
+    UNION ALL
+    SELECT p.start_date_local
+    FROM {production_table} AS p
+    WHERE NOT EXISTS (SELECT 1 FROM {staging_table} AS s WHERE s.id = p.id)
+),
+dated AS (
+    SELECT CAST(FLOOR(
+        (CAST(:run_week_start AS DATE) - CAST(start_date_local AS DATE) + 6) / 7.0
+    ) AS INTEGER) AS weeks_before
+    FROM activities
+    WHERE start_date_local < :run_week_end
+),
+weekly AS (
+    SELECT weeks_before, COUNT(*) AS activity_count
+    FROM dated
+    GROUP BY weeks_before
+),
+history AS (
+    SELECT
+        COALESCE(MAX(weeks_before), 0) AS weeks,
+        CAST(COALESCE(SUM(activity_count), 0) AS DOUBLE PRECISION) AS total,
+        CAST(COALESCE(SUM(activity_count * activity_count), 0) AS DOUBLE PRECISION) AS squares
+    FROM weekly
+    WHERE weeks_before >= 1
+),
+run_week AS (
+    SELECT CAST(COALESCE(SUM(activity_count), 0) AS DOUBLE PRECISION) AS activity_count
+    FROM weekly
+    WHERE weeks_before = 0
+),
+stats AS (
+    SELECT
+        r.activity_count,
+        h.weeks,
+        CASE WHEN h.weeks > 0 THEN h.total / h.weeks END AS mean,
+        CASE WHEN h.weeks > 1 THEN
+            (h.weeks * h.squares - h.total * h.total) / (h.weeks * (h.weeks - 1))
+        END AS variance
+    FROM run_week AS r
+    CROSS JOIN history AS h
+)
+SELECT
+    CASE WHEN weeks >= :min_history_weeks AND variance > 0
+        THEN ABS(activity_count - mean) / SQRT(variance)
+    END AS abs_z_score,
+    CASE
+        WHEN weeks < :min_history_weeks THEN
+            'only ' || CAST(weeks AS VARCHAR) || ' weeks of history before the run''s week, '
+            || CAST(:min_history_weeks AS VARCHAR) || ' needed'
+        WHEN variance IS NULL OR variance <= 0 THEN
+            'the weekly activity counts of the history never vary (standard deviation 0)'
+        ELSE
+            CAST(CAST(activity_count AS INTEGER) AS VARCHAR) || ' activities in the run''s week; '
+            || CAST(weeks AS VARCHAR) || ' earlier weeks: mean '
+            || CAST(CAST(mean AS DECIMAL(12, 2)) AS VARCHAR) || ', standard deviation '
+            || CAST(CAST(SQRT(variance) AS DECIMAL(12, 2)) AS VARCHAR)
+    END AS note
+FROM stats;
