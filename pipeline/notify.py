@@ -16,6 +16,7 @@ import luigi
 import requests
 
 from pipeline.backends.urls import mask_url
+from pipeline.backends.urls import redact as redact_url_password
 from pipeline.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ def redact(text: str, settings: Settings | None = None) -> str:
     """``text`` without URL passwords and without the configured secrets."""
     text = mask_url(text)
     if settings is not None:
+        for url in (settings.state_url, settings.warehouse_url):
+            text = redact_url_password(text, url)
         for secret in (settings.slack_webhook_url, settings.strava_client_secret,
                        settings.strava_refresh_token):
             if len(secret) >= _SHORTEST_SECRET:

@@ -36,8 +36,8 @@ def sandbox_environment() -> dict[str, str]:
     return {
         "DATA_DIR": str(data_dir),
         "LAKE_URL": f"file://{data_dir}/lake",
-        "STATE_URL": f"sqlite:///{data_dir}/state.db",
-        "WAREHOUSE_URL": f"duckdb:///{data_dir}/warehouse.duckdb",
+        "STATE_URL": f"sqlite://{data_dir}/state.db",
+        "WAREHOUSE_URL": f"duckdb://{data_dir}/warehouse.duckdb",
         "SLACK_WEBHOOK_URL": "",
     }
 

@@ -19,17 +19,18 @@ class ConfigurationError(Exception):
 
 
 # (field, environment variable, luigi.cfg section, luigi.cfg option, default)
-# Defaults that mention {data_dir} are resolved against the DATA_DIR in force.
+# Defaults that mention {data_dir} are resolved against the DATA_DIR in force, made absolute
+# (so "sqlite://" + "/srv/data/state.db" is the usual three-slash form).
 _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("data_dir", "DATA_DIR", "pipeline", "data_dir", "./data"),
     ("lake_url", "LAKE_URL", "pipeline", "lake_url", "file://{data_dir}/lake"),
-    ("state_url", "STATE_URL", "pipeline", "state_url", "sqlite:///{data_dir}/state.db"),
+    ("state_url", "STATE_URL", "pipeline", "state_url", "sqlite://{data_dir}/state.db"),
     (
         "warehouse_url",
         "WAREHOUSE_URL",
         "pipeline",
         "warehouse_url",
-        "duckdb:///{data_dir}/warehouse.duckdb",
+        "duckdb://{data_dir}/warehouse.duckdb",
     ),
     ("lookback_days", "STRAVA_LOOKBACK_DAYS", "strava", "lookback_days", "14"),
     ("strava_client_id", "STRAVA_CLIENT_ID", "strava", "client_id", ""),

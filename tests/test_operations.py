@@ -118,8 +118,8 @@ def test_sandbox_environment_keeps_every_location_under_data_sandbox(
     root = tmp_path / "data" / "sandbox"
     assert env["DATA_DIR"] == str(root)
     assert env["LAKE_URL"] == f"file://{root}/lake"
-    assert env["STATE_URL"] == f"sqlite:///{root}/state.db"
-    assert env["WAREHOUSE_URL"] == f"duckdb:///{root}/warehouse.duckdb"
+    assert env["STATE_URL"] == f"sqlite://{root}/state.db"
+    assert env["WAREHOUSE_URL"] == f"duckdb://{root}/warehouse.duckdb"
     assert env["SLACK_WEBHOOK_URL"] == ""
 
 

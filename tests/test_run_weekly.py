@@ -64,7 +64,7 @@ def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path)
     assert (checkout / ".venv" / "bin" / "python").exists()
     assert "SANDBOX" in output and "NOT Strava" in output
     sandbox_data = checkout / "data" / "sandbox"
-    assert f"Warehouse: duckdb:///{sandbox_data}/warehouse.duckdb" in output
+    assert f"Warehouse: duckdb://{sandbox_data}/warehouse.duckdb" in output
     dashboard = sandbox_data / "reports" / run_date / "dashboard.html"
     assert f"Dashboard: {dashboard}" in output
     assert dashboard.stat().st_size > 0

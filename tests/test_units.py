@@ -95,7 +95,7 @@ def test_environment_beats_luigi_cfg_beats_defaults(monkeypatch, tmp_path: Path)
         settings = load_settings()
         assert settings.lookback_days == 3
         assert settings.strava_api_url == "http://cfg/api"
-        assert settings.warehouse_url == f"duckdb:///{tmp_path}/d/warehouse.duckdb"
+        assert settings.warehouse_url == f"duckdb://{tmp_path}/d/warehouse.duckdb"
         assert settings.lake_url == f"file://{tmp_path}/d/lake"
         monkeypatch.setenv("STRAVA_LOOKBACK_DAYS", "two weeks")
         with pytest.raises(ConfigurationError, match="STRAVA_LOOKBACK_DAYS"):
@@ -167,3 +167,13 @@ def test_a_failed_write_leaves_neither_target_nor_temp_file(tmp_path: Path) -> N
         raise RuntimeError("crash while writing")
     assert not target.exists()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_slack_text_never_carries_a_database_password(monkeypatch) -> None:
+    from pipeline.notify import redact
+
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://etl:hunter2-pw@db:5432/w")
+    monkeypatch.setenv("STATE_URL", "mysql://root:st%40te-pw@db/s")
+    text = redact('FATAL: password authentication failed (password "hunter2-pw", "st@te-pw")',
+                  load_settings())
+    assert "hunter2-pw" not in text and "st@te-pw" not in text

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import math
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -162,15 +164,15 @@ def weekly_kudos_change(change: pd.DataFrame, run_week: date) -> go.Figure:
                            "drag to see earlier)")
 
 
-def _route_lines(routes: list[Route]) -> tuple[list[float | None], list[float | None]]:
-    lats: list[float | None] = []
-    lngs: list[float | None] = []
-    for route in routes:
-        lats.extend(lat for lat, _ in route.points)
-        lngs.extend(lng for _, lng in route.points)
-        lats.append(None)
-        lngs.append(None)
-    return lats, lngs
+def _route_lines(routes: list[Route]) -> tuple[np.ndarray, np.ndarray]:
+    """All routes as one lat and one lng array, each route ended by NaN (a gap in the line).
+
+    NumPy arrays, not lists: plotly validates a list element by element, which cost seconds
+    for a few hundred thousand points.
+    """
+    points = [point for route in routes for point in (*route.points, (math.nan, math.nan))]
+    coordinates = np.array(points, dtype=float).reshape(-1, 2)
+    return coordinates[:, 0], coordinates[:, 1]
 
 
 def _view(place: Place) -> dict[str, object]:

@@ -165,11 +165,16 @@ class StravaClient:
             tokens = self._refresh(tokens)
         return tokens.access_token
 
-    def _refresh(self, tokens: Tokens) -> Tokens:
+    def _token_request(self, grant: dict[str, str], purpose: str, rejected: str) -> Any:
+        """POST to the token endpoint; the JSON answer, or a one-line error saying what to do.
+
+        ``purpose`` completes "... are needed to <purpose>"; ``rejected`` is the message for a
+        400/401 about the grant itself (refresh token or authorization code).
+        """
         if not self.credentials.client_id or not self.credentials.client_secret:
             raise MissingCredentialsError(
-                "STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET are needed to refresh the Strava "
-                "token: copy them from https://www.strava.com/settings/api"
+                f"STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET are needed to {purpose}: copy them "
+                "from https://www.strava.com/settings/api"
             )
         response = self._send(
             "POST",
@@ -177,8 +182,7 @@ class StravaClient:
             data={
                 "client_id": self.credentials.client_id,
                 "client_secret": self.credentials.client_secret,
-                "grant_type": "refresh_token",
-                "refresh_token": tokens.refresh_token,
+                **grant,
             },
             retry_on_read_timeout=False,
         )
@@ -190,15 +194,23 @@ class StravaClient:
                 "https://www.strava.com/settings/api"
             )
         if response.status_code in (400, 401):
-            raise StravaAuthError(
-                "Strava rejected the refresh token (revoked, or already used and rotated): "
-                + REAUTHORIZE
-            )
+            raise StravaAuthError(rejected)
         if response.status_code != 200:
             raise StravaError(
                 f"Strava's token endpoint answered HTTP {response.status_code}: try again later"
             )
         body = self._json(response)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise StravaError("Strava's token endpoint answered without an access token")
+        return body
+
+    def _refresh(self, tokens: Tokens) -> Tokens:
+        body = self._token_request(
+            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
+            "refresh the Strava token",
+            "Strava rejected the refresh token (revoked, or already used and rotated): "
+            + REAUTHORIZE,
+        )
         fresh = Tokens(
             refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
             access_token=str(body["access_token"]),
@@ -216,44 +228,17 @@ class StravaClient:
 
         The tokens are kept for this client's requests but not stored: the caller decides.
         """
-        if not self.credentials.client_id or not self.credentials.client_secret:
-            raise MissingCredentialsError(
-                "STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET are needed to authorize: copy them "
-                "from https://www.strava.com/settings/api"
-            )
-        response = self._send(
-            "POST",
-            self.auth_url,
-            data={
-                "client_id": self.credentials.client_id,
-                "client_secret": self.credentials.client_secret,
-                "code": code,
-                "grant_type": "authorization_code",
-            },
-            retry_on_read_timeout=False,
+        body = self._token_request(
+            {"grant_type": "authorization_code", "code": code},
+            "authorize",
+            "Strava rejected the authorization code (mistyped, already used, or expired): "
+            "a code works once and only for minutes; authorize again and use the new code",
         )
-        if response.status_code == 403 and _has_error(response, code="Inactive"):
-            raise ApplicationInactiveError(INACTIVE_MESSAGE)
-        if _has_error(response, field="client_id") or _has_error(response, field="client_secret"):
-            raise StravaAuthError(
-                "Strava rejected STRAVA_CLIENT_ID/STRAVA_CLIENT_SECRET: copy them again from "
-                "https://www.strava.com/settings/api"
-            )
-        if response.status_code in (400, 401):
-            raise StravaAuthError(
-                "Strava rejected the authorization code (mistyped, already used, or expired): "
-                "a code works once and only for minutes; authorize again and use the new code"
-            )
-        if response.status_code != 200:
-            raise StravaError(
-                f"Strava's token endpoint answered HTTP {response.status_code}: try again later"
-            )
-        body = self._json(response)
-        if not isinstance(body, dict) or not body.get("refresh_token"):
+        if not body.get("refresh_token"):
             raise StravaError("Strava's answer to the code exchange held no refresh token")
         tokens = Tokens(
             refresh_token=str(body["refresh_token"]),
-            access_token=str(body.get("access_token", "")),
+            access_token=str(body["access_token"]),
             expires_at=int(body.get("expires_at", 0)),
         )
         self._tokens = tokens
