@@ -41,10 +41,6 @@ class StateStore(ABC):
         """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
         return self.watermark_of(run_date) is not NO_WATERMARK
 
-    def close(self) -> None:
-        """Release the connection."""
-        return None
-
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

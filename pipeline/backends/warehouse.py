@@ -290,10 +290,6 @@ class Warehouse(ABC):
             session.execute(f"CREATE TABLE {model} AS {select.rstrip().rstrip(';')}", bound)
             self.write_marker(session, update_id, model)
 
-    def close(self) -> None:
-        """Release pooled resources (connections are per transaction)."""
-        return None
-
 
 class WarehouseMarkerTarget(luigi.Target):
     """A Luigi target that exists once a marker row with ``update_id`` is in the warehouse."""
