@@ -47,7 +47,7 @@ EXPECTED_COPY = (
 def redshift_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKE_URL", "s3://strava-lake/team's lake")
     monkeypatch.setenv("REDSHIFT_IAM_ROLE", ROLE)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY123456")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake-access-key-id-for-tests")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example-secret-access-key")
 
 
@@ -58,7 +58,7 @@ def test_copy_statement_is_exactly_what_redshift_expects(redshift_env: None) -> 
     lake = S3Lake("s3://strava-lake/team's lake")
     statement = warehouse.copy_from_s3_statement(lake.uri(KEY), STAGING)
     assert statement == EXPECTED_COPY
-    for secret in ("AKIAEXAMPLEKEY123456", "example-secret-access-key", "rs-secret-pw"):
+    for secret in ("fake-access-key-id-for-tests", "example-secret-access-key", "rs-secret-pw"):
         assert secret not in statement
     for forbidden in ("CREDENTIALS", "ACCESS_KEY_ID", "ACCEPTINVCHARS", "BLANKSASNULL",
                       "TRIMBLANKS", "TRUNCATECOLUMNS", "FILLRECORD", "MAXERROR"):

@@ -78,12 +78,12 @@ def test_denied_access_is_one_line_naming_the_bucket(
 ) -> None:
     bucket = s3_env.new_bucket()
     monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unknown-fake-access-key-id")
     with pytest.raises(LakeAccessError) as error:
         open_lake(f"s3://{bucket}/lake").target(KEY).exists()
     message = one_line(error)
     assert f"access to S3 bucket '{bucket}' was denied" in message
-    assert "AKIAUNKNOWNKEY000000" not in message and "testing-secret-key" not in message
+    assert "unknown-fake-access-key-id" not in message and "testing-secret-key" not in message
 
 
 def test_unreachable_endpoint_and_missing_credentials(
