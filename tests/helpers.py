@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,32 @@ def assert_matches_source(data_dir: Path, activities: list[dict[str, Any]]) -> N
         actual = {key: value for key, value in rows[activity["id"]].items()
                   if key != "extracted_at"}
         assert actual == expected, f"activity {activity['id']} differs"
+
+
+@dataclass(frozen=True)
+class NextWeekChanges:
+    """What changed at the source between the first run and the next week's."""
+
+    fresh: dict[str, Any]
+    late: dict[str, Any]
+    renamed: dict[str, Any]
+    rekudoed: dict[str, Any]
+
+
+def _start(activity: dict[str, Any]) -> datetime:
+    return datetime.strptime(activity["start_date"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_next_week_changes(athlete: Any, new_name: str) -> NextWeekChanges:
+    """A new activity in the next week, a late upload 3 days older than the newest one seen,
+    and a rename and a kudos change inside the lookback window."""
+    newest_start = max(_start(a) for a in athlete.activities)
+    fresh = athlete.add_activity(datetime(2026, 12, 2, 7, tzinfo=timezone.utc), "Run")
+    late = athlete.add_activity(
+        (newest_start - timedelta(days=3)).replace(tzinfo=timezone.utc), "Ride")
+    in_lookback = [a for a in athlete.activities
+                   if newest_start - timedelta(days=10) < _start(a) < newest_start]
+    renamed, rekudoed = in_lookback[0], in_lookback[-1]
+    athlete.update_activity(renamed["id"], name=new_name)
+    athlete.update_activity(rekudoed["id"], kudos_count=rekudoed["kudos_count"] + 17)
+    return NextWeekChanges(fresh, late, renamed, rekudoed)

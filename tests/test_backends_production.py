@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import pytest
 from luigi.contrib.postgres import PostgresTarget
@@ -39,7 +39,7 @@ from tests.conftest import (
     PipelineWorld,
     succeeded,
 )
-from tests.helpers import COLUMNS, expected_row, table_dump
+from tests.helpers import COLUMNS, expected_row, make_next_week_changes, table_dump
 
 N_ACTIVITIES = 300
 
@@ -174,18 +174,9 @@ def test_next_week_on_production_backends(
 ) -> None:
     world = production.world
     assert succeeded(world.run_weekly(RUN_DATE))
-    newest = max(world.athlete.activities, key=lambda a: a["start_date"])
-    newest_start = datetime.strptime(newest["start_date"], "%Y-%m-%dT%H:%M:%SZ")
-
-    fresh = world.athlete.add_activity(datetime(2026, 12, 2, 7, tzinfo=timezone.utc), "Run")
-    late = world.athlete.add_activity(
-        (newest_start - timedelta(days=3)).replace(tzinfo=timezone.utc), "Ride")
-    in_lookback = [a for a in world.athlete.activities
-                   if newest_start - timedelta(days=10)
-                   < datetime.strptime(a["start_date"], "%Y-%m-%dT%H:%M:%SZ") < newest_start]
-    renamed, rekudoed = in_lookback[0], in_lookback[-1]
-    world.athlete.update_activity(renamed["id"], name="Renamed | after upload ✨ 🏃\u200d♀️")
-    world.athlete.update_activity(rekudoed["id"], kudos_count=rekudoed["kudos_count"] + 17)
+    changes = make_next_week_changes(world.athlete, "Renamed | after upload ✨ 🏃\u200d♀️")
+    fresh, late, renamed, rekudoed = (changes.fresh, changes.late, changes.renamed,
+                                      changes.rekudoed)
 
     assert succeeded(world.run_weekly(NEXT_RUN_DATE))
 

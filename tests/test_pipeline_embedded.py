@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -19,7 +19,7 @@ from pipeline.tasks import (
     UploadToLake,
 )
 from tests.conftest import NEXT_RUN_DATE, RUN_DATE, PipelineWorld, succeeded
-from tests.helpers import assert_matches_source, production_rows, table_dump
+from tests.helpers import assert_matches_source, make_next_week_changes, production_rows, table_dump
 
 LIST_PATH = "/athlete/activities"
 
@@ -89,18 +89,9 @@ def test_same_date_again_asks_strava_nothing_and_changes_nothing(world: Pipeline
 def test_next_week_reflects_new_late_and_changed_activities(world: PipelineWorld) -> None:
     original_refresh_token = world.env["STRAVA_REFRESH_TOKEN"]
     assert succeeded(world.run_weekly(RUN_DATE))
-    newest = max(world.athlete.activities, key=lambda a: a["start_date"])
-    newest_start = datetime.strptime(newest["start_date"], "%Y-%m-%dT%H:%M:%SZ")
-
-    fresh = world.athlete.add_activity(datetime(2026, 12, 2, 7, tzinfo=timezone.utc), "Run")
-    late = world.athlete.add_activity(
-        (newest_start - timedelta(days=3)).replace(tzinfo=timezone.utc), "Ride")
-    in_lookback = [a for a in world.athlete.activities
-                   if newest_start - timedelta(days=10)
-                   < datetime.strptime(a["start_date"], "%Y-%m-%dT%H:%M:%SZ") < newest_start]
-    renamed, rekudoed = in_lookback[0], in_lookback[-1]
-    world.athlete.update_activity(renamed["id"], name="Renamed | after upload ✨")
-    world.athlete.update_activity(rekudoed["id"], kudos_count=rekudoed["kudos_count"] + 17)
+    changes = make_next_week_changes(world.athlete, "Renamed | after upload ✨")
+    fresh, late, renamed, rekudoed = (changes.fresh, changes.late, changes.renamed,
+                                      changes.rekudoed)
 
     # The environment still holds the first (now rotated, dead) refresh token.
     assert original_refresh_token != world.sandbox.current_refresh_token
