@@ -5,7 +5,8 @@ Each file is rendered with the fixed placeholders (``pipeline.sql_files.TABLES``
 table below) and each ``:name`` parameter it uses is bound from ``SAMPLE_PARAMETERS``. A new file
 with a new parameter fails here with a message naming it: add a sample value below.
 ``sql/setup/`` holds per-server administration scripts, tested on their own server in
-tests/test_backends_mysql.py and tests/test_backends_postgres.py.
+tests/test_backends_mysql.py and tests/test_backends_postgres.py; ``sql/state/`` and the
+migrations are the state store's and the runner's (tests/test_migrations.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SAMPLE_PARAMETERS: dict[str, object] = {
 }
 # Placeholders beyond TABLES, with the value the pipeline gives them.
 IDENTIFIERS: dict[str, str] = {"staging_table": "staging_strava_activity_data_20261129"}
-NOT_FOR_EVERY_WAREHOUSE = {"setup"}
+NOT_FOR_EVERY_WAREHOUSE = {"setup", "state", "migrations"}
 
 _CREATES_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS\b)([a-z_][a-z0-9_]*)", re.I)
 

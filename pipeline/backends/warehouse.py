@@ -18,6 +18,7 @@ from typing import Any
 import luigi
 
 from pipeline.backends.lake import Lake
+from pipeline.backends.session import Session
 from pipeline.sql_files import (
     TABLES,
     check_identifier,
@@ -25,58 +26,13 @@ from pipeline.sql_files import (
     read_sql,
     render,
     split_statements,
-    to_paramstyle,
 )
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_FILES: list[str] = [
-    "tables/strava_activity_data.sql",
-    "tables/table_updates.sql",
-    "tables/validation_results.sql",
-]
 _SCHEMA_READY: set[str] = set()
 
-
-class Session:
-    """One open transaction: run statements with ``:name`` parameters and read their rows."""
-
-    def __init__(self, cursor: Any, paramstyle: str) -> None:
-        self._cursor = cursor
-        self._paramstyle = paramstyle
-
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Session:
-        """Run one statement; values only through ``params``."""
-        statement = to_paramstyle(sql, self._paramstyle) if params else sql
-        if params:
-            self._cursor.execute(statement, dict(params))
-        else:
-            self._cursor.execute(statement)
-        return self
-
-    def run_file(self, relative_path: str, params: Mapping[str, Any] | None = None,
-                 **identifiers: str) -> None:
-        """Run every statement of ``sql/<relative_path>`` with table names filled in."""
-        for statement in split_statements(render(read_sql(relative_path), **identifiers)):
-            self.execute(statement, params)
-
-    def fetchall(self) -> list[tuple]:
-        """Rows of the last statement."""
-        return self._cursor.fetchall()
-
-    def fetchone(self) -> tuple | None:
-        """First row of the last statement."""
-        return self._cursor.fetchone()
-
-    @property
-    def cursor(self) -> Any:
-        """The DB-API cursor, for a driver's bulk loader (``copy_expert``)."""
-        return self._cursor
-
-    @property
-    def column_names(self) -> list[str]:
-        """Column names of the last statement's result."""
-        return [column[0] for column in self._cursor.description or ()]
+__all__ = ["Session", "Warehouse", "WarehouseMarkerTarget", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -122,16 +78,20 @@ class Warehouse(ABC):
         connection.rollback()
 
     def ensure_schema(self) -> None:
-        """Create the production, marker and result tables when they are missing.
+        """Apply the pending migrations of ``sql/migrations/`` (pipeline.migrate).
 
         Done once per process and warehouse: ``exists()`` checks call it often.
         """
         if self.url in _SCHEMA_READY:
             return
-        with self.transaction() as session:
-            for relative_path in SCHEMA_FILES:
-                session.run_file(relative_path)
+        from pipeline.migrate import WAREHOUSE_MIGRATIONS, apply_migrations
+
+        apply_migrations(self, WAREHOUSE_MIGRATIONS)
         _SCHEMA_READY.add(self.url)
+
+    def lock_migrations(self, session: Session) -> None:
+        """Serialize migrations across processes; DuckDB's file lock already does."""
+        return None
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None,
               **identifiers: str) -> list[tuple]:
@@ -171,14 +131,6 @@ class Warehouse(ABC):
             {"update_id": update_id, "target_table": target_table, "inserted": utc_now()},
         )
 
-    def remove_marker(self, update_id: str) -> None:
-        """Forget a finished stage so that it runs again."""
-        with self.transaction() as session:
-            session.execute(
-                render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
-                {"update_id": update_id},
-            )
-
     # -- tables --------------------------------------------------------------------------------
 
     def table_exists(self, table: str) -> bool:
@@ -193,13 +145,6 @@ class Warehouse(ABC):
         """Drop a table if it exists."""
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
-
-    def rename_table(self, table: str, new_name: str) -> None:
-        """Rename a table (quarantine keeps a bad staging table for inspection)."""
-        with self.transaction() as session:
-            session.execute(
-                f"ALTER TABLE {check_identifier(table)} RENAME TO {check_identifier(new_name)}"
-            )
 
     # -- validation ----------------------------------------------------------------------------
 
