@@ -216,24 +216,68 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
         self.drop_table(staging_table)
 
-    def rebuild_model(self, model: str, update_id: str,
-                      params: Mapping[str, Any] | None = None) -> None:
-        """Replace a model table with its SELECT (``sql/models/<model>.sql``) and mark it.
+    # -- models --------------------------------------------------------------------------------
 
-        DROP and CREATE TABLE AS inside one transaction: readers see the old or the new table,
-        never an empty one, and no TRUNCATE (which commits implicitly on Redshift). The SELECT
-        gets the ``:name`` parameters it uses from ``params`` (e.g. ``:run_date``).
-        """
-        select = render(read_sql(f"models/{check_identifier(model)}.sql"))
-        wanted = set(parameter_names(select))
-        missing = sorted(wanted - set(params or {}))
-        if missing:
-            raise ValueError(f"model {model} needs the parameters {missing}; pass them in params")
-        bound = {name: value for name, value in (params or {}).items() if name in wanted}
+    def stage_model(self, staged_table: str, select: str, update_id: str,
+                    params: Mapping[str, Any] | None = None) -> None:
+        """(Re)create ``staged_table`` from a model's SELECT and mark it, in one transaction."""
         with self.transaction() as session:
-            session.execute(f"DROP TABLE IF EXISTS {model}")
-            session.execute(f"CREATE TABLE {model} AS {select.rstrip().rstrip(';')}", bound)
-            self.write_marker(session, update_id, model)
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(staged_table)}")
+            session.execute(f"CREATE TABLE {staged_table} AS {select}",
+                            _bound(select, params))
+            self.write_marker(session, update_id, staged_table)
+
+    def swap_model(self, table: str, staged_table: str, update_id: str,
+                   forget: list[str]) -> None:
+        """Replace ``table`` by ``staged_table``, forget the markers ``forget`` and mark it.
+
+        DROP and RENAME inside one transaction: readers see the old or the new table, never an
+        empty one, and no TRUNCATE (which commits implicitly on Redshift).
+        """
+        with self.transaction() as session:
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+            session.execute(f"ALTER TABLE {check_identifier(staged_table)} RENAME TO {table}")
+            for forgotten in forget:
+                session.execute(render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+                                {"update_id": forgotten})
+            self.write_marker(session, update_id, table)
+
+    def forget_marker(self, update_id: str) -> None:
+        """Forget one finished stage (a staged model whose test failed builds afresh)."""
+        with self.transaction() as session:
+            session.execute(render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+                            {"update_id": update_id})
+
+    def replace_view(self, view: str, select: str, update_id: str) -> None:
+        """CREATE OR REPLACE VIEW from a model's SELECT and mark it, in one transaction."""
+        with self.transaction() as session:
+            session.execute(f"CREATE OR REPLACE VIEW {check_identifier(view)} AS {select}")
+            self.write_marker(session, update_id, view)
+
+    def replace_run_rows(self, table: str, select: str, update_id: str,
+                         params: Mapping[str, Any]) -> None:
+        """Replace the rows of ``params['run_date']`` in ``table`` by the SELECT's (which yields
+        that date's rows only), keeping every other date's; created on first use. Marked in the
+        same transaction."""
+        bound = _bound(select, params)
+        exists = self.table_exists(table)
+        with self.transaction() as session:
+            if exists:
+                session.execute(f"DELETE FROM {check_identifier(table)} WHERE run_date = :run_date",
+                                {"run_date": params["run_date"]})
+                session.execute(f"INSERT INTO {table} {select}", bound)
+            else:
+                session.execute(f"CREATE TABLE {check_identifier(table)} AS {select}", bound)
+            self.write_marker(session, update_id, table)
+
+
+def _bound(select: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameters a SELECT binds, from ``params``; a clear error for a missing one."""
+    wanted = set(parameter_names(select))
+    missing = sorted(wanted - set(params or {}))
+    if missing:
+        raise ValueError(f"the model SELECT binds {missing}; pass them in params")
+    return {name: value for name, value in (params or {}).items() if name in wanted}
 
 
 class WarehouseMarkerTarget(luigi.Target):

@@ -4,11 +4,11 @@ SELECT
     name,
     sport_type,
     start_date_local,
-    CAST(DATE_TRUNC('week', start_date_local) AS DATE) AS week_start,
+    week_start,
     timezone,
     location_country,
     kudos_count,
-    ROUND(CAST(COALESCE(distance, 0) / 1000.0 AS NUMERIC(18, 6)), 2) AS distance_km,
+    ROUND(CAST(distance_km AS NUMERIC(18, 6)), 2) AS distance_km,
     summary_polyline
-FROM {production_table}
+FROM {{ ref('stg_activities') }}
 WHERE summary_polyline IS NOT NULL AND summary_polyline <> ''
