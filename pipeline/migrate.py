@@ -111,7 +111,8 @@ def discover(folder: Path, dialect: str) -> list[Migration]:
     return plan
 
 
-def _schema_migrations_ddl(dialect: str) -> list[str]:
+def schema_migrations_ddl(dialect: str) -> list[str]:
+    """The CREATE TABLE IF NOT EXISTS of ``schema_migrations`` for a dialect."""
     special = WAREHOUSE_MIGRATIONS / f"schema_migrations.{dialect}.sql"
     path = special if special.is_file() else WAREHOUSE_MIGRATIONS / "schema_migrations.sql"
     return split_statements(path.read_text(encoding="utf-8"))
@@ -140,7 +141,7 @@ def apply_migrations(target: Migratable, folder: Path) -> list[Migration]:
         return []
     with target.transaction() as session:
         target.lock_migrations(session)
-        for statement in _schema_migrations_ddl(variant_of(target)):
+        for statement in schema_migrations_ddl(variant_of(target)):
             session.execute(statement)
     newly: list[Migration] = []
     for migration in plan:

@@ -263,3 +263,18 @@ def test_status_lists_pending_then_applied(tmp_path: Path) -> None:
     after = migrate("--status")
     assert "pending" not in after.stdout and after.stdout.count("applied 20") == 2
     assert "nothing to apply" in migrate().stdout
+
+
+def test_redshift_adapter_migrates_under_a_table_lock() -> None:
+    """Redshift has no advisory locks: the adapter creates and LOCKs schema_migrations instead
+    (the same statements, run here on PostgreSQL, which Redshift's SQL descends from)."""
+    from pipeline.backends.redshift_warehouse import RedshiftWarehouse
+
+    with postgres_database() as database:
+        warehouse = RedshiftWarehouse(pg_url(database, scheme="redshift"), iam_role="default",
+                                      lake_url="s3://lake-bucket/prefix")
+        plan = discover(WAREHOUSE_MIGRATIONS, "redshift")
+        assert [m.version for m in apply_migrations(warehouse, WAREHOUSE_MIGRATIONS)] == \
+            [m.version for m in plan]
+        assert apply_migrations(warehouse, WAREHOUSE_MIGRATIONS) == []
+        assert warehouse.table_exists("strava_activity_data")

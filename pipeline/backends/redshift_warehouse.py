@@ -61,7 +61,12 @@ class RedshiftWarehouse(PostgresWarehouse):
         self.copy_region = copy_region
 
     def lock_migrations(self, session: Session) -> None:
-        """Redshift has no advisory locks: lock the migrations table until the transaction ends."""
+        """Redshift has no advisory locks: lock the migrations table (created first when
+        missing) until the transaction ends."""
+        from pipeline.migrate import schema_migrations_ddl
+
+        for statement in schema_migrations_ddl("redshift"):
+            session.execute(statement)
         session.execute("LOCK schema_migrations")
 
     def copy_from_s3_statement(self, s3_uri: str, table: str) -> str:
