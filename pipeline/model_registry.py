@@ -52,10 +52,7 @@ class Model:
     @property
     def label(self) -> str:
         """The file as people name it: sql/models/marts/<name>.sql."""
-        try:
-            return str(self.path.relative_to(SQL_DIR.parent))
-        except ValueError:
-            return str(self.path)
+        return f"sql/models/{self.layer}/{self.path.name}"
 
     @property
     def staged_table(self) -> str:

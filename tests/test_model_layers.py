@@ -123,7 +123,10 @@ def test_a_new_model_file_is_built_with_no_python_change(
         "GROUP BY w.week_start\n", encoding="utf-8")
     with (folder / "marts" / "model_tests.ini").open("a", encoding="utf-8") as tests:
         tests.write("\n[weekly_run_count_one_row_per_week]\nmodel = weekly_run_count\n"
-                    "test = unique\ncolumn = week_start\n")
+                    "test = unique\ncolumn = week_start\n"
+                    "\n[weekly_run_count_never_empty_weeks]\nmodel = weekly_run_count\n"
+                    "test = expression\nsql = SELECT COUNT(*) FROM {{ this }} WHERE runs = 0\n"
+                    "severity = warn\n")
     world = world_factory(craft_athlete()[0])
     assert succeeded(world.run_weekly(RUN_DATE))
 
@@ -134,9 +137,9 @@ def test_a_new_model_file_is_built_with_no_python_change(
         "GROUP BY week_start"))
     assert counts and all(counts[week] == n for week, n in expected.items())
     assert max(counts) == RUN_WEEK and sum(counts.values()) == sum(expected.values())
-    checks = {row[0] for row in warehouse.query(
-        "SELECT check_name FROM validation_results WHERE status = 'pass'")}
-    assert "weekly_run_count_one_row_per_week" in checks
+    checks = dict(warehouse.query("SELECT check_name, status FROM validation_results"))
+    assert checks["weekly_run_count_one_row_per_week"] == "pass"
+    assert checks["weekly_run_count_never_empty_weeks"] == "warn"  # recorded, the build went on
 
 
 def test_a_broken_model_fails_its_halt_test_and_the_previous_table_stays(
@@ -170,6 +173,37 @@ def test_a_broken_model_fails_its_halt_test_and_the_previous_table_stays(
     routes.write_text(good, encoding="utf-8")  # fixed: the rerun builds and swaps it in
     assert succeeded(world.run_weekly(OLDER))
     assert rows(warehouse, "SELECT * FROM activity_routes") == before
+
+
+@pytest.mark.parametrize(("name", "sql", "message"), [
+    ("marts/bad_ref.sql", "SELECT * FROM {{ ref('stg_nowhere') }}",
+     "sql/models/marts/bad_ref.sql refs 'stg_nowhere', which is no model"),
+    ("marts/raw.sql", "SELECT id FROM {production_table}",
+     "sql/models/marts/raw.sql: a mart selects over refs only"),
+    ("staging/stg_loop.sql", "SELECT * FROM {{ ref('stg_loop') }}",
+     "models ref each other in a circle"),
+    ("staging/stg_odd.sql", "{{ config(materialized='ephemeral') }}\nSELECT 1 AS x",
+     "materialized='ephemeral'; use one of table, view, incremental"),
+])
+def test_a_wrong_model_file_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              name: str, sql: str, message: str) -> None:
+    folder = copy_of_models(tmp_path, monkeypatch)
+    (folder / name).write_text(sql, encoding="utf-8")
+    with pytest.raises(model_registry.ModelError) as error:
+        model_registry.load_models()
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_wrong_model_test_is_one_clear_line(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import model_tests
+
+    folder = copy_of_models(tmp_path, monkeypatch)
+    with (folder / "marts" / "model_tests.ini").open("a", encoding="utf-8") as tests:
+        tests.write("\n[odd]\nmodel = activity_routes\ntest = unique_ish\ncolumn = id\n")
+    with pytest.raises(model_tests.ModelError, match=r"^model_tests.ini, test \[odd\]: test = "
+                       r"'unique_ish'; use one of unique, not_null"):
+        model_tests.load_model_tests()
 
 
 def test_registry_reads_the_layers() -> None:

@@ -21,6 +21,7 @@ from pipeline.sql_files import read_sql, split_statements
 
 NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
 _MIGRATED: set[str] = set()
+_MIGRATION_FAILED: dict[str, Exception] = {}
 
 
 class StateStore(ABC):
@@ -41,9 +42,15 @@ class StateStore(ABC):
         """Apply the pending migrations of ``sql/migrations/state/``, once per process."""
         if self.url in _MIGRATED:
             return
-        from pipeline.migrate import STATE_MIGRATIONS, apply_migrations
+        from pipeline.migrate import STATE_MIGRATIONS, MigrationError, apply_migrations
 
-        apply_migrations(self, STATE_MIGRATIONS)
+        if self.url in _MIGRATION_FAILED:  # tried once in this process: the same one line
+            raise _MIGRATION_FAILED[self.url]
+        try:
+            apply_migrations(self, STATE_MIGRATIONS)
+        except MigrationError as error:
+            _MIGRATION_FAILED[self.url] = error
+            raise
         _MIGRATED.add(self.url)
 
     def _bind(self, value: date | datetime | None) -> Any:

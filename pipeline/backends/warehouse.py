@@ -31,6 +31,7 @@ from pipeline.sql_files import (
 logger = logging.getLogger(__name__)
 
 _SCHEMA_READY: set[str] = set()
+_MIGRATION_FAILED: dict[str, Exception] = {}
 
 __all__ = ["Session", "Warehouse", "WarehouseMarkerTarget", "utc_now"]
 
@@ -84,9 +85,15 @@ class Warehouse(ABC):
         """
         if self.url in _SCHEMA_READY:
             return
-        from pipeline.migrate import WAREHOUSE_MIGRATIONS, apply_migrations
+        from pipeline.migrate import WAREHOUSE_MIGRATIONS, MigrationError, apply_migrations
 
-        apply_migrations(self, WAREHOUSE_MIGRATIONS)
+        if self.url in _MIGRATION_FAILED:  # tried once in this process: the same one line
+            raise _MIGRATION_FAILED[self.url]
+        try:
+            apply_migrations(self, WAREHOUSE_MIGRATIONS)
+        except MigrationError as error:
+            _MIGRATION_FAILED[self.url] = error
+            raise
         _SCHEMA_READY.add(self.url)
 
     def lock_migrations(self, session: Session) -> None:
