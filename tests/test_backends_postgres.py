@@ -159,7 +159,7 @@ def test_one_time_setup_sql_gives_a_user_that_can_run_every_stage(
             warehouse.merge_staging(STAGING, "LoadProduction(2026-11-29)")
             stg = model("stg_activities")
             warehouse.stage_model(stg.staged_table, stg.select(), "StageModel(2026-11-29,stg)")
-            warehouse.swap_model(stg.name, stg.staged_table, "BuildModel(2026-11-29,stg)", [])
+            warehouse.swap_model(stg.name, stg.staged_table, "BuildModel(2026-11-29,stg)")
             owners = pg_rows(database, "SELECT DISTINCT tableowner FROM pg_tables "
                              "WHERE schemaname = 'public'")
             assert owners == [(user,)]

@@ -171,7 +171,7 @@ def build_model_and_its_refs(warehouse: Warehouse, relative_path: str) -> None:
             warehouse.replace_run_rows(model.name, select, marker, params)
         else:
             warehouse.stage_model(model.staged_table, select, marker, params)
-            warehouse.swap_model(model.name, model.staged_table, marker, [])
+            warehouse.swap_model(model.name, model.staged_table, marker)
         assert warehouse.table_exists(model.name)
 
 

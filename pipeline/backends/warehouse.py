@@ -234,9 +234,8 @@ class Warehouse(ABC):
                             _bound(select, params))
             self.write_marker(session, update_id, staged_table)
 
-    def swap_model(self, table: str, staged_table: str, update_id: str,
-                   forget: list[str]) -> None:
-        """Replace ``table`` by ``staged_table``, forget the markers ``forget`` and mark it.
+    def swap_model(self, table: str, staged_table: str, update_id: str) -> None:
+        """Replace ``table`` by ``staged_table`` and mark it.
 
         DROP and RENAME inside one transaction: readers see the old or the new table, never an
         empty one, and no TRUNCATE (which commits implicitly on Redshift).
@@ -244,9 +243,6 @@ class Warehouse(ABC):
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
             session.execute(f"ALTER TABLE {check_identifier(staged_table)} RENAME TO {table}")
-            for forgotten in forget:
-                session.execute(render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
-                                {"update_id": forgotten})
             self.write_marker(session, update_id, table)
 
     def forget_marker(self, update_id: str) -> None:

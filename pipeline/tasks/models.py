@@ -135,9 +135,7 @@ class BuildModel(_ModelTask):
             warehouse.replace_run_rows(self.model, definition.select(), self.update_id,
                                        model_parameters(self.run_date))
         else:
-            stage = StageModel(run_date=self.run_date, model=self.model)
-            warehouse.swap_model(self.model, definition.staged_table, self.update_id,
-                                 forget=[stage.update_id])
+            warehouse.swap_model(self.model, definition.staged_table, self.update_id)
         self.set_status_message(f"{self.model} built")
 
 
