@@ -6,7 +6,7 @@ staging models read the production table (``{production_table}``): marts select 
 The refs give the build order, so nothing lists models by hand: adding a model is adding a file.
 An optional first line ``{{ config(materialized='...') }}`` says how it is built:
 
-- ``table`` (the default): built aside as ``<name>__next``, tested, then swapped in;
+- ``table`` (the default): built aside as ``<name>__next_YYYYMMDD``, tested, then swapped in;
 - ``view``: ``CREATE OR REPLACE VIEW`` (for models that read no table that migrations may alter);
 - ``incremental``: the SELECT yields the rows of one run date (a ``run_date`` column); a build
   replaces that date's rows and keeps every other date's.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -27,7 +28,7 @@ LAYERS: tuple[str, ...] = ("staging", "marts")
 MATERIALIZATIONS: tuple[str, ...] = ("table", "view", "incremental")
 STAGED_SUFFIX = "__next"
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,46}$")  # + "__next_YYYYMMDD" <= 63 characters
 _CONFIG = re.compile(r"\{\{\s*config\(\s*materialized\s*=\s*'([^']*)'\s*\)\s*\}\}[ \t]*\n?")
 _REF = re.compile(r"\{\{\s*ref\(\s*'([^']*)'\s*\)\s*\}\}")
 _ANY_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
@@ -54,10 +55,10 @@ class Model:
         """The file as people name it: sql/models/marts/<name>.sql."""
         return f"sql/models/{self.layer}/{self.path.name}"
 
-    @property
-    def staged_table(self) -> str:
-        """Where a ``table`` model is built and tested before it replaces the live table."""
-        return check_identifier(self.name + STAGED_SUFFIX)
+    def staged_table(self, run_date: date) -> str:
+        """Where a run date builds and tests a ``table`` model before it replaces the live
+        table: ``<name>__next_YYYYMMDD`` (two dates building at once never share it)."""
+        return check_identifier(f"{self.name}{STAGED_SUFFIX}_{run_date:%Y%m%d}")
 
     def select(self) -> str:
         """The SELECT with refs and table names filled in, ready to run."""

@@ -1,10 +1,11 @@
 """Model tests, dbt style, declared in ``sql/models/marts/model_tests.ini`` beside the marts.
 
-Each section is one test of one model, run on the freshly built table (``<model>__next``) before
-it replaces the live one, as a validation check (``pipeline.validator``): its left side counts
-the rows that break the test, its right side is 0, and its outcome is kept in
-``validation_results``. A failing ``halt`` test stops the run and leaves the live table as it
-was; a failing ``warn`` test is recorded and the build goes on. Test kinds:
+Each section is one test of one model, run on the freshly built table
+(``<model>__next_YYYYMMDD``) before it replaces the live one, as a validation check
+(``pipeline.validator``): its left side counts the rows that break the test, its right side is 0,
+and its outcome is kept in ``validation_results``. A failing ``halt`` test stops the run and
+leaves the live table as it was; a failing ``warn`` test is recorded and the build goes on.
+Test kinds:
 
 - ``unique``: ``column`` (or ``columns = a, b``) never repeats;
 - ``not_null``: ``column`` (or ``columns``) is never NULL;

@@ -170,8 +170,9 @@ def build_model_and_its_refs(warehouse: Warehouse, relative_path: str) -> None:
         elif model.materialized == "incremental":
             warehouse.replace_run_rows(model.name, select, marker, params)
         else:
-            warehouse.stage_model(model.staged_table, select, marker, params)
-            warehouse.swap_model(model.name, model.staged_table, marker)
+            staged = model.staged_table(date(2026, 11, 29))
+            warehouse.stage_model(staged, select, marker, params)
+            warehouse.swap_model(model.name, staged, marker)
         assert warehouse.table_exists(model.name)
 
 

@@ -57,14 +57,15 @@ class _ModelTask(RunDateTask):
 
 
 class StageModel(_ModelTask):
-    """``<model>__next``: a table model built aside from its SELECT, for its tests."""
+    """``<model>__next_YYYYMMDD``: a table model built aside from its SELECT, for its tests."""
 
     def requires(self) -> list[luigi.Task]:
         return self.inputs()
 
     def run(self) -> None:
         definition = self.definition
-        self.warehouse.stage_model(definition.staged_table, definition.select(), self.update_id,
+        self.warehouse.stage_model(definition.staged_table(self.run_date), definition.select(),
+                                   self.update_id,
                                    model_parameters(self.run_date))
 
 
@@ -99,7 +100,7 @@ class TestModel(RunDateTask):
 
     def run(self) -> None:
         test = self.definition()
-        staged = model_registry.model(self.model).staged_table
+        staged = model_registry.model(self.model).staged_table(self.run_date)
         outcome = evaluate(self.warehouse, test.check(staged), self.run_date)
         if outcome.blocks:
             self.warehouse.record_validation(outcome.row(self.run_date))
@@ -135,7 +136,8 @@ class BuildModel(_ModelTask):
             warehouse.replace_run_rows(self.model, definition.select(), self.update_id,
                                        model_parameters(self.run_date))
         else:
-            warehouse.swap_model(self.model, definition.staged_table, self.update_id)
+            warehouse.swap_model(self.model, definition.staged_table(self.run_date),
+                                 self.update_id)
         self.set_status_message(f"{self.model} built")
 
 
