@@ -5,11 +5,11 @@
 Luigi 3.8 has RangeDaily and RangeHourly but no RangeWeekly, and a range task gives no order
 among its weeks (Luigi would start with the newest). Here every week's run date is a Sunday, as
 the weekly cron run's (Monday morning, for the week that ended on Sunday), and older weeks get a
-higher priority, so with one worker the weeks run in
-date order: each extract starts from the previous week's watermark and asks Strava only for the
-new weeks' activities. Finished weeks are complete and skipped; a failed or interrupted backfill
-is rerun with the same command. A run date that is not over yet in the athlete's time zone is
-never included (see pipeline/run_dates.py), whatever ``--stop`` says.
+higher priority, so with one worker the weeks run in date order: each extract starts from the
+previous week's watermark and asks Strava only for the new weeks' activities. Finished weeks
+are complete and skipped; a failed or interrupted backfill is rerun with the same command. A run
+date that is not over yet in the athlete's time zone is never included (see
+pipeline/run_dates.py), whatever ``--stop`` says.
 """
 
 from __future__ import annotations
