@@ -19,6 +19,7 @@ from pipeline.backends.warehouse import Warehouse
 from pipeline.dashboard.data import load_dashboard_data
 from pipeline.model_registry import mart_names
 from pipeline.sql_files import parameter_names, render
+from pipeline.tasks.models import model_parameters
 from tests.backends_support import pg_url, postgres_database
 from tests.conftest import RUN_DATE, PipelineWorld, succeeded
 from tests.models_support import RUN_WEEK, craft_athlete
@@ -63,7 +64,8 @@ def test_every_model_gives_the_previous_release_rows(built: tuple[PipelineWorld,
     assert {path.stem for path in files} <= set(mart_names())
     for path in files:
         select = render(path.read_text(encoding="utf-8"))
-        params = {"run_date": RUN_DATE} if parameter_names(select) else None
+        every = model_parameters(RUN_DATE)
+        params = {name: every[name] for name in parameter_names(select)} or None
         columns, expected = rows(warehouse, select, params)
         where = " WHERE run_date = :run_date" if path.stem == "weekly_new_activities" else ""
         names, actual = rows(warehouse, f"SELECT {', '.join(columns)} FROM {path.stem}{where}",
@@ -96,7 +98,7 @@ def test_an_older_date_after_a_newer_one_moves_nothing_back(
     assert set(newer.week_activities["run_date"]) == {RUN_DATE}
     assert set(older.week_activities["run_date"]) == {OLDER}
     older_week = OLDER - timedelta(days=OLDER.weekday())
-    assert all(older_week <= day < older_week + timedelta(days=7)
+    assert all(OLDER - timedelta(days=6) <= day <= OLDER  # the seven dates ending with OLDER
                for day in older.week_activities["start_date_local"].dt.date)
     assert max(older.weekly_kudos_change["week_start"]) == older_week
     assert max(newer.weekly_kudos_change["week_start"]) == RUN_WEEK

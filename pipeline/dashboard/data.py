@@ -9,6 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from pipeline.backends.warehouse import Warehouse
+from pipeline.run_dates import run_week
 from pipeline.sql_files import check_identifier, parameter_names, read_sql, render
 
 MODEL_TABLES: tuple[str, ...] = (
@@ -33,11 +34,6 @@ AS_OF: dict[str, str] = {
 
 class MissingModelError(RuntimeError):
     """A model table the dashboard reads does not exist yet."""
-
-
-def week_start_of(day: date) -> date:
-    """The Monday of the week holding ``day`` (the models' DATE_TRUNC('week') buckets)."""
-    return day - timedelta(days=day.weekday())
 
 
 def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +61,9 @@ def read_model(warehouse: Warehouse, table: str, run_date: date | None = None) -
     sql, params = f"SELECT * FROM {name}", {}
     if run_date is not None and name in AS_OF:
         sql += f" WHERE {AS_OF[name]}"
-        known = {"run_date": run_date, "week_start": week_start_of(run_date)}
+        # The models' weeks are DATE_TRUNC('week') Mondays; the run's spine ends at its Monday.
+        known = {"run_date": run_date,
+                 "week_start": run_date - timedelta(days=run_date.weekday())}
         params = {key: known[key] for key in parameter_names(sql)}
     with warehouse.transaction() as session:
         session.execute(sql, params)
@@ -98,8 +96,8 @@ class DashboardData:
 
     @property
     def week_start(self) -> date:
-        """Monday of the run date's week."""
-        return week_start_of(self.run_date)
+        """First day of the run's week (the seven local dates ending with the run date)."""
+        return run_week(self.run_date).first_day
 
 
 def load_dashboard_data(warehouse: Warehouse, run_date: date, sandbox: bool = False

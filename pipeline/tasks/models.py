@@ -17,9 +17,10 @@ import luigi
 from pipeline import model_registry, model_tests
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.model_registry import Model
+from pipeline.run_dates import run_week
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
-from pipeline.validator import check_parameters, evaluate, format_value
+from pipeline.validator import evaluate, format_value
 
 
 class ModelTestFailed(RuntimeError):
@@ -27,8 +28,9 @@ class ModelTestFailed(RuntimeError):
 
 
 def model_parameters(run_date: date) -> dict[str, Any]:
-    """The values a model SELECT may bind: those of the validation checks (``:run_date``...)."""
-    return check_parameters(run_date, 0)
+    """The values a model SELECT may bind: ``:run_date`` and the run's week as
+    ``:run_week_start`` <= start_date_local < ``:run_week_end`` (``pipeline/run_dates.py``)."""
+    return {"run_date": run_date, **run_week(run_date).parameters()}
 
 
 class _ModelTask(RunDateTask):

@@ -1,5 +1,6 @@
--- The activities of every run's local Monday week, each with its run date: the dashboard of a
--- date reads its own rows, so a later (or earlier) run never changes what a date shows.
+-- The activities of every run's week (the seven local dates ending with its run date), each
+-- with its run date: the dashboard of a date reads its own rows, so a later (or earlier) run
+-- never changes what a date shows.
 SELECT
     r.run_date,
     a.id,
