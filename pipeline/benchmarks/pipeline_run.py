@@ -42,10 +42,15 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
     from pipeline.tasks import WeeklyPipeline
 
     stages: dict[str, float] = defaultdict(float)
+    peak_after: dict[str, float] = {}
 
     @luigi.Task.event_handler(luigi.Event.PROCESSING_TIME)
     def _processing_time(task: luigi.Task, seconds: float) -> None:
         stages[task.task_family] += seconds
+
+    @luigi.Task.event_handler(luigi.Event.SUCCESS)
+    def _peak_so_far(task: luigi.Task) -> None:
+        peak_after[task.task_family] = peak_rss_mib()
 
     profiler = None
     if profile is not None:
@@ -72,6 +77,7 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
         "seconds": seconds,
         "peak_rss_mib": peak,
         "stages": dict(stages),
+        "peak_rss_after_mib": peak_after,
         "rows": rows,
         "id_sum": id_sum,
         "rerun_in_process_seconds": rerun,
