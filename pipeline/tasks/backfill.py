@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 SUNDAY = 6
 _FAR_FUTURE = date(9999, 12, 31)
+# Weeks handed to the scheduler at a time: Luigi's scheduler scans every pending task for each
+# task it hands out, so 157 weeks (about 1,900 tasks) pending at once cost it minutes.
+WEEKS_PER_BATCH = 8
 
 
 def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
@@ -104,7 +107,8 @@ def would_run(root: luigi.Task, kind: type[luigi.Task]) -> bool:
             continue
         if isinstance(task, kind):
             return True
-        stack.extend(luigi.task.flatten(task.requires()))
+        # First requirement first: the extract is usually behind the first one of each task.
+        stack.extend(reversed(luigi.task.flatten(task.requires())))
     return False
 
 
@@ -127,10 +131,14 @@ class ExtractRange(luigi.Task):
     def weeks_to_extract(self) -> list[date]:
         """The weeks whose run would still extract (not loaded, no extract file yet)."""
         return [week for week in self.weeks()
-                if would_run(BackfillWeek(run_date=week), ExtractActivities)]
+                if not ExtractActivities(run_date=week).complete()
+                and would_run(BackfillWeek(run_date=week), ExtractActivities)]
 
     def complete(self) -> bool:
-        return not self.weeks_to_extract()
+        # Once true, true for this run: Luigi asks again each time the backfill resumes.
+        if not getattr(self, "_extracted", False):
+            self._extracted = not self.weeks_to_extract()
+        return self._extracted
 
     def run(self) -> None:
         weeks = self.weeks_to_extract()
@@ -212,11 +220,13 @@ class Backfill(luigi.Task):
         )
 
     def run(self) -> Iterator[luigi.Task | list[luigi.Task]]:
-        # Dynamic dependencies, in three steps: the weeks' chains are scheduled only once
-        # their extracts exist, and the newest week's models once every week is loaded.
+        # Dynamic dependencies, in steps: the weeks' chains are scheduled only once their
+        # extracts exist (a batch of weeks at a time, oldest first), and the newest week's
+        # models and dashboard once every week is loaded.
         weeks = self.run_dates()
         if not weeks:
             return
         yield ExtractRange(first=weeks[0], last=weeks[-1])
-        yield [BackfillWeek(run_date=week) for week in weeks]
+        for batch in range(0, len(weeks), WEEKS_PER_BATCH):
+            yield [BackfillWeek(run_date=week) for week in weeks[batch:batch + WEEKS_PER_BATCH]]
         yield WeeklyPipeline(run_date=weeks[-1])
