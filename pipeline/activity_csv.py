@@ -96,3 +96,58 @@ def check_header(header: list[str], where: str) -> None:
             f"(missing {missing or 'none'}, unexpected {extra or 'none'}, or out of order): "
             "delete it so that ExtractActivities writes it again"
         )
+
+
+_INTEGER = re.compile(r"-?\d+")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def _field_problem(text: str, dtype: str) -> str | None:
+    """Why ``text`` is not a value of the column type ``dtype`` (None when it is)."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    if text == "" or dtype == "string":
+        return None
+    if dtype == "Int64" and not _INTEGER.fullmatch(text):
+        return f"{text[:40]!r} is not an integer"
+    if dtype == "Float64":
+        try:
+            float(text)
+        except ValueError:
+            return f"{text[:40]!r} is not a number"
+    if dtype == "boolean" and text not in {"true", "false"}:
+        return f"{text[:40]!r} is not true or false"
+    if dtype.startswith("datetime") and not _TIMESTAMP.fullmatch(text):
+        return f"{text[:40]!r} is not a YYYY-MM-DD HH:MM:SS time"
+    return None
+
+
+def find_problem(path: Path | str) -> str | None:
+    """The first place an extract file breaks the dialect, as 'line L, column C (name): why',
+    or None when every line reads as the production table's columns."""
+    expected = list(ACTIVITY_COLUMNS)
+    dtypes = list(ACTIVITY_COLUMNS.values())
+    try:
+        with open(path, encoding=ENCODING, newline="") as handle:
+            reader = csv.reader(handle, delimiter=DELIMITER, quotechar=QUOTE, strict=True)
+            line = 1
+            for number, record in enumerate(reader):
+                if number == 0:
+                    if record != expected:
+                        return "line 1: the header is not the columns of strava_activity_data"
+                else:
+                    if len(record) != len(expected):
+                        last = expected[min(len(record), len(expected)) - 1]
+                        return (f"line {line}, column {len(record)} ({last}): the record has "
+                                f"{len(record)} fields instead of {len(expected)} (an unquoted "
+                                "line break or delimiter?)")
+                    for index, (text, dtype) in enumerate(zip(record, dtypes, strict=True)):
+                        problem = _field_problem(text, dtype)
+                        if problem:
+                            return f"line {line}, column {index + 1} ({expected[index]}): {problem}"
+                line = reader.line_num + 1
+    except UnicodeDecodeError as error:
+        return f"byte {error.start}: not UTF-8 ({error.reason})"
+    except csv.Error as error:
+        return f"line {line}: {error}"
+    return None

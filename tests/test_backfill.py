@@ -50,7 +50,7 @@ def one_read_bound(world: PipelineWorld, last_week: date) -> int:
     return math.ceil(n / 200) + 1
 
 
-def test_week_run_dates_are_the_sundays_of_the_range_up_to_the_latest_day() -> None:
+def test_week_run_dates_are_the_sundays_of_the_range_up_to_the_latest_completed_day() -> None:
     later = date(2026, 12, 31)
     assert week_run_dates(START, STOP, latest=later) == WEEKS
     assert week_run_dates(date(2026, 11, 1), date(2026, 11, 21), latest=later) == [

@@ -25,9 +25,10 @@ LIST_PATH = "/athlete/activities"
 
 
 def in_window(world: PipelineWorld, end: datetime) -> list[dict]:
-    """The athlete's activities that started before ``end`` (UTC)."""
+    """The athlete's activities that started before ``end`` in their own local time (a run
+    date D covers local start dates up to D: ``end`` is the midnight after D)."""
     limit = end.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [a for a in world.athlete.activities if a["start_date"] < limit]
+    return [a for a in world.athlete.activities if a["start_date_local"] < limit]
 
 
 def test_backfill_lands_every_activity_exactly(world: PipelineWorld) -> None:
