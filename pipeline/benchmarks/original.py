@@ -34,6 +34,7 @@ def run_original(api_url: str, access_token: str, n_activities: int,
     headers = {"Authorization": f"Bearer {access_token}"}
     fetched = 0
     real = 0
+    complete = False
     started = time.perf_counter()
     for page in range(1, max_real_requests + 1):
         answer = session.get(f"{api_url}/athlete/activities", headers=headers,
@@ -41,10 +42,12 @@ def run_original(api_url: str, access_token: str, n_activities: int,
         answer.raise_for_status()
         real += 1
         if not answer.json():
+            complete = True
             break
         fetched += 1
     http_seconds = time.perf_counter() - started
-    complete = fetched == n_activities
+    if complete and fetched != n_activities:
+        raise RuntimeError(f"the original's strategy fetched {fetched} of {n_activities}")
     total = real if complete else requests_for(n_activities)
     per_request = http_seconds / max(real, 1)
     sleeps = sleeps_for(total)
