@@ -55,6 +55,7 @@ class ModelWorld:
 
 def model_table(warehouse: Path, table: str) -> pd.DataFrame:
     """A whole table of a DuckDB warehouse, NUMERIC as float."""
+    release_all()  # a test may have used the warehouse adapter in this process
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         cursor = connection.execute(f"SELECT * FROM {table}")
         columns = [column[0] for column in cursor.description]

@@ -195,10 +195,12 @@ class DuckDBWarehouse(Warehouse):
         self.url = url
         self.path = path
         self.lock_wait_seconds = lock_wait_seconds
+        # One open database per FILE: two spellings of its path (a symlink) must share it.
+        self._file = path.resolve()
 
     @property
     def _database(self) -> _OpenDatabase:
-        return _database(self.path)
+        return _database(self._file)
 
     def _connect(self) -> Any:
         """A cursor of the process's open database (opened, waiting out a lock, if need be)."""
