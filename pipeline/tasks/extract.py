@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline import run_dates
 from pipeline.backends.lake import atomic_local_path
-from pipeline.extract_file import with_progress, write_extract
+from pipeline.extract_stream import with_progress, write_extract
 from pipeline.strava import client_from_settings
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, ensure_run_date_over
