@@ -1,5 +1,7 @@
 """Helpers ./run_weekly.sh calls for what needs Python: settings, credentials, the scheduler.
 
+``python -m pipeline.operations run-date [2026-11-29]``  prints the run date (the default rule's
+                                                         without one); exit 2 for a bad date
 ``python -m pipeline.operations check-date 2026-11-29``  exit 0 for a valid date, else 2
 ``python -m pipeline.operations credentials``           prints 'strava', 'incomplete' or 'none'
 ``python -m pipeline.operations scheduler``             prints the scheduler URL; exit 0 when it
@@ -20,19 +22,36 @@ import requests
 from luigi.interface import core
 
 from pipeline.backends.urls import mask_url
+from pipeline.project import base_dir
 from pipeline.settings import ConfigurationError, Settings, load_settings
 
 VISUALISER_PATH = "static/visualiser/index.html"
-SANDBOX_DATA_DIR = Path("data") / "sandbox"
+SANDBOX_DATA_DIR_NAME = "sandbox-data"
+
+
+def sandbox_data_dir() -> Path:
+    """The sandbox's own DATA_DIR: ``sandbox-data/`` beside (never inside) the real ``data/``.
+
+    A ConfigurationError when the configured DATA_DIR contains it, so a sandbox run can never
+    write into real data.
+    """
+    folder = (base_dir() / SANDBOX_DATA_DIR_NAME).absolute()
+    real = load_settings().data_dir
+    if real != folder and real in folder.parents:
+        raise ConfigurationError(
+            f"DATA_DIR={real} contains the sandbox's folder {folder}: point DATA_DIR at a "
+            "folder of its own (e.g. data/) so sandbox data never mixes with real data"
+        )
+    return folder
 
 
 def sandbox_environment() -> dict[str, str]:
-    """Settings that keep a sandbox run's data apart from real data (./data/sandbox, embedded).
+    """Settings that keep a sandbox run's data apart from real data (its own DATA_DIR, embedded).
 
     Every location is set, so a LAKE_URL or WAREHOUSE_URL meant for real data is never used,
     and Slack stays quiet.
     """
-    data_dir = SANDBOX_DATA_DIR.absolute()
+    data_dir = sandbox_data_dir()
     return {
         "DATA_DIR": str(data_dir),
         "LAKE_URL": f"file://{data_dir}/lake",
@@ -83,6 +102,19 @@ def scheduler_answers(url: str, timeout: float = 2.0) -> bool:
     return response.status_code == 204
 
 
+def command_hint(*args: str) -> str:
+    """How to run a ``strava-pipeline`` command without activating the environment: the console
+    script beside this interpreter, relative to the working directory when inside it."""
+    script = Path(sys.executable).parent / "strava-pipeline"
+    if not script.exists():
+        return " ".join(("strava-pipeline", *args))
+    try:
+        shown = str(script.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(script)
+    return " ".join((shown, *args))
+
+
 def dashboard_path(settings: Settings, run_date: date) -> Path:
     """Where BuildDashboard writes the run date's dashboard."""
     return settings.reports_dir / run_date.isoformat() / "dashboard.html"
@@ -96,7 +128,7 @@ def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> lis
         lines.append(f"Dashboard: {dashboard}")
     else:
         lines.append(f"Dashboard: not built for {run_date} (it would be {dashboard})")
-    lines.append("Status:    python -m pipeline.status" + (" --demo" if demo else ""))
+    lines.append("Status:    " + command_hint("status", *(["--demo"] if demo else [])))
     return lines
 
 
@@ -106,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Helpers for ./run_weekly.sh (settings, credentials, scheduler, summary).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    run_date = commands.add_parser(
+        "run-date", help="print the run date: the argument checked, or the default")
+    run_date.add_argument("date", nargs="?")
     check = commands.add_parser("check-date", help="exit 0 when the argument is a YYYY-MM-DD date")
     check.add_argument("date")
     commands.add_parser("credentials", help="print 'strava', 'incomplete' or 'none'")
@@ -121,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run one helper command; errors are one line on stderr."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "run-date":
+            from pipeline import preflight
+
+            chosen = preflight.parse_date(args.date) if args.date else None
+            chosen = chosen or preflight.default_run_date()
+            preflight.check_run_date(chosen)
+            print(chosen.isoformat())
+            return 0
         if args.command == "check-date":
             parse_run_date(args.date)
             return 0

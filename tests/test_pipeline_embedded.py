@@ -186,7 +186,7 @@ def test_cli_exit_codes(world: PipelineWorld) -> None:
     assert "SANDBOX" in ok.stderr
 
     failed = world.cli(
-        "WeeklyPipeline", "--run-date", NEXT_RUN_DATE.isoformat(),
+        "WeeklyPipeline", "--run-date", RUN_DATE.isoformat(),
         extra_env={"DATA_DIR": str(world.data_dir.parent / "other"),
                    "STRAVA_REFRESH_TOKEN": "not-a-valid-token"},
     )
