@@ -30,10 +30,14 @@ INSTALLED_SHARE = Path("share") / "strava-pipeline"
 
 _loaded: Path | None = None
 
-# Luigi's RPC client reads [core] rpc_retry_* directly, so its core() config class reports them
-# as unconsumed; they are consumed.
-warnings.filterwarnings("ignore", message=r".*'rpc_retry_(attempts|wait)'",
-                        category=UnconsumedParameterWarning)
+# False alarms of Luigi 3.8.1: its core() config class reads the documented scheduler names
+# through aliases and the RPC client reads rpc_retry_* itself, yet both are reported as
+# "not consumed by the task 'core'". They are consumed.
+warnings.filterwarnings(
+    "ignore",
+    message=r".*'(default_scheduler_(host|port|url)|rpc_retry_(attempts|wait))'",
+    category=UnconsumedParameterWarning,
+)
 
 
 def project_root() -> Path | None:
