@@ -269,3 +269,25 @@ def test_the_sandbox_history_ends_the_day_before_the_run_date_by_default() -> No
     from pipeline.sandbox.__main__ import default_last_day
 
     assert default_last_day() == default_run_date() - timedelta(days=1)
+
+
+def test_an_install_without_a_checkout_ships_the_projects_luigi_cfg(tmp_path: Path) -> None:
+    # The wheel carries luigi.cfg to <prefix>/share/strava-pipeline/, where pipeline/project.py
+    # looks when there is no checkout; its exit codes are the checkout's.
+    import zipfile
+
+    from tests.conftest import PROJECT_ROOT
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+         "--wheel-dir", str(tmp_path), str(copy_checkout(tmp_path / "project"))],
+        capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        shipped = next(n for n in names if n.endswith(".data/data/share/strava-pipeline/luigi.cfg"))
+        assert archive.read(shipped) == (PROJECT_ROOT / "luigi.cfg").read_bytes()
+        assert any(n.endswith("share/strava-pipeline/logging.ini") for n in names)
+        assert any(n.endswith("entry_points.txt") and b"strava-pipeline = pipeline.cli:main"
+                   in archive.read(n) for n in names)
