@@ -16,7 +16,8 @@ CLI="$VENV/bin/strava-pipeline"
 usage() {
   cat <<'EOF'
 usage: ./run_weekly.sh [--date YYYY-MM-DD] [--demo]
-  --date YYYY-MM-DD  the run date (default: the most recent day that is over, see README)
+  --date YYYY-MM-DD  the run date, a day that is over in the athlete's time zone
+                     (default: the most recent such day, i.e. yesterday there)
   --demo             run against the local Strava sandbox (synthetic data), not Strava
 Afterwards, without activating anything: .venv/bin/strava-pipeline status [--demo]
 EOF
@@ -71,8 +72,16 @@ ensure_venv() {
 }
 
 ensure_venv || exit 1
-# The default run date follows the pipeline's run-date rule; a date given is checked there too.
-run_date="$("$PY" -m pipeline.operations run-date ${run_date:+"$run_date"})" || exit 2
+# The run date (pipeline/run_dates.py): the given one if it is over in the athlete's time zone,
+# else the most recent day that is; a date not over yet is refused here, in one line.
+date_args=()
+if [ "$demo" -eq 1 ]; then
+  date_args+=(--demo)
+fi
+if [ -n "$run_date" ]; then
+  date_args+=("$run_date")
+fi
+run_date="$("$PY" -m pipeline.operations run-date ${date_args[@]+"${date_args[@]}"})" || exit 2
 
 mkdir -p "$ROOT/logs"
 LOG="$ROOT/logs/$run_date.log"

@@ -146,17 +146,17 @@ def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
-    from pipeline.operations import strava_setup, summary_lines
+    from pipeline.operations import sandbox_settings, strava_setup, summary_lines
 
-    run_date = args.date or preflight.default_run_date()
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
-    preflight.check_run_date(run_date)
     if not args.demo and strava_setup(load_settings()) == "none":
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see README 'First-time authorization'.")
         args.demo = True
+    with sandbox_settings() if args.demo else nullcontext():
+        run_date = args.date or preflight.default_run_date()
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
     with _enter_demo(args, run_date - timedelta(days=1)):
         task = args.task or "WeeklyPipeline"
         preflight.check([run_date])
@@ -174,17 +174,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Every week of a range, oldest first."""
+    from pipeline.operations import sandbox_settings
     from pipeline.tasks.backfill import SUNDAY, week_run_dates
 
-    stop = args.stop or preflight.default_run_date()
-    if args.start > stop:
-        raise PreflightError(f"--start {args.start} is after --stop {stop}: swap them")
     weekday = SUNDAY if args.weekday is None else args.weekday
     if not 0 <= weekday <= 6:
         raise PreflightError(f"--weekday {weekday}: use 0 (Monday) to 6 (Sunday)")
-    run_dates = week_run_dates(args.start, stop, weekday)
+    with sandbox_settings() if args.demo else nullcontext():
+        latest = preflight.default_run_date()
+        stop = args.stop or latest
+        if args.start > stop:
+            raise PreflightError(f"--start {args.start} is after --stop {stop}: swap them")
+        run_dates = week_run_dates(args.start, stop, weekday, latest=latest)
     print(f"== Backfill of {len(run_dates)} weeks from {args.start} to {stop}", flush=True)
-    with _enter_demo(args, stop - timedelta(days=1)):
+    with _enter_demo(args, latest - timedelta(days=1)):
         preflight.check(run_dates)
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         sys.stdout.flush()
@@ -258,8 +261,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from pipeline.sql_files import staging_table_name
 
     _apply_demo(args.demo)
-    run_date = args.date or preflight.default_run_date()
     settings = load_settings()
+    run_date = args.date or preflight.default_run_date(settings)
     staging = staging_table_name(run_date.strftime("%Y%m%d"))
     if missing_locally(settings.warehouse_url) or not open_warehouse(
             settings.warehouse_url).table_exists(staging):

@@ -31,21 +31,30 @@ class PreflightError(ConfigurationError):
 # -- run dates: the one call site of the run-date rules -----------------------------------------
 
 
-def default_run_date() -> date:
-    """The run date when none is given."""
-    from pipeline.tasks.base import today_utc
+def default_run_date(settings: Settings | None = None) -> date:
+    """The run date when none is given: the most recent day that is over in the athlete's time
+    zone (pipeline/run_dates.py)."""
+    from pipeline.backends.urls import missing_locally
+    from pipeline.tasks.base import default_run_date as rule_default
 
-    return today_utc()
+    settings = settings or load_settings()
+    if not settings.athlete_timezone and missing_locally(settings.warehouse_url):
+        # Nothing loaded yet, so no activity's zone: the rule falls back to this machine's
+        # zone. Asking the warehouse would create its file.
+        from pipeline import run_dates
+
+        return run_dates.latest_completed_day(run_dates.athlete_zone("", None))
+    return rule_default(settings)
 
 
-def check_run_date(run_date: date) -> None:
+def check_run_date(run_date: date, settings: Settings | None = None) -> None:
     """Refuse a run date the rules do not allow (a PreflightError saying why)."""
-    today = default_run_date()
-    if run_date > today:
-        raise PreflightError(
-            f"--date {run_date} is in the future (today is {today}): a run date's week must "
-            "be over; run it on or after that day"
-        )
+    from pipeline.tasks.base import ensure_run_date_over
+
+    try:
+        ensure_run_date_over(run_date, settings or load_settings())
+    except ValueError as error:
+        raise PreflightError(str(error)) from None
 
 
 def parse_date(text: str, option: str = "--date") -> date:
@@ -138,8 +147,8 @@ def check(run_dates: Iterable[date], settings: Settings | None = None) -> Settin
         settings = settings or load_settings()
     except ConfigurationError as error:
         raise PreflightError(str(error)) from None
-    for run_date in dates:
-        check_run_date(run_date)
+    if dates:  # the newest: the rule passes every earlier date once it passes this one
+        check_run_date(max(dates), settings)
     check_backends(settings)
     check_validation_checks(settings)
     if extract_needed(dates):

@@ -166,7 +166,7 @@ def bad_setting_cases(tmp: Path) -> list[tuple[list[str], dict[str, str], str]]:
          "no Strava token yet"),
         (cli + ["run", "--date", "29.11.2026"], {}, "write it as YYYY-MM-DD"),
         (cli + ["run", "--date", (date.today() + timedelta(days=9)).isoformat()], app,
-         "in the future"),
+         "is not over yet"),
         (cli + ["validate", "staging_null_keys.sql", "0", "equals", "warn", "--date",
                 "2026-11-29"], {}, "no staging table for 2026-11-29"),
         (cli + ["dashboard", "--date", "2026-11-29"], {}, "no dashboard for 2026-11-29"),

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from pipeline.backends.warehouse import Warehouse
+from pipeline.run_dates import run_week
 from pipeline.sql_files import check_identifier, read_sql, render
 
 MODEL_TABLES: tuple[str, ...] = (
@@ -83,8 +84,8 @@ class DashboardData:
 
     @property
     def week_start(self) -> date:
-        """Monday of the run date's week."""
-        return week_start_of(self.run_date)
+        """First day of the run's week (the seven local dates ending with the run date)."""
+        return run_week(self.run_date).first_day
 
 
 def load_dashboard_data(warehouse: Warehouse, run_date: date, sandbox: bool = False

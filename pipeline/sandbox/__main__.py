@@ -42,10 +42,12 @@ def athlete_end(last_day: date) -> datetime:
 
 
 def default_last_day() -> date:
-    """The day before the default run date."""
+    """The day before the default run date of the sandbox's data."""
+    from pipeline.operations import sandbox_settings
     from pipeline.preflight import default_run_date
 
-    return default_run_date() - timedelta(days=1)
+    with sandbox_settings():
+        return default_run_date() - timedelta(days=1)
 
 
 def _date(text: str) -> date:
