@@ -53,7 +53,7 @@ def check_run_date(run_date: date, settings: Settings | None = None) -> None:
 
     try:
         ensure_run_date_over(run_date, settings or load_settings())
-    except ValueError as error:
+    except (ValueError, ConfigurationError) as error:
         raise PreflightError(str(error)) from None
 
 
@@ -147,9 +147,9 @@ def check(run_dates: Iterable[date], settings: Settings | None = None) -> Settin
         settings = settings or load_settings()
     except ConfigurationError as error:
         raise PreflightError(str(error)) from None
+    check_backends(settings)
     if dates:  # the newest: the rule passes every earlier date once it passes this one
         check_run_date(max(dates), settings)
-    check_backends(settings)
     check_validation_checks(settings)
     if extract_needed(dates):
         check_credentials(settings)
@@ -224,7 +224,7 @@ def check_luigi_command_line(argv: list[str] | None = None) -> None:
                         ) from None
             task = parser.get_task_obj()
             check(root_task_run_dates(task))
-        except PreflightError as error:
+        except (PreflightError, ConfigurationError) as error:
             raise SystemExit(fail(error, "luigi")) from None
         _check_scheduler()
 
