@@ -137,7 +137,10 @@ def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
     try:
         run_with_retcodes(argv)
     except SystemExit as done:
-        return done.code if isinstance(done.code, int) else 1
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        print(done.code, file=sys.stderr)  # Luigi's own message, e.g. "No task specified"
+        return 1
     return 0
 
 
