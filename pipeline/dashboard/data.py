@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -25,11 +25,6 @@ MODEL_TABLES: tuple[str, ...] = (
 
 class MissingModelError(RuntimeError):
     """A model table the dashboard reads does not exist yet."""
-
-
-def week_start_of(day: date) -> date:
-    """The Monday of the week holding ``day`` (the models' DATE_TRUNC('week') buckets)."""
-    return day - timedelta(days=day.weekday())
 
 
 def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
