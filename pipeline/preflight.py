@@ -31,28 +31,42 @@ class PreflightError(ConfigurationError):
 # -- run dates: the one call site of the run-date rules -----------------------------------------
 
 
+def _zone_without_opening(settings: Settings) -> object | None:
+    """The athlete's zone when the rule needs no warehouse (ATHLETE_TIMEZONE unset and nothing
+    loaded yet: this machine's zone), else None. Asking a missing warehouse would create it."""
+    from pipeline import run_dates
+    from pipeline.backends.urls import missing_locally
+
+    if not settings.athlete_timezone and missing_locally(settings.warehouse_url):
+        return run_dates.athlete_zone("", None)
+    return None
+
+
 def default_run_date(settings: Settings | None = None) -> date:
     """The run date when none is given: the most recent day that is over in the athlete's time
     zone (pipeline/run_dates.py)."""
-    from pipeline.backends.urls import missing_locally
+    from pipeline import run_dates
     from pipeline.tasks.base import default_run_date as rule_default
 
     settings = settings or load_settings()
-    if not settings.athlete_timezone and missing_locally(settings.warehouse_url):
-        # Nothing loaded yet, so no activity's zone: the rule falls back to this machine's
-        # zone. Asking the warehouse would create its file.
-        from pipeline import run_dates
-
-        return run_dates.latest_completed_day(run_dates.athlete_zone("", None))
+    zone = _zone_without_opening(settings)
+    if zone is not None:
+        return run_dates.latest_completed_day(zone)
     return rule_default(settings)
 
 
 def check_run_date(run_date: date, settings: Settings | None = None) -> None:
     """Refuse a run date the rules do not allow (a PreflightError saying why)."""
+    from pipeline import run_dates
     from pipeline.tasks.base import ensure_run_date_over
 
+    settings = settings or load_settings()
     try:
-        ensure_run_date_over(run_date, settings or load_settings())
+        zone = _zone_without_opening(settings)
+        if zone is not None:
+            run_dates.ensure_over(run_date, zone)
+        else:
+            ensure_run_date_over(run_date, settings)
     except (ValueError, ConfigurationError) as error:
         raise PreflightError(str(error)) from None
 
