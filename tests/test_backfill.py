@@ -154,7 +154,7 @@ def test_backfill_reads_strava_once_and_an_interrupted_one_ends_like_an_uninterr
     for week in WEEKS:
         assert f"LoadProduction({week})" in markers
         assert any(marker.startswith(f"ValidateStaging({week},") for marker in markers)
-    built_for = {marker.split("(")[1].rstrip(")") for marker in markers
+    built_for = {marker.split("(")[1].rstrip(")").split(",")[0] for marker in markers
                  if marker.startswith("Build")}
     assert built_for == {WEEKS[-1].isoformat()}
     reports = sorted(path.parent.name for path in reference.data_dir.glob("reports/*/*.html"))

@@ -100,9 +100,11 @@ def test_the_athletes_zone_comes_from_the_setting_then_the_newest_activity_then_
 # -- the pipeline on the day boundary --------------------------------------------------------
 
 
-def model_ids(world: PipelineWorld, table: str) -> set[int]:
+def model_ids(world: PipelineWorld, table: str, run_date: date | None = None) -> set[int]:
+    """Ids in a table; for a table kept per run date (weekly_new_activities), that date's."""
+    where, params = (" WHERE run_date = ?", [run_date]) if run_date else ("", [])
     with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
-        return {row[0] for row in db.execute(f"SELECT id FROM {table}").fetchall()}
+        return {row[0] for row in db.execute(f"SELECT id FROM {table}{where}", params).fetchall()}
 
 
 def check_value(world: PipelineWorld, run_date: date, check: str) -> float:
@@ -134,14 +136,14 @@ def test_sunday_evening_west_of_utc_and_monday_morning_east_of_it_land_in_their_
     assert succeeded(world.run_weekly(RUN_DATE))
     assert toronto["id"] in model_ids(world, "strava_activity_data")
     assert tokyo["id"] not in model_ids(world, "strava_activity_data")
-    assert toronto["id"] in model_ids(world, "weekly_new_activities")
+    assert toronto["id"] in model_ids(world, "weekly_new_activities", RUN_DATE)
     assert check_value(world, RUN_DATE, "activities_in_run_week") == 1.0
     state = world.data_dir / "state.db"
     assert state.exists()
 
     assert succeeded(world.run_weekly(NEXT_RUN_DATE))
     assert tokyo["id"] in model_ids(world, "strava_activity_data")
-    next_week = model_ids(world, "weekly_new_activities")
+    next_week = model_ids(world, "weekly_new_activities", NEXT_RUN_DATE)
     assert tokyo["id"] in next_week and toronto["id"] not in next_week
     assert check_value(world, NEXT_RUN_DATE, "activities_in_run_week") == 1.0
 
