@@ -2,6 +2,7 @@
 
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.lake import UploadToLake
 from pipeline.tasks.models import BuildModel, BuildMonthlySummary
 from pipeline.tasks.production import LoadProduction
@@ -18,6 +19,7 @@ __all__ = [
     "ExtractActivities",
     "LoadProduction",
     "RecordWatermark",
+    "TrainKudosModel",
     "UploadToLake",
     "WeeklyPipeline",
 ]

@@ -6,6 +6,7 @@ import luigi
 
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.dashboard import BuildDashboard
+from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.models import MODEL_TASKS
 from pipeline.tasks.watermark import RecordWatermark
 
@@ -16,5 +17,6 @@ class WeeklyPipeline(RunDateTask, luigi.WrapperTask):
     def requires(self) -> list[luigi.Task]:
         tasks: list[luigi.Task] = [RecordWatermark(run_date=self.run_date)]
         tasks.extend(model(run_date=self.run_date) for model in MODEL_TASKS)
+        tasks.append(TrainKudosModel(run_date=self.run_date))
         tasks.append(BuildDashboard(run_date=self.run_date))
         return tasks

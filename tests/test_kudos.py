@@ -1,0 +1,369 @@
+"""The kudos model on the sandbox athlete (its kudos depend on distance, intent, visibility):
+quality against baselines, champion/challenger, reruns, skips, tampered files, leakage, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import luigi
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from luigi.execution_summary import LuigiStatusCode
+
+from pipeline.backends import open_lake, open_warehouse
+from pipeline.kudos.features import build_features
+from pipeline.kudos.model import predict
+from pipeline.kudos.store import (
+    TRUSTED_TYPES,
+    ModelRefused,
+    load_model,
+    load_model_bytes,
+    model_bytes,
+)
+from pipeline.kudos.tables import current_champion, read_activities
+from pipeline.sandbox import SandboxServer, SyntheticAthlete
+from pipeline.settings import ENVIRONMENT_VARIABLES, ConfigurationError, load_settings
+from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE
+
+TEST_START = datetime(2026, 9, 7)  # Monday 11 weeks before the run week's Monday (2026-11-23)
+RUN_END = datetime(2026, 11, 30)
+MODEL_DIR = Path("lake/models/kudos/2026-11-29")
+
+
+@dataclass
+class KudosWorld:
+    """A DATA_DIR after WeeklyPipeline(RUN_DATE) and the environment that points at it."""
+
+    data_dir: Path
+    env: dict[str, str]
+    run_week_id: int
+
+    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as db:
+            return db.execute(sql, params or []).fetchall()
+
+    def execute(self, sql: str, params: list | None = None) -> None:
+        with duckdb.connect(str(self.data_dir / "warehouse.duckdb")) as db:
+            db.execute(sql, params or [])
+
+    def runs(self) -> pd.DataFrame:
+        with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as db:
+            return db.execute("SELECT * FROM kudos_model_runs ORDER BY trained_at, "
+                              "model_version").df()
+
+    def copy(self, folder: Path) -> KudosWorld:
+        shutil.copytree(self.data_dir, folder)
+        return KudosWorld(folder, {**self.env, "DATA_DIR": str(folder)}, self.run_week_id)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``python -m pipeline.kudos ...`` from another directory."""
+        return subprocess.run([sys.executable, "-m", "pipeline.kudos", *args],
+                              cwd=self.data_dir.parent, env={**os.environ, **self.env},
+                              capture_output=True, text=True, timeout=120)
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ENVIRONMENT_VARIABLES:
+            patch.delenv(name, raising=False)
+        patch.setenv("LUIGI_CONFIG_PATH", str(PROJECT_ROOT / "luigi.cfg"))
+        for name, value in env.items():
+            patch.setenv(name, value)
+        luigi.task_register.Register.clear_instance_cache()
+        yield
+        luigi.task_register.Register.clear_instance_cache()
+
+
+def build(*tasks: luigi.Task) -> luigi.execution_summary.LuigiRunResult:
+    luigi.task_register.Register.clear_instance_cache()
+    return luigi.build(list(tasks), local_scheduler=True, detailed_summary=True, workers=1,
+                       log_level="WARNING")
+
+
+def ok(result: luigi.execution_summary.LuigiRunResult) -> bool:
+    return result.status in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY)
+
+
+def run_pipeline(athlete: SyntheticAthlete, data_dir: Path) -> dict[str, str]:
+    """WeeklyPipeline(RUN_DATE) over the sandbox; returns the environment used."""
+    from pipeline.tasks import WeeklyPipeline
+
+    with SandboxServer(athlete) as server:
+        env = {**server.env(), "DATA_DIR": str(data_dir)}
+        with environment(env):
+            result = build(WeeklyPipeline(run_date=RUN_DATE))
+        assert ok(result), result.summary_text
+    return env
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> KudosWorld:
+    athlete = SyntheticAthlete(seed=7, n_activities=1200, end=ATHLETE_END)
+    in_run_week = athlete.add_activity(datetime(2026, 11, 25, 12, tzinfo=timezone.utc), "Run")
+    data_dir = tmp_path_factory.mktemp("kudos") / "data"
+    env = run_pipeline(athlete, data_dir)
+    return KudosWorld(data_dir, env, in_run_week["id"])
+
+
+def production(world: KudosWorld) -> pd.DataFrame:
+    with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
+        return db.execute("SELECT * FROM strava_activity_data").df()
+
+
+def test_champion_beats_the_mean_baseline_by_a_quarter_on_the_last_12_weeks(
+        world: KudosWorld) -> None:
+    runs = world.runs()
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert run["model_version"] == "2026-11-29" and bool(run["promoted"])
+    assert run["rmse"] <= 0.75 * run["baseline_rmse"]
+    assert run["rmse"] < run["sport_baseline_rmse"]
+
+    # The split and the mean baseline, recomputed with pandas from production.
+    frame = production(world)
+    frame = frame[frame["kudos_count"].notna() & (frame["start_date_local"] < RUN_END)]
+    train = frame[frame["start_date_local"] < TEST_START]
+    test = frame[frame["start_date_local"] >= TEST_START]
+    assert (run["n_train"], run["n_test"]) == (len(train), len(test))
+    baseline = np.sqrt(((test["kudos_count"] - train["kudos_count"].mean()) ** 2).mean())
+    assert run["baseline_rmse"] == pytest.approx(baseline)
+
+    metrics = json.loads((world.data_dir / MODEL_DIR / "metrics.json").read_text())
+    assert metrics["rmse"] == pytest.approx(run["rmse"])
+    listed = json.loads((world.data_dir / MODEL_DIR / "features.json").read_text())["features"]
+    assert {"distance_km", "visibility", "kudos_prev_4_weeks_mean"} <= set(listed)
+    assert "kudos_count" not in listed
+
+
+def test_predictions_cover_the_run_week_under_the_champion(world: KudosWorld) -> None:
+    predicted = dict(world.rows("SELECT activity_id, model_version FROM kudos_predictions "
+                                "WHERE run_date = ?", [RUN_DATE]))
+    assert predicted[world.run_week_id] == "2026-11-29"
+    window = {row[0] for row in world.rows(
+        "SELECT id FROM strava_activity_data WHERE start_date_local >= ? AND "
+        "start_date_local < ?", [TEST_START, RUN_END])}
+    assert set(predicted) == window
+    importance = world.rows("SELECT feature FROM kudos_feature_importance "
+                            "ORDER BY importance_mean DESC")
+    assert importance[0][0] == "distance_km"  # the sandbox's kudos grow with distance
+
+
+def test_rerun_of_a_finished_date_trains_nothing(world: KudosWorld, tmp_path: Path) -> None:
+    from pipeline.tasks import TrainKudosModel, WeeklyPipeline
+
+    copy = world.copy(tmp_path / "data")
+    model_file = copy.data_dir / MODEL_DIR / "model.skops"
+    before = (model_file.stat().st_mtime_ns, copy.runs())
+    with environment(copy.env):
+        result = build(WeeklyPipeline(run_date=RUN_DATE))
+    assert ok(result)
+    assert "ran successfully" not in result.summary_text
+    assert model_file.stat().st_mtime_ns == before[0]
+    pd.testing.assert_frame_equal(copy.runs(), before[1])
+
+    # Forced rerun (marker gone) with production unchanged: a recorded skip, no new model.
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment(copy.env):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    runs = copy.runs()
+    assert len(runs) == 2 and pd.isna(runs.iloc[1]["model_version"])
+    assert "production unchanged" in runs.iloc[1]["reason"]
+    assert not bool(runs.iloc[1]["promoted"])
+    assert sorted(p.name for p in (copy.data_dir / MODEL_DIR).iterdir()) == [
+        "features.json", "metrics.json", "model.skops"]
+    assert copy.rows("SELECT DISTINCT model_version FROM kudos_predictions") == [("2026-11-29",)]
+
+
+def test_worse_challenger_on_shuffled_labels_is_not_promoted(world: KudosWorld,
+                                                              tmp_path: Path) -> None:
+    from pipeline.tasks import TrainKudosModel
+
+    copy = world.copy(tmp_path / "data")
+    ids, kudos = zip(*copy.rows("SELECT id, kudos_count FROM strava_activity_data "
+                                "WHERE start_date_local < ? ORDER BY id", [TEST_START]),
+                     strict=True)
+    shuffled = np.random.default_rng(0).permutation(np.array(kudos, dtype=object))
+    with duckdb.connect(str(copy.data_dir / "warehouse.duckdb")) as db:
+        db.executemany("UPDATE strava_activity_data SET kudos_count = ? WHERE id = ?",
+                       [[None if k is None else int(k), i] for k, i in zip(shuffled, ids,
+                                                                            strict=True)])
+        db.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment(copy.env):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    runs = copy.runs()
+    challenger = runs.iloc[-1]
+    assert challenger["model_version"] == "2026-11-29+2"
+    assert not bool(challenger["promoted"])
+    assert challenger["rmse"] > runs.iloc[0]["rmse"]
+    assert challenger["reason"].startswith("not promoted") and "2026-11-29's" in \
+        challenger["reason"]
+    assert (copy.data_dir / MODEL_DIR / "2" / "model.skops").exists()
+    with environment(copy.env):
+        champion = current_champion(open_warehouse(load_settings().warehouse_url))
+    assert champion is not None and champion.model_version == "2026-11-29"
+    assert copy.rows("SELECT DISTINCT model_version FROM kudos_predictions") == [("2026-11-29",)]
+
+
+def test_too_little_history_is_a_recorded_skip_and_the_pipeline_completes(
+        tmp_path: Path) -> None:
+    athlete = SyntheticAthlete(seed=5, n_activities=150, end=ATHLETE_END)
+    env = run_pipeline(athlete, tmp_path / "data")
+    small = KudosWorld(tmp_path / "data", env, 0)
+    runs = small.runs()
+    count = small.rows("SELECT COUNT(*) FROM strava_activity_data")[0][0]
+    assert len(runs) == 1 and not bool(runs.iloc[0]["promoted"])
+    assert runs.iloc[0]["reason"] == (f"skipped: {count} activities up to 2026-11-29, fewer "
+                                      "than KUDOS_MIN_ACTIVITIES=200")
+    assert pd.isna(runs.iloc[0]["model_version"])
+    assert not (small.data_dir / "lake" / "models").exists()
+    assert small.rows("SELECT COUNT(*) FROM kudos_predictions") == [(0,)]
+    answer = small.cli("predict", "--sport-type", "Run", "--distance-km", "10",
+                       "--moving-minutes", "50")
+    assert answer.returncode == 1 and answer.stderr.startswith("no kudos model yet")
+
+
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_pickle_swapped_into_the_lake_is_refused_and_never_runs(
+        world: KudosWorld, tmp_path: Path) -> None:
+    copy = world.copy(tmp_path / "data")
+    marker = tmp_path / "pwned"
+    (copy.data_dir / MODEL_DIR / "model.skops").write_bytes(pickle.dumps(_Payload(marker)))
+    answer = copy.cli("predict", "--sport-type", "Run", "--distance-km", "10",
+                      "--moving-minutes", "50")
+    assert answer.returncode == 1
+    lines = answer.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refused" in lines[0] and "SHA-256" in lines[0]
+    assert not marker.exists()
+    # Even with a matching digest (an attacker who also edited the warehouse) it is no skops.
+    with pytest.raises(ModelRefused, match="not a skops file"):
+        load_model_bytes(pickle.dumps(_Payload(marker)), None, "test model")
+    assert not marker.exists()
+
+
+def _champion_bytes(world: KudosWorld) -> bytes:
+    return (world.data_dir / MODEL_DIR / "model.skops").read_bytes()
+
+
+def test_untrusted_types_and_out_of_range_trees_are_refused(world: KudosWorld) -> None:
+    loaded = sio.loads(_champion_bytes(world), trusted=TRUSTED_TYPES)
+    smuggled = sio.dumps({**loaded, "hook": os.system})
+    with pytest.raises(ModelRefused, match="untrusted types .*system"):
+        load_model_bytes(smuggled, None, "test model")
+
+    tree = loaded["estimator"]._predictors[0][0]
+    inner = np.flatnonzero(tree.nodes["is_leaf"] == 0)[0]
+    tree.nodes["left"][inner] = 10**6  # would read far outside the node array
+    with pytest.raises(ModelRefused, match="outside its node array"):
+        load_model_bytes(sio.dumps(loaded), None, "test model")
+
+
+def test_a_tampered_champion_stops_training_with_one_line_and_deleting_it_recovers(
+        world: KudosWorld, tmp_path: Path) -> None:
+    from pipeline.tasks import TrainKudosModel
+
+    copy = world.copy(tmp_path / "data")
+    model_file = copy.data_dir / MODEL_DIR / "model.skops"
+    model_file.write_bytes(model_file.read_bytes()[:-100] + b"x" * 100)
+    copy.execute("UPDATE strava_activity_data SET kudos_count = kudos_count + 1 "
+                 "WHERE start_date_local < ?", [TEST_START])
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment(copy.env):
+        assert not ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    assert len(copy.runs()) == 1
+
+    shutil.rmtree(copy.data_dir / MODEL_DIR)
+    with environment(copy.env):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    newest = copy.runs().iloc[-1]
+    assert bool(newest["promoted"]) and "model file is missing" in newest["reason"]
+
+
+def test_no_feature_leaks_later_kudos_or_the_activitys_own(world: KudosWorld) -> None:
+    with environment(world.env):
+        settings = load_settings()
+        warehouse = open_warehouse(settings.warehouse_url)
+        champion = current_champion(warehouse)
+        assert champion is not None
+        model = load_model(open_lake(settings.lake_url), champion.model_version,
+                           champion.model_sha256)
+        frame = read_activities(warehouse, RUN_END)
+    week = datetime(2026, 10, 5)  # a Monday inside the test window
+    local = pd.to_datetime(frame["start_date_local"])
+    later = (local >= week).to_numpy()
+    permuted = frame.copy()
+    rng = np.random.default_rng(1)
+    permuted.loc[later, "kudos_count"] = rng.integers(0, 200, int(later.sum()))
+    before = predict(model, build_features(frame))
+    after = predict(model, build_features(permuted))
+    kept = (local < week + timedelta(days=7)).to_numpy()  # that week's own kudos changed too
+    assert kept.sum() > 0 and (later & kept).sum() > 0
+    np.testing.assert_array_equal(before[kept], after[kept])
+    assert not np.array_equal(before[~kept], after[~kept])  # kudos history does matter
+
+
+def test_predict_and_report_commands_from_another_directory(world: KudosWorld) -> None:
+    def predicted(*args: str) -> float:
+        answer = world.cli("predict", "--start", "2026-11-29T09:00", *args)
+        assert answer.returncode == 0, answer.stderr
+        assert answer.stdout.startswith("predicted kudos: ")
+        return float(answer.stdout.split()[2])
+
+    easy_run = predicted("--sport-type", "Run", "--distance-km", "10", "--moving-minutes", "50")
+    long_ride = predicted("--sport-type", "Ride", "--distance-km", "70", "--moving-minutes",
+                          "150")
+    private = predicted("--sport-type", "Run", "--distance-km", "10", "--moving-minutes", "50",
+                        "--visibility", "only_me")
+    assert 2 < easy_run < 15  # the sandbox's mean for a 10 km easy run is about 7.4
+    assert long_ride > 2 * easy_run
+    assert private < 1.5
+
+    bad = world.cli("predict", "--sport-type", "Run", "--distance-km", "-3",
+                    "--moving-minutes", "50")
+    assert bad.returncode == 2 and "must be a finite number >= 0" in bad.stderr
+
+    report = world.cli("report")
+    assert report.returncode == 0
+    header, row = report.stdout.strip().splitlines()
+    assert header.split()[:3] == ["run_date", "model_version", "trained_at"]
+    assert row.startswith("2026-11-29  2026-11-29") and "promoted: first model" in row
+
+
+def test_kudos_min_activities_is_a_checked_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUDOS_MIN_ACTIVITIES", "50")
+    assert load_settings().kudos_min_activities == 50
+    monkeypatch.setenv("KUDOS_MIN_ACTIVITIES", "lots")
+    with pytest.raises(ConfigurationError, match="KUDOS_MIN_ACTIVITIES='lots' is not a number"):
+        load_settings()
+
+
+def test_model_bytes_round_trip_through_the_checks(world: KudosWorld) -> None:
+    with environment(world.env):
+        settings = load_settings()
+        champion = current_champion(open_warehouse(settings.warehouse_url))
+        assert champion is not None
+        model = load_model(open_lake(settings.lake_url), champion.model_version,
+                           champion.model_sha256)
+    again = load_model_bytes(model_bytes(model), None, "round trip")
+    assert again.categories == model.categories
+    assert date.fromisoformat(champion.model_version) == RUN_DATE
