@@ -3,6 +3,7 @@ quality against baselines, champion/challenger, reruns, skips, tampered files, l
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -10,7 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ import skops.io as sio
 from luigi.execution_summary import LuigiStatusCode
 
 from pipeline.backends import open_lake, open_warehouse
+from pipeline.kudos.__main__ import main as kudos_main
 from pipeline.kudos.features import build_features
 from pipeline.kudos.model import predict
 from pipeline.kudos.store import (
@@ -69,10 +71,20 @@ class KudosWorld:
         return KudosWorld(folder, {**self.env, "DATA_DIR": str(folder)}, self.run_week_id)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """``python -m pipeline.kudos ...`` from another directory."""
+        """``python -m pipeline.kudos ...`` in a child process, from another directory."""
         return subprocess.run([sys.executable, "-m", "pipeline.kudos", *args],
                               cwd=self.data_dir.parent, env={**os.environ, **self.env},
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=300)
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The same command in this process (fast): exit code, stdout and stderr."""
+        out, err = io.StringIO(), io.StringIO()
+        with environment(self.env), redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = kudos_main(list(args))
+            except SystemExit as stop:
+                code = int(stop.code or 0)
+        return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 @contextmanager
@@ -231,7 +243,7 @@ def test_too_little_history_is_a_recorded_skip_and_the_pipeline_completes(
     assert pd.isna(runs.iloc[0]["model_version"])
     assert not (small.data_dir / "lake" / "models").exists()
     assert small.rows("SELECT COUNT(*) FROM kudos_predictions") == [(0,)]
-    answer = small.cli("predict", "--sport-type", "Run", "--distance-km", "10",
+    answer = small.command("predict", "--sport-type", "Run", "--distance-km", "10",
                        "--moving-minutes", "50")
     assert answer.returncode == 1 and answer.stderr.startswith("no kudos model yet")
 
@@ -249,7 +261,7 @@ def test_a_pickle_swapped_into_the_lake_is_refused_and_never_runs(
     copy = world.copy(tmp_path / "data")
     marker = tmp_path / "pwned"
     (copy.data_dir / MODEL_DIR / "model.skops").write_bytes(pickle.dumps(_Payload(marker)))
-    answer = copy.cli("predict", "--sport-type", "Run", "--distance-km", "10",
+    answer = copy.command("predict", "--sport-type", "Run", "--distance-km", "10",
                       "--moving-minutes", "50")
     assert answer.returncode == 1
     lines = answer.stderr.strip().splitlines()
@@ -324,7 +336,7 @@ def test_no_feature_leaks_later_kudos_or_the_activitys_own(world: KudosWorld) ->
 
 def test_predict_and_report_commands_from_another_directory(world: KudosWorld) -> None:
     def predicted(*args: str) -> float:
-        answer = world.cli("predict", "--start", "2026-11-29T09:00", *args)
+        answer = world.command("predict", "--start", "2026-11-29T09:00", *args)
         assert answer.returncode == 0, answer.stderr
         assert answer.stdout.startswith("predicted kudos: ")
         return float(answer.stdout.split()[2])
@@ -338,7 +350,7 @@ def test_predict_and_report_commands_from_another_directory(world: KudosWorld) -
     assert long_ride > 2 * easy_run
     assert private < 1.5
 
-    bad = world.cli("predict", "--sport-type", "Run", "--distance-km", "-3",
+    bad = world.command("predict", "--sport-type", "Run", "--distance-km", "-3",
                     "--moving-minutes", "50")
     assert bad.returncode == 2 and "must be a finite number >= 0" in bad.stderr
 
@@ -367,3 +379,34 @@ def test_model_bytes_round_trip_through_the_checks(world: KudosWorld) -> None:
     again = load_model_bytes(model_bytes(model), None, "round trip")
     assert again.categories == model.categories
     assert date.fromisoformat(champion.model_version) == RUN_DATE
+
+
+def test_dashboard_shows_predictions_rmse_history_and_importance(world: KudosWorld) -> None:
+    from pipeline.dashboard.kudos import (
+        CHART_IDS,
+        feature_importance,
+        load_kudos_dashboard,
+        predicted_vs_actual,
+        rmse_over_time,
+    )
+
+    with environment(world.env):
+        kudos = load_kudos_dashboard(open_warehouse(load_settings().warehouse_url), RUN_DATE)
+    labelled = world.rows(
+        "SELECT p.activity_id, p.predicted_kudos, a.kudos_count FROM kudos_predictions p "
+        "JOIN strava_activity_data a ON a.id = p.activity_id WHERE a.kudos_count IS NOT NULL "
+        "ORDER BY a.start_date_local, p.activity_id")
+    points = predicted_vs_actual(kudos).data[0]
+    assert list(points.x) == [float(row[2]) for row in labelled]
+    assert list(points.y) == pytest.approx([row[1] for row in labelled])
+    history = rmse_over_time(kudos).data
+    run = world.runs().iloc[0]
+    assert [trace.name for trace in history] == ["model", "mean baseline", "per-sport baseline"]
+    assert history[0].y == pytest.approx([run["rmse"]])
+    assert history[1].y == pytest.approx([run["baseline_rmse"]])
+    assert feature_importance(kudos).data[0].y[-1] == "distance_km"  # drawn top
+
+    page = (world.data_dir / "reports" / "2026-11-29" / "dashboard.html").read_text()
+    assert 'id="section-kudos-model"' in page
+    assert all(f'id="{chart}"' in page for chart in CHART_IDS.values())
+    assert f"test RMSE {run['rmse']:.2f} kudos vs {run['baseline_rmse']:.2f}" in page

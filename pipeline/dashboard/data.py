@@ -9,6 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from pipeline.backends.warehouse import Warehouse
+from pipeline.dashboard.kudos import KudosDashboard, load_kudos_dashboard
 from pipeline.sql_files import check_identifier, read_sql, render
 
 MODEL_TABLES: tuple[str, ...] = (
@@ -80,6 +81,7 @@ class DashboardData:
     week_activities: pd.DataFrame
     validation: pd.DataFrame
     sandbox: bool = False
+    kudos: KudosDashboard | None = None
 
     @property
     def week_start(self) -> date:
@@ -102,4 +104,5 @@ def load_dashboard_data(warehouse: Warehouse, run_date: date, sandbox: bool = Fa
         week_activities=tables["weekly_new_activities"],
         validation=read_validation_history(warehouse, run_date),
         sandbox=sandbox,
+        kudos=load_kudos_dashboard(warehouse, run_date),
     )

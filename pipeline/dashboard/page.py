@@ -12,6 +12,7 @@ from plotly.offline import get_plotlyjs
 
 from pipeline.dashboard import figures
 from pipeline.dashboard.data import DashboardData
+from pipeline.dashboard.kudos import kudos_section
 from pipeline.dashboard.routes import decode_routes, group_by_place
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
@@ -225,6 +226,7 @@ def render_dashboard(data: DashboardData, generated_at: datetime | None = None) 
 {map_html}</section>
 <section id="section-week-activities"><h2>New this week ({len(data.week_activities)})</h2>
 {_week_table(data.week_activities)}</section>
+{kudos_section(data.kudos)}
 <section id="section-validation"><h2>Validation history</h2>
 {validation_html}</section>
 </main>

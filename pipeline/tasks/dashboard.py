@@ -10,6 +10,7 @@ import luigi
 
 from pipeline.backends.lake import atomic_local_path
 from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.models import MODEL_TASKS
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class BuildDashboard(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return [model(run_date=self.run_date) for model in MODEL_TASKS]
+        return [model(run_date=self.run_date) for model in MODEL_TASKS] + [
+            TrainKudosModel(run_date=self.run_date)]
 
     @property
     def lake_report_key(self) -> str:
