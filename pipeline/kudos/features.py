@@ -98,6 +98,9 @@ def build_features(frame: pd.DataFrame) -> pd.DataFrame:
 
     Categorical features stay text here; ``encode`` turns them into the model's codes.
     """
+    if frame.empty:
+        return pd.DataFrame({name: pd.Series(dtype="object" if name in CATEGORICAL
+                                             else "float64") for name in FEATURES})
     local = pd.to_datetime(frame["start_date_local"])
     start = pd.to_datetime(frame["start_date"])
     athlete = _numeric(frame["athlete_id"]).fillna(-1)

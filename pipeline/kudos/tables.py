@@ -121,7 +121,9 @@ def record_run(warehouse: Warehouse, run: Mapping[str, Any], update_id: str,
     of the run date; None leaves none for it.
     """
     row = dict(run)
-    row["reason"] = str(row["reason"])[:REASON_LENGTH]
+    # Redshift counts VARCHAR lengths in bytes: cut at a character boundary within the limit.
+    row["reason"] = str(row["reason"]).encode("utf-8")[:REASON_LENGTH].decode(
+        "utf-8", errors="ignore")
     with warehouse.transaction() as session:
         _insert_rows(session, "kudos_model_runs", RUN_COLUMNS, [[row[c] for c in RUN_COLUMNS]])
         if importance is not None and len(importance):

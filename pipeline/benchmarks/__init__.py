@@ -1,0 +1,1 @@
+"""Benchmarks of single stages (``python -m pipeline.benchmarks.<stage>``)."""
