@@ -410,3 +410,33 @@ def test_dashboard_shows_predictions_rmse_history_and_importance(world: KudosWor
     assert 'id="section-kudos-model"' in page
     assert all(f'id="{chart}"' in page for chart in CHART_IDS.values())
     assert f"test RMSE {run['rmse']:.2f} kudos vs {run['baseline_rmse']:.2f}" in page
+
+
+def test_the_same_run_on_postgresql_gives_the_same_model_and_rows(
+        world: KudosWorld, tmp_path: Path) -> None:
+    from pipeline.backends.lake import LocalLake
+    from pipeline.kudos.training import run_kudos_model
+    from tests.backends_support import pg_rows, pg_url, postgres_database
+
+    with postgres_database() as database, environment(world.env):
+        warehouse = open_warehouse(pg_url(database))
+        warehouse.ensure_schema()
+        with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
+            cursor = db.execute("SELECT * FROM strava_activity_data")
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        with warehouse.transaction() as session:
+            session.cursor.executemany(
+                f"INSERT INTO strava_activity_data ({', '.join(names)}) VALUES "
+                f"({', '.join(['%s'] * len(names))})", rows)
+        lake = LocalLake("file://" + str(tmp_path / "lake"), tmp_path / "lake")
+        outcome = run_kudos_model(warehouse, lake, RUN_DATE, 200, "TrainKudosModel(2026-11-29)")
+        again = run_kudos_model(warehouse, lake, RUN_DATE, 200, "TrainKudosModel(2026-11-29)")
+        runs = pg_rows(database, "SELECT model_version, rmse, promoted, reason FROM "
+                                 "kudos_model_runs ORDER BY trained_at, model_version")
+        predictions = pg_rows(database, "SELECT COUNT(*) FROM kudos_predictions")[0][0]
+    duck = world.runs().iloc[0]
+    assert outcome.row["rmse"] == pytest.approx(duck["rmse"])
+    assert runs[0][:3] == ("2026-11-29", pytest.approx(duck["rmse"]), True)
+    assert "production unchanged" in again.row["reason"] and runs[1][0] is None
+    assert predictions == world.rows("SELECT COUNT(*) FROM kudos_predictions")[0][0]
