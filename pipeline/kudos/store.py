@@ -48,6 +48,11 @@ class ModelRefused(RuntimeError):
     """A model file failed a safety check and was not loaded."""
 
 
+class ModelUnavailable(ModelRefused):
+    """A model file is missing, or was made for another feature list: the next training
+    replaces such a champion (a tampered file, by contrast, stops the run)."""
+
+
 @dataclass(frozen=True)
 class KudosModel:
     """A fitted estimator with the feature order and category codes it was trained with."""
@@ -104,7 +109,7 @@ def read_model_file(lake: Lake, model_version: str) -> bytes:
     """The raw bytes of a version's model file; ModelRefused when it is missing."""
     key = model_prefix(model_version) + MODEL_FILE
     if not lake.exists(key):
-        raise ModelRefused(f"kudos model {model_version}: {lake.uri(key)} is missing")
+        raise ModelUnavailable(f"kudos model {model_version}: {lake.uri(key)} is missing")
     with lake.open_binary(key) as stream:
         return stream.read()
 
@@ -152,8 +157,11 @@ def _checked(loaded: Any, where: str, advice: str) -> KudosModel:
     if type(estimator) is not HistGradientBoostingRegressor:
         raise refuse(f"holds a {type(estimator).__name__}, not a HistGradientBoostingRegressor")
     features = loaded["features"]
-    if not isinstance(features, list) or tuple(features) != FEATURES:
-        raise refuse("its feature list differs from this version's features")
+    if not isinstance(features, list) or not all(isinstance(name, str) for name in features):
+        raise refuse("its feature list is malformed")
+    if tuple(features) != FEATURES:
+        raise ModelUnavailable(f"{where} was trained on other features than this version's; "
+                               "the next training replaces it")
     categories = loaded["categories"]
     if (not isinstance(categories, dict) or set(categories) != set(CATEGORICAL)
             or not all(isinstance(values, list) and all(isinstance(v, str) for v in values)

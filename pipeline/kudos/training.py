@@ -20,10 +20,9 @@ from pipeline.kudos import model as kudos_model
 from pipeline.kudos.features import FEATURES, TARGET, TEST_WEEKS, Windows, build_features
 from pipeline.kudos.store import (
     KudosModel,
-    ModelRefused,
+    ModelUnavailable,
     load_model,
     model_bytes,
-    model_exists,
     save_model,
 )
 from pipeline.kudos.store import sha256 as sha256_of
@@ -80,9 +79,15 @@ def _row(run_date: date, reason: str, **values: Any) -> dict[str, Any]:
 
 
 def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
+    """The champion's model; None when there is none or it is unavailable (missing, other
+    features). A tampered file raises ModelRefused: the run stops, nothing is recorded."""
     if champion is None:
         return None
-    return load_model(lake, champion.model_version, champion.model_sha256)
+    try:
+        return load_model(lake, champion.model_version, champion.model_sha256)
+    except ModelUnavailable as error:
+        logger.warning("%s", error)
+        return None
 
 
 def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
@@ -101,14 +106,14 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     test_rows = window & kudos.notna().to_numpy()
     trained: KudosModel | None = None
     importance = None
+    incumbent = _load_champion(lake, champion)
 
     last = last_fingerprint(warehouse)
     if len(frame) < min_activities:
         row = _row(run_date, f"skipped: {len(frame)} activities up to {run_date}, fewer than "
                    f"KUDOS_MIN_ACTIVITIES={min_activities}",
                    data_fingerprint=data_fingerprint)
-    elif (champion is not None and last is not None and last[1] == data_fingerprint
-          and model_exists(lake, champion.model_version)):
+    elif incumbent is not None and last is not None and last[1] == data_fingerprint:
         row = _row(run_date, f"skipped: production unchanged since model {last[0]} was "
                    f"trained; champion {champion.model_version} kept",
                    data_fingerprint=data_fingerprint)
@@ -123,7 +128,7 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         scores = kudos_model.score(trained, train, train_kudos, test, test_kudos)
         importance = kudos_model.importance(trained, test, test_kudos)
         version = _version(warehouse, run_date)
-        promoted, reason = _decide(lake, champion, scores, test, test_kudos)
+        promoted, reason = _decide(champion, incumbent, scores, test, test_kudos)
         data = model_bytes(trained)
         row = _row(run_date, reason, model_version=version, n_train=len(train),
                    n_test=len(test), rmse=scores.rmse, mae=scores.mae,
@@ -134,8 +139,7 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         if promoted:
             champion = Champion(version, row["model_sha256"], scores.rmse, run_date)
 
-    champion_model = trained if trained is not None and row["promoted"] else (
-        _load_champion(lake, champion))
+    champion_model = trained if trained is not None and row["promoted"] else incumbent
     predictions = None
     if champion_model is not None and champion is not None:
         predicted = kudos_model.predict(champion_model, features[window])
@@ -149,20 +153,16 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     return outcome
 
 
-def _decide(lake: Lake, champion: Champion | None, scores: kudos_model.Scores,
-            test: pd.DataFrame, test_kudos: pd.Series) -> tuple[bool, str]:
+def _decide(champion: Champion | None, incumbent: KudosModel | None,
+            scores: kudos_model.Scores, test: pd.DataFrame, test_kudos: pd.Series
+            ) -> tuple[bool, str]:
     """Champion/challenger on the same test set: promote only a strictly lower RMSE."""
     if champion is None:
         return True, (f"promoted: first model; test RMSE {scores.rmse:.2f} vs mean baseline "
                       f"{scores.baseline_rmse:.2f}")
-    try:
-        incumbent = _load_champion(lake, champion)
-    except ModelRefused as error:
-        if "is missing" not in str(error):
-            raise
+    if incumbent is None:
         return True, (f"promoted: champion {champion.model_version}'s model file is missing "
-                      f"from the lake; test RMSE {scores.rmse:.2f}")
-    assert incumbent is not None
+                      f"from the lake or made for other features; test RMSE {scores.rmse:.2f}")
     champion_rmse = kudos_model.rmse(kudos_model.predict(incumbent, test),
                                      test_kudos.to_numpy("float64"))
     same = f"on the same {len(test)} test activities"
