@@ -440,3 +440,13 @@ def test_the_same_run_on_postgresql_gives_the_same_model_and_rows(
     assert runs[0][:3] == ("2026-11-29", pytest.approx(duck["rmse"]), True)
     assert "production unchanged" in again.row["reason"] and runs[1][0] is None
     assert predictions == world.rows("SELECT COUNT(*) FROM kudos_predictions")[0][0]
+
+
+def test_a_champion_made_for_other_features_is_unavailable_not_tampered(
+        world: KudosWorld) -> None:
+    from pipeline.kudos.store import ModelUnavailable
+
+    loaded = sio.loads(_champion_bytes(world), trusted=TRUSTED_TYPES)
+    older = sio.dumps({**loaded, "features": loaded["features"][:-1]})
+    with pytest.raises(ModelUnavailable, match="trained on other features"):
+        load_model_bytes(older, None, "test model")

@@ -105,6 +105,11 @@ def rmse_over_time(kudos: KudosDashboard) -> go.Figure:
                                      ("sport_baseline_rmse", "per-sport baseline", "#2ca02c")):
             figure.add_trace(go.Scatter(x=days, y=_numbers(trained[column]), name=name,
                                         mode="lines+markers", line={"color": colour}))
+        if len(set(days)) == 1:  # one run: a fortnight around it, not milliseconds
+            only = pd.Timestamp(days[0])
+            figure.update_xaxes(range=[(only - pd.Timedelta(days=7)).isoformat(),
+                                       (only + pd.Timedelta(days=7)).isoformat()])
+    figure.update_xaxes(type="date", tickformat="%Y-%m-%d")
     figure.update_yaxes(title="test RMSE (kudos)", rangemode="tozero")
     return _layout(figure, "Test RMSE by run date")
 
