@@ -1,8 +1,8 @@
 """The dashboard's kudos-model section: predicted vs actual kudos of the last 12 weeks, test RMSE
 over time against the baselines, and the champion's permutation importance.
 
-``load_kudos_dashboard`` reads it through the warehouse adapter; ``kudos_section`` renders it as
-one self-contained ``<section>`` (plotly.js comes from the page).
+``read_kudos_dashboard`` reads it in the page's read transaction (``load_kudos_dashboard`` in one
+of its own); ``kudos_section`` renders it as one ``<section>`` (plotly.js comes from the page).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipeline.backends.warehouse import Warehouse
-from pipeline.kudos.tables import runs_report
+from pipeline.backends.warehouse import Session, Warehouse
 
 CHART_IDS: dict[str, str] = {
     "predicted_vs_actual": "chart-kudos-predicted-vs-actual",
@@ -41,21 +40,29 @@ class KudosDashboard:
         return self.runs[self.runs["rmse"].notna()] if len(self.runs) else self.runs
 
 
-def _read(warehouse: Warehouse, relative_path: str, run_date: date) -> pd.DataFrame:
-    with warehouse.transaction() as session:
-        session.run_file(relative_path, {"run_date": run_date})
-        return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
+def _read(session: Session, relative_path: str, run_date: date) -> pd.DataFrame:
+    session.run_file(relative_path, {"run_date": run_date})
+    return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
+
+
+def read_kudos_dashboard(session: Session, run_date: date) -> KudosDashboard:
+    """The kudos section's data up to ``run_date``, read inside the caller's transaction
+    (empty frames before the first kudos model run)."""
+    session.execute("SELECT 1 FROM information_schema.tables WHERE table_name = :table",
+                    {"table": "kudos_model_runs"})
+    if not session.fetchall():
+        return KudosDashboard(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    return KudosDashboard(
+        predictions=_read(session, "kudos/predictions_vs_actual.sql", run_date),
+        runs=_read(session, "kudos/runs_report.sql", run_date),
+        importance=_read(session, "kudos/champion_importance.sql", run_date),
+    )
 
 
 def load_kudos_dashboard(warehouse: Warehouse, run_date: date) -> KudosDashboard:
-    """The kudos section's data up to ``run_date`` (empty frames before the first run)."""
-    if not warehouse.table_exists("kudos_model_runs"):
-        return KudosDashboard(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-    return KudosDashboard(
-        predictions=_read(warehouse, "kudos/predictions_vs_actual.sql", run_date),
-        runs=runs_report(warehouse, run_date),
-        importance=_read(warehouse, "kudos/champion_importance.sql", run_date),
-    )
+    """``read_kudos_dashboard`` in a transaction of its own."""
+    with warehouse.transaction() as session:
+        return read_kudos_dashboard(session, run_date)
 
 
 def _layout(figure: go.Figure, title: str) -> go.Figure:

@@ -32,14 +32,14 @@ FEATURES: tuple[str, ...] = (
 TARGET = "kudos_count"
 
 
-def week_start(day: date) -> date:
-    """Monday of the local week holding ``day``."""
-    return day - timedelta(days=day.weekday())
-
-
 @dataclass(frozen=True)
 class Windows:
-    """The local-time bounds of one run date's training, test and prediction sets."""
+    """The local-time bounds of one run date's training, test and prediction sets.
+
+    The run's week is the seven local dates ending with the run date (issue 9's rule, the same
+    as pipeline.run_dates.run_week); the test set is the TEST_WEEKS such weeks ending with it,
+    the training set everything before.
+    """
 
     run_date: date
 
@@ -50,13 +50,13 @@ class Windows:
 
     @property
     def run_week_start(self) -> datetime:
-        """Local midnight starting the run date's Monday week."""
-        return datetime.combine(week_start(self.run_date), time())
+        """Local midnight starting the run's week (the run date minus six days)."""
+        return self.end - timedelta(weeks=1)
 
     @property
     def test_start(self) -> datetime:
-        """Local midnight starting the last TEST_WEEKS weeks (the run week is the last one)."""
-        return self.run_week_start - timedelta(weeks=TEST_WEEKS - 1)
+        """Local midnight starting the last TEST_WEEKS weeks (the run's week is the last one)."""
+        return self.end - timedelta(weeks=TEST_WEEKS)
 
 
 def _numeric(values: pd.Series) -> pd.Series:
