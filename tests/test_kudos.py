@@ -450,3 +450,32 @@ def test_a_champion_made_for_other_features_is_unavailable_not_tampered(
     older = sio.dumps({**loaded, "features": loaded["features"][:-1]})
     with pytest.raises(ModelUnavailable, match="trained on other features"):
         load_model_bytes(older, None, "test model")
+
+
+def test_next_weeks_new_data_retrains_and_compares_on_the_new_test_set(
+        world_factory, fake_clock) -> None:
+    from tests.conftest import NEXT_RUN_DATE, succeeded
+    from tests.helpers import make_next_week_changes
+
+    athlete = SyntheticAthlete(seed=7, n_activities=1200, end=ATHLETE_END)
+    pipeline = world_factory(athlete, clock=fake_clock)
+    assert succeeded(pipeline.run_weekly(RUN_DATE))
+    changes = make_next_week_changes(athlete, "Renamed after upload")
+    assert succeeded(pipeline.run_weekly(NEXT_RUN_DATE))
+
+    kudos = KudosWorld(pipeline.data_dir, pipeline.env, changes.fresh["id"])
+    runs = kudos.runs()
+    assert list(runs["model_version"]) == ["2026-11-29", "2026-12-06"]
+    second = runs.iloc[1]
+    test_start, end = datetime(2026, 9, 14), datetime(2026, 12, 7)
+    n_test = kudos.rows("SELECT COUNT(*) FROM strava_activity_data WHERE kudos_count IS NOT "
+                        "NULL AND start_date_local >= ? AND start_date_local < ?",
+                        [test_start, end])[0][0]
+    assert second["n_test"] == n_test
+    assert "champion 2026-11-29's" in second["reason"] and f"same {n_test} test" in \
+        second["reason"]
+    champion = "2026-12-06" if bool(second["promoted"]) else "2026-11-29"
+    predicted = dict(kudos.rows("SELECT activity_id, model_version FROM kudos_predictions "
+                                "WHERE run_date = ?", [NEXT_RUN_DATE]))
+    assert predicted[changes.fresh["id"]] == champion
+    assert (pipeline.data_dir / "lake/models/kudos/2026-12-06/model.skops").exists()
