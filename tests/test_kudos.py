@@ -479,3 +479,28 @@ def test_next_weeks_new_data_retrains_and_compares_on_the_new_test_set(
                                 "WHERE run_date = ?", [NEXT_RUN_DATE]))
     assert predicted[changes.fresh["id"]] == champion
     assert (pipeline.data_dir / "lake/models/kudos/2026-12-06/model.skops").exists()
+
+
+def test_hostile_values_in_production_train_by_one_rule_instead_of_failing(
+        world: KudosWorld, tmp_path: Path) -> None:
+    from pipeline.tasks import TrainKudosModel
+
+    copy = world.copy(tmp_path / "data")
+    ids = [row[0] for row in copy.rows("SELECT id FROM strava_activity_data WHERE "
+                                       "start_date_local < ? ORDER BY id LIMIT 5",
+                                       [TEST_START])]
+    copy.execute("UPDATE strava_activity_data SET kudos_count = -5 WHERE id = ?", [ids[0]])
+    copy.execute("UPDATE strava_activity_data SET distance = 'inf'::DOUBLE, "
+                 "moving_time = 9223372036854775807 WHERE id = ?", [ids[1]])
+    copy.execute("UPDATE strava_activity_data SET sport_type = NULL, visibility = NULL, "
+                 "workout_type = -9223372036854775808, start_date = NULL WHERE id = ?",
+                 [ids[2]])
+    copy.execute("UPDATE strava_activity_data SET sport_type = '<b>Ski|\"é🏂</b>', "
+                 "total_elevation_gain = 'nan'::DOUBLE WHERE id = ?", [ids[3]])
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment(copy.env):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    newest = copy.runs().iloc[-1]
+    assert newest["model_version"] == "2026-11-29+2"
+    assert newest["n_train"] == world.runs().iloc[0]["n_train"] - 1  # the negative count
+    assert np.isfinite(newest["rmse"])

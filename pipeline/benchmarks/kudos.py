@@ -27,10 +27,8 @@ END = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 
 def measure(n_activities: int, seed: int = 11) -> dict[str, float | int]:
     """Train once on ``n_activities`` sandbox activities in this process; the measurements."""
-    import pandas as pd
-
     from pipeline.kudos import model as kudos_model
-    from pipeline.kudos.features import TARGET, Windows, build_features
+    from pipeline.kudos.features import Windows, build_features, usable_kudos
     from pipeline.sandbox import SyntheticAthlete
     from pipeline.strava.activities import activities_frame
 
@@ -41,7 +39,7 @@ def measure(n_activities: int, seed: int = 11) -> dict[str, float | int]:
     started = time.perf_counter()
     features = build_features(frame)
     built = time.perf_counter()
-    kudos = pd.to_numeric(frame[TARGET], errors="coerce").astype("float64")
+    kudos = usable_kudos(frame)
     window = (frame["start_date_local"] >= Windows(RUN_DATE).test_start).to_numpy()
     train_rows, test_rows = ~window & kudos.notna().to_numpy(), window & kudos.notna().to_numpy()
     train, test = features[train_rows], features[test_rows]

@@ -60,7 +60,19 @@ class Windows:
 
 
 def _numeric(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype("float64")
+    """Numbers as float64; anything else, and infinities, as missing (NaN)."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    return numbers.where(np.isfinite(numbers))
+
+
+def usable_kudos(frame: pd.DataFrame) -> pd.Series:
+    """The target: kudos_count where it is a finite count >= 0, else NaN.
+
+    A negative or non-finite count (no real activity has one) keeps the activity out of training
+    and testing; it is still predicted.
+    """
+    kudos = _numeric(frame[TARGET])
+    return kudos.where(kudos >= 0)
 
 
 def _flag(values: pd.Series) -> pd.Series:
@@ -70,7 +82,7 @@ def _flag(values: pd.Series) -> pd.Series:
 
 def _rolling_kudos(frame: pd.DataFrame, athlete: pd.Series, week: pd.Series) -> pd.DataFrame:
     """Mean kudos per activity of the previous 1 and 4 complete local weeks, per athlete."""
-    kudos = _numeric(frame[TARGET])
+    kudos = usable_kudos(frame)
     weekly = pd.DataFrame({"athlete": athlete, "week": week, "kudos": kudos,
                            "counted": kudos.notna().astype("float64")})
     weekly = weekly.groupby(["athlete", "week"]).agg(kudos=("kudos", "sum"),

@@ -17,7 +17,13 @@ import skops
 from pipeline.backends.lake import Lake
 from pipeline.backends.warehouse import Warehouse, utc_now
 from pipeline.kudos import model as kudos_model
-from pipeline.kudos.features import FEATURES, TARGET, TEST_WEEKS, Windows, build_features
+from pipeline.kudos.features import (
+    FEATURES,
+    TEST_WEEKS,
+    Windows,
+    build_features,
+    usable_kudos,
+)
 from pipeline.kudos.store import (
     KudosModel,
     ModelUnavailable,
@@ -100,7 +106,7 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     data_fingerprint = fingerprint(frame)
     features = build_features(frame)
     local = pd.to_datetime(frame["start_date_local"])
-    kudos = pd.to_numeric(frame[TARGET], errors="coerce").astype("float64")
+    kudos = usable_kudos(frame)
     window = (local >= windows.test_start).to_numpy()
     train_rows = (~window) & kudos.notna().to_numpy()
     test_rows = window & kudos.notna().to_numpy()
@@ -121,6 +127,9 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         row = _row(run_date, f"skipped: {int(train_rows.sum())} activities with kudos before "
                    f"{windows.test_start:%Y-%m-%d} and {int(test_rows.sum())} in the last "
                    f"{TEST_WEEKS} weeks; both sets need some", data_fingerprint=data_fingerprint)
+    elif kudos[train_rows].sum() <= 0:
+        row = _row(run_date, f"skipped: no activity before {windows.test_start:%Y-%m-%d} got "
+                   "any kudos; nothing to learn", data_fingerprint=data_fingerprint)
     else:
         train, test = features[train_rows], features[test_rows]
         train_kudos, test_kudos = kudos[train_rows], kudos[test_rows]
