@@ -137,7 +137,7 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         scores = kudos_model.score(trained, train, train_kudos, test, test_kudos)
         importance = kudos_model.importance(trained, test, test_kudos)
         version = _version(warehouse, run_date)
-        promoted, reason = _decide(champion, incumbent, scores, test, test_kudos)
+        promoted, reason = _decide(run_date, champion, incumbent, scores, test, test_kudos)
         data = model_bytes(trained)
         row = _row(run_date, reason, model_version=version, n_train=len(train),
                    n_test=len(test), rmse=scores.rmse, mae=scores.mae,
@@ -162,13 +162,18 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     return outcome
 
 
-def _decide(champion: Champion | None, incumbent: KudosModel | None,
+def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | None,
             scores: kudos_model.Scores, test: pd.DataFrame, test_kudos: pd.Series
             ) -> tuple[bool, str]:
     """Champion/challenger on the same test set: promote only a strictly lower RMSE."""
     if champion is None:
         return True, (f"promoted: first model; test RMSE {scores.rmse:.2f} vs mean baseline "
                       f"{scores.baseline_rmse:.2f}")
+    if incumbent is not None and champion.run_date > run_date:
+        # The later champion may have trained on this date's test weeks: no fair comparison.
+        return False, (f"not promoted: champion {champion.model_version} is from a later run "
+                       f"date; a rerun of an older date never replaces it (test RMSE "
+                       f"{scores.rmse:.2f})")
     if incumbent is None:
         return True, (f"promoted: champion {champion.model_version}'s model file is missing "
                       f"from the lake or made for other features; test RMSE {scores.rmse:.2f}")
