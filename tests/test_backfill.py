@@ -29,9 +29,10 @@ def athlete() -> SyntheticAthlete:
 
 
 def window_end(run_date: date) -> int:
-    """The ``before`` bound of a run date's list requests: its next midnight UTC, epoch seconds."""
+    """The ``before`` bound of a run date's list requests, epoch seconds: the end of the run date
+    at UTC-12 (its next midnight UTC plus 12 hours), so every zone's local day is inside."""
     return int(datetime(run_date.year, run_date.month, run_date.day,
-                        tzinfo=timezone.utc).timestamp()) + 86_400
+                        tzinfo=timezone.utc).timestamp()) + 86_400 + 12 * 3_600
 
 
 def list_windows(world: PipelineWorld) -> list[int]:
@@ -40,14 +41,14 @@ def list_windows(world: PipelineWorld) -> list[int]:
             if record.path.endswith(LIST_PATH)]
 
 
-def test_week_run_dates_are_the_sundays_of_the_range_up_to_today() -> None:
+def test_week_run_dates_are_the_sundays_of_the_range_up_to_the_latest_completed_day() -> None:
     later = date(2026, 12, 31)
-    assert week_run_dates(START, STOP, today=later) == WEEKS
-    assert week_run_dates(date(2026, 11, 1), date(2026, 11, 21), today=later) == [
+    assert week_run_dates(START, STOP, latest=later) == WEEKS
+    assert week_run_dates(date(2026, 11, 1), date(2026, 11, 21), latest=later) == [
         date(2026, 11, 1), date(2026, 11, 8), date(2026, 11, 15)]
-    assert week_run_dates(START, STOP, today=date(2026, 11, 16)) == WEEKS[:2]
-    assert week_run_dates(START, STOP, weekday=0, today=later)[0] == date(2026, 11, 9)
-    assert week_run_dates(STOP, START, today=later) == []
+    assert week_run_dates(START, STOP, latest=date(2026, 11, 16)) == WEEKS[:2]
+    assert week_run_dates(START, STOP, weekday=0, latest=later)[0] == date(2026, 11, 9)
+    assert week_run_dates(STOP, START, latest=later) == []
     with pytest.raises(ValueError, match="weekday"):
         week_run_dates(START, STOP, weekday=7)
 

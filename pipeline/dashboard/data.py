@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 
 from pipeline.backends.warehouse import Warehouse
 from pipeline.dashboard.kudos import KudosDashboard, load_kudos_dashboard
+from pipeline.run_dates import run_week
 from pipeline.sql_files import check_identifier, read_sql, render
 
 MODEL_TABLES: tuple[str, ...] = (
@@ -25,11 +26,6 @@ MODEL_TABLES: tuple[str, ...] = (
 
 class MissingModelError(RuntimeError):
     """A model table the dashboard reads does not exist yet."""
-
-
-def week_start_of(day: date) -> date:
-    """The Monday of the week holding ``day`` (the models' DATE_TRUNC('week') buckets)."""
-    return day - timedelta(days=day.weekday())
 
 
 def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +81,8 @@ class DashboardData:
 
     @property
     def week_start(self) -> date:
-        """Monday of the run date's week."""
-        return week_start_of(self.run_date)
+        """First day of the run's week (the seven local dates ending with the run date)."""
+        return run_week(self.run_date).first_day
 
 
 def load_dashboard_data(warehouse: Warehouse, run_date: date, sandbox: bool = False

@@ -9,10 +9,12 @@ checks that no prediction moves).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+
+from pipeline.run_dates import run_week
 
 TEST_WEEKS = 12
 
@@ -36,9 +38,9 @@ TARGET = "kudos_count"
 class Windows:
     """The local-time bounds of one run date's training, test and prediction sets.
 
-    The run's week is the seven local dates ending with the run date (issue 9's rule, the same
-    as pipeline.run_dates.run_week); the test set is the TEST_WEEKS such weeks ending with it,
-    the training set everything before.
+    The run's week is pipeline.run_dates.run_week (the seven local dates ending with the run
+    date); the test set is the TEST_WEEKS such weeks ending with it, the training set everything
+    before.
     """
 
     run_date: date
@@ -46,12 +48,12 @@ class Windows:
     @property
     def end(self) -> datetime:
         """Exclusive upper bound: the local midnight after the run date."""
-        return datetime.combine(self.run_date + timedelta(days=1), time())
+        return run_week(self.run_date).end
 
     @property
     def run_week_start(self) -> datetime:
         """Local midnight starting the run's week (the run date minus six days)."""
-        return self.end - timedelta(weeks=1)
+        return run_week(self.run_date).start
 
     @property
     def test_start(self) -> datetime:
