@@ -25,6 +25,7 @@ import skops.io as sio
 from luigi.execution_summary import LuigiStatusCode
 
 from pipeline.backends import open_lake, open_warehouse
+from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.kudos.__main__ import main as kudos_main
 from pipeline.kudos.features import build_features
 from pipeline.kudos.model import predict
@@ -54,24 +55,29 @@ class KudosWorld:
     run_week_id: int
 
     def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        release_all()  # the warehouse adapter keeps the file open in this process
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as db:
             return db.execute(sql, params or []).fetchall()
 
     def execute(self, sql: str, params: list | None = None) -> None:
+        release_all()
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb")) as db:
             db.execute(sql, params or [])
 
     def runs(self) -> pd.DataFrame:
+        release_all()
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as db:
             return db.execute("SELECT * FROM kudos_model_runs ORDER BY trained_at, "
                               "model_version").df()
 
     def copy(self, folder: Path) -> KudosWorld:
+        release_all()
         shutil.copytree(self.data_dir, folder)
         return KudosWorld(folder, {**self.env, "DATA_DIR": str(folder)}, self.run_week_id)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``python -m pipeline.kudos ...`` in a child process, from another directory."""
+        release_all()  # so the child need not wait for this process's open warehouse
         return subprocess.run([sys.executable, "-m", "pipeline.kudos", *args],
                               cwd=self.data_dir.parent, env={**os.environ, **self.env},
                               capture_output=True, text=True, timeout=300)
@@ -132,6 +138,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> KudosWorld:
 
 
 def production(world: KudosWorld) -> pd.DataFrame:
+    release_all()
     with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
         return db.execute("SELECT * FROM strava_activity_data").df()
 
@@ -209,6 +216,7 @@ def test_worse_challenger_on_shuffled_labels_is_not_promoted(world: KudosWorld,
                                 "WHERE start_date_local < ? ORDER BY id", [TEST_START]),
                      strict=True)
     shuffled = np.random.default_rng(0).permutation(np.array(kudos, dtype=object))
+    release_all()
     with duckdb.connect(str(copy.data_dir / "warehouse.duckdb")) as db:
         db.executemany("UPDATE strava_activity_data SET kudos_count = ? WHERE id = ?",
                        [[None if k is None else int(k), i] for k, i in zip(shuffled, ids,
@@ -421,6 +429,7 @@ def test_the_same_run_on_postgresql_gives_the_same_model_and_rows(
     with postgres_database() as database, environment(world.env):
         warehouse = open_warehouse(pg_url(database))
         warehouse.ensure_schema()
+        release_all()
         with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
             cursor = db.execute("SELECT * FROM strava_activity_data")
             names = [column[0] for column in cursor.description]
