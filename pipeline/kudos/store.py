@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -69,12 +70,45 @@ def model_prefix(model_version: str) -> str:
     return f"models/kudos/{day}/" + (f"{retry}/" if retry else "")
 
 
+_SKOPS_ID = re.compile(r'("__id__": )(\d+)|("file": ")(\d+)(\.npy")')
+
+
 def model_bytes(model: KudosModel) -> bytes:
-    """The skops serialisation of a model and its encoding."""
-    return sio.dumps({"estimator": model.estimator, "features": list(model.features),
+    """The skops serialisation of a model and its encoding; the same model gives the same
+    bytes, so the SHA-256 depends on the model alone.
+
+    skops names objects by their memory address (``id()``) and zip entries carry the time:
+    both are renumbered/fixed here (object numbers in order of first appearance).
+    """
+    data = sio.dumps({"estimator": model.estimator, "features": list(model.features),
                       "categories": {name: list(values)
-                                     for name, values in model.categories.items()}},
-                     compression=zipfile.ZIP_DEFLATED)
+                                     for name, values in model.categories.items()}})
+    numbers: dict[str, str] = {}
+
+    def number(address: str) -> str:
+        return numbers.setdefault(address, str(len(numbers) + 1))
+
+    def renumber(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(1) + number(match.group(2))
+        return match.group(3) + number(match.group(4)) + match.group(5)
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
+            packed, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        schema = _SKOPS_ID.sub(renumber, source.read("schema.json").decode("utf-8"))
+        entries = {"schema.json": schema.encode("utf-8")}
+        for name in source.namelist():
+            if name != "schema.json":
+                stem, dot, extension = name.partition(".")
+                entries[(number(stem) if stem.isdigit() else stem) + dot + extension] = (
+                    source.read(name))
+        for name in sorted(entries):
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, entries[name])
+    return packed.getvalue()
 
 
 def sha256(data: bytes) -> str:
