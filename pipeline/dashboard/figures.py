@@ -47,9 +47,14 @@ def _iso(values: object) -> list[str]:
     return [pd.Timestamp(value).date().isoformat() for value in values]
 
 
+def _figure(traces: list[go.BaseTraceType] | go.BaseTraceType) -> go.Figure:
+    """A figure without plotly.py's default template (the page applies plotly_white once)."""
+    return go.Figure(traces, layout={"template": {}})
+
+
 def _layout(figure: go.Figure, title: str, height: int = 340) -> go.Figure:
     figure.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 15}}, template="plotly_white",
+        title={"text": title, "x": 0.01, "font": {"size": 15}},
         height=height, margin={"l": 48, "r": 12, "t": 44, "b": 36},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right",
                 "traceorder": "normal"},
@@ -68,7 +73,7 @@ def weekly_distance(weekly: pd.DataFrame, units: Units) -> go.Figure:
             y=[round(units.from_metres(value), 2) for value in rows["distance_m"]],
             name=training.FAMILY_LABELS[family], marker_color=FAMILY_COLOURS[family],
             hovertemplate=f"%{{y:.1f}} {units.distance}<extra>{family}</extra>"))
-    figure = go.Figure(traces)
+    figure = _figure(traces)
     figure.update_layout(barmode="stack", bargap=0.15,
                          yaxis={"title": {"text": units.distance}})
     return _layout(figure, f"Weekly distance ({units.distance}, last 12 months)")
@@ -84,7 +89,7 @@ def weekly_time(weekly: pd.DataFrame) -> go.Figure:
             y=[round(value / 3600.0, 2) for value in rows["moving_time_s"]],
             name=training.FAMILY_LABELS[family], marker_color=FAMILY_COLOURS[family],
             hovertemplate=f"%{{y:.1f}} h<extra>{family}</extra>"))
-    figure = go.Figure(traces)
+    figure = _figure(traces)
     figure.update_layout(barmode="stack", bargap=0.15, yaxis={"title": {"text": "hours"}})
     return _layout(figure, "Weekly moving time (hours, last 12 months)")
 
@@ -95,14 +100,14 @@ def year_over_year(years: dict[int, pd.Series], run_year: int, units: Units) -> 
     for year, cumulative in years.items():
         current = year == run_year
         traces.append(go.Scatter(
-            x=[f"2000-{day:%m-%d}" for day in cumulative.index],
-            y=np.round(cumulative.to_numpy() / units.metres_per_unit, 1).tolist(),
+            x=np.array([f"2000-{day:%m-%d}" for day in cumulative.index], dtype=object),
+            y=np.round(cumulative.to_numpy() / units.metres_per_unit, 1),
             name=str(year), mode="lines",
             line={"width": 3.5 if current else 1.4,
                   "color": "#fc4c02" if current else None},
             opacity=1.0 if current else 0.75,
             hovertemplate=f"{year}: %{{y:,.0f}} {units.distance}<extra></extra>"))
-    figure = go.Figure(traces)
+    figure = _figure(traces)
     figure.update_layout(xaxis={"tickformat": "%b", "range": ["2000-01-01", "2000-12-31"]},
                          yaxis={"title": {"text": units.distance}})
     _layout(figure, f"Distance through the year ({units.distance}, cumulative)", height=360)
@@ -122,7 +127,7 @@ def calendar(daily_minutes: pd.Series) -> go.Figure:
     grid[:len(values)] = values.to_numpy()
     z = grid.reshape(weeks, 7).T
     labels = np.array([day.date().isoformat() for day in days] + [""] * (weeks * 7 - len(days)))
-    figure = go.Figure(go.Heatmap(
+    figure = _figure(go.Heatmap(
         x=[(monday + timedelta(weeks=n)).isoformat() for n in range(weeks)],
         y=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         z=np.round(z, 1).tolist(), customdata=labels.reshape(weeks, 7).T.tolist(),
@@ -142,24 +147,26 @@ def calendar(daily_minutes: pd.Series) -> go.Figure:
 def fitness(load: pd.DataFrame, first: date) -> go.Figure:
     """Daily load (bars), fitness (42-day) and fatigue (7-day) averages and form (line)."""
     shown = load[load["day"] >= first]
-    days = [day.isoformat() for day in shown["day"]]
-    figure = go.Figure([
-        go.Bar(x=days, y=np.round(shown["load"].to_numpy(), 1).tolist(), name="daily load",
+    days = np.array([day.isoformat() for day in shown["day"]], dtype=object)
+    figure = _figure([
+        go.Bar(x=days, y=np.round(shown["load"].to_numpy(), 1), name="daily load",
                marker_color="rgba(120,120,120,0.35)", hovertemplate="load %{y:.0f}<extra></extra>"),
-        go.Scatter(x=days, y=np.round(shown["fitness"].to_numpy(), 1).tolist(),
+        go.Scatter(x=days, y=np.round(shown["fitness"].to_numpy(), 1),
                    name="fitness (42-day)", mode="lines", line={"color": "#1f77b4", "width": 2.5},
                    hovertemplate="fitness %{y:.1f}<extra></extra>"),
-        go.Scatter(x=days, y=np.round(shown["fatigue"].to_numpy(), 1).tolist(),
+        go.Scatter(x=days, y=np.round(shown["fatigue"].to_numpy(), 1),
                    name="fatigue (7-day)", mode="lines", line={"color": "#c2185b", "width": 1.5},
                    hovertemplate="fatigue %{y:.1f}<extra></extra>"),
-        go.Scatter(x=days, y=np.round(shown["form"].to_numpy(), 1).tolist(),
+        go.Scatter(x=days, y=np.round(shown["form"].to_numpy(), 1),
                    name="form", mode="lines", line={"color": "#2ca02c", "width": 1.5,
                                                     "dash": "dot"},
                    hovertemplate="form %{y:+.1f}<extra></extra>"),
     ])
     figure.update_layout(yaxis={"title": {"text": "load"}}, bargap=0)
-    return _layout(figure, "Fitness trend (training load, 42-day and 7-day averages)",
-                   height=360)
+    _layout(figure, "Fitness trend (training load, 42-day and 7-day averages)", height=380)
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0,
+                                 "xanchor": "left"}, margin={"b": 60})
+    return figure
 
 
 def kudos(weekly_kudos: pd.DataFrame) -> go.Figure:
@@ -167,7 +174,7 @@ def kudos(weekly_kudos: pd.DataFrame) -> go.Figure:
     per_activity = [round(k / n, 2) if n else None for k, n in
                     zip(weekly_kudos["total_kudos"], weekly_kudos["activity_count"], strict=True)]
     weeks = _iso(weekly_kudos["week_start"])
-    figure = go.Figure([
+    figure = _figure([
         go.Bar(x=weeks, y=[int(v) for v in weekly_kudos["total_kudos"]], name="kudos",
                marker_color="#fc4c02", hovertemplate="%{y} kudos<extra></extra>"),
         go.Scatter(x=weeks, y=per_activity, name="per activity", yaxis="y2", mode="lines",
@@ -188,7 +195,7 @@ def _map_layout(figure: go.Figure, views: list[View], height: int) -> go.Figure:
         yaxis={"range": [-view.south, -view.north], "visible": False, "scaleanchor": "x",
                "scaleratio": 1},
         plot_bgcolor=MAP_BACKGROUND, showlegend=False, hovermode="closest",
-        height=height, margin={"l": 4, "r": 4, "t": 36, "b": 4}, template="plotly_white",
+        height=height, margin={"l": 4, "r": 4, "t": 36, "b": 4},
         updatemenus=[{
             "type": "buttons", "direction": "right", "x": 0, "xanchor": "left", "y": 1.0,
             "yanchor": "bottom", "pad": {"b": 2}, "font": {"size": 11},
@@ -221,7 +228,7 @@ def route_map(routes: RouteSet, names: dict[int, str], units: Units,
                              marker={"size": 9, "color": "white",
                                      "line": {"color": "#fc4c02", "width": 2.5}},
                              hovertext=labels, hoverinfo="text"))
-    return _map_layout(go.Figure(traces), views, height=460)
+    return _map_layout(_figure(traces), views, height=460)
 
 
 def route_heatmap(heats: list[Heat]) -> go.Figure:
@@ -237,7 +244,7 @@ def route_heatmap(heats: list[Heat]) -> go.Figure:
             z=counts, zmin=1, zmax=max(2.0, top), colorscale=HEAT_COLOURS, showscale=False,
             hoverongaps=False, opacity=0.9, name=plain(heat.view.name),
             hovertemplate="%{z:.0f} passes<extra></extra>"))
-    return _map_layout(go.Figure(traces), [heat.view for heat in heats], height=460)
+    return _map_layout(_figure(traces), [heat.view for heat in heats], height=460)
 
 
 def validation_history(validation: pd.DataFrame) -> go.Figure:
@@ -245,7 +252,7 @@ def validation_history(validation: pd.DataFrame) -> go.Figure:
     counts = validation.groupby(["run_date", "status"]).size().unstack(fill_value=0)
     runs = _iso(counts.index)
     statuses = [*STATUS_COLOURS, *sorted(set(counts.columns) - set(STATUS_COLOURS))]
-    figure = go.Figure([
+    figure = _figure([
         go.Bar(x=runs, y=[int(v) for v in counts[status]], name=status,
                marker_color=STATUS_COLOURS.get(status, "#777777"),
                hovertemplate=f"%{{y}} {plain(status)}<extra></extra>")

@@ -7,6 +7,7 @@ network, server down), the maps stay the offline drawing and a note says so.
 DASHBOARD_JS = r"""
 (function () {
   "use strict";
+  window.dashboardScriptMs = performance.now();
   var config = JSON.parse(document.getElementById("dashboard-config").textContent);
   var status = document.getElementById("charts-status");
   if (typeof Plotly === "undefined") {

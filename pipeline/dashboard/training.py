@@ -25,6 +25,7 @@ FAMILY_LABELS: dict[str, str] = {"run": "runs", "ride": "rides", "other": "other
 FITNESS_DAYS = 42
 FATIGUE_DAYS = 7
 TRAINING_WEEKS = 53
+YEARS_SHOWN = 10
 
 
 def _local_dates(activities: pd.DataFrame) -> pd.Series:
@@ -64,10 +65,10 @@ def weekly_kudos(activities: pd.DataFrame, run_week: date,
 
 def cumulative_distance_by_year(activities: pd.DataFrame, run_date: date
                                 ) -> dict[int, pd.Series]:
-    """Per year, cumulative metres by local date; this year ends at the run date."""
+    """Per year (the last YEARS_SHOWN), cumulative metres by local date, up to the run date."""
     daily = activities.groupby(_local_dates(activities))["distance_m"].sum()
     years: dict[int, pd.Series] = {}
-    for year in sorted({day.year for day in daily.index}):
+    for year in sorted({day.year for day in daily.index})[-YEARS_SHOWN:]:
         last = run_date if year == run_date.year else date(year, 12, 31)
         days = pd.date_range(date(year, 1, 1), last, freq="D")
         values = daily.reindex(days, fill_value=0.0).cumsum()

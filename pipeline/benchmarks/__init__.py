@@ -1,0 +1,1 @@
+"""Benchmarks of single stages (the project-wide one is ``python -m pipeline.benchmark``)."""
