@@ -279,6 +279,11 @@ def test_pages_without_validation_results_or_routes_say_so(world: ModelWorld,
     assert f'id="validation-empty">{VALIDATION_EMPTY}</p>' in validation
     assert CHART_IDS["validation_history"] not in validation
 
+    empty = render_report_folder(f"duckdb:///{tmp_path / 'empty.duckdb'}", RUN_DATE,
+                                 tmp_path / "empty-reports").read_text("utf-8")
+    for element in ("week-activities-empty", "route-map-empty", "records-empty"):
+        assert f'id="{element}"' in empty
+
 
 def test_tiles_from_a_local_xyz_server_are_laid_under_the_maps(
         world: ModelWorld, browser: Any, tmp_path: Path) -> None:
@@ -392,3 +397,23 @@ def test_latest_never_moves_back_to_an_older_date(tmp_path: Path) -> None:
     assert is_newest(tmp_path, date(2026, 11, 29))
     assert not is_newest(tmp_path, date(2026, 11, 22))
     assert is_newest(tmp_path, date(2026, 12, 6))
+
+
+def test_an_optional_section_is_placed_after_the_kudos_panel(
+        world: ModelWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    import plotly.graph_objects as go
+
+    from pipeline.backends import open_warehouse
+    from pipeline.dashboard import build
+    from pipeline.dashboard.page import Section
+
+    def kudos_model(warehouse: object, data: object) -> Section:
+        return Section("section-kudos-model", "Kudos model <test>", "<p>fit</p>",
+                       {"chart-kudos-model": go.Figure(go.Bar(x=["a"], y=[1]))}, wide=True)
+
+    monkeypatch.setattr(build, "OPTIONAL_SECTIONS", [kudos_model, lambda w, d: None])
+    warehouse = open_warehouse(f"duckdb:///{world.warehouse_path}")
+    data, routes = build.load(warehouse, RUN_DATE, DashboardOptions())
+    page = build.render_pages(data, routes, build.optional_sections(warehouse, data)).dashboard
+    assert page.index('id="section-kudos"') < page.index('id="section-kudos-model"')
+    assert "Kudos model &lt;test&gt;" in page and 'data-chart="chart-kudos-model"' in page

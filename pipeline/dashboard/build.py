@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,19 @@ LATEST_FOLDER = "latest"
 RUN_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+SectionBuilder = Callable[[Warehouse, DashboardData], "Section | None"]
+# Optional panels placed after the kudos panel, in this order: each builder gets the warehouse
+# and the run's data and returns a Section (its id, title, HTML and plotly figures) or None to
+# leave it out. The kudos model's section (pipeline/dashboard/kudos.py) registers here.
+OPTIONAL_SECTIONS: list[SectionBuilder] = []
+
+
+def optional_sections(warehouse: Warehouse, data: DashboardData) -> list[Section]:
+    """The optional panels that have something to show."""
+    built = (builder(warehouse, data) for builder in OPTIONAL_SECTIONS)
+    return [section for section in built if section is not None]
+
+
 @dataclass
 class Pages:
     """The two HTML pages of one run date."""
@@ -45,11 +59,17 @@ class Pages:
 
 def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
          sandbox: bool = False, max_routes: int = MAX_ROUTES) -> tuple[DashboardData, RouteSet]:
-    """Read the activities, validation results and (streamed, capped) routes of a run date."""
-    data = DashboardData(run_date, read_activities(warehouse, run_date),
-                         read_validation(warehouse, run_date), options, sandbox)
-    routes = build_routes(iter_route_rows(warehouse, run_date, max_routes), data.week_start,
-                          max_routes=max_routes)
+    """Read the activities, validation results and (streamed, capped) routes of a run date.
+
+    One read transaction (one connection); the schema is made sure of first, so a warehouse
+    without activities yet gives empty pages rather than an error.
+    """
+    warehouse.ensure_schema()
+    with warehouse.transaction() as session:
+        data = DashboardData(run_date, read_activities(session, run_date),
+                             read_validation(session, run_date), options, sandbox)
+        routes = build_routes(iter_route_rows(session, run_date, max_routes), data.week_start,
+                              max_routes=max_routes)
     return data, routes
 
 

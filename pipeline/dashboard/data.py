@@ -1,7 +1,7 @@
 """What the dashboard shows, read through the warehouse adapter with read-only queries.
 
 The queries live in ``sql/dashboard/`` and select from the production table and the validation
-results; nothing here writes to the warehouse.
+results, all in one read transaction; nothing here writes to the warehouse.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from pipeline.backends.warehouse import Warehouse
+from pipeline.backends.warehouse import Session
 from pipeline.dashboard.options import DashboardOptions
-from pipeline.sql_files import TABLES, read_sql, render
+from pipeline.sql_files import read_sql, render
 
 ROUTE_BATCH = 2_000
 ACTIVITY_COLUMNS: tuple[str, ...] = (
@@ -23,13 +23,6 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "distance_m", "moving_time_s", "elevation_gain_m", "average_heartrate", "suffer_score",
     "kudos_count", "comment_count",
 )
-
-
-class MissingDataError(RuntimeError):
-    """The production table the dashboard reads does not exist yet."""
-
-
-MissingModelError = MissingDataError
 
 
 def week_start_of(day: date) -> date:
@@ -55,16 +48,11 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def read_activities(warehouse: Warehouse, run_date: date) -> pd.DataFrame:
+def read_activities(session: Session, run_date: date) -> pd.DataFrame:
     """Every activity up to the end of the run date (sql/dashboard/activities.sql)."""
-    if not warehouse.table_exists(TABLES["production_table"]):
-        raise MissingDataError(
-            "the production table strava_activity_data does not exist; run the WeeklyPipeline "
-            "(it loads activities before the dashboard)")
-    with warehouse.transaction() as session:
-        session.execute(render(read_sql("dashboard/activities.sql")),
-                        {"day_after_run_date": day_after(run_date)})
-        frame = _frame(session.fetchall(), session.column_names)
+    session.execute(render(read_sql("dashboard/activities.sql")),
+                    {"day_after_run_date": day_after(run_date)})
+    frame = _frame(session.fetchall(), session.column_names)
     if frame.empty:
         frame = pd.DataFrame(columns=list(ACTIVITY_COLUMNS))
     frame["start_date_local"] = pd.to_datetime(frame["start_date_local"])
@@ -74,29 +62,24 @@ def read_activities(warehouse: Warehouse, run_date: date) -> pd.DataFrame:
     return frame
 
 
-def read_validation(warehouse: Warehouse, run_date: date) -> pd.DataFrame:
+def read_validation(session: Session, run_date: date) -> pd.DataFrame:
     """Validation outcomes up to the run date, the latest attempt of each date and check."""
-    warehouse.ensure_schema()
-    with warehouse.transaction() as session:
-        session.execute(render(read_sql("dashboard/validation_latest.sql")),
-                        {"run_date": run_date})
-        return _frame(session.fetchall(), session.column_names)
+    session.execute(render(read_sql("dashboard/validation_latest.sql")), {"run_date": run_date})
+    return _frame(session.fetchall(), session.column_names)
 
 
-def iter_route_rows(warehouse: Warehouse, run_date: date, max_routes: int
-                    ) -> Iterator[tuple]:
+def iter_route_rows(session: Session, run_date: date, max_routes: int) -> Iterator[tuple]:
     """The newest ``max_routes`` routes, newest first, fetched in batches (bounded memory).
 
     Each row: (id, start_date_local, timezone, location_country, summary_polyline).
     """
-    with warehouse.transaction() as session:
-        session.execute(render(read_sql("dashboard/routes.sql")),
-                        {"day_after_run_date": day_after(run_date), "max_routes": max_routes})
-        while True:
-            rows = session.cursor.fetchmany(ROUTE_BATCH)
-            if not rows:
-                return
-            yield from rows
+    session.execute(render(read_sql("dashboard/routes.sql")),
+                    {"day_after_run_date": day_after(run_date), "max_routes": max_routes})
+    while True:
+        rows = session.cursor.fetchmany(ROUTE_BATCH)
+        if not rows:
+            return
+        yield from rows
 
 
 @dataclass

@@ -254,11 +254,13 @@ def frame_points(name: str, x: np.ndarray, y: np.ndarray, robust: bool = True) -
 
 def place_views(routes: RouteSet, limit: int = HEATMAP_PLACES) -> list[View]:
     """The frame of each place's routes, most-used places first."""
-    owner = np.repeat(np.arange(len(routes)), routes.counts)
-    place_of_point = np.array(routes.places, dtype=object)[owner] if len(owner) else owner
+    order = routes.place_order()[:limit]
+    codes = {place: code for code, place in enumerate(order)}
+    route_code = np.array([codes.get(place, -1) for place in routes.places], dtype=np.int16)
+    point_code = np.repeat(route_code, routes.counts)
     views = []
-    for place in routes.place_order()[:limit]:
-        mask = place_of_point == place
+    for place, code in codes.items():
+        mask = point_code == code
         views.append(frame_points(place, routes.x[mask], routes.y[mask]))
     return views
 
@@ -282,32 +284,48 @@ class Heat:
         return self.view.north + (np.arange(self.counts.shape[0]) + 0.5) * self.cell
 
 
-def route_heat(routes: RouteSet, view: View, cells: int = HEATMAP_CELLS) -> Heat:
-    """Passes per cell: segments sampled every cell width, a route counted once per visit."""
+def route_heat(routes: RouteSet, view: View, cells: int = HEATMAP_CELLS,
+               chunk: int = 1_000) -> Heat:
+    """Passes per cell: segments sampled every cell width, a route counted once per visit.
+
+    Routes are binned ``chunk`` at a time so the temporary arrays stay small.
+    """
     cell = max(view.east - view.west, view.south - view.north) / cells
     columns = max(1, math.ceil((view.east - view.west) / cell))
     rows = max(1, math.ceil((view.south - view.north) / cell))
     grid = np.zeros(rows * columns, dtype=np.int64)
-    x, y = routes.x.astype(float), routes.y.astype(float)
-    owner = np.repeat(np.arange(len(routes)), routes.counts)
-    if len(x) > 1:
-        same = owner[1:] == owner[:-1]
-        x0, y0 = x[:-1][same], y[:-1][same]
-        dx, dy = (x[1:] - x[:-1])[same], (y[1:] - y[:-1])[same]
-        seg_owner = owner[:-1][same]
-        steps = np.minimum(np.ceil(np.hypot(dx, dy) / cell).astype(np.int64), 10_000)
-        steps = np.maximum(steps, 1)
-        seg = np.repeat(np.arange(len(steps)), steps)
-        offsets = np.concatenate(([0], np.cumsum(steps)[:-1]))
-        t = (np.arange(len(seg)) - offsets[seg]) / steps[seg]
-        sx, sy = x0[seg] + t * dx[seg], y0[seg] + t * dy[seg]
-        column = np.floor((sx - view.west) / cell).astype(np.int64)
-        row = np.floor((sy - view.north) / cell).astype(np.int64)
-        inside = (column >= 0) & (column < columns) & (row >= 0) & (row < rows)
-        index = np.where(inside, row * columns + column, -1)
-        sample_owner = seg_owner[seg]
-        new_visit = np.ones(len(index), dtype=bool)
-        new_visit[1:] = (index[1:] != index[:-1]) | (sample_owner[1:] != sample_owner[:-1])
-        hits = index[new_visit & inside]
-        grid += np.bincount(hits, minlength=len(grid))
+    first = routes.first
+    for start in range(0, len(routes), chunk):
+        stop = min(start + chunk, len(routes))
+        begin = int(first[start])
+        end = int(first[stop - 1] + routes.counts[stop - 1])
+        owner = np.repeat(np.arange(start, stop), routes.counts[start:stop])
+        grid += _bin_segments(routes.x[begin:end].astype(float),
+                              routes.y[begin:end].astype(float), owner, view, cell, rows,
+                              columns)
     return Heat(view, cell, grid.reshape(rows, columns))
+
+
+def _bin_segments(x: np.ndarray, y: np.ndarray, owner: np.ndarray, view: View, cell: float,
+                  rows: int, columns: int) -> np.ndarray:
+    """Visits per cell of one chunk of routes (points ``x``, ``y`` of routes ``owner``)."""
+    if len(x) < 2:
+        return np.zeros(rows * columns, dtype=np.int64)
+    near = ((x >= view.west - cell) & (x <= view.east + cell)
+            & (y >= view.north - cell) & (y <= view.south + cell))
+    same = (owner[1:] == owner[:-1]) & (near[1:] | near[:-1])
+    x0, y0 = x[:-1][same], y[:-1][same]
+    dx, dy = (x[1:] - x[:-1])[same], (y[1:] - y[:-1])[same]
+    seg_owner = owner[:-1][same]
+    steps = np.clip(np.ceil(np.hypot(dx, dy) / cell).astype(np.int64), 1, 10_000)
+    seg = np.repeat(np.arange(len(steps)), steps)
+    offsets = np.concatenate(([0], np.cumsum(steps)[:-1]))
+    t = (np.arange(len(seg)) - offsets[seg]) / steps[seg]
+    column = np.floor((x0[seg] + t * dx[seg] - view.west) / cell).astype(np.int64)
+    row = np.floor((y0[seg] + t * dy[seg] - view.north) / cell).astype(np.int64)
+    inside = (column >= 0) & (column < columns) & (row >= 0) & (row < rows)
+    index = np.where(inside, row * columns + column, -1)
+    sample_owner = seg_owner[seg]
+    new_visit = np.ones(len(index), dtype=bool)
+    new_visit[1:] = (index[1:] != index[:-1]) | (sample_owner[1:] != sample_owner[:-1])
+    return np.bincount(index[new_visit & inside], minlength=rows * columns)

@@ -72,6 +72,7 @@ class BuildDashboard(RunDateTask):
             index_page,
             is_newest,
             load,
+            optional_sections,
             render_pages,
             write_atomic,
         )
@@ -81,7 +82,7 @@ class BuildDashboard(RunDateTask):
         options = DashboardOptions.from_environment()
         data, routes = load(self.warehouse, self.run_date, options,
                             sandbox=is_local_url(self.settings.strava_api_url))
-        pages = render_pages(data, routes)
+        pages = render_pages(data, routes, optional_sections(self.warehouse, data))
         folder = self.run_date.isoformat()
         for name, content in assets.asset_files().items():
             self._store(f"{assets.ASSET_FOLDER}/{name}", content, lake_only_if_missing=True)
