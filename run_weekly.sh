@@ -15,7 +15,8 @@ PY="$VENV/bin/python"
 usage() {
   cat <<'EOF'
 usage: ./run_weekly.sh [--date YYYY-MM-DD] [--demo]
-  --date YYYY-MM-DD  the run date (default: today in UTC)
+  --date YYYY-MM-DD  the run date, a day that is over in the athlete's time zone
+                     (default: the most recent such day, i.e. yesterday there)
   --demo             run against the local Strava sandbox (synthetic data), not Strava
 EOF
 }
@@ -42,16 +43,10 @@ while [ "$#" -gt 0 ]; do
       ;;
   esac
 done
-if [ -z "$run_date" ]; then
-  run_date="$(date -u +%Y-%m-%d)"
-fi
-if ! [[ "$run_date" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
+if [ -n "$run_date" ] && ! [[ "$run_date" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
   echo "run_weekly.sh: --date '$run_date' is not a date: write it as YYYY-MM-DD" >&2
   exit 2
 fi
-
-mkdir -p "$ROOT/logs"
-LOG="$ROOT/logs/$run_date.log"
 export PYTHONUNBUFFERED=1
 
 ensure_venv() {
@@ -140,7 +135,6 @@ main() {
   echo "== Weekly Strava pipeline for $run_date (started $(date -u '+%Y-%m-%d %H:%M:%S') UTC)"
   echo "   log: $LOG"
   ensure_venv || return 1
-  "$PY" -m pipeline.operations check-date "$run_date" || return 2
 
   if [ "$demo" -eq 0 ] && [ "$("$PY" -m pipeline.operations credentials)" = "none" ]; then
     echo "No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN or"
@@ -180,6 +174,20 @@ main() {
   fi
   return "$rc"
 }
+
+# The run date (pipeline/run_dates.py): the given one if it is over in the athlete's time zone,
+# else the most recent day that is; a date not over yet is refused here, in one line.
+ensure_venv || exit 1
+date_args=()
+if [ "$demo" -eq 1 ]; then
+  date_args+=(--demo)
+fi
+if [ -n "$run_date" ]; then
+  date_args+=("$run_date")
+fi
+run_date="$("$PY" -m pipeline.operations run-date ${date_args[@]+"${date_args[@]}"})" || exit 2
+mkdir -p "$ROOT/logs"
+LOG="$ROOT/logs/$run_date.log"
 
 # Inside main every failure is handled explicitly: errexit is off so Luigi's code comes back.
 set +e

@@ -1,6 +1,9 @@
 """Helpers ./run_weekly.sh calls for what needs Python: settings, credentials, the scheduler.
 
 ``python -m pipeline.operations check-date 2026-11-29``  exit 0 for a valid date, else 2
+``python -m pipeline.operations run-date [--demo] [D]``   prints D (default: the most recent day
+                                                         over in the athlete's zone); exit 2 with
+                                                         one line when D is not over or no date
 ``python -m pipeline.operations credentials``           prints 'strava', 'incomplete' or 'none'
 ``python -m pipeline.operations scheduler``             prints the scheduler URL; exit 0 when it
                                                          answers, 1 when it does not
@@ -11,14 +14,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import requests
 from luigi.interface import core
 
+from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url
 from pipeline.settings import ConfigurationError, Settings, load_settings
 
@@ -50,6 +57,43 @@ def parse_run_date(text: str) -> date:
         raise ValueError(
             f"--date {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-29"
         ) from None
+
+
+def resolve_run_date(settings: Settings, text: str = "", demo: bool = False) -> date:
+    """The run date ./run_weekly.sh runs: ``text`` if given, else the latest completed day; a
+    date not over yet in the athlete's time zone raises RunDateNotOver (a ValueError).
+
+    A demo run (asked for, or no Strava credentials) reads the sandbox's warehouse for the
+    athlete's zone, as the run will.
+    """
+    if demo or strava_setup(settings) == "none":
+        with _environment(sandbox_environment()):
+            return _checked_run_date(load_settings(), text)
+    return _checked_run_date(settings, text)
+
+
+def _checked_run_date(settings: Settings, text: str) -> date:
+    from pipeline.tasks.base import default_run_date, ensure_run_date_over
+
+    if not text:
+        return default_run_date(settings)
+    run_date = parse_run_date(text)
+    ensure_run_date_over(run_date, settings)
+    return run_date
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def has_strava_credentials(settings: Settings) -> bool:
@@ -108,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check-date", help="exit 0 when the argument is a YYYY-MM-DD date")
     check.add_argument("date")
+    resolve = commands.add_parser(
+        "run-date", help="print the run date (default: the latest completed day); exit 2 when "
+        "it is not a date or not over yet in the athlete's time zone")
+    resolve.add_argument("date", nargs="?", default="")
+    resolve.add_argument("--demo", action="store_true",
+                         help="the run uses the sandbox (and its DATA_DIR)")
     commands.add_parser("credentials", help="print 'strava', 'incomplete' or 'none'")
     commands.add_parser("scheduler", help="print the scheduler URL; exit 0 when it answers")
     commands.add_parser("sandbox-env", help="print export lines for a sandbox run's settings")
@@ -133,13 +183,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"export {name}={shlex.quote(value)}")
             return 0
         settings = load_settings()
+        if args.command == "run-date":
+            print(resolve_run_date(settings, args.date, args.demo))
+            return 0
         if args.command == "credentials":
             print(strava_setup(settings))
             return 0
         for line in summary_lines(settings, parse_run_date(args.date), args.demo):
             print(line)
         return 0
-    except (ValueError, ConfigurationError) as error:
+    except (ValueError, ConfigurationError, WarehouseConnectionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -32,6 +32,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
         "warehouse_url",
         "duckdb://{data_dir}/warehouse.duckdb",
     ),
+    ("athlete_timezone", "ATHLETE_TIMEZONE", "pipeline", "athlete_timezone", ""),
     ("lookback_days", "STRAVA_LOOKBACK_DAYS", "strava", "lookback_days", "14"),
     ("strava_client_id", "STRAVA_CLIENT_ID", "strava", "client_id", ""),
     ("strava_client_secret", "STRAVA_CLIENT_SECRET", "strava", "client_secret", ""),
@@ -91,6 +92,7 @@ class Settings:
     s3_endpoint_url: str = ""
     redshift_iam_role: str = ""
     redshift_copy_region: str = ""
+    athlete_timezone: str = ""
 
     @property
     def extract_dir(self) -> Path:
@@ -168,4 +170,5 @@ def load_settings() -> Settings:
         s3_endpoint_url=raw["s3_endpoint_url"].strip(),
         redshift_iam_role=raw["redshift_iam_role"].strip(),
         redshift_copy_region=raw["redshift_copy_region"].strip(),
+        athlete_timezone=raw["athlete_timezone"].strip(),
     )

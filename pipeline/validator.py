@@ -23,11 +23,12 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline import run_dates
 from pipeline.backends.urls import mask_url
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.settings import ConfigurationError, Settings
@@ -237,15 +238,14 @@ def load_checks(path: Path | None = None) -> list[Check]:
 def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
     """The values a validation query may bind, all derived from the run date.
 
-    The run's week is the seven local dates ending with the run date; the upper bound is the
-    end of the run date in UTC (the extract's ``before``).
+    The run's week is the seven local dates ending with the run date
+    (``run_dates.run_week``: :run_week_start <= start_date_local < :run_week_end); the upper
+    bound is the extract's ``before`` in UTC (the end of the run date at UTC-12).
     """
-    week_end = datetime.combine(run_date + timedelta(days=1), time())
     return {
         "run_date": run_date,
-        "run_week_start": week_end - timedelta(days=7),
-        "run_week_end": week_end,
-        "upper_bound": week_end,
+        **run_dates.run_week(run_date).parameters(),
+        "upper_bound": run_dates.extract_before(run_date),
         "min_history_weeks": int(min_history_weeks),
     }
 

@@ -160,3 +160,29 @@ def world(world_factory: Callable[..., PipelineWorld], athlete: SyntheticAthlete
 def copy_tree(source: Path, destination: Path) -> None:
     """Copy a DATA_DIR (for comparing an interrupted run with an uninterrupted one)."""
     shutil.copytree(source, destination)
+
+
+# The moment the pipeline takes as "now" in tests (pipeline.run_dates.utc_now): the Monday after
+# NEXT_RUN_DATE, so RUN_DATE and NEXT_RUN_DATE are over whatever the real date; a test moves it
+# with the pipeline_now fixture. Subprocesses use the real clock.
+PIPELINE_NOW = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
+
+
+class PipelineNow:
+    """The pipeline's current moment in a test; set ``moment`` to move it."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(autouse=True)
+def pipeline_now(monkeypatch: pytest.MonkeyPatch) -> PipelineNow:
+    """Pin the run-date rule's clock to PIPELINE_NOW (deterministic "is the date over")."""
+    from pipeline import run_dates
+
+    now = PipelineNow(PIPELINE_NOW)
+    monkeypatch.setattr(run_dates, "utc_now", now)
+    return now

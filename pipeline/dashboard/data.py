@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
 
 from pipeline.backends.warehouse import Session
 from pipeline.dashboard.options import DashboardOptions
+from pipeline.run_dates import run_week
 from pipeline.sql_files import read_sql, render
 
 ROUTE_BATCH = 2_000
@@ -25,14 +26,9 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
 )
 
 
-def week_start_of(day: date) -> date:
-    """The Monday of the local week holding ``day`` (the run's week starts there)."""
-    return day - timedelta(days=day.weekday())
-
-
 def day_after(run_date: date) -> datetime:
     """Local midnight ending the run date: activities before it belong to the dashboard."""
-    return datetime.combine(run_date + timedelta(days=1), time())
+    return run_week(run_date).end
 
 
 def _float(value: object) -> object:
@@ -94,5 +90,5 @@ class DashboardData:
 
     @property
     def week_start(self) -> date:
-        """Monday of the run date's local week."""
-        return week_start_of(self.run_date)
+        """First day of the run's week (the seven local dates ending with the run date)."""
+        return run_week(self.run_date).first_day

@@ -1,6 +1,8 @@
 """Training numbers from the activity rows: weekly volume, years, days, load, records.
 
-All dates are the athlete's local dates (``start_date_local``); weeks start on Monday.
+All dates are the athlete's local dates (``start_date_local``). Weekly charts use the run's week
+(the seven local dates ending with the run date, ``pipeline.run_dates.run_week``) and the weeks
+before it, so the last bar is always "this week"; for a Sunday run date they are Monday weeks.
 
 Training load (the fitness trend) is documented here because it is an estimate:
 
@@ -33,16 +35,21 @@ def _local_dates(activities: pd.DataFrame) -> pd.Series:
 
 
 def week_starts(run_week: date, weeks: int = TRAINING_WEEKS) -> list[date]:
-    """The ``weeks`` Mondays ending with the run's week (12 months and this week)."""
+    """First days of the ``weeks`` weeks ending with the run's week (12 months and this week)."""
     return [run_week - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def week_of(activities: pd.DataFrame, run_week: date) -> pd.Series:
+    """First day of each activity's week, weeks aligned on the run's week."""
+    days = (_local_dates(activities) - pd.Timestamp(run_week)).dt.days
+    return (pd.Timestamp(run_week) + pd.to_timedelta((days // 7) * 7, unit="D")).dt.date
 
 
 def weekly_by_family(activities: pd.DataFrame, run_week: date,
                      weeks: int = TRAINING_WEEKS) -> pd.DataFrame:
     """Activities, metres and moving seconds per week and sport family, zeros where none."""
     spine = week_starts(run_week, weeks)
-    frame = activities.assign(week_start=(
-        activities["start_date_local"].dt.to_period("W-SUN").dt.start_time.dt.date))
+    frame = activities.assign(week_start=week_of(activities, run_week))
     frame = frame[frame["week_start"] >= spine[0]]
     grouped = frame.groupby(["week_start", "sport_family"]).agg(
         activity_count=("id", "size"), distance_m=("distance_m", "sum"),
@@ -55,8 +62,7 @@ def weekly_kudos(activities: pd.DataFrame, run_week: date,
                  weeks: int = TRAINING_WEEKS) -> pd.DataFrame:
     """Kudos and activities per week (every week of the last 12 months)."""
     spine = week_starts(run_week, weeks)
-    frame = activities.assign(week_start=(
-        activities["start_date_local"].dt.to_period("W-SUN").dt.start_time.dt.date))
+    frame = activities.assign(week_start=week_of(activities, run_week))
     frame = frame[frame["week_start"] >= spine[0]]
     grouped = frame.groupby("week_start").agg(
         activity_count=("id", "size"), total_kudos=("kudos_count", "sum"))

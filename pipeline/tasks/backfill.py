@@ -4,10 +4,12 @@
 
 Luigi 3.8 has RangeDaily and RangeHourly but no RangeWeekly, and a range task gives no order
 among its weeks (Luigi would start with the newest). Here every week's run date is a Sunday, as
-the weekly cron run's, and older weeks get a higher priority, so with one worker the weeks run in
+the weekly cron run's (Monday morning, for the week that ended on Sunday), and older weeks get a
+higher priority, so with one worker the weeks run in
 date order: each extract starts from the previous week's watermark and asks Strava only for the
 new weeks' activities. Finished weeks are complete and skipped; a failed or interrupted backfill
-is rerun with the same command.
+is rerun with the same command. A run date that is not over yet in the athlete's time zone is
+never included (see pipeline/run_dates.py), whatever ``--stop`` says.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date, timedelta
 
 import luigi
 
-from pipeline.tasks.base import today_utc
+from pipeline.tasks.base import RunDateParameter, default_run_date
 from pipeline.tasks.weekly import WeeklyPipeline
 
 SUNDAY = 6
@@ -24,15 +26,16 @@ _FAR_FUTURE = date(9999, 12, 31)
 
 
 def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
-                   today: date | None = None) -> list[date]:
-    """Every ``weekday`` (Monday 0 ... Sunday 6) from start to stop, both included, up to today.
+                   latest: date | None = None) -> list[date]:
+    """Every ``weekday`` (Monday 0 ... Sunday 6) from start to stop, both included, up to the
+    latest completed day (default: the most recent day over in the athlete's time zone).
 
-    Future dates are left out: a run date's window ends at its midnight, so a week run early
-    would be complete before its week was over and never run again.
+    Days not over are left out: a week run before its run date ended would be marked done
+    while activities of that date were still to come, and never run again.
     """
     if not 0 <= weekday <= 6:
         raise ValueError(f"weekday={weekday} must be 0 (Monday) to 6 (Sunday)")
-    last = min(stop, today or today_utc())
+    last = min(stop, latest or default_run_date())
     first = start + timedelta(days=(weekday - start.weekday()) % 7)
     weeks = []
     while first <= last:
@@ -60,8 +63,9 @@ class Backfill(luigi.WrapperTask):
     """WeeklyPipeline for every week (Sunday run dates) from ``start`` to ``stop``, oldest first."""
 
     start = luigi.DateParameter(description="First day of the range (its first Sunday runs).")
-    stop = luigi.DateParameter(
-        default=today_utc(), description="Last day of the range, included; default today (UTC)."
+    stop = RunDateParameter(
+        description="Last day of the range, included; default (and at most) the most recent "
+        "day that is over in the athlete's time zone."
     )
     weekday = luigi.IntParameter(
         default=SUNDAY, description="Weekday of the run dates: 0 Monday ... 6 Sunday."

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import luigi
+import pandas as pd
 
-from pipeline import activity_csv
+from pipeline import activity_csv, run_dates
 from pipeline.backends.lake import atomic_local_path
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import activities_frame
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import RunDateTask, run_window_end
+from pipeline.tasks.base import RunDateTask, ensure_run_date_over
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +23,27 @@ def _epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
 
 
-class ExtractActivities(RunDateTask):
-    """Activities that started after (watermark - lookback) and before the end of the run date.
+def covered_rows(frame: pd.DataFrame, run_date: date) -> pd.DataFrame:
+    """The rows the run date covers: local start date on or before it (Strava's UTC window
+    reaches into the next local day east of UTC-12)."""
+    local = frame["start_date_local"]
+    keep = local.isna() | (local < pd.Timestamp(run_dates.run_week(run_date).end))
+    dropped = int((~keep).sum())
+    if dropped:
+        logger.info("left %d activities of local dates after %s to later run dates",
+                    dropped, run_date)
+    return frame[keep].reset_index(drop=True)
 
-    The watermark is the newest one recorded for a date before this run date, so rerunning an
-    old date asks Strava for the same window. Re-reading the lookback window catches late
-    uploads and changed kudos or names; the load upserts them by id.
+
+class ExtractActivities(RunDateTask):
+    """The activities whose local start date is on or before the run date, from the lookback on.
+
+    Strava filters by UTC instants, so the window runs from (watermark - lookback - the spread
+    of time zones) to the end of the run date at UTC-12, and the rows are then kept by their
+    local start date (``run_dates``). The watermark is the newest one recorded for a date
+    before this run date, so rerunning an old date asks Strava for the same window. Re-reading
+    the lookback window catches late uploads and changed kudos or names; the load upserts them
+    by id. A run date that is not over in the athlete's time zone is refused.
     """
 
     def output(self) -> luigi.LocalTarget:
@@ -37,13 +53,14 @@ class ExtractActivities(RunDateTask):
     def window(self) -> tuple[int, int]:
         """(after, before) in epoch seconds for Strava's activity list."""
         watermark = self.state.watermark_before(self.run_date)
-        before = _epoch(run_window_end(self.run_date))
+        before = _epoch(run_dates.extract_before(self.run_date))
         if watermark is None:
             return 0, before
-        after = _epoch(watermark - timedelta(days=self.settings.lookback_days))
+        after = _epoch(run_dates.extract_after(watermark, self.settings.lookback_days))
         return max(0, min(after, before)), before
 
     def run(self) -> None:
+        ensure_run_date_over(self.run_date, self.settings)
         after, before = self.window()
         client = client_from_settings(self.settings)
         source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
@@ -66,6 +83,7 @@ class ExtractActivities(RunDateTask):
 
         activities = client.list_activities(after, before, on_page=report)
         frame = activities_frame(activities, extracted_at=datetime.now(timezone.utc))
+        frame = covered_rows(frame, self.run_date)
         with atomic_local_path(self.output()) as temporary:
             activity_csv.write_activities_csv(frame, Path(temporary))
         logger.info(

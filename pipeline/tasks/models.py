@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.run_dates import run_week
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 
@@ -10,7 +11,8 @@ from pipeline.tasks.production import LoadProduction
 class BuildModel(RunDateTask):
     """Replace the model table ``model_name`` with ``sql/models/<model_name>.sql``.
 
-    The SELECT may use the run date as ``:run_date`` (e.g. to end a week spine at the run's week).
+    The SELECT may use the run date as ``:run_date`` (e.g. to end a week spine at the run's week)
+    and the run's week as ``:run_week_start`` <= start_date_local < ``:run_week_end``.
     """
 
     model_name: str = ""
@@ -23,7 +25,8 @@ class BuildModel(RunDateTask):
 
     def run(self) -> None:
         self.warehouse.rebuild_model(
-            self.model_name, self.update_id, params={"run_date": self.run_date}
+            self.model_name, self.update_id,
+            params={"run_date": self.run_date, **run_week(self.run_date).parameters()},
         )
         self.set_status_message(f"{self.model_name} rebuilt")
 

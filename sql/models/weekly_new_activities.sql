@@ -1,4 +1,5 @@
--- The activities of the run date's local Monday week, for the dashboard's table.
+-- The activities of the run's week (the seven local dates ending with the run date, bounds from
+-- pipeline/run_dates.py), for the dashboard's table.
 SELECT
     id,
     start_date_local,
@@ -19,6 +20,4 @@ SELECT
     kudos_count,
     comment_count
 FROM {production_table}
-WHERE start_date_local >= CAST(DATE_TRUNC('week', CAST(:run_date AS TIMESTAMP)) AS TIMESTAMP)
-    AND start_date_local
-        < CAST(DATE_TRUNC('week', CAST(:run_date AS TIMESTAMP)) AS TIMESTAMP) + INTERVAL '7 day'
+WHERE start_date_local >= :run_week_start AND start_date_local < :run_week_end
