@@ -417,3 +417,24 @@ def test_an_optional_section_is_placed_after_the_kudos_panel(
     page = build.render_pages(data, routes, build.optional_sections(warehouse, data)).dashboard
     assert page.index('id="section-kudos"') < page.index('id="section-kudos-model"')
     assert "Kudos model &lt;test&gt;" in page and 'data-chart="chart-kudos-model"' in page
+
+
+def test_a_midweek_run_dates_last_bar_is_this_weeks_totals(world: ModelWorld) -> None:
+    from pipeline.backends import open_warehouse
+    from pipeline.dashboard import training
+    from pipeline.dashboard.build import load
+    from pipeline.dashboard.page import week_metrics
+
+    thursday = RUN_DATE - timedelta(days=3)
+    data, _ = load(open_warehouse(f"duckdb:///{world.warehouse_path}"), thursday,
+                   DashboardOptions())
+    assert data.week_start == thursday - timedelta(days=6)
+    weekly = training.weekly_by_family(data.activities, data.week_start)
+    last = weekly[weekly["week_start"] == data.week_start]
+    cards = {m.element_id: m.value for m in week_metrics(data)}
+    assert cards["week-total-count"] == last["activity_count"].sum()
+    assert cards["week-total-distance"] == pytest.approx(last["distance_m"].sum() / 1000,
+                                                         abs=0.005)
+    production = _production(world, thursday)
+    in_week = production[production["day"] >= data.week_start]
+    assert cards["week-total-count"] == len(in_week)
