@@ -237,7 +237,8 @@ def _map_sections(data: DashboardData, routes: RouteSet, tiles: bool) -> list[Se
     mask = routes.this_week[owner]
     week_view = frame_points("this week", routes.x[mask], routes.y[mask], robust=False)
     week_views = [week_view, *[View(v.name, v.west, v.east, v.north, v.south) for v in views]]
-    activities = data.activities.set_index("id")
+    week_ids = set(routes.ids[routes.this_week].tolist())
+    activities = data.activities[data.activities["id"].isin(week_ids)].set_index("id")
     names = activities["name"].to_dict()
     distances = activities["distance_m"].to_dict()
     count = int(routes.this_week.sum())

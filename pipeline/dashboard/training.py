@@ -74,7 +74,7 @@ def cumulative_distance_by_year(activities: pd.DataFrame, run_date: date
     """Per year (the last YEARS_SHOWN), cumulative metres by local date, up to the run date."""
     daily = activities.groupby(_local_dates(activities))["distance_m"].sum()
     years: dict[int, pd.Series] = {}
-    for year in sorted({day.year for day in daily.index})[-YEARS_SHOWN:]:
+    for year in sorted(set(pd.DatetimeIndex(daily.index).year))[-YEARS_SHOWN:]:
         last = run_date if year == run_date.year else date(year, 12, 31)
         days = pd.date_range(date(year, 1, 1), last, freq="D")
         values = daily.reindex(days, fill_value=0.0).cumsum()
