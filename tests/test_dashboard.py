@@ -438,3 +438,28 @@ def test_a_midweek_run_dates_last_bar_is_this_weeks_totals(world: ModelWorld) ->
     production = _production(world, thursday)
     in_week = production[production["day"] >= data.week_start]
     assert cards["week-total-count"] == len(in_week)
+
+
+def test_hostile_rows_draw_without_errors(world: ModelWorld, browser: Any,
+                                          tmp_path: Path) -> None:
+    url = _warehouse_copy(world, tmp_path, VALIDATION_ROWS)
+    with duckdb.connect(url.removeprefix("duckdb:///")) as db:
+        db.executemany(
+            "INSERT INTO strava_activity_data (id, name, sport_type, start_date_local, distance,"
+            " moving_time, total_elevation_gain, suffer_score, summary_polyline) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                (9_000_000_000_001, "</script><script>window.__pwned=1</script>", None,
+                 datetime(2026, 11, 27, 7), 1e12, 0, -5.0, None, "!!!!not a polyline"),
+                (9_000_000_000_002, None, "Run", datetime(2026, 11, 28, 23, 59, 59), 0.0,
+                 86_400 * 3, 0.0, 1e6, "_p~iF~ps|U_ulLnnqC_mqNvxq`@"),
+                (9_000_000_000_003, "\u202e\u0000 emoji 🏃", "Ride",
+                 datetime(2026, 11, 29, 23, 59, 59), 5.0, 1, None, None, "x\u00e9y"),
+            ])
+    html_file = render_report_folder(url, RUN_DATE, tmp_path / "reports")
+    opened = OpenedPage(browser, html_file)
+    assert opened.errors == [] and opened.dialogs == []
+    assert opened.js("() => window.__pwned") is None
+    ids = opened.js("""() => [...document.querySelectorAll('#table-week-activities tbody tr')]
+        .map(tr => tr.dataset.activityId)""")
+    assert {"9000000000001", "9000000000002", "9000000000003"} <= set(ids)
+    opened.page.close()
