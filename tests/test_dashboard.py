@@ -463,3 +463,14 @@ def test_hostile_rows_draw_without_errors(world: ModelWorld, browser: Any,
         .map(tr => tr.dataset.activityId)""")
     assert {"9000000000001", "9000000000002", "9000000000003"} <= set(ids)
     opened.page.close()
+
+
+def test_the_lake_copy_and_latest_open_offline_too(world: ModelWorld, browser: Any) -> None:
+    for html_file in (world.data_dir / "lake" / "reports" / RUN_DATE.isoformat()
+                      / "dashboard.html",
+                      world.data_dir / "reports" / "latest" / "dashboard.html"):
+        opened = OpenedPage(browser, html_file)
+        assert opened.js("() => document.querySelectorAll('.main-svg').length") >= 8
+        assert opened.errors == []
+        assert all(url.startswith("file:") for url in opened.requests), opened.requests
+        opened.page.close()
