@@ -17,7 +17,12 @@ import polyline
 import pytest
 
 from pipeline.dashboard.figures import CHART_IDS
-from pipeline.dashboard.options import METRES_PER_MILE, DashboardOptions, Units
+from pipeline.dashboard.options import (
+    DASHBOARD_VARIABLES,
+    METRES_PER_MILE,
+    DashboardOptions,
+    Units,
+)
 from pipeline.dashboard.page import VALIDATION_EMPTY
 from tests.conftest import RUN_DATE, require_server
 from tests.dashboard_support import OpenedPage, render_report_folder, tile_server
@@ -51,8 +56,11 @@ VALIDATION_ROWS = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelWorld]:
-    with model_world(tmp_path_factory.mktemp("dashboard")) as built:
-        yield built
+    with pytest.MonkeyPatch.context() as patch:
+        for name in DASHBOARD_VARIABLES:  # the developer's own settings stay out of the tests
+            patch.delenv(name, raising=False)
+        with model_world(tmp_path_factory.mktemp("dashboard")) as built:
+            yield built
 
 
 @pytest.fixture(scope="module")
