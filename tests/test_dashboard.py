@@ -482,3 +482,31 @@ def test_the_lake_copy_and_latest_open_offline_too(world: ModelWorld, browser: A
         assert opened.errors == []
         assert all(url.startswith("file:") for url in opened.requests), opened.requests
         opened.page.close()
+
+
+def test_a_rerun_after_a_crash_between_lake_and_local_copy_finishes(
+        world: ModelWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import luigi
+
+    from pipeline.settings import ENVIRONMENT_VARIABLES
+    from pipeline.tasks.dashboard import BuildDashboard
+    from tests.conftest import PROJECT_ROOT
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(world.data_dir, data_dir)
+    for name in (*ENVIRONMENT_VARIABLES, *DASHBOARD_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LUIGI_CONFIG_PATH", str(PROJECT_ROOT / "luigi.cfg"))
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    monkeypatch.setenv("STRAVA_API_URL", "http://127.0.0.1:9/api/v3")  # sandbox-like, unused
+    page = data_dir / "reports" / RUN_DATE.isoformat() / "dashboard.html"
+    page.unlink()  # the lake copy and latest/ exist, the local page does not
+    luigi.task_register.Register.clear_instance_cache()
+    assert luigi.build([BuildDashboard(run_date=RUN_DATE)], local_scheduler=True,
+                       log_level="WARNING")
+    luigi.task_register.Register.clear_instance_cache()
+    lake_copy = data_dir / "lake" / "reports" / RUN_DATE.isoformat() / "dashboard.html"
+    assert page.read_bytes() == lake_copy.read_bytes()
+    assert (data_dir / "lake" / "reports" / "latest" / "dashboard.html").read_bytes() == \
+        page.read_bytes()
+    assert not list((data_dir / "lake" / "reports" / ".staging").iterdir())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -53,6 +54,16 @@ class BuildDashboard(RunDateTask):
     def complete(self) -> bool:
         return super().complete() and self.lake.exists(self.lake_report_key)
 
+    def _put_in_lake(self, local: Path, key: str) -> None:
+        """Store or replace a lake object: upload under a unique key, then move it into place.
+
+        Pages are replaced on a rerun (latest/, index.html, a rebuilt date), and a lake may
+        refuse to overwrite on upload; a move replaces whole, so a reader never sees half a page.
+        """
+        staging = f"reports/.staging/{uuid.uuid4().hex}-{local.name}"
+        self.lake.put_file(local, staging)
+        self.lake.move(staging, key)
+
     def _store(self, relative: str, content: bytes, lake_only_if_missing: bool = False) -> None:
         from pipeline.dashboard.build import write_atomic
 
@@ -61,7 +72,7 @@ class BuildDashboard(RunDateTask):
         if not local.exists() or local.read_bytes() != content:
             write_atomic(local, content)
         if not (lake_only_if_missing and self.lake.exists(key)):
-            self.lake.put_file(local, key)
+            self._put_in_lake(local, key)
 
     def run(self) -> None:
         from pipeline.dashboard import assets
@@ -92,7 +103,7 @@ class BuildDashboard(RunDateTask):
         staged = local.with_name(f".{local.name}.staged")
         write_atomic(staged, dashboard)
         try:
-            self.lake.put_file(staged, self.lake_report_key)
+            self._put_in_lake(staged, self.lake_report_key)
             staged.replace(local)
         finally:
             staged.unlink(missing_ok=True)
