@@ -101,14 +101,6 @@ def extract_after(watermark: datetime, lookback_days: int) -> datetime:
     return watermark - timedelta(days=lookback_days) - ZONE_SPREAD
 
 
-def is_covered(start_date_local: datetime | None, run_date: date) -> bool:
-    """Whether an activity belongs to run date D's extract: its local date is D or earlier.
-
-    An activity without a local start time (Strava always sends one) is kept rather than dropped.
-    """
-    return start_date_local is None or start_date_local < run_week(run_date).end
-
-
 # -- the athlete's time zone: when a date is over ------------------------------------------------
 
 

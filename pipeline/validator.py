@@ -378,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
             operator=check_operator(arguments.operator),
             severity=check_severity(arguments.severity),
         )
-        run_date = arguments.run_date or datetime.now(timezone.utc).date()
+        from pipeline.tasks.base import default_run_date
+
+        run_date = arguments.run_date or default_run_date(settings)
         warehouse = open_warehouse(settings.warehouse_url)
         outcome = evaluate(warehouse, check, run_date, settings.validation_min_history_weeks)
     except ConfigurationError as error:

@@ -95,12 +95,21 @@ class PipelineWorld:
     env: dict[str, str]
 
     def build(self, *tasks: luigi.Task) -> luigi.execution_summary.LuigiRunResult:
-        """Run tasks in-process with a local scheduler; Luigi's summary comes back."""
+        """Run tasks in-process with a local scheduler; Luigi's summary comes back.
+
+        Afterwards this process lets go of the DuckDB file, as a finished run's process does,
+        so that the test can open it read-only.
+        """
+        from pipeline.backends.duckdb_warehouse import release_all
+
         luigi.task_register.Register.clear_instance_cache()
-        return luigi.build(
-            list(tasks), local_scheduler=True, detailed_summary=True, workers=1,
-            log_level="WARNING",
-        )
+        try:
+            return luigi.build(
+                list(tasks), local_scheduler=True, detailed_summary=True, workers=1,
+                log_level="WARNING",
+            )
+        finally:
+            release_all()
 
     def run_weekly(self, run_date: date = RUN_DATE) -> luigi.execution_summary.LuigiRunResult:
         """Run the whole WeeklyPipeline for a date."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.status import graph_tasks
 from pipeline.tasks import ExtractActivities, WeeklyPipeline
@@ -109,6 +110,7 @@ def test_two_runs_of_one_date_started_together_run_each_task_once(
     assert sandbox.count("/oauth/token") == 1
     assert sandbox.count("/athlete/activities") == math.ceil(N_ACTIVITIES / 200) + 1
 
+    release_all()  # graph_task_ids() used the warehouse in this process; let go of the file
     with duckdb.connect(str(small_world.data_dir / "warehouse.duckdb"), read_only=True) as db:
         rows, ids = db.execute(
             "SELECT COUNT(*), COUNT(DISTINCT id) FROM strava_activity_data").fetchone()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -15,11 +15,6 @@ from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state
 from pipeline.settings import ConfigurationError, Settings, load_settings
 
 NEWEST_ACTIVITY_ZONE_SQL = "production/newest_activity_zone.sql"
-
-
-def today_utc() -> date:
-    """Today's date in UTC (kept for callers that want the UTC date; not the run-date default)."""
-    return datetime.now(timezone.utc).date()
 
 
 def athlete_zone(settings: Settings | None = None) -> run_dates.AthleteZone:
