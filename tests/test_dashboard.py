@@ -77,6 +77,9 @@ def browser() -> Iterator[Any]:
 
 def _warehouse_copy(world: ModelWorld, folder: Path, rows: list[tuple]) -> str:
     """A copy of the run's warehouse holding these validation rows; its URL."""
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    release_all()  # the adapter lets go of the file before it is copied
     warehouse_file = folder / "warehouse.duckdb"
     shutil.copy(world.warehouse_path, warehouse_file)
     with duckdb.connect(str(warehouse_file)) as db:
@@ -488,10 +491,12 @@ def test_a_rerun_after_a_crash_between_lake_and_local_copy_finishes(
         world: ModelWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import luigi
 
+    from pipeline.backends.duckdb_warehouse import release_all
     from pipeline.settings import ENVIRONMENT_VARIABLES
     from pipeline.tasks.dashboard import BuildDashboard
     from tests.conftest import PROJECT_ROOT
 
+    release_all()
     data_dir = tmp_path / "data"
     shutil.copytree(world.data_dir, data_dir)
     for name in (*ENVIRONMENT_VARIABLES, *DASHBOARD_VARIABLES):

@@ -48,6 +48,7 @@ def make_warehouse(folder: Path, activities: int, run_date: date = RUN_DATE) -> 
     import duckdb
 
     from pipeline.backends import open_warehouse
+    from pipeline.backends.duckdb_warehouse import release_all
     from pipeline.sandbox import SyntheticAthlete
     from pipeline.strava.activities import activities_frame
 
@@ -56,6 +57,7 @@ def make_warehouse(folder: Path, activities: int, run_date: date = RUN_DATE) -> 
     frame = activities_frame(athlete.activities, end.replace(tzinfo=None))
     url = f"duckdb:///{folder / 'warehouse.duckdb'}"
     open_warehouse(url).ensure_schema()
+    release_all()  # the adapter lets go of the file before it is written directly
     with duckdb.connect(str(folder / "warehouse.duckdb")) as db:
         db.register("frame", frame)
         columns = ", ".join(frame.columns)
