@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
@@ -27,19 +28,36 @@ from luigi.interface import core
 
 from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url
+from pipeline.project import base_dir
 from pipeline.settings import ConfigurationError, Settings, load_settings
 
 VISUALISER_PATH = "static/visualiser/index.html"
-SANDBOX_DATA_DIR = Path("data") / "sandbox"
+SANDBOX_DATA_DIR_NAME = "sandbox-data"
+
+
+def sandbox_data_dir() -> Path:
+    """The sandbox's own DATA_DIR: ``sandbox-data/`` beside (never inside) the real ``data/``.
+
+    A ConfigurationError when the configured DATA_DIR contains it, so a sandbox run can never
+    write into real data.
+    """
+    folder = (base_dir() / SANDBOX_DATA_DIR_NAME).absolute()
+    real = load_settings().data_dir
+    if real != folder and real in folder.parents:
+        raise ConfigurationError(
+            f"DATA_DIR={real} contains the sandbox's folder {folder}: point DATA_DIR at a "
+            "folder of its own (e.g. data/) so sandbox data never mixes with real data"
+        )
+    return folder
 
 
 def sandbox_environment() -> dict[str, str]:
-    """Settings that keep a sandbox run's data apart from real data (./data/sandbox, embedded).
+    """Settings that keep a sandbox run's data apart from real data (its own DATA_DIR, embedded).
 
     Every location is set, so a LAKE_URL or WAREHOUSE_URL meant for real data is never used,
     and Slack stays quiet.
     """
-    data_dir = SANDBOX_DATA_DIR.absolute()
+    data_dir = sandbox_data_dir()
     return {
         "DATA_DIR": str(data_dir),
         "LAKE_URL": f"file://{data_dir}/lake",
@@ -80,6 +98,11 @@ def _checked_run_date(settings: Settings, text: str) -> date:
     run_date = parse_run_date(text)
     ensure_run_date_over(run_date, settings)
     return run_date
+
+
+def sandbox_settings() -> contextlib.AbstractContextManager[None]:
+    """Within it, this process uses the sandbox's DATA_DIR and embedded backends."""
+    return _environment(sandbox_environment())
 
 
 @contextmanager
@@ -127,6 +150,19 @@ def scheduler_answers(url: str, timeout: float = 2.0) -> bool:
     return response.status_code == 204
 
 
+def command_hint(*args: str) -> str:
+    """How to run a ``strava-pipeline`` command without activating the environment: the console
+    script beside this interpreter, relative to the working directory when inside it."""
+    script = Path(sys.executable).parent / "strava-pipeline"
+    if not script.exists():
+        return " ".join(("strava-pipeline", *args))
+    try:
+        shown = str(script.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(script)
+    return " ".join((shown, *args))
+
+
 def dashboard_path(settings: Settings, run_date: date) -> Path:
     """Where BuildDashboard writes the run date's dashboard."""
     return settings.reports_dir / run_date.isoformat() / "dashboard.html"
@@ -140,7 +176,7 @@ def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> lis
         lines.append(f"Dashboard: {dashboard}")
     else:
         lines.append(f"Dashboard: not built for {run_date} (it would be {dashboard})")
-    lines.append("Status:    python -m pipeline.status" + (" --demo" if demo else ""))
+    lines.append("Status:    " + command_hint("status", *(["--demo"] if demo else [])))
     return lines
 
 

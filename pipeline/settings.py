@@ -119,6 +119,11 @@ def _raw_value(env_name: str, section: str, option: str, default: str) -> str:
     return str(configuration.get_config().get(section, option, default))
 
 
+def _is_default(env_name: str, section: str, option: str) -> bool:
+    return env_name not in os.environ and not configuration.get_config().has_option(
+        section, option)
+
+
 def _as_number(name: str, raw: str, kind: type) -> float | int:
     try:
         value = kind(raw)
@@ -137,7 +142,13 @@ def load_settings() -> Settings:
     raw = {}
     for field, env_name, section, option, default in _SOURCES:
         raw[field] = _raw_value(env_name, section, option, default)
-    data_dir = Path(raw["data_dir"]).expanduser().absolute()
+    data_dir = Path(raw["data_dir"]).expanduser()
+    if not data_dir.is_absolute() and _is_default("DATA_DIR", "pipeline", "data_dir"):
+        # The default ./data is the checkout's, whichever folder a command runs from.
+        from pipeline.project import base_dir
+
+        data_dir = base_dir() / data_dir
+    data_dir = data_dir.absolute()
     for field in ("lake_url", "state_url", "warehouse_url"):
         raw[field] = raw[field].replace("{data_dir}", str(data_dir))
     return Settings(

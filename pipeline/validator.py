@@ -309,7 +309,7 @@ def evaluate(warehouse: Warehouse, check: Check, run_date: date,
     if left is None or right is None:
         side = check.left if left is None else check.right
         reason = (left_note if left is None else right_note) or f"{side.label} returned NULL"
-        return Outcome(check, left, right, "skipped", f"skipped: {reason}")
+        return Outcome(check, left, right, "skipped", reason)
     comparison = f"{format_value(left)} {check.operator} {format_value(right)}"
     if OPERATORS[check.operator](left, right):
         status, verdict = "pass", "holds"

@@ -70,7 +70,7 @@ def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path)
     assert "First run: creating" in output
     assert (checkout / ".venv" / "bin" / "python").exists()
     assert "SANDBOX" in output and "NOT Strava" in output
-    sandbox_data = checkout / "data" / "sandbox"
+    sandbox_data = checkout / "sandbox-data"
     assert f"Warehouse: duckdb://{sandbox_data}/warehouse.duckdb" in output
     dashboard = sandbox_data / "reports" / run_date / "dashboard.html"
     assert f"Dashboard: {dashboard}" in output
@@ -79,7 +79,9 @@ def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path)
 
     with duckdb.connect(str(sandbox_data / "warehouse.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM strava_activity_data").fetchone()[0] > 1000
-    assert not (checkout / "data" / "warehouse.duckdb").exists(), "sandbox data left its folder"
+    assert not (checkout / "data").exists(), "sandbox data left its folder"
+    # What to run next, without activating the environment.
+    assert "Status:    .venv/bin/strava-pipeline status --demo" in output
 
     log = checkout / "logs" / f"{run_date}.log"
     assert f"Dashboard: {dashboard}" in log.read_text(encoding="utf-8")
