@@ -9,10 +9,10 @@ from pathlib import Path
 import luigi
 import pandas as pd
 
-from pipeline import activity_csv, run_dates
+from pipeline import run_dates
 from pipeline.backends.lake import atomic_local_path
+from pipeline.extract_stream import with_progress, write_extract
 from pipeline.strava import client_from_settings
-from pipeline.strava.activities import activities_frame
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, ensure_run_date_over
 
@@ -81,17 +81,16 @@ class ExtractActivities(RunDateTask):
                 share = (newest - after) / max(1, before - after)
                 self.set_progress_percentage(round(100 * min(1.0, max(0.0, share))))
 
-        activities = client.list_activities(after, before, on_page=report)
-        frame = activities_frame(activities, extracted_at=datetime.now(timezone.utc))
-        frame = covered_rows(frame, self.run_date)
+        pages = with_progress(client.iter_pages(after, before), on_page=report)
         with atomic_local_path(self.output()) as temporary:
-            activity_csv.write_activities_csv(frame, Path(temporary))
+            rows = write_extract(pages, Path(temporary), extracted_at=datetime.now(timezone.utc),
+                                 keep=lambda frame: covered_rows(frame, self.run_date))
         logger.info(
             "wrote %d activities (%d list requests, %d token refreshes) to %s",
-            len(frame),
+            rows,
             client.list_requests,
             client.token_refreshes,
             self.output().path,
         )
-        self.set_status_message(f"{len(frame)} activities extracted from {source}")
+        self.set_status_message(f"{rows} activities extracted from {source}")
         self.set_progress_percentage(100)
