@@ -1,8 +1,9 @@
 """The dashboard's kudos-model section: predicted vs actual kudos of the last 12 weeks, test RMSE
 over time against the baselines, and the champion's permutation importance.
 
-``read_kudos_dashboard`` reads it in the page's read transaction (``load_kudos_dashboard`` in one
-of its own); ``kudos_section`` renders it as one ``<section>`` (plotly.js comes from the page).
+``read_kudos_dashboard`` reads it in the caller's transaction (``load_kudos_dashboard`` in one of
+its own); ``kudos_section`` makes the page's Section, ``kudos_panel`` is the builder that
+pipeline/dashboard/build.py's OPTIONAL_SECTIONS runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.dashboard.data import DashboardData
+from pipeline.dashboard.page import Section
 
 CHART_IDS: dict[str, str] = {
     "predicted_vs_actual": "chart-kudos-predicted-vs-actual",
@@ -22,7 +25,6 @@ CHART_IDS: dict[str, str] = {
     "feature_importance": "chart-kudos-feature-importance",
 }
 EMPTY = "no kudos model yet"
-_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 @dataclass
@@ -136,30 +138,27 @@ def feature_importance(kudos: KudosDashboard) -> go.Figure:
     return _layout(figure, "What the model uses (permutation importance)")
 
 
-def _chart(figure: go.Figure, key: str) -> str:
-    return figure.to_html(full_html=False, include_plotlyjs=False, div_id=CHART_IDS[key],
-                          config=_CONFIG)
+def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
+    """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS)."""
+    return kudos_section(load_kudos_dashboard(warehouse, data.run_date))
 
 
-def kudos_section(kudos: KudosDashboard | None) -> str:
-    """The ``<section id="section-kudos-model">`` of the page."""
-    trained = kudos.trained if kudos is not None else pd.DataFrame()
-    if kudos is None or not len(trained):
-        reason = ""
-        if kudos is not None and len(kudos.runs):
-            reason = ": " + html.escape(str(kudos.runs.iloc[-1]["reason"]))
-        return ('<section id="section-kudos-model"><h2>Kudos model</h2>'
-                f'<p class="empty" id="kudos-model-empty">{EMPTY}{reason}</p></section>')
+def kudos_section(kudos: KudosDashboard) -> Section:
+    """The panel: a one-line summary of the champion and the three charts, or why none yet."""
+    trained = kudos.trained
+    if not len(trained):
+        reason = (": " + html.escape(str(kudos.runs.iloc[-1]["reason"]))
+                  if len(kudos.runs) else "")
+        return Section("section-kudos-model", "Kudos model",
+                       f'<p class="empty" id="kudos-model-empty">{EMPTY}{reason}</p>', wide=True)
     champions = kudos.runs[kudos.runs["promoted"].astype(bool)]
     champion = champions.iloc[-1] if len(champions) else trained.iloc[-1]
     summary = (f"Champion {html.escape(str(champion['model_version']))}: test RMSE "
                f"{float(champion['rmse']):.2f} kudos vs {float(champion['baseline_rmse']):.2f} "
                f"for the mean and {float(champion['sport_baseline_rmse']):.2f} for the "
                f"per-sport mean, on {int(champion['n_test'])} activities of its last 12 weeks.")
-    return (
-        '<section id="section-kudos-model"><h2>Kudos model</h2>'
-        f'<p id="kudos-model-summary">{summary}</p>'
-        f'<div class="grid">{_chart(predicted_vs_actual(kudos), "predicted_vs_actual")}'
-        f'{_chart(rmse_over_time(kudos), "rmse_over_time")}</div>'
-        f'{_chart(feature_importance(kudos), "feature_importance")}</section>'
-    )
+    return Section("section-kudos-model", "Kudos model",
+                   f'<p id="kudos-model-summary">{summary}</p>',
+                   {CHART_IDS["predicted_vs_actual"]: predicted_vs_actual(kudos),
+                    CHART_IDS["rmse_over_time"]: rmse_over_time(kudos),
+                    CHART_IDS["feature_importance"]: feature_importance(kudos)}, wide=True)
