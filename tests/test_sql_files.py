@@ -34,6 +34,8 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "run_week_end": datetime(2026, 11, 30),
     "min_history_weeks": 4,
     "local_end": datetime(2026, 11, 30),
+    "day_after_run_date": datetime(2026, 11, 30),
+    "max_routes": 2000,
 }
 # Placeholders beyond TABLES, with the value the pipeline gives them.
 IDENTIFIERS: dict[str, str] = {"staging_table": "staging_strava_activity_data_20261129"}
