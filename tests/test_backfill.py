@@ -157,8 +157,9 @@ def test_backfill_reads_strava_once_and_an_interrupted_one_ends_like_an_uninterr
     built_for = {marker.split("(")[1].rstrip(")").split(",")[0] for marker in markers
                  if marker.startswith("Build")}
     assert built_for == {WEEKS[-1].isoformat()}
-    reports = sorted(path.parent.name for path in reference.data_dir.glob("reports/*/*.html"))
-    assert reports == [WEEKS[-1].isoformat()]
+    reports = sorted(path.parent.name for path in
+                     reference.data_dir.glob("reports/*/dashboard.html"))
+    assert reports == [WEEKS[-1].isoformat(), "latest"]
 
     # Everything is done now: the same backfill asks Strava nothing.
     reference.sandbox.reset_log()
