@@ -50,6 +50,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("max_attempts", "STRAVA_MAX_ATTEMPTS", "strava", "max_attempts", "5"),
     ("slack_webhook_url", "SLACK_WEBHOOK_URL", "slack", "webhook_url", ""),
     ("slack_timeout_seconds", "SLACK_TIMEOUT", "slack", "timeout_seconds", "5"),
+    ("run_lock_wait_seconds", "RUN_LOCK_WAIT", "pipeline", "run_lock_wait_seconds", "3600"),
     ("validation_checks_file", "VALIDATION_CHECKS_FILE", "validation", "checks_file", ""),
     (
         "validation_min_history_weeks",
@@ -91,6 +92,7 @@ class Settings:
     s3_endpoint_url: str = ""
     redshift_iam_role: str = ""
     redshift_copy_region: str = ""
+    run_lock_wait_seconds: float = 3600.0
 
     @property
     def extract_dir(self) -> Path:
@@ -168,4 +170,7 @@ def load_settings() -> Settings:
         s3_endpoint_url=raw["s3_endpoint_url"].strip(),
         redshift_iam_role=raw["redshift_iam_role"].strip(),
         redshift_copy_region=raw["redshift_copy_region"].strip(),
+        run_lock_wait_seconds=float(
+            _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
+        ),
     )

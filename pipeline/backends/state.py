@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from pipeline.backends.run_lock import file_lock
 from pipeline.sql_files import read_sql
 
 NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
@@ -41,6 +44,14 @@ class StateStore(ABC):
         """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
         return self.watermark_of(run_date) is not NO_WATERMARK
 
+    @abstractmethod
+    def lock_run_date(self, run_date: date, wait_seconds: float) -> AbstractContextManager[None]:
+        """Hold the run date's lock for a block; RunDateBusy after ``wait_seconds`` of waiting."""
+
+
+class StateFileError(RuntimeError):
+    """The SQLite state file cannot be opened or written (e.g. a read-only DATA_DIR)."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -66,20 +77,38 @@ class SqliteStateStore(StateStore):
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute(read_sql("state/last_extracted.sql"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as connection:
+                connection.execute(read_sql("state/last_extracted.sql"))
+        except (OSError, sqlite3.OperationalError) as error:
+            raise StateFileError(
+                f"cannot open the state store {path}: {error}: make {path.parent} writable "
+                "for this user or point DATA_DIR / STATE_URL elsewhere"
+            ) from None
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
 
+    @contextmanager
+    def lock_run_date(self, run_date: date, wait_seconds: float) -> Iterator[None]:
+        """A flock on ``<state file>.locks/<run date>.lock`` beside the SQLite file."""
+        with file_lock(self.path.with_name(self.path.name + ".locks"), run_date, wait_seconds):
+            yield
+
     def _query(self, sql: str, params: tuple) -> list[tuple]:
-        connection = self._connect()
         try:
-            with connection:
-                return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+            connection = self._connect()
+            try:
+                with connection:
+                    return connection.execute(sql, params).fetchall()
+            finally:
+                connection.close()
+        except sqlite3.OperationalError as error:
+            raise StateFileError(
+                f"the state store {self.path} failed: {error}: make {self.path.parent} "
+                "writable for this user (and free disk space), then rerun the date"
+            ) from None
 
     def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
         self._query(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
+from typing import Any
 
 import luigi
 
@@ -22,7 +23,18 @@ def run_window_end(run_date: date) -> datetime:
 
 
 class RunDateTask(luigi.Task):
-    """A task of one weekly run, identified by its run date."""
+    """A task of one weekly run, identified by its run date.
+
+    Every subclass's ``run()`` holds the run date's lock (pipeline/tasks/run_date_lock.py), so
+    two runs of one date never work on it at the same time, whatever their command lines.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            from pipeline.tasks.run_date_lock import holding_run_date_lock
+
+            cls.run = holding_run_date_lock(cls.__dict__["run"])
 
     run_date = luigi.DateParameter(
         default=today_utc(), description="The run's date (UTC); activities up to its end count."
