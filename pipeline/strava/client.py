@@ -204,20 +204,37 @@ class StravaClient:
             raise StravaError("Strava's token endpoint answered without an access token")
         return body
 
+    def _rejected_advice(self) -> str:
+        """What to do about a refused token: the sandbox's tokens die with the sandbox."""
+        if self.is_sandbox:
+            return (f"the local Strava SANDBOX at {self.api_url} rejected the token (a sandbox "
+                    "issues new tokens each time it starts and rotates them on refresh): use "
+                    "the exports that a running `python -m pipeline.sandbox` prints (its own "
+                    f"DATA_DIR and token), or delete {self.token_store.path}; real Strava needs "
+                    "no re-authorization")
+        return REAUTHORIZE
+
     def _refresh(self, tokens: Tokens) -> Tokens:
+        # Strava rotates the refresh token: never refresh what could not be saved afterwards.
+        self.token_store.check_writable()
         body = self._token_request(
             {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
             "refresh the Strava token",
+            self._rejected_advice() if self.is_sandbox else
             "Strava rejected the refresh token (revoked, or already used and rotated): "
             + REAUTHORIZE,
         )
-        fresh = Tokens(
-            refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
-            access_token=str(body["access_token"]),
-            expires_at=int(body["expires_at"]),
-        )
+        try:
+            fresh = Tokens(
+                refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
+                access_token=str(body["access_token"]),
+                expires_at=int(body["expires_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise StravaError("Strava's token endpoint answered without a valid expires_at: "
+                              "try again later") from None
         # Persist before use: the old refresh token may already be dead.
-        self.token_store.save(fresh)
+        self.token_store.save_or_rescue(fresh)
         self._tokens = fresh
         self.token_refreshes += 1
         logger.info("Strava access token refreshed; new tokens stored in %s", self.token_store.path)
@@ -355,7 +372,7 @@ class StravaClient:
             if response.status_code in (401, 403):
                 raise StravaAuthError(
                     f"Strava refused the activity list (HTTP {response.status_code}): "
-                    + REAUTHORIZE
+                    + self._rejected_advice()
                 )
             raise StravaError(
                 f"Strava answered HTTP {response.status_code} to the activity list: "
