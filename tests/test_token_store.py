@@ -118,7 +118,8 @@ def test_a_save_that_fails_after_the_refresh_rescues_the_new_token(
     with pytest.raises(TokenStoreError) as error:
         client.access_token(force_refresh=True)
     message = str(error.value)
-    rescue = tmp_path / "state-home" / "strava-pipeline" / f"strava_tokens.rescue-{os.getpid()}.json"
+    rescue = (tmp_path / "state-home" / "strava-pipeline"
+              / f"strava_tokens.rescue-{os.getpid()}.json")
     assert "\n" not in message
     assert f"mv {rescue} {settings.token_store_path}" in message
     assert "no re-authorization needed" in message
