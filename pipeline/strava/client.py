@@ -7,6 +7,7 @@ retried with exponential backoff by tenacity; everything else becomes a one-line
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -140,6 +141,7 @@ class StravaClient:
         self.rate_limiter = RateLimiter(clock, max_rate_limit_wait)
         self.list_requests = 0
         self.token_refreshes = 0
+        self.invalid_utf8 = 0
         self.is_sandbox = is_local_url(self.api_url)
         self._tokens: Tokens | None = None
 
@@ -339,6 +341,24 @@ class StravaClient:
                 f"Strava answered HTTP {response.status_code} with a body that is not JSON"
             ) from None
 
+    def _page_json(self, response: requests.Response) -> Any:
+        """The JSON of a page; invalid UTF-8 becomes U+FFFD, counted in ``invalid_utf8``."""
+        content = response.content
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = content.decode("utf-8", errors="replace")
+            invalid = text.count("\ufffd") - content.decode("utf-8", "ignore").count("\ufffd")
+            self.invalid_utf8 += invalid
+            logger.warning("Strava sent %d invalid UTF-8 sequence(s) in a page of activities: "
+                           "each became U+FFFD", invalid)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise StravaError(
+                f"Strava answered HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+
     def _get_page(self, params: dict[str, int]) -> list[dict[str, Any]]:
         """One page of activities; waits out rate limits and retries the same page."""
         refreshed_for_401 = False
@@ -354,7 +374,7 @@ class StravaClient:
             )
             self.rate_limiter.observe(response.headers)
             if response.status_code == 200:
-                page = self._json(response)
+                page = self._page_json(response)
                 if not isinstance(page, list):
                     raise StravaError("Strava's activity list was not a JSON list")
                 return page

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime, timedelta, timezone
+import tempfile
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import luigi
 
 from pipeline import activity_csv
 from pipeline.backends.lake import atomic_local_path
 from pipeline.strava import client_from_settings
-from pipeline.strava.activities import activities_frame
+from pipeline.strava.activities import parse_activities
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, run_window_end
 
 logger = logging.getLogger(__name__)
+
+
+def unparseable_lake_key(run_date: date) -> str:
+    """Where a run date's unparseable activities (reason and raw JSON) are kept in the lake."""
+    return f"strava/unparseable/{run_date.isoformat()}/activities.json"
 
 
 def _epoch(moment: datetime) -> int:
@@ -65,7 +73,13 @@ class ExtractActivities(RunDateTask):
                 self.set_progress_percentage(round(100 * min(1.0, max(0.0, share))))
 
         activities = client.list_activities(after, before, on_page=report)
-        frame = activities_frame(activities, extracted_at=datetime.now(timezone.utc))
+        parsed = parse_activities(activities, extracted_at=datetime.now(timezone.utc))
+        self._keep_unparseable(parsed.unparseable)
+        if parsed.replaced_surrogates or client.invalid_utf8:
+            logger.warning("%d lone surrogate(s) and %d invalid UTF-8 sequence(s) in texts from "
+                           "%s were replaced by U+FFFD", parsed.replaced_surrogates,
+                           client.invalid_utf8, source)
+        frame = parsed.frame
         with atomic_local_path(self.output()) as temporary:
             activity_csv.write_activities_csv(frame, Path(temporary))
         logger.info(
@@ -77,3 +91,20 @@ class ExtractActivities(RunDateTask):
         )
         self.set_status_message(f"{len(frame)} activities extracted from {source}")
         self.set_progress_percentage(100)
+
+    def _keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
+        """Store the unparseable activities (reason and raw JSON) in the lake, an empty list
+        when there are none, so the check unparseable_activities sees this extract's count."""
+        key = unparseable_lake_key(self.run_date)
+        for item in unparseable:
+            logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])
+        if self.lake.exists(key):  # an earlier extract's list: kept, under another name
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            self.lake.move(key, key.replace("activities.json", f"superseded-{stamp}.json"))
+        with tempfile.TemporaryDirectory(prefix="unparseable-") as folder:
+            path = Path(folder) / "activities.json"
+            path.write_text(json.dumps(unparseable, indent=1), encoding="ascii")
+            self.lake.put_file(path, key)
+        if unparseable:
+            logger.warning("%d unparseable activities kept with their raw JSON in %s",
+                           len(unparseable), self.lake.uri(key))

@@ -9,6 +9,7 @@ the date extracts afresh.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,7 @@ from pipeline import notify
 from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
 from pipeline.settings import ConfigurationError, load_settings
 from pipeline.tasks.base import RunDateTask
-from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.extract import ExtractActivities, unparseable_lake_key
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.validator import (
     Check,
@@ -157,7 +158,8 @@ class ValidateStaging(RunDateTask):
     def run(self) -> None:
         check = self.definition
         outcome = evaluate(self.warehouse, check, self.run_date,
-                           self.settings.validation_min_history_weeks)
+                           self.settings.validation_min_history_weeks,
+                           {"unparseable_activities": self._unparseable_count()})
         self._log(outcome)
         if outcome.blocks:
             self.warehouse.record_validation(outcome.row(self.run_date))
@@ -168,6 +170,14 @@ class ValidateStaging(RunDateTask):
         self.set_status_message(f"{check.name}: {outcome.status}: {outcome.message}")
         if check == self.checks[-1]:
             self._send_summary(stop_at=None)
+
+    def _unparseable_count(self) -> int:
+        """How many activities of the extract could not be parsed (kept aside in the lake)."""
+        key = unparseable_lake_key(self.run_date)
+        if not self.lake.exists(key):
+            return 0  # an extract made before activities were set aside
+        with self.lake.open_binary(key) as handle:
+            return len(json.load(handle))
 
     def _log(self, outcome: Outcome) -> None:
         level = {"pass": logging.INFO, "skipped": logging.INFO, "warn": logging.WARNING}.get(
