@@ -68,14 +68,13 @@ def parameter_names(sql: str) -> list[str]:
 
 
 def to_paramstyle(sql: str, style: str) -> str:
-    """Rewrite ``:name`` parameters as DuckDB's ``$name`` or psycopg2/pymysql ``%(name)s``."""
+    """Rewrite ``:name`` parameters as DuckDB's/SQLite's ``$name`` or psycopg2/pymysql
+    ``%(name)s``."""
     if style == "dollar":
         return _PARAMETER.sub(lambda m: f"${m.group(1)}", sql)
     if style == "pyformat":
         escaped = sql.replace("%", "%%")
         return _PARAMETER.sub(lambda m: f"%({m.group(1)})s", escaped)
-    if style == "named":
-        return sql
     raise ValueError(f"unknown parameter style {style!r}")
 
 

@@ -14,6 +14,7 @@ from pipeline.backends import postgres_warehouse as pg_module
 from pipeline.backends.lake import LocalLake
 from pipeline.backends.postgres_warehouse import PostgresWarehouse, WarehouseConnectionError
 from pipeline.backends.urls import redact
+from pipeline.model_registry import model
 from pipeline.sandbox import HOSTILE_NAMES, SyntheticAthlete
 from pipeline.settings import ConfigurationError
 from pipeline.sql_files import SQL_DIR, split_statements
@@ -156,7 +157,9 @@ def test_one_time_setup_sql_gives_a_user_that_can_run_every_stage(
                 f"postgresql://{user}:unused@{PG_HOST}:{PG_PORT}/{database}")
             assert warehouse.load_staging(lake, KEY, STAGING, "CopyToStaging(2026-11-29)") == 50
             warehouse.merge_staging(STAGING, "LoadProduction(2026-11-29)")
-            warehouse.rebuild_model("activity_summary_monthly", "BuildMonthlySummary(2026-11-29)")
+            stg = model("stg_activities")
+            warehouse.stage_model(stg.staged_table, stg.select(), "StageModel(2026-11-29,stg)")
+            warehouse.swap_model(stg.name, stg.staged_table, "BuildModel(2026-11-29,stg)", [])
             owners = pg_rows(database, "SELECT DISTINCT tableowner FROM pg_tables "
                              "WHERE schemaname = 'public'")
             assert owners == [(user,)]

@@ -5,7 +5,8 @@ Each file is rendered with the fixed placeholders (``pipeline.sql_files.TABLES``
 table below) and each ``:name`` parameter it uses is bound from ``SAMPLE_PARAMETERS``. A new file
 with a new parameter fails here with a message naming it: add a sample value below.
 ``sql/setup/`` holds per-server administration scripts, tested on their own server in
-tests/test_backends_mysql.py and tests/test_backends_postgres.py.
+tests/test_backends_mysql.py and tests/test_backends_postgres.py; ``sql/state/`` and the
+migrations are the state store's and the runner's (tests/test_migrations.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SAMPLE_PARAMETERS: dict[str, object] = {
 }
 # Placeholders beyond TABLES, with the value the pipeline gives them.
 IDENTIFIERS: dict[str, str] = {"staging_table": "staging_strava_activity_data_20261129"}
-NOT_FOR_EVERY_WAREHOUSE = {"setup"}
+NOT_FOR_EVERY_WAREHOUSE = {"setup", "state", "migrations"}
 
 _CREATES_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS\b)([a-z_][a-z0-9_]*)", re.I)
 
@@ -128,16 +129,10 @@ def bound_parameters(relative_path: str, statement: str) -> dict[str, object]:
 def test_sql_file_runs_on_every_warehouse(relative_path: str, warehouse_name: str,
                                           request: pytest.FixtureRequest) -> None:
     warehouse: Warehouse = request.getfixturevalue(f"{warehouse_name}_warehouse")
-    statements = rendered_statements(relative_path)
     if relative_path.startswith("models/"):
-        # As the pipeline runs a model: CREATE TABLE AS its SELECT, with its parameters.
-        model = Path(relative_path).stem
-        params = {}
-        for statement in statements:
-            params.update(bound_parameters(relative_path, statement))
-        warehouse.rebuild_model(model, f"SqlFileTest({model})", params)
-        assert warehouse.table_exists(model)
+        build_model_and_its_refs(warehouse, relative_path)
         return
+    statements = rendered_statements(relative_path)
     try:
         with warehouse.transaction() as session:
             for statement in statements:
@@ -151,6 +146,33 @@ def test_sql_file_runs_on_every_warehouse(relative_path: str, warehouse_name: st
             raise _RollBack
     except _RollBack:
         pass
+
+
+def build_model_and_its_refs(warehouse: Warehouse, relative_path: str) -> None:
+    """As the pipeline builds a model (after the models it refs), with its parameters."""
+    from pipeline.model_registry import load_models
+
+    models = load_models()
+    name = Path(relative_path).stem
+    if name not in models:
+        assert relative_path.endswith(".ini"), f"sql/{relative_path} is no model"
+        return
+    wanted = {name}
+    for model in reversed(list(models.values())):
+        if model.name in wanted:
+            wanted.update(model.refs)
+    for model in (m for m in models.values() if m.name in wanted):
+        select = model.select()
+        params = bound_parameters(model.label, select)
+        marker = f"SqlFileTest({model.name})"
+        if model.materialized == "view":
+            warehouse.replace_view(model.name, select, marker)
+        elif model.materialized == "incremental":
+            warehouse.replace_run_rows(model.name, select, marker, params)
+        else:
+            warehouse.stage_model(model.staged_table, select, marker, params)
+            warehouse.swap_model(model.name, model.staged_table, marker, [])
+        assert warehouse.table_exists(model.name)
 
 
 def test_every_sql_file_is_covered() -> None:

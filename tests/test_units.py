@@ -13,7 +13,7 @@ from pipeline import activity_csv
 from pipeline.backends import open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url
 from pipeline.settings import ConfigurationError, load_settings
-from pipeline.sql_files import SQL_DIR, check_identifier, render, to_paramstyle
+from pipeline.sql_files import check_identifier, to_paramstyle
 from pipeline.strava.activities import ACTIVITY_COLUMNS, activities_frame, iana_timezone
 from pipeline.strava.ratelimit import next_quarter_hour, next_utc_midnight, read_budget
 from pipeline.strava.tokens import Tokens, TokenStore
@@ -70,8 +70,8 @@ def test_timezone_prefix_is_stripped() -> None:
 
 
 def test_csv_columns_match_the_production_ddl(tmp_path: Path) -> None:
-    with duckdb.connect() as db:
-        db.execute(render((SQL_DIR / "tables/strava_activity_data.sql").read_text()))
+    open_warehouse(f"duckdb:///{tmp_path}/w.duckdb").ensure_schema()  # every migration
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as db:
         names = [r[0] for r in db.execute(
             "SELECT column_name FROM information_schema.columns "
             "WHERE table_name = 'strava_activity_data' ORDER BY ordinal_position").fetchall()]

@@ -20,8 +20,8 @@ def _local_lake(url: str) -> Lake:
     return LocalLake(url, local_path(url))
 
 
-def _sqlite_state(url: str) -> StateStore:
-    return SqliteStateStore(url, local_path(url))
+def _sqlite_state(url: str, migrate: bool = True) -> StateStore:
+    return SqliteStateStore(url, local_path(url), migrate=migrate)
 
 
 def _duckdb_warehouse(url: str) -> Warehouse:
@@ -36,10 +36,10 @@ def _s3_lake(url: str) -> Lake:
     return S3Lake(url, endpoint_url=load_settings().s3_endpoint_url)
 
 
-def _mysql_state(url: str) -> StateStore:
+def _mysql_state(url: str, migrate: bool = True) -> StateStore:
     from pipeline.backends.mysql_state import MySQLStateStore
 
-    return MySQLStateStore(url)
+    return MySQLStateStore(url, migrate=migrate)
 
 
 def _postgres_warehouse(url: str) -> Warehouse:
@@ -57,7 +57,7 @@ def _redshift_warehouse(url: str) -> Warehouse:
 
 
 LAKES: dict[str, Callable[[str], Lake]] = {"file": _local_lake, "s3": _s3_lake}
-STATE_STORES: dict[str, Callable[[str], StateStore]] = {
+STATE_STORES: dict[str, Callable[..., StateStore]] = {
     "sqlite": _sqlite_state, "mysql": _mysql_state,
 }
 WAREHOUSES: dict[str, Callable[[str], Warehouse]] = {
@@ -68,7 +68,8 @@ WAREHOUSES: dict[str, Callable[[str], Warehouse]] = {
 }
 
 
-def _open(kind: str, setting: str, url: str, registry: dict[str, Callable]) -> object:
+def _open(kind: str, setting: str, url: str, registry: dict[str, Callable],
+          **options: object) -> object:
     scheme = scheme_of(url)
     factory = registry.get(scheme)
     if factory is None:
@@ -76,7 +77,7 @@ def _open(kind: str, setting: str, url: str, registry: dict[str, Callable]) -> o
         raise ConfigurationError(
             f"{setting}={mask_url(url)!r}: no {kind} backend for '{scheme}://'; use one of {known}"
         )
-    return factory(url)
+    return factory(url, **options)
 
 
 def open_lake(url: str) -> Lake:
@@ -84,9 +85,11 @@ def open_lake(url: str) -> Lake:
     return _open("lake", "LAKE_URL", url, LAKES)  # type: ignore[return-value]
 
 
-def open_state(url: str) -> StateStore:
-    """The state-store adapter for a ``STATE_URL``."""
-    return _open("state", "STATE_URL", url, STATE_STORES)  # type: ignore[return-value]
+def open_state(url: str, migrate: bool = True) -> StateStore:
+    """The state-store adapter for a ``STATE_URL`` (its pending migrations applied, unless
+    ``migrate`` is False)."""
+    return _open("state", "STATE_URL", url, STATE_STORES,  # type: ignore[return-value]
+                 migrate=migrate)
 
 
 def open_warehouse(url: str) -> Warehouse:

@@ -1,7 +1,8 @@
 """The state store on MySQL or MariaDB: ``mysql://user:password@host:3306/database``.
 
 One short connection per call (utf8mb4, parameterized statements, closed afterwards), so a long
-run with many tasks holds no idle connection. ``last_extracted`` is created when missing.
+run with many tasks holds no idle connection. The schema comes from ``sql/migrations/state/``
+(applied when the store is opened, under ``GET_LOCK``), the queries from ``sql/state/``.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pymysql
 
 from pipeline.backends.run_lock import RunDateBusy, busy_message
-from pipeline.backends.state import NO_WATERMARK, StateStore, _utc_now
+from pipeline.backends.session import Session
+from pipeline.backends.state import StateStore
 from pipeline.backends.urls import mask_url, redact, server_parts
 from pipeline.settings import ConfigurationError
-from pipeline.sql_files import read_sql, split_statements
+
+MIGRATION_LOCK_WAIT_SECONDS = 120
 
 
 class StateStoreError(RuntimeError):
@@ -30,9 +33,10 @@ class StateStoreError(RuntimeError):
 class MySQLStateStore(StateStore):
     """Watermarks in a MySQL/MariaDB table ``last_extracted`` (DATE key, DATETIME values)."""
 
+    dialect = "mysql"
     default_port = 3306
 
-    def __init__(self, url: str, connect_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, connect_timeout: float = 10.0, migrate: bool = True) -> None:
         self.url = url
         parts = server_parts(url)
         if not parts["database"]:
@@ -52,9 +56,9 @@ class MySQLStateStore(StateStore):
             "read_timeout": 300,
             "write_timeout": 300,
         }
-        with self._transaction() as cursor:
-            for statement in split_statements(read_sql("setup/mysql_last_extracted.sql")):
-                cursor.execute(statement)
+        self._migration_lock = f"strava_pipeline.migrations.{parts['database']}"[:64]
+        if migrate:
+            self.ensure_schema()
 
     def _connect(self, **overrides: Any) -> pymysql.connections.Connection:
         """A new connection in utf8mb4 (4-byte characters intact)."""
@@ -66,13 +70,25 @@ class MySQLStateStore(StateStore):
                 f"{redact(str(error), self.url)}; check STATE_URL and that the server is up"
             ) from None
 
+    def lock_migrations(self, session: Session) -> None:
+        """GET_LOCK: held by this connection until it closes, so one process migrates at once."""
+        got = session.execute("SELECT GET_LOCK(:name, :seconds)",
+                              {"name": self._migration_lock,
+                               "seconds": MIGRATION_LOCK_WAIT_SECONDS}).fetchone()
+        if not got or got[0] != 1:
+            raise StateStoreError(
+                f"another process held the migration lock of {mask_url(self.url)} for "
+                f"{MIGRATION_LOCK_WAIT_SECONDS} s; start again when it has finished"
+            )
+
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Session]:
+        """One connection and transaction; committed on success, rolled back on error, closed."""
         connection = self._connect()
         try:
             cursor = connection.cursor()
             try:
-                yield cursor
+                yield Session(cursor, "pyformat")
                 connection.commit()
             except BaseException:
                 if connection.open:
@@ -87,39 +103,6 @@ class MySQLStateStore(StateStore):
         finally:
             if connection.open:
                 connection.close()
-
-    def _rows(self, sql: str, params: tuple) -> list[tuple]:
-        with self._transaction() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-
-    def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
-        with self._transaction() as cursor:
-            cursor.execute("DELETE FROM last_extracted WHERE run_date = %s", (run_date,))
-            cursor.execute(
-                "INSERT INTO last_extracted (run_date, watermark, recorded_at)"
-                " VALUES (%s, %s, %s)",
-                (run_date, watermark, _utc_now()),
-            )
-
-    def watermark_of(self, run_date: date) -> object:
-        rows = self._rows("SELECT watermark FROM last_extracted WHERE run_date = %s", (run_date,))
-        return rows[0][0] if rows else NO_WATERMARK
-
-    def watermark_before(self, run_date: date) -> datetime | None:
-        rows = self._rows(
-            "SELECT watermark FROM last_extracted WHERE run_date < %s"
-            " ORDER BY run_date DESC LIMIT 1",
-            (run_date,),
-        )
-        return rows[0][0] if rows else None
-
-    def history(self) -> list[tuple[date, datetime | None, datetime]]:
-        rows = self._rows(
-            "SELECT run_date, watermark, recorded_at FROM last_extracted ORDER BY run_date", ()
-        )
-        return [(row[0], row[1], row[2]) for row in rows]
-
     def _lock_name(self, run_date: date) -> str:
         """'strava_pipeline:<hash of host/port/database>:YYYY-MM-DD' (GET_LOCK names <= 64)."""
         where = f"{self._options['host']}:{self._options['port']}/{self._options['database']}"

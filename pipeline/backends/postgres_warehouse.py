@@ -27,6 +27,7 @@ from pipeline.settings import ConfigurationError
 _URL_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
                 "application_name", "options", "keepalives_idle", "target_session_attrs"}
 _COPY_CHUNK = 1024 * 1024
+MIGRATION_LOCK_KEY = 7_215_120_012  # pg_advisory_xact_lock key of pipeline.migrate
 _LONGEST_HEADER = 64 * 1024
 
 
@@ -139,6 +140,10 @@ class PostgresWarehouse(Warehouse):
                 f"{_one_line(redact(str(error), self.url))}; it was rolled back and nothing of "
                 "this step was saved: rerun the date once the database is reachable"
             ) from None
+
+    def lock_migrations(self, session: Session) -> None:
+        """A transaction-scoped advisory lock: one process migrates at a time."""
+        session.execute("SELECT pg_advisory_xact_lock(:key)", {"key": MIGRATION_LOCK_KEY})
 
     def copy_statement(self, table: str) -> str:
         """``COPY table FROM STDIN`` in the extract file's dialect (see ``activity_csv``)."""

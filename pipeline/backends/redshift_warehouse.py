@@ -60,6 +60,10 @@ class RedshiftWarehouse(PostgresWarehouse):
         self.iam_role = iam_role
         self.copy_region = copy_region
 
+    def lock_migrations(self, session: Session) -> None:
+        """Redshift has no advisory locks: lock the migrations table until the transaction ends."""
+        session.execute("LOCK schema_migrations")
+
     def copy_from_s3_statement(self, s3_uri: str, table: str) -> str:
         """The COPY of one lake object into ``table``, in the extract file's dialect.
 

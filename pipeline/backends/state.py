@@ -1,7 +1,9 @@
 """The state store: the watermark history of the extraction (table ``last_extracted``).
 
 ``sqlite://`` is the embedded default. The watermark is the newest activity start (UTC) that was
-safely in production after a run date's load; NULL when production was still empty.
+safely in production after a run date's load; NULL when production was still empty. The queries
+are shared by both dialects (``sql/state/``); the schema comes from ``sql/migrations/state/``,
+applied when a store is opened.
 """
 
 from __future__ import annotations
@@ -12,33 +14,71 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pipeline.backends.run_lock import file_lock
-from pipeline.sql_files import read_sql
+from pipeline.backends.session import Session
+from pipeline.sql_files import read_sql, split_statements
 
 NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
+_MIGRATED: set[str] = set()
 
 
 class StateStore(ABC):
     """Where the pipeline remembers how far extraction got."""
 
     url: str
+    dialect: str
 
     @abstractmethod
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A transaction on the store: committed on success, rolled back on error."""
+
+    def lock_migrations(self, session: Session) -> None:
+        """Serialize migrations across processes (SQLite's BEGIN IMMEDIATE already does)."""
+        return None
+
+    def ensure_schema(self) -> None:
+        """Apply the pending migrations of ``sql/migrations/state/``, once per process."""
+        if self.url in _MIGRATED:
+            return
+        from pipeline.migrate import STATE_MIGRATIONS, apply_migrations
+
+        apply_migrations(self, STATE_MIGRATIONS)
+        _MIGRATED.add(self.url)
+
+    def _bind(self, value: date | datetime | None) -> Any:
+        """A date or timestamp as the driver stores it."""
+        return value
+
+    def _rows(self, relative_path: str, **params: Any) -> list[tuple]:
+        with self.transaction() as session:
+            for statement in split_statements(read_sql(relative_path)):
+                session.execute(statement, {name: self._bind(v) for name, v in params.items()})
+            return session.fetchall()
+
     def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
         """Store (or replace) the watermark of a run date."""
+        with self.transaction() as session:
+            for statement in split_statements(read_sql("state/record_watermark.sql")):
+                session.execute(statement, {"run_date": self._bind(run_date),
+                                            "watermark": self._bind(watermark),
+                                            "recorded_at": self._bind(_utc_now())})
 
-    @abstractmethod
     def watermark_of(self, run_date: date) -> object:
         """The watermark recorded for exactly this date; ``NO_WATERMARK`` if none was."""
+        rows = self._rows("state/watermark_of.sql", run_date=run_date)
+        return _as_datetime(rows[0][0]) if rows else NO_WATERMARK
 
-    @abstractmethod
     def watermark_before(self, run_date: date) -> datetime | None:
         """The newest watermark recorded for a date strictly before ``run_date``."""
+        rows = self._rows("state/watermark_before.sql", run_date=run_date)
+        return _as_datetime(rows[0][0]) if rows else None
 
-    @abstractmethod
     def history(self) -> list[tuple[date, datetime | None, datetime]]:
         """Every (run_date, watermark, recorded_at), oldest first."""
+        rows = self._rows("state/history.sql")
+        return [(_as_date(r[0]), _as_datetime(r[1]), _as_datetime(r[2])) for r in rows]
 
     def has_watermark(self, run_date: date) -> bool:
         """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
@@ -72,23 +112,47 @@ def _as_date(value: object) -> date:
 
 
 class SqliteStateStore(StateStore):
-    """State in a SQLite file: ``sqlite:///path/to/state.db``."""
+    """State in a SQLite file: ``sqlite:///path/to/state.db`` (dates stored as ISO text)."""
 
-    def __init__(self, url: str, path: Path) -> None:
+    dialect = "sqlite"
+
+    def __init__(self, url: str, path: Path, migrate: bool = True) -> None:
         self.url = url
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as connection:
-                connection.execute(read_sql("state/last_extracted.sql"))
-        except (OSError, sqlite3.OperationalError) as error:
-            raise StateFileError(
-                f"cannot open the state store {path}: {error}: make {path.parent} writable "
-                "for this user or point DATA_DIR / STATE_URL elsewhere"
-            ) from None
+        except OSError as error:
+            raise self._unusable(error) from None
+        if migrate:
+            self.ensure_schema()
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    def _unusable(self, error: BaseException) -> StateFileError:
+        return StateFileError(
+            f"cannot use the state store {self.path}: {error}: make {self.path.parent} "
+            "writable for this user (and free disk space) or point DATA_DIR / STATE_URL "
+            "elsewhere, then run again"
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """BEGIN IMMEDIATE: the write lock from the start, so two writers queue, never clash."""
+        try:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise self._unusable(error) from None
+        try:
+            try:
+                yield Session(connection.cursor(), "dollar")
+                connection.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                connection.execute("ROLLBACK")
+                raise self._unusable(error) from None
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        finally:
+            connection.close()
 
     @contextmanager
     def lock_run_date(self, run_date: date, wait_seconds: float) -> Iterator[None]:
@@ -96,47 +160,7 @@ class SqliteStateStore(StateStore):
         with file_lock(self.path.with_name(self.path.name + ".locks"), run_date, wait_seconds):
             yield
 
-    def _query(self, sql: str, params: tuple) -> list[tuple]:
-        try:
-            connection = self._connect()
-            try:
-                with connection:
-                    return connection.execute(sql, params).fetchall()
-            finally:
-                connection.close()
-        except sqlite3.OperationalError as error:
-            raise StateFileError(
-                f"the state store {self.path} failed: {error}: make {self.path.parent} "
-                "writable for this user (and free disk space), then rerun the date"
-            ) from None
-
-    def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
-        self._query(
-            "INSERT OR REPLACE INTO last_extracted (run_date, watermark, recorded_at)"
-            " VALUES (?, ?, ?)",
-            (
-                run_date.isoformat(),
-                watermark.isoformat(sep=" ") if watermark else None,
-                _utc_now().isoformat(sep=" "),
-            ),
-        )
-
-    def watermark_of(self, run_date: date) -> object:
-        rows = self._query(
-            "SELECT watermark FROM last_extracted WHERE run_date = ?", (run_date.isoformat(),)
-        )
-        return _as_datetime(rows[0][0]) if rows else NO_WATERMARK
-
-    def watermark_before(self, run_date: date) -> datetime | None:
-        rows = self._query(
-            "SELECT watermark FROM last_extracted WHERE run_date < ?"
-            " ORDER BY run_date DESC LIMIT 1",
-            (run_date.isoformat(),),
-        )
-        return _as_datetime(rows[0][0]) if rows else None
-
-    def history(self) -> list[tuple[date, datetime | None, datetime]]:
-        rows = self._query(
-            "SELECT run_date, watermark, recorded_at FROM last_extracted ORDER BY run_date", ()
-        )
-        return [(_as_date(r[0]), _as_datetime(r[1]), _as_datetime(r[2])) for r in rows]
+    def _bind(self, value: date | datetime | None) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat(sep=" ")
+        return value.isoformat() if isinstance(value, date) else value

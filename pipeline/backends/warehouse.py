@@ -18,6 +18,7 @@ from typing import Any
 import luigi
 
 from pipeline.backends.lake import Lake
+from pipeline.backends.session import Session
 from pipeline.sql_files import (
     TABLES,
     check_identifier,
@@ -25,58 +26,13 @@ from pipeline.sql_files import (
     read_sql,
     render,
     split_statements,
-    to_paramstyle,
 )
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_FILES: list[str] = [
-    "tables/strava_activity_data.sql",
-    "tables/table_updates.sql",
-    "tables/validation_results.sql",
-]
 _SCHEMA_READY: set[str] = set()
 
-
-class Session:
-    """One open transaction: run statements with ``:name`` parameters and read their rows."""
-
-    def __init__(self, cursor: Any, paramstyle: str) -> None:
-        self._cursor = cursor
-        self._paramstyle = paramstyle
-
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Session:
-        """Run one statement; values only through ``params``."""
-        statement = to_paramstyle(sql, self._paramstyle) if params else sql
-        if params:
-            self._cursor.execute(statement, dict(params))
-        else:
-            self._cursor.execute(statement)
-        return self
-
-    def run_file(self, relative_path: str, params: Mapping[str, Any] | None = None,
-                 **identifiers: str) -> None:
-        """Run every statement of ``sql/<relative_path>`` with table names filled in."""
-        for statement in split_statements(render(read_sql(relative_path), **identifiers)):
-            self.execute(statement, params)
-
-    def fetchall(self) -> list[tuple]:
-        """Rows of the last statement."""
-        return self._cursor.fetchall()
-
-    def fetchone(self) -> tuple | None:
-        """First row of the last statement."""
-        return self._cursor.fetchone()
-
-    @property
-    def cursor(self) -> Any:
-        """The DB-API cursor, for a driver's bulk loader (``copy_expert``)."""
-        return self._cursor
-
-    @property
-    def column_names(self) -> list[str]:
-        """Column names of the last statement's result."""
-        return [column[0] for column in self._cursor.description or ()]
+__all__ = ["Session", "Warehouse", "WarehouseMarkerTarget", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -122,16 +78,20 @@ class Warehouse(ABC):
         connection.rollback()
 
     def ensure_schema(self) -> None:
-        """Create the production, marker and result tables when they are missing.
+        """Apply the pending migrations of ``sql/migrations/`` (pipeline.migrate).
 
         Done once per process and warehouse: ``exists()`` checks call it often.
         """
         if self.url in _SCHEMA_READY:
             return
-        with self.transaction() as session:
-            for relative_path in SCHEMA_FILES:
-                session.run_file(relative_path)
+        from pipeline.migrate import WAREHOUSE_MIGRATIONS, apply_migrations
+
+        apply_migrations(self, WAREHOUSE_MIGRATIONS)
         _SCHEMA_READY.add(self.url)
+
+    def lock_migrations(self, session: Session) -> None:
+        """Serialize migrations across processes; DuckDB's file lock already does."""
+        return None
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None,
               **identifiers: str) -> list[tuple]:
@@ -171,14 +131,6 @@ class Warehouse(ABC):
             {"update_id": update_id, "target_table": target_table, "inserted": utc_now()},
         )
 
-    def remove_marker(self, update_id: str) -> None:
-        """Forget a finished stage so that it runs again."""
-        with self.transaction() as session:
-            session.execute(
-                render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
-                {"update_id": update_id},
-            )
-
     # -- tables --------------------------------------------------------------------------------
 
     def table_exists(self, table: str) -> bool:
@@ -193,13 +145,6 @@ class Warehouse(ABC):
         """Drop a table if it exists."""
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
-
-    def rename_table(self, table: str, new_name: str) -> None:
-        """Rename a table (quarantine keeps a bad staging table for inspection)."""
-        with self.transaction() as session:
-            session.execute(
-                f"ALTER TABLE {check_identifier(table)} RENAME TO {check_identifier(new_name)}"
-            )
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -271,24 +216,68 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
         self.drop_table(staging_table)
 
-    def rebuild_model(self, model: str, update_id: str,
-                      params: Mapping[str, Any] | None = None) -> None:
-        """Replace a model table with its SELECT (``sql/models/<model>.sql``) and mark it.
+    # -- models --------------------------------------------------------------------------------
 
-        DROP and CREATE TABLE AS inside one transaction: readers see the old or the new table,
-        never an empty one, and no TRUNCATE (which commits implicitly on Redshift). The SELECT
-        gets the ``:name`` parameters it uses from ``params`` (e.g. ``:run_date``).
-        """
-        select = render(read_sql(f"models/{check_identifier(model)}.sql"))
-        wanted = set(parameter_names(select))
-        missing = sorted(wanted - set(params or {}))
-        if missing:
-            raise ValueError(f"model {model} needs the parameters {missing}; pass them in params")
-        bound = {name: value for name, value in (params or {}).items() if name in wanted}
+    def stage_model(self, staged_table: str, select: str, update_id: str,
+                    params: Mapping[str, Any] | None = None) -> None:
+        """(Re)create ``staged_table`` from a model's SELECT and mark it, in one transaction."""
         with self.transaction() as session:
-            session.execute(f"DROP TABLE IF EXISTS {model}")
-            session.execute(f"CREATE TABLE {model} AS {select.rstrip().rstrip(';')}", bound)
-            self.write_marker(session, update_id, model)
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(staged_table)}")
+            session.execute(f"CREATE TABLE {staged_table} AS {select}",
+                            _bound(select, params))
+            self.write_marker(session, update_id, staged_table)
+
+    def swap_model(self, table: str, staged_table: str, update_id: str,
+                   forget: list[str]) -> None:
+        """Replace ``table`` by ``staged_table``, forget the markers ``forget`` and mark it.
+
+        DROP and RENAME inside one transaction: readers see the old or the new table, never an
+        empty one, and no TRUNCATE (which commits implicitly on Redshift).
+        """
+        with self.transaction() as session:
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+            session.execute(f"ALTER TABLE {check_identifier(staged_table)} RENAME TO {table}")
+            for forgotten in forget:
+                session.execute(render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+                                {"update_id": forgotten})
+            self.write_marker(session, update_id, table)
+
+    def forget_marker(self, update_id: str) -> None:
+        """Forget one finished stage (a staged model whose test failed builds afresh)."""
+        with self.transaction() as session:
+            session.execute(render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
+                            {"update_id": update_id})
+
+    def replace_view(self, view: str, select: str, update_id: str) -> None:
+        """CREATE OR REPLACE VIEW from a model's SELECT and mark it, in one transaction."""
+        with self.transaction() as session:
+            session.execute(f"CREATE OR REPLACE VIEW {check_identifier(view)} AS {select}")
+            self.write_marker(session, update_id, view)
+
+    def replace_run_rows(self, table: str, select: str, update_id: str,
+                         params: Mapping[str, Any]) -> None:
+        """Replace the rows of ``params['run_date']`` in ``table`` by the SELECT's (which yields
+        that date's rows only), keeping every other date's; created on first use. Marked in the
+        same transaction."""
+        bound = _bound(select, params)
+        exists = self.table_exists(table)
+        with self.transaction() as session:
+            if exists:
+                session.execute(f"DELETE FROM {check_identifier(table)} WHERE run_date = :run_date",
+                                {"run_date": params["run_date"]})
+                session.execute(f"INSERT INTO {table} {select}", bound)
+            else:
+                session.execute(f"CREATE TABLE {check_identifier(table)} AS {select}", bound)
+            self.write_marker(session, update_id, table)
+
+
+def _bound(select: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameters a SELECT binds, from ``params``; a clear error for a missing one."""
+    wanted = set(parameter_names(select))
+    missing = sorted(wanted - set(params or {}))
+    if missing:
+        raise ValueError(f"the model SELECT binds {missing}; pass them in params")
+    return {name: value for name, value in (params or {}).items() if name in wanted}
 
 
 class WarehouseMarkerTarget(luigi.Target):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from pipeline.backends.warehouse import Warehouse
-from pipeline.sql_files import check_identifier, read_sql, render
+from pipeline.sql_files import check_identifier, parameter_names, read_sql, render
 
 MODEL_TABLES: tuple[str, ...] = (
     "activity_summary_yearly",
@@ -20,6 +20,15 @@ MODEL_TABLES: tuple[str, ...] = (
     "activity_routes",
     "weekly_new_activities",
 )
+
+
+# What the dashboard of a run date reads of the models that hold more than that date: its own
+# run's rows and no week after its own, so that a later (or earlier) run never changes it.
+AS_OF: dict[str, str] = {
+    "weekly_new_activities": "run_date = :run_date",
+    "weekly_kudos_change": "week_start <= :week_start",
+    "weekly_distance_by_sport": "week_start <= :week_start",
+}
 
 
 class MissingModelError(RuntimeError):
@@ -44,16 +53,22 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return _plain_numbers(pd.DataFrame.from_records(rows, columns=columns))
 
 
-def read_model(warehouse: Warehouse, table: str) -> pd.DataFrame:
-    """Every row of a model table as a DataFrame (numbers as floats, dates as dates)."""
+def read_model(warehouse: Warehouse, table: str, run_date: date | None = None) -> pd.DataFrame:
+    """A model table as a DataFrame (numbers as floats, dates as dates): every row, or as the
+    dashboard of ``run_date`` sees it (``AS_OF``)."""
     name = check_identifier(table)
     if not warehouse.table_exists(name):
         raise MissingModelError(
             f"model table {name} does not exist; run the WeeklyPipeline (it builds the models "
             "before the dashboard)"
         )
+    sql, params = f"SELECT * FROM {name}", {}
+    if run_date is not None and name in AS_OF:
+        sql += f" WHERE {AS_OF[name]}"
+        known = {"run_date": run_date, "week_start": week_start_of(run_date)}
+        params = {key: known[key] for key in parameter_names(sql)}
     with warehouse.transaction() as session:
-        session.execute(f"SELECT * FROM {name}")
+        session.execute(sql, params)
         return _frame(session.fetchall(), session.column_names)
 
 
@@ -90,7 +105,7 @@ class DashboardData:
 def load_dashboard_data(warehouse: Warehouse, run_date: date, sandbox: bool = False
                         ) -> DashboardData:
     """Read every model table the dashboard shows, and the validation history."""
-    tables = {table: read_model(warehouse, table) for table in MODEL_TABLES}
+    tables = {table: read_model(warehouse, table, run_date) for table in MODEL_TABLES}
     return DashboardData(
         run_date=run_date,
         yearly=tables["activity_summary_yearly"],

@@ -3,7 +3,7 @@
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.lake import UploadToLake
-from pipeline.tasks.models import BuildModel, BuildMonthlySummary
+from pipeline.tasks.models import BuildModel, StageModel, TestModel
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.tasks.watermark import RecordWatermark
@@ -13,11 +13,12 @@ __all__ = [
     "Backfill",
     "BackfillWeek",
     "BuildModel",
-    "BuildMonthlySummary",
     "CopyToStaging",
     "ExtractActivities",
     "LoadProduction",
     "RecordWatermark",
+    "StageModel",
+    "TestModel",
     "UploadToLake",
     "WeeklyPipeline",
 ]

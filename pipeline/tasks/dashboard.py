@@ -10,7 +10,7 @@ import luigi
 
 from pipeline.backends.lake import atomic_local_path
 from pipeline.tasks.base import RunDateTask
-from pipeline.tasks.models import MODEL_TASKS
+from pipeline.tasks.models import mart_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class BuildDashboard(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return [model(run_date=self.run_date) for model in MODEL_TASKS]
+        return list(mart_tasks(self.run_date))
 
     @property
     def lake_report_key(self) -> str:

@@ -5,7 +5,8 @@
 --
 -- (type the password at the prompt or in the first command; never commit it). Then
 --   STATE_URL=mysql://strava_pipeline:PASSWORD@HOST:3306/strava_state
--- The pipeline creates its table when missing; creating it here lets the user do without CREATE.
+-- The pipeline applies its migrations (sql/migrations/state/) when it starts, which needs CREATE
+-- and ALTER; the table below is migration 0001, so a store set up here is already at 0001's shape.
 CREATE DATABASE IF NOT EXISTS strava_state CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS strava_state.last_extracted (
@@ -14,4 +15,4 @@ CREATE TABLE IF NOT EXISTS strava_state.last_extracted (
     recorded_at DATETIME NOT NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE ON strava_state.* TO 'strava_pipeline'@'%';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER ON strava_state.* TO 'strava_pipeline'@'%';

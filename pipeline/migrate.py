@@ -1,0 +1,219 @@
+"""Schema migrations: numbered SQL files applied in order, each once, when the pipeline starts.
+
+    sql/migrations/NNNN_description.sql            the warehouse (DuckDB, PostgreSQL, Redshift)
+    sql/migrations/NNNN_description.<dialect>.sql  that migration where a dialect's SQL differs
+    sql/migrations/state/NNNN_description.<dialect>.sql   the state store (sqlite, mysql)
+
+Each migration runs in its own transaction together with its row in ``schema_migrations``, under
+a lock that only one process holds at a time (PostgreSQL advisory lock, Redshift table lock,
+MySQL ``GET_LOCK``, SQLite ``BEGIN IMMEDIATE``, DuckDB's file lock), so two processes starting at
+once apply each migration once. A failing migration is rolled back and stops the start with a
+one-line error naming its file. MySQL commits DDL implicitly: its migrations are written to be
+rerun safely (``IF NOT EXISTS``). ``python -m pipeline.migrate`` applies the pending migrations
+of the configured warehouse and state store; ``--status`` lists applied and pending ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from pipeline.sql_files import SQL_DIR, render, split_statements
+
+WAREHOUSE_MIGRATIONS = SQL_DIR / "migrations"
+STATE_MIGRATIONS = SQL_DIR / "migrations" / "state"
+
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+?)(?:\.(duckdb|postgres|redshift|sqlite|mysql))?\.sql$")
+_VARIANT = {"postgresql": "postgres"}
+_TABLE_EXISTS = {
+    "sqlite": "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+              " AND name = 'schema_migrations'",
+    "mysql": "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
+             " AND table_name = 'schema_migrations'",
+}
+_TABLE_EXISTS_DEFAULT = ("SELECT COUNT(*) FROM information_schema.tables"
+                         " WHERE table_schema = current_schema()"
+                         " AND table_name = 'schema_migrations'")
+
+
+class MigrationError(RuntimeError):
+    """A migration failed (and was rolled back), or the migration files are inconsistent."""
+
+
+class Migratable(Protocol):
+    """A database the runner can migrate: a warehouse or a state store."""
+
+    url: str
+    dialect: str
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A transaction whose session runs ``:name``-parameter statements."""
+
+    def lock_migrations(self, session: Any) -> None:
+        """Take the lock that serializes migrations, held until the transaction ends."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered migration and the file that applies it on one dialect."""
+
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def label(self) -> str:
+        """The file as the README names it, e.g. sql/migrations/0001_previous_release.sql."""
+        try:
+            return str(self.path.relative_to(SQL_DIR.parent))
+        except ValueError:
+            return str(self.path)
+
+    def statements(self) -> list[str]:
+        """The file's statements, table names filled in."""
+        return split_statements(render(self.path.read_text(encoding="utf-8")))
+
+
+def variant_of(target: Migratable) -> str:
+    """The dialect suffix of a target's migration files: duckdb, postgres, redshift, sqlite..."""
+    return _VARIANT.get(target.dialect, target.dialect)
+
+
+def discover(folder: Path, dialect: str) -> list[Migration]:
+    """The migrations of ``folder`` for ``dialect`` in version order (its variant, else the
+    shared file); a MigrationError when two names share a number or a dialect has no file."""
+    found: dict[str, dict[str | None, Path]] = {}
+    names: dict[str, str] = {}
+    for path in sorted(folder.glob("*.sql")):
+        match = _FILE.match(path.name)
+        if not match:
+            continue
+        version, name, variant = match.groups()
+        if names.setdefault(version, name) != name:
+            raise MigrationError(f"two migrations are numbered {version} in {folder}: "
+                                 f"{names[version]} and {name}; renumber one of them")
+        found.setdefault(version, {})[variant] = path
+    plan = []
+    for version in sorted(found):
+        files = found[version]
+        path = files.get(dialect) or files.get(None)
+        if path is None:
+            raise MigrationError(f"migration {version}_{names[version]} has no file for "
+                                 f"{dialect}: add {version}_{names[version]}.{dialect}.sql")
+        plan.append(Migration(version, names[version], path))
+    return plan
+
+
+def _schema_migrations_ddl(dialect: str) -> list[str]:
+    special = WAREHOUSE_MIGRATIONS / f"schema_migrations.{dialect}.sql"
+    path = special if special.is_file() else WAREHOUSE_MIGRATIONS / "schema_migrations.sql"
+    return split_statements(path.read_text(encoding="utf-8"))
+
+
+def applied(target: Migratable) -> dict[str, datetime]:
+    """version -> applied_at of every migration recorded in the target (read only)."""
+    with target.transaction() as session:
+        exists = session.execute(_TABLE_EXISTS.get(target.dialect, _TABLE_EXISTS_DEFAULT))
+        if not int(exists.fetchone()[0]):
+            return {}
+        rows = session.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
+    return {str(version): applied_at for version, applied_at in rows}
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def apply_migrations(target: Migratable, folder: Path) -> list[Migration]:
+    """Apply the pending migrations of ``folder`` in order; return those this call applied."""
+    plan = discover(folder, variant_of(target))
+    done = applied(target)
+    if all(migration.version in done for migration in plan):
+        return []
+    with target.transaction() as session:
+        target.lock_migrations(session)
+        for statement in _schema_migrations_ddl(variant_of(target)):
+            session.execute(statement)
+    newly: list[Migration] = []
+    for migration in plan:
+        try:
+            with target.transaction() as session:
+                target.lock_migrations(session)
+                found = session.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = :version",
+                    {"version": migration.version},
+                ).fetchone()
+                if found:
+                    continue  # another process applied it while this one waited for the lock
+                for statement in migration.statements():
+                    session.execute(statement)
+                session.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at)"
+                    " VALUES (:version, :name, :applied_at)",
+                    {"version": migration.version, "name": migration.name,
+                     "applied_at": datetime.now(timezone.utc).replace(tzinfo=None,
+                                                                      microsecond=0)},
+                )
+        except Exception as error:
+            raise MigrationError(
+                f"migration {migration.label} failed and was rolled back: "
+                f"{_first_line(error)}; fix the migration or the database, then start again "
+                "(the migrations before it stay applied)"
+            ) from None
+        newly.append(migration)
+    return newly
+
+
+def status_lines(target: Migratable, folder: Path, title: str) -> Iterator[str]:
+    """One line per migration of a target: applied (when) or pending."""
+    done = applied(target)
+    yield f"{title} ({variant_of(target)}):"
+    for migration in discover(folder, variant_of(target)):
+        when = done.get(migration.version)
+        state = f"applied {when}" if when else "pending"
+        yield f"  {migration.version} {migration.name:<40} {state}  ({migration.label})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline.migrate [--status]``; returns the exit status."""
+    from pipeline.backends import open_state, open_warehouse
+    from pipeline.settings import ConfigurationError, load_settings
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.migrate",
+        description="Apply the pending schema migrations of the configured warehouse and state "
+        "store (the pipeline also does this when it starts).")
+    parser.add_argument("--status", action="store_true",
+                        help="only list applied and pending migrations; change nothing")
+    arguments = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        warehouse = open_warehouse(settings.warehouse_url)
+        state = open_state(settings.state_url, migrate=False)
+        if arguments.status:
+            lines = [*status_lines(warehouse, WAREHOUSE_MIGRATIONS, "warehouse"),
+                     *status_lines(state, STATE_MIGRATIONS, "state store")]
+            print("\n".join(lines))
+            return 0
+        applied_now = [*apply_migrations(warehouse, WAREHOUSE_MIGRATIONS),
+                       *apply_migrations(state, STATE_MIGRATIONS)]
+    except (ConfigurationError, MigrationError) as error:
+        print(f"python -m pipeline.migrate: error: {error}", file=sys.stderr)
+        return 2
+    for migration in applied_now:
+        print(f"applied {migration.label}")
+    if not applied_now:
+        print("nothing to apply: every migration is applied (see --status)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+-- The newest watermark recorded for a date strictly before the run date.
+SELECT watermark FROM last_extracted WHERE run_date < :run_date ORDER BY run_date DESC LIMIT 1;

@@ -1,0 +1,183 @@
+"""The layered models on the crafted sandbox athlete, on DuckDB and PostgreSQL: every model gives
+exactly the previous release's rows; an older date built after a newer one changes nothing the
+newer one built; a new model file is built with no Python change; a model whose halt test fails
+leaves the previous table in place.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline import model_registry
+from pipeline.backends import open_warehouse
+from pipeline.backends.warehouse import Warehouse
+from pipeline.dashboard.data import load_dashboard_data
+from pipeline.model_registry import mart_names
+from pipeline.sql_files import parameter_names, render
+from tests.backends_support import pg_url, postgres_database
+from tests.conftest import RUN_DATE, PipelineWorld, succeeded
+from tests.models_support import RUN_WEEK, craft_athlete
+
+PREVIOUS_MODELS = Path(__file__).parent / "fixtures" / "previous_release" / "models"
+OLDER = RUN_DATE - timedelta(days=7)
+
+
+def rows(warehouse: Warehouse, sql: str, params: dict | None = None) -> tuple[list[str], list]:
+    """Column names and rows of a query, rows sorted (NULLs first)."""
+    with warehouse.transaction() as session:
+        session.execute(sql, params)
+        found = session.fetchall()
+        names = session.column_names
+    return names, sorted(found, key=lambda row: [(value is not None, str(value)) for value in row])
+
+
+def snapshot(warehouse: Warehouse) -> dict[str, list]:
+    return {name: rows(warehouse, f"SELECT * FROM {name}")[1] for name in mart_names()}
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def built(request: pytest.FixtureRequest, world_factory: Callable[..., PipelineWorld],
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PipelineWorld, Warehouse]]:
+    """WeeklyPipeline(RUN_DATE) over the crafted athlete on one warehouse."""
+    athlete = craft_athlete()[0]
+    world = world_factory(athlete)
+    if request.param == "duckdb":
+        assert succeeded(world.run_weekly(RUN_DATE))
+        yield world, open_warehouse(f"duckdb:///{world.data_dir}/warehouse.duckdb")
+        return
+    with postgres_database() as database:
+        monkeypatch.setenv("WAREHOUSE_URL", pg_url(database))
+        assert succeeded(world.run_weekly(RUN_DATE))
+        yield world, open_warehouse(pg_url(database))
+
+
+def test_every_model_gives_the_previous_release_rows(built: tuple[PipelineWorld, Warehouse]
+                                                      ) -> None:
+    _, warehouse = built
+    files = sorted(PREVIOUS_MODELS.glob("*.sql"))
+    assert {path.stem for path in files} <= set(mart_names())
+    for path in files:
+        select = render(path.read_text(encoding="utf-8"))
+        params = {"run_date": RUN_DATE} if parameter_names(select) else None
+        columns, expected = rows(warehouse, select, params)
+        where = " WHERE run_date = :run_date" if path.stem == "weekly_new_activities" else ""
+        names, actual = rows(warehouse, f"SELECT {', '.join(columns)} FROM {path.stem}{where}",
+                             {"run_date": RUN_DATE} if where else None)
+        assert names == columns
+        assert actual == expected, f"{path.stem} differs from the previous release"
+        assert expected, f"{path.stem} is empty: the comparison proves nothing"
+
+
+def test_an_older_date_after_a_newer_one_moves_nothing_back(
+        built: tuple[PipelineWorld, Warehouse]) -> None:
+    world, warehouse = built
+    before = snapshot(warehouse)
+    newest_week = max(row[0] for row in before["weekly_kudos_change"])
+    assert newest_week == RUN_WEEK
+
+    assert succeeded(world.run_weekly(OLDER))
+
+    after = snapshot(warehouse)
+    for name in mart_names():
+        if name == "weekly_new_activities":
+            kept = [row for row in after[name] if row[0] != OLDER]
+            assert kept == before[name]
+            assert {row[0] for row in after[name]} == {RUN_DATE, OLDER}
+        else:
+            assert after[name] == before[name], f"{name} moved when {OLDER} ran after {RUN_DATE}"
+
+    newer = load_dashboard_data(warehouse, RUN_DATE)
+    older = load_dashboard_data(warehouse, OLDER)
+    assert set(newer.week_activities["run_date"]) == {RUN_DATE}
+    assert set(older.week_activities["run_date"]) == {OLDER}
+    older_week = OLDER - timedelta(days=OLDER.weekday())
+    assert all(older_week <= day < older_week + timedelta(days=7)
+               for day in older.week_activities["start_date_local"].dt.date)
+    assert max(older.weekly_kudos_change["week_start"]) == older_week
+    assert max(newer.weekly_kudos_change["week_start"]) == RUN_WEEK
+
+
+def copy_of_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of sql/models/ that the registry reads instead of the shipped one."""
+    folder = tmp_path / "models"
+    shutil.copytree(model_registry.MODELS_DIR, folder)
+    monkeypatch.setattr(model_registry, "MODELS_DIR", folder)
+    return folder
+
+
+def test_a_new_model_file_is_built_with_no_python_change(
+        world_factory: Callable[..., PipelineWorld], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_of_models(tmp_path, monkeypatch)
+    (folder / "marts" / "weekly_run_count.sql").write_text(
+        "-- Runs per local week.\n"
+        "SELECT w.week_start, COUNT(a.id) AS runs\n"
+        "FROM {{ ref('stg_weeks') }} AS w\n"
+        "LEFT JOIN {{ ref('stg_activities') }} AS a\n"
+        "    ON a.week_start = w.week_start AND a.sport_family = 'run'\n"
+        "GROUP BY w.week_start\n", encoding="utf-8")
+    with (folder / "marts" / "model_tests.ini").open("a", encoding="utf-8") as tests:
+        tests.write("\n[weekly_run_count_one_row_per_week]\nmodel = weekly_run_count\n"
+                    "test = unique\ncolumn = week_start\n")
+    world = world_factory(craft_athlete()[0])
+    assert succeeded(world.run_weekly(RUN_DATE))
+
+    warehouse = open_warehouse(f"duckdb:///{world.data_dir}/warehouse.duckdb")
+    counts = dict(warehouse.query("SELECT week_start, runs FROM weekly_run_count"))
+    expected = dict(warehouse.query(
+        "SELECT week_start, COUNT(*) FROM stg_activities WHERE sport_family = 'run' "
+        "GROUP BY week_start"))
+    assert counts and all(counts[week] == n for week, n in expected.items())
+    assert max(counts) == RUN_WEEK and sum(counts.values()) == sum(expected.values())
+    checks = {row[0] for row in warehouse.query(
+        "SELECT check_name FROM validation_results WHERE status = 'pass'")}
+    assert "weekly_run_count_one_row_per_week" in checks
+
+
+def test_a_broken_model_fails_its_halt_test_and_the_previous_table_stays(
+        world_factory: Callable[..., PipelineWorld], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_of_models(tmp_path, monkeypatch)
+    world = world_factory(craft_athlete()[0])
+    assert succeeded(world.run_weekly(RUN_DATE))
+    warehouse = open_warehouse(f"duckdb:///{world.data_dir}/warehouse.duckdb")
+    before = rows(warehouse, "SELECT * FROM activity_routes")
+
+    routes = folder / "marts" / "activity_routes.sql"
+    good = routes.read_text(encoding="utf-8")
+    broken = good.replace("WHERE summary_polyline IS NOT NULL",
+                          "CROSS JOIN (SELECT 1 AS twice UNION ALL SELECT 2) AS doubled\n"
+                          "WHERE summary_polyline IS NOT NULL")
+    assert broken != good
+    routes.write_text(broken, encoding="utf-8")
+    result = world.run_weekly(OLDER)
+    assert not succeeded(result)
+    assert "TestModel" in result.summary_text
+    assert rows(warehouse, "SELECT * FROM activity_routes") == before
+    outcome = warehouse.query(
+        "SELECT status, severity, left_value FROM validation_results"
+        " WHERE run_date = :run_date AND check_name = 'routes_one_row_per_activity'",
+        {"run_date": OLDER})
+    assert outcome == [("fail", "halt", float(len(before[1])))]
+    assert not warehouse.query("SELECT 1 FROM table_updates WHERE update_id = :u",
+                               {"u": f"BuildModel({OLDER.isoformat()},activity_routes)"})
+
+    routes.write_text(good, encoding="utf-8")  # fixed: the rerun builds and swaps it in
+    assert succeeded(world.run_weekly(OLDER))
+    assert rows(warehouse, "SELECT * FROM activity_routes") == before
+
+
+def test_registry_reads_the_layers() -> None:
+    models = model_registry.load_models()
+    assert [name for name in models if models[name].layer == "staging"][:1] == ["stg_activities"]
+    for name in mart_names():
+        assert "{production_table}" not in models[name].text, f"{name} reads production"
+        assert models[name].refs, f"{name} refs nothing"
+    order = list(models)
+    for name, model in models.items():
+        assert all(order.index(ref) < order.index(name) for ref in model.refs)
