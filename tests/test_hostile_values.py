@@ -32,7 +32,8 @@ IMPOSSIBLE = [
     ({"total_elevation_gain": 1e300}, {"total_elevation_gain": None}),
 ]
 COLUMNS = ["distance", "moving_time", "elapsed_time", "max_speed", "average_speed", "lat", "lng",
-           "kudos_count", "total_elevation_gain"]
+           "kudos_count", "total_elevation_gain", "name"]
+LONG_NAME = ("Ultra 🏃‍♀️ " * 10_000)[:100_000]  # 100,000 characters, 4-byte ones among them
 MODELS = ["activity_summary_monthly", "activity_summary_yearly", "weekly_distance_by_sport",
           "monthly_distance_by_sport", "activity_routes"]
 
@@ -45,13 +46,19 @@ def plant_impossible_values(world: PipelineWorld) -> list[int]:
         world.athlete.update_activity(activity["id"], **served)
         ids.append(activity["id"])
     assert len(ids) == len(IMPOSSIBLE)
-    return ids
+    longest = sorted(world.athlete.activities, key=lambda a: a["start_date"])[-20]
+    world.athlete.update_activity(longest["id"], name=LONG_NAME)
+    return [*ids, longest["id"]]
 
 
 def assert_one_rule(rows: dict[int, tuple], ids: list[int], checks: dict[str, tuple]) -> None:
-    """Every impossible measure is NULL, the rest of each activity kept, the check warned."""
+    """Every impossible measure is NULL, the rest of each activity kept, the check warned; the
+    100,000-character name round-trips."""
+    *ids, long_id = ids
+    assert rows[long_id][-1] == LONG_NAME
     for activity_id, (_, stored) in zip(ids, IMPOSSIBLE, strict=True):
         row = dict(zip(COLUMNS, rows[activity_id], strict=True))
+        del row["name"]
         for column, value in stored.items():
             assert row[column] == value, (activity_id, column, row[column])
     status, left = checks["measures_within_physical_ranges"]
