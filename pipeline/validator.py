@@ -247,8 +247,10 @@ def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
         "run_week_end": week_end,
         "upper_bound": week_end,
         "min_history_weeks": int(min_history_weeks),
-        # Set by ValidateStaging from the extract (NULL, so 'skipped', when run by hand).
+        # Set by ValidateStaging (NULL, so 'skipped', when run by hand): the extract's count of
+        # activities it could not parse, and staging's count of non-IANA time zones.
         "unparseable_activities": None,
+        "non_iana_timezones": None,
     }
 
 

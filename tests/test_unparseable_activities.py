@@ -55,10 +55,11 @@ def test_invalid_utf8_from_the_api_is_counted() -> None:
     assert client.invalid_utf8 == 2
 
 
-def test_a_week_with_unparseable_activities_loads_the_rest_and_says_so(
+def test_unparseable_activities_and_non_iana_zones_are_reported_while_the_rest_loads(
     world: PipelineWorld,
 ) -> None:
-    newest = sorted(world.athlete.activities, key=lambda a: a["start_date"])[-3:]
+    newest = sorted(world.athlete.activities, key=lambda a: a["start_date"])[-4:]
+    world.athlete.update_activity(newest[3]["id"], timezone="(GMT+00:00) Mars/Olympus_Mons")
     world.athlete.update_activity(newest[0]["id"], start_date_local="20/11/2026 09:00")
     world.athlete.update_activity(newest[1]["id"], id="not-a-number")
     shifted = world.athlete.update_activity(
@@ -82,3 +83,11 @@ def test_a_week_with_unparseable_activities_loads_the_rest_and_says_so(
                             if a["start_date"] < "2026-11-30"]) - 2
     assert (status, left) == ("warn", 2)
     assert "raw JSON in the lake" in message
+    with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
+        zones = db.execute(
+            "SELECT status, left_value FROM validation_results"
+            " WHERE run_date = ? AND check_name = 'timezones_are_iana_names'",
+            [RUN_DATE]).fetchone()
+        stored = db.execute("SELECT timezone FROM strava_activity_data WHERE id = ?",
+                            [newest[3]["id"]]).fetchone()
+    assert zones == ("warn", 1) and stored == ("Mars/Olympus_Mons",)
