@@ -48,7 +48,8 @@ def test_a_state_store_in_a_read_only_data_dir_is_one_line(read_only_data_dir: P
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr
     line = result.stdout.strip()
-    assert "\n" not in line and line.startswith(f"StateFileError: cannot use the state store {path}")
+    assert "\n" not in line
+    assert line.startswith(f"StateFileError: cannot use the state store {path}")
     assert f"make {path.parent} writable" in line and "DATA_DIR" in line
 
 
