@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ import luigi
 from luigi.task import flatten
 
 logger = logging.getLogger(__name__)
+_HELD = threading.local()  # run dates whose lock this thread holds (a run() calling another)
 
 
 class RunDateChanged(RuntimeError):
@@ -28,18 +30,31 @@ def holding_run_date_lock(run: Callable[[Any], None]) -> Callable[[Any], None]:
 
     @functools.wraps(run)
     def locked_run(task: Any) -> None:
-        with task.state.lock_run_date(task.run_date, task.settings.run_lock_wait_seconds):
-            if task.complete():
-                logger.info("%s was completed by another run meanwhile; nothing to do", task)
-                task.set_status_message("done by another run of the date")
-                return
-            missing = [needed for needed in flatten(task.requires())
-                       if isinstance(needed, luigi.Task) and not needed.complete()]
-            if missing:
-                raise RunDateChanged(
-                    f"{missing[0]} is no longer complete: another run of run date "
-                    f"{task.run_date} changed it while this one waited; run the date again"
-                )
+        held: set = _HELD.__dict__.setdefault("dates", set())
+        if task.run_date in held:
             run(task)
+            return
+        with task.state.lock_run_date(task.run_date, task.settings.run_lock_wait_seconds):
+            held.add(task.run_date)
+            try:
+                _run_if_still_due(task, run)
+            finally:
+                held.discard(task.run_date)
 
     return locked_run
+
+
+def _run_if_still_due(task: Any, run: Callable[[Any], None]) -> None:
+    """Under the lock: skip a task another run finished; refuse one whose input was undone."""
+    if task.complete():
+        logger.info("%s was completed by another run meanwhile; nothing to do", task)
+        task.set_status_message("done by another run of the date")
+        return
+    missing = [needed for needed in flatten(task.requires())
+               if isinstance(needed, luigi.Task) and not needed.complete()]
+    if missing:
+        raise RunDateChanged(
+            f"{missing[0]} is no longer complete: another run of run date "
+            f"{task.run_date} changed it while this one waited; run the date again"
+        )
+    run(task)
