@@ -1,15 +1,24 @@
 """The extract file format: the one CSV dialect that DuckDB, PostgreSQL and Redshift COPY all read.
 
-Pipe-delimited, UTF-8, a header row, '\\n' line ends, fields quoted with '"' only when they hold
-the delimiter, a quote or a line break, and a quote inside a field doubled. NULL is an empty
-unquoted field; the parser turns empty strings into NULL, so no field is ever an empty quoted
-string. Backslashes are plain characters (CSV mode has no backslash escapes).
+Pipe-delimited, UTF-8, a header row, '\\n' line ends. Every text value is quoted with '"' (a
+quote inside doubled), whatever it holds, so a delimiter, a quote, a lone '\\r', a '\\n' or
+leading/trailing blanks never depend on a reader's guess; numbers, booleans and timestamps are
+written bare. NULL is an empty unquoted field; the parser turns empty strings into NULL, so no
+field is ever an empty quoted string. Backslashes are plain characters (CSV mode has no
+backslash escapes), so a name written ``\\N`` stays that text.
+
+One rule for what no warehouse text column can hold: PostgreSQL and Redshift text cannot store
+NUL (U+0000), and UTF-8 cannot encode a lone surrogate (U+D800-U+DFFF, which a JSON escape can
+carry). Each such character becomes U+FFFD (the Unicode replacement character) in the file, so
+every warehouse stores the same text, the row is never dropped, and a count is logged.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,38 +26,56 @@ import pandas as pd
 
 from pipeline.strava.activities import ACTIVITY_COLUMNS
 
+logger = logging.getLogger(__name__)
+
 DELIMITER = "|"
 QUOTE = '"'
 ENCODING = "utf-8"
+LINE_END = "\n"
+REPLACEMENT = "\ufffd"
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _csv_value(value: Any) -> Any:
+def storable_text(text: str) -> tuple[str, int]:
+    """``text`` with every NUL and lone surrogate replaced by U+FFFD, and how many there were."""
+    return UNSTORABLE.subn(REPLACEMENT, text)
+
+
+def _field(value: Any) -> tuple[str, int]:
+    """One field as written, and the number of characters replaced in it."""
     if value is None or value is pd.NA or value is pd.NaT:
-        return None
+        return "", 0
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return ("true" if value else "false"), 0
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+        return value.strftime("%Y-%m-%d %H:%M:%S"), 0
+    if isinstance(value, float):
+        return ("" if math.isnan(value) else str(value)), 0
+    if isinstance(value, str):
+        text, replaced = storable_text(value)
+        return QUOTE + text.replace(QUOTE, QUOTE + QUOTE) + QUOTE, replaced
+    return str(value), 0
 
 
 def write_activities_csv(frame: pd.DataFrame, path: Path | str) -> int:
     """Write the typed frame to ``path`` in the extract dialect; return the number of rows."""
     columns = list(ACTIVITY_COLUMNS)
+    replaced_total = 0
+    replaced_rows = 0
     with open(path, "w", encoding=ENCODING, newline="") as handle:
-        writer = csv.writer(
-            handle,
-            delimiter=DELIMITER,
-            quotechar=QUOTE,
-            doublequote=True,
-            quoting=csv.QUOTE_MINIMAL,
-            lineterminator="\n",
-        )
-        writer.writerow(columns)
+        handle.write(DELIMITER.join(columns) + LINE_END)
         for record in frame[columns].astype(object).itertuples(index=False, name=None):
-            writer.writerow([_csv_value(value) for value in record])
+            fields = [_field(value) for value in record]
+            replaced = sum(count for _, count in fields)
+            if replaced:
+                replaced_total += replaced
+                replaced_rows += 1
+            handle.write(DELIMITER.join(text for text, _ in fields) + LINE_END)
+    if replaced_total:
+        logger.warning(
+            "replaced %d NUL or lone-surrogate characters in %d rows with U+FFFD "
+            "(no warehouse text column can store them)", replaced_total, replaced_rows,
+        )
     return len(frame)
 
 
@@ -69,3 +96,58 @@ def check_header(header: list[str], where: str) -> None:
             f"(missing {missing or 'none'}, unexpected {extra or 'none'}, or out of order): "
             "delete it so that ExtractActivities writes it again"
         )
+
+
+_INTEGER = re.compile(r"-?\d+")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def _field_problem(text: str, dtype: str) -> str | None:
+    """Why ``text`` is not a value of the column type ``dtype`` (None when it is)."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    if text == "" or dtype == "string":
+        return None
+    if dtype == "Int64" and not _INTEGER.fullmatch(text):
+        return f"{text[:40]!r} is not an integer"
+    if dtype == "Float64":
+        try:
+            float(text)
+        except ValueError:
+            return f"{text[:40]!r} is not a number"
+    if dtype == "boolean" and text not in {"true", "false"}:
+        return f"{text[:40]!r} is not true or false"
+    if dtype.startswith("datetime") and not _TIMESTAMP.fullmatch(text):
+        return f"{text[:40]!r} is not a YYYY-MM-DD HH:MM:SS time"
+    return None
+
+
+def find_problem(path: Path | str) -> str | None:
+    """The first place an extract file breaks the dialect, as 'line L, column C (name): why',
+    or None when every line reads as the production table's columns."""
+    expected = list(ACTIVITY_COLUMNS)
+    dtypes = list(ACTIVITY_COLUMNS.values())
+    try:
+        with open(path, encoding=ENCODING, newline="") as handle:
+            reader = csv.reader(handle, delimiter=DELIMITER, quotechar=QUOTE, strict=True)
+            line = 1
+            for number, record in enumerate(reader):
+                if number == 0:
+                    if record != expected:
+                        return "line 1: the header is not the columns of strava_activity_data"
+                else:
+                    if len(record) != len(expected):
+                        last = expected[min(len(record), len(expected)) - 1]
+                        return (f"line {line}, column {len(record)} ({last}): the record has "
+                                f"{len(record)} fields instead of {len(expected)} (an unquoted "
+                                "line break or delimiter?)")
+                    for index, (text, dtype) in enumerate(zip(record, dtypes, strict=True)):
+                        problem = _field_problem(text, dtype)
+                        if problem:
+                            return f"line {line}, column {index + 1} ({expected[index]}): {problem}"
+                line = reader.line_num + 1
+    except UnicodeDecodeError as error:
+        return f"byte {error.start}: not UTF-8 ({error.reason})"
+    except csv.Error as error:
+        return f"line {line}: {error}"
+    return None

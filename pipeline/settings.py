@@ -32,6 +32,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
         "warehouse_url",
         "duckdb://{data_dir}/warehouse.duckdb",
     ),
+    ("athlete_timezone", "ATHLETE_TIMEZONE", "pipeline", "athlete_timezone", ""),
     ("lookback_days", "STRAVA_LOOKBACK_DAYS", "strava", "lookback_days", "14"),
     ("strava_client_id", "STRAVA_CLIENT_ID", "strava", "client_id", ""),
     ("strava_client_secret", "STRAVA_CLIENT_SECRET", "strava", "client_secret", ""),
@@ -92,6 +93,7 @@ class Settings:
     s3_endpoint_url: str = ""
     redshift_iam_role: str = ""
     redshift_copy_region: str = ""
+    athlete_timezone: str = ""
     run_lock_wait_seconds: float = 3600.0
 
     @property
@@ -119,6 +121,11 @@ def _raw_value(env_name: str, section: str, option: str, default: str) -> str:
     return str(configuration.get_config().get(section, option, default))
 
 
+def _is_default(env_name: str, section: str, option: str) -> bool:
+    return env_name not in os.environ and not configuration.get_config().has_option(
+        section, option)
+
+
 def _as_number(name: str, raw: str, kind: type) -> float | int:
     try:
         value = kind(raw)
@@ -137,7 +144,13 @@ def load_settings() -> Settings:
     raw = {}
     for field, env_name, section, option, default in _SOURCES:
         raw[field] = _raw_value(env_name, section, option, default)
-    data_dir = Path(raw["data_dir"]).expanduser().absolute()
+    data_dir = Path(raw["data_dir"]).expanduser()
+    if not data_dir.is_absolute() and _is_default("DATA_DIR", "pipeline", "data_dir"):
+        # The default ./data is the checkout's, whichever folder a command runs from.
+        from pipeline.project import base_dir
+
+        data_dir = base_dir() / data_dir
+    data_dir = data_dir.absolute()
     for field in ("lake_url", "state_url", "warehouse_url"):
         raw[field] = raw[field].replace("{data_dir}", str(data_dir))
     return Settings(
@@ -170,6 +183,7 @@ def load_settings() -> Settings:
         s3_endpoint_url=raw["s3_endpoint_url"].strip(),
         redshift_iam_role=raw["redshift_iam_role"].strip(),
         redshift_copy_region=raw["redshift_copy_region"].strip(),
+        athlete_timezone=raw["athlete_timezone"].strip(),
         run_lock_wait_seconds=float(
             _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
         ),

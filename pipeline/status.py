@@ -2,7 +2,10 @@
 
 Stages are the tasks of ``WeeklyPipeline(run_date)``; a stage counts as finished when its Luigi
 target exists: the marker row in ``table_updates`` for warehouse stages, the file or lake object
-for the extract and the upload, the state-store row for the watermark. Nothing is changed.
+for the extract and the upload, the state-store row for the watermark.
+
+Nothing is changed, ever: an embedded state store or warehouse that does not exist yet is read
+as empty, never opened (opening would create the file).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import luigi
 from luigi.task import flatten
 
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
-from pipeline.backends.urls import mask_url
+from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.settings import ConfigurationError, Settings, load_settings
 
@@ -93,15 +96,20 @@ class StatusReader:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.warehouse: Warehouse = open_warehouse(settings.warehouse_url)
-        self.state: StateStore = open_state(settings.state_url)
+        self.warehouse: Warehouse | None = None
+        if not missing_locally(settings.warehouse_url):
+            self.warehouse = open_warehouse(settings.warehouse_url)
         self.lake: Lake = open_lake(settings.lake_url)
         self.markers: dict[str, Any] = {}
-        if self.warehouse.table_exists("table_updates"):
+        if self.warehouse and self.warehouse.table_exists("table_updates"):
             for update_id, _table, inserted in self.warehouse.query_file("status/markers.sql"):
                 self.markers[str(update_id)] = inserted
-        self.has_validation = self.warehouse.table_exists("validation_results")
-        self.watermarks = {row[0]: (row[1], row[2]) for row in self.state.history()}
+        self.has_validation = bool(self.warehouse
+                                   and self.warehouse.table_exists("validation_results"))
+        self.watermarks: dict[date, tuple[datetime | None, datetime]] = {}
+        if not missing_locally(settings.state_url):
+            state: StateStore = open_state(settings.state_url)
+            self.watermarks = {row[0]: (row[1], row[2]) for row in state.history()}
 
     def run_dates(self) -> list[date]:
         """Every run date anything is known about, newest first."""
@@ -116,15 +124,19 @@ class StatusReader:
                 for entry in self.settings.extract_dir.iterdir()
                 if entry.is_dir() and _ISO_DATE.match(entry.name)
             )
-        if self.has_validation:
+        if self.warehouse and self.has_validation:
             dates.update(_as_date(row[0]) for row in
                          self.warehouse.query_file("status/validation_dates.sql"))
         return sorted(dates, reverse=True)
 
     def stage(self, task: luigi.Task) -> Stage:
         """Whether a task's targets exist, with where they are."""
+        from pipeline.tasks.watermark import StateWatermarkTarget
+
         name = stage_name(task)
         targets = flatten(task.output())
+        if targets and all(isinstance(t, StateWatermarkTarget) for t in targets):
+            return Stage(name, task.run_date in self.watermarks)
         if targets and all(isinstance(t, WarehouseMarkerTarget) for t in targets):
             times = [self.markers.get(t.update_id) for t in targets]
             done = all(t.update_id in self.markers for t in targets)
@@ -145,7 +157,7 @@ class StatusReader:
         if run_date in self.watermarks:
             result.has_watermark = True
             result.watermark, result.recorded_at = self.watermarks[run_date]
-        if self.has_validation:
+        if self.warehouse and self.has_validation:
             rows = self.warehouse.query_file("status/latest_validation.sql",
                                              {"run_date": run_date})
             result.checks = [CheckResult(*row) for row in rows]
@@ -239,23 +251,27 @@ def format_detail(status: RunStatus) -> list[str]:
     return lines
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.status",
-        description="Per run date: which stages finished, the watermark and the latest "
-                    "validation results.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The status command's options (shared by ``strava-pipeline status``)."""
     parser.add_argument("--date", help="show this run date (YYYY-MM-DD) in detail")
     parser.add_argument("--limit", type=int, default=10,
                         help="how many run dates the table lists, newest first (default 10)")
     parser.add_argument("--demo", action="store_true",
-                        help="the sandbox data of ./run_weekly.sh --demo (./data/sandbox)")
+                        help="the sandbox's data (strava-pipeline run --demo), not real data")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.status",
+        description="Per run date: which stages finished, the watermark and the latest "
+                    "validation results. Changes nothing.",
+    )
+    add_arguments(parser)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """Print the status table and the detail of one run date (the newest by default)."""
-    args = _parser().parse_args(argv)
     try:
         if args.demo:
             from pipeline.operations import sandbox_environment
@@ -266,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --date {args.date!r} is not a date: write it as YYYY-MM-DD",
               file=sys.stderr)
         return 2
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
         reader = StatusReader(settings)
@@ -274,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Lake:      {mask_url(settings.lake_url)}")
         dates = reader.run_dates()
         if not dates and detail_date is None:
-            print("\nNo runs yet: run ./run_weekly.sh (or see README 'Running it three ways').")
+            demo = " --demo" if args.demo else ""
+            print(f"\nNo runs yet: run ./run_weekly.sh{demo} (or strava-pipeline run{demo}).")
             return 0
         statuses = [reader.status(run_date) for run_date in dates[: max(0, args.limit)]]
         print()
@@ -290,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline.status``."""
+    return run(_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

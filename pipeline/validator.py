@@ -23,11 +23,12 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline import run_dates
 from pipeline.backends.urls import mask_url
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.settings import ConfigurationError, Settings
@@ -237,15 +238,14 @@ def load_checks(path: Path | None = None) -> list[Check]:
 def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
     """The values a validation query may bind, all derived from the run date.
 
-    The run's week is the seven local dates ending with the run date; the upper bound is the
-    end of the run date in UTC (the extract's ``before``).
+    The run's week is the seven local dates ending with the run date
+    (``run_dates.run_week``: :run_week_start <= start_date_local < :run_week_end); the upper
+    bound is the extract's ``before`` in UTC (the end of the run date at UTC-12).
     """
-    week_end = datetime.combine(run_date + timedelta(days=1), time())
     return {
         "run_date": run_date,
-        "run_week_start": week_end - timedelta(days=7),
-        "run_week_end": week_end,
-        "upper_bound": week_end,
+        **run_dates.run_week(run_date).parameters(),
+        "upper_bound": run_dates.extract_before(run_date),
         "min_history_weeks": int(min_history_weeks),
         # Set by ValidateStaging (NULL, so 'skipped', when run by hand): the extract's count of
         # activities it could not parse, and staging's count of non-IANA time zones.
@@ -314,7 +314,7 @@ def evaluate(warehouse: Warehouse, check: Check, run_date: date,
     if left is None or right is None:
         side = check.left if left is None else check.right
         reason = (left_note if left is None else right_note) or f"{side.label} returned NULL"
-        return Outcome(check, left, right, "skipped", f"skipped: {reason}")
+        return Outcome(check, left, right, "skipped", reason)
     comparison = f"{format_value(left)} {check.operator} {format_value(right)}"
     if OPERATORS[check.operator](left, right):
         status, verdict = "pass", "holds"
@@ -383,7 +383,9 @@ def main(argv: list[str] | None = None) -> int:
             operator=check_operator(arguments.operator),
             severity=check_severity(arguments.severity),
         )
-        run_date = arguments.run_date or datetime.now(timezone.utc).date()
+        from pipeline.tasks.base import default_run_date
+
+        run_date = arguments.run_date or default_run_date(settings)
         warehouse = open_warehouse(settings.warehouse_url)
         outcome = evaluate(warehouse, check, run_date, settings.validation_min_history_weeks)
     except ConfigurationError as error:

@@ -95,12 +95,21 @@ class PipelineWorld:
     env: dict[str, str]
 
     def build(self, *tasks: luigi.Task) -> luigi.execution_summary.LuigiRunResult:
-        """Run tasks in-process with a local scheduler; Luigi's summary comes back."""
+        """Run tasks in-process with a local scheduler; Luigi's summary comes back.
+
+        Afterwards this process lets go of the DuckDB file, as a finished run's process does,
+        so that the test can open it read-only.
+        """
+        from pipeline.backends.duckdb_warehouse import release_all
+
         luigi.task_register.Register.clear_instance_cache()
-        return luigi.build(
-            list(tasks), local_scheduler=True, detailed_summary=True, workers=1,
-            log_level="WARNING",
-        )
+        try:
+            return luigi.build(
+                list(tasks), local_scheduler=True, detailed_summary=True, workers=1,
+                log_level="WARNING",
+            )
+        finally:
+            release_all()
 
     def run_weekly(self, run_date: date = RUN_DATE) -> luigi.execution_summary.LuigiRunResult:
         """Run the whole WeeklyPipeline for a date."""
@@ -160,3 +169,29 @@ def world(world_factory: Callable[..., PipelineWorld], athlete: SyntheticAthlete
 def copy_tree(source: Path, destination: Path) -> None:
     """Copy a DATA_DIR (for comparing an interrupted run with an uninterrupted one)."""
     shutil.copytree(source, destination)
+
+
+# The moment the pipeline takes as "now" in tests (pipeline.run_dates.utc_now): the Monday after
+# NEXT_RUN_DATE, so RUN_DATE and NEXT_RUN_DATE are over whatever the real date; a test moves it
+# with the pipeline_now fixture. Subprocesses use the real clock.
+PIPELINE_NOW = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
+
+
+class PipelineNow:
+    """The pipeline's current moment in a test; set ``moment`` to move it."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(autouse=True)
+def pipeline_now(monkeypatch: pytest.MonkeyPatch) -> PipelineNow:
+    """Pin the run-date rule's clock to PIPELINE_NOW (deterministic "is the date over")."""
+    from pipeline import run_dates
+
+    now = PipelineNow(PIPELINE_NOW)
+    monkeypatch.setattr(run_dates, "utc_now", now)
+    return now

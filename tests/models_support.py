@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
 from pipeline.settings import ENVIRONMENT_VARIABLES
 from tests.conftest import PROJECT_ROOT, RUN_DATE
@@ -54,6 +55,7 @@ class ModelWorld:
 
 def model_table(warehouse: Path, table: str) -> pd.DataFrame:
     """A whole table of a DuckDB warehouse, NUMERIC as float."""
+    release_all()  # a test may have used the warehouse adapter in this process
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         cursor = connection.execute(f"SELECT * FROM {table}")
         columns = [column[0] for column in cursor.description]
@@ -158,6 +160,7 @@ def model_world(folder: Path) -> Iterator[ModelWorld]:
         result = luigi.build([WeeklyPipeline(run_date=RUN_DATE)], local_scheduler=True,
                              detailed_summary=True, workers=1, log_level="WARNING")
         luigi.task_register.Register.clear_instance_cache()
+        release_all()
         assert result.status in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY), \
             result.summary_text
         assert os.environ["DATA_DIR"] == str(data_dir)

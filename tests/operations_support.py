@@ -145,7 +145,7 @@ def watermarks(data_dir: Path) -> list[tuple[date, Any]]:
 
 def copy_checkout(destination: Path) -> Path:
     """A clean checkout: the project's files without .git, .venv, data, logs or caches."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "data", "logs", "__pycache__",
+    ignore = shutil.ignore_patterns(".git", ".venv", "data", "sandbox-data", "logs", "__pycache__",
                                     ".pytest_cache", ".ruff_cache", "*.egg-info", ".benchmarks")
     shutil.copytree(PROJECT_ROOT, destination, ignore=ignore)
     return destination

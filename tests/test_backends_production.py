@@ -50,9 +50,10 @@ def small_athlete() -> SyntheticAthlete:
 
 
 def in_window(athlete: SyntheticAthlete, end: datetime) -> list[dict]:
-    """The athlete's activities that started before ``end`` (UTC)."""
+    """The athlete's activities that started before ``end`` in their own local time (the
+    midnight after a run date D: what D covers)."""
     limit = end.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [a for a in athlete.activities if a["start_date"] < limit]
+    return [a for a in athlete.activities if a["start_date_local"] < limit]
 
 
 class Production:

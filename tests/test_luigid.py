@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.status import graph_tasks
 from pipeline.tasks import ExtractActivities, WeeklyPipeline
@@ -109,6 +111,7 @@ def test_two_runs_of_one_date_started_together_run_each_task_once(
     assert sandbox.count("/oauth/token") == 1
     assert sandbox.count("/athlete/activities") == math.ceil(N_ACTIVITIES / 200) + 1
 
+    release_all()  # graph_task_ids() used the warehouse in this process; let go of the file
     with duckdb.connect(str(small_world.data_dir / "warehouse.duckdb"), read_only=True) as db:
         rows, ids = db.execute(
             "SELECT COUNT(*), COUNT(DISTINCT id) FROM strava_activity_data").fetchone()
@@ -122,3 +125,35 @@ def test_two_runs_of_one_date_started_together_run_each_task_once(
     assert markers == distinct_markers
     assert checks == distinct_checks
     assert [run_date for run_date, _ in watermarks(small_world.data_dir)] == [RUN_DATE]
+
+
+def test_luigi_config_path_with_the_documented_names_reaches_luigid_from_any_directory(
+    luigid: Luigid, small_world: PipelineWorld, tmp_path: Path
+) -> None:
+    # A user's own Luigi configuration, spelled as Luigi's docs spell it, on a non-default port.
+    assert luigid.port != 8082
+    config = tmp_path / "my-luigi.cfg"
+    config.write_text("[core]\ndefault_scheduler_host = 127.0.0.1\n"
+                      f"default_scheduler_port = {luigid.port}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    console_script = Path(sys.executable).parent / "strava-pipeline"
+    result = subprocess.run(
+        [str(console_script), "run", "--date", RUN_DATE.isoformat()], cwd=elsewhere,
+        env={**run_env(small_world), "LUIGI_CONFIG_PATH": str(config)},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert f"Scheduler: central scheduler at http://127.0.0.1:{luigid.port}/" in result.stdout
+    assert "UnconsumedParameterWarning" not in result.stderr
+    assert graph_task_ids() <= set(luigid.tasks("DONE"))
+
+    # luigi --module with no scheduler flags goes there too (and the date is done).
+    again = subprocess.run(
+        luigi_command("WeeklyPipeline", "--run-date", RUN_DATE.isoformat()), cwd=elsewhere,
+        env={**run_env(small_world), "LUIGI_CONFIG_PATH": str(config)},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "local scheduler" not in again.stderr.lower()
+    assert list(elsewhere.iterdir()) == []

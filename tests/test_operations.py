@@ -15,7 +15,7 @@ import pytest
 from pipeline import operations, status
 from pipeline.backends import open_warehouse
 from pipeline.sandbox import SyntheticAthlete
-from pipeline.settings import load_settings
+from pipeline.settings import ConfigurationError, load_settings
 from pipeline.tasks import UploadToLake, WeeklyPipeline
 from tests.conftest import (
     ATHLETE_END,
@@ -110,17 +110,24 @@ def test_credentials_are_a_refresh_token_or_a_token_store(
     assert operations.strava_setup(load_settings()) == "strava"
 
 
-def test_sandbox_environment_keeps_every_location_under_data_sandbox(
+def test_sandbox_environment_keeps_every_location_in_its_own_folder_beside_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the checkout's folder, whatever the working directory
     env = operations.sandbox_environment()
-    root = tmp_path / "data" / "sandbox"
+    root = PROJECT_ROOT / "sandbox-data"
     assert env["DATA_DIR"] == str(root)
     assert env["LAKE_URL"] == f"file://{root}/lake"
     assert env["STATE_URL"] == f"sqlite://{root}/state.db"
     assert env["WAREHOUSE_URL"] == f"duckdb://{root}/warehouse.duckdb"
     assert env["SLACK_WEBHOOK_URL"] == ""
+    real = load_settings().data_dir
+    assert real == PROJECT_ROOT / "data"
+    assert real not in root.parents and root not in real.parents
+
+    monkeypatch.setenv("DATA_DIR", str(PROJECT_ROOT))
+    with pytest.raises(ConfigurationError, match="contains the sandbox's folder"):
+        operations.sandbox_environment()
 
 
 def test_summary_names_the_warehouse_and_the_dashboard_when_it_exists(
@@ -135,8 +142,11 @@ def test_summary_names_the_warehouse_and_the_dashboard_when_it_exists(
     dashboard = tmp_path / "reports" / "2026-11-29" / "dashboard.html"
     dashboard.parent.mkdir(parents=True)
     dashboard.write_text("<html></html>")
-    assert operations.summary_lines(settings, RUN_DATE, demo=True)[1:] == [
-        f"Dashboard: {dashboard}", "Status:    python -m pipeline.status --demo"]
+    lines = operations.summary_lines(settings, RUN_DATE, demo=True)
+    assert lines[1] == f"Dashboard: {dashboard}"
+    # A command that works without activating the environment: the console script's path.
+    shown = lines[2].removeprefix("Status:    ").removesuffix(" status --demo")
+    assert Path(shown).absolute() == Path(sys.executable).parent / "strava-pipeline"
 
 
 def helper(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -147,20 +157,22 @@ def helper(*args: str, config: Path | None = None) -> subprocess.CompletedProces
                           env=environment, capture_output=True, text=True, timeout=60)
 
 
-def test_scheduler_check_follows_luigi_cfg_and_luigid(tmp_path: Path) -> None:
+def test_scheduler_check_asks_luigi_for_the_documented_settings(tmp_path: Path) -> None:
     require_server(luigid_path() is not None, "luigid is not installed")
     scheduler = Luigid(tmp_path / "luigid")
     config = tmp_path / "luigi.cfg"
     scheduler.start()
     try:
         config.write_text(
-            f"[core]\nscheduler_host = 127.0.0.1\nscheduler_port = {scheduler.port}\n")
+            f"[core]\ndefault_scheduler_host = 127.0.0.1\n"
+            f"default_scheduler_port = {scheduler.port}\n")
         answered = helper("scheduler", config=config)
         assert answered.returncode == 0
         assert answered.stdout.strip() == f"http://127.0.0.1:{scheduler.port}/"
     finally:
         scheduler.stop()
-    config.write_text(f"[core]\nscheduler_host = 127.0.0.1\nscheduler_port = {free_port()}\n")
+    config.write_text(f"[core]\ndefault_scheduler_host = 127.0.0.1\n"
+                      f"default_scheduler_port = {free_port()}\n")
     assert helper("scheduler", config=config).returncode == 1
 
 

@@ -25,9 +25,10 @@ LIST_PATH = "/athlete/activities"
 
 
 def in_window(world: PipelineWorld, end: datetime) -> list[dict]:
-    """The athlete's activities that started before ``end`` (UTC)."""
+    """The athlete's activities that started before ``end`` in their own local time (a run
+    date D covers local start dates up to D: ``end`` is the midnight after D)."""
     limit = end.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [a for a in world.athlete.activities if a["start_date"] < limit]
+    return [a for a in world.athlete.activities if a["start_date_local"] < limit]
 
 
 def test_backfill_lands_every_activity_exactly(world: PipelineWorld) -> None:
@@ -186,7 +187,7 @@ def test_cli_exit_codes(world: PipelineWorld) -> None:
     assert "SANDBOX" in ok.stderr
 
     failed = world.cli(
-        "WeeklyPipeline", "--run-date", NEXT_RUN_DATE.isoformat(),
+        "WeeklyPipeline", "--run-date", "2026-11-22",
         extra_env={"DATA_DIR": str(world.data_dir.parent / "other"),
                    "STRAVA_REFRESH_TOKEN": "not-a-valid-token"},
     )

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -23,6 +23,11 @@ from tests.operations_support import copy_checkout
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project without .venv, data or logs, shared by this module's tests."""
     return copy_checkout(tmp_path_factory.mktemp("checkout") / "project")
+
+
+def yesterday_here() -> str:
+    """Yesterday in this machine's time zone (the default run date before the first load)."""
+    return (datetime.now().astimezone().date() - timedelta(days=1)).isoformat()
 
 
 def script_env(**extra: str) -> dict[str, str]:
@@ -53,17 +58,19 @@ def test_run_weekly_is_shellcheck_clean() -> None:
 
 
 def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path) -> None:
-    before = datetime.now(timezone.utc).date().isoformat()
+    before = yesterday_here()
     result = run_script(checkout, "--demo")
     output = result.stdout
     assert result.returncode == 0, output[-4000:]
     run_date = re.search(r"Weekly Strava pipeline for (\S+) ", output).group(1)
-    assert run_date in (before, datetime.now(timezone.utc).date().isoformat())  # today, UTC
+    # Before the first load the athlete's zone is the machine's: the run takes the most recent
+    # completed day there (yesterday), never today, which is not over.
+    assert run_date in (before, yesterday_here())
 
     assert "First run: creating" in output
     assert (checkout / ".venv" / "bin" / "python").exists()
     assert "SANDBOX" in output and "NOT Strava" in output
-    sandbox_data = checkout / "data" / "sandbox"
+    sandbox_data = checkout / "sandbox-data"
     assert f"Warehouse: duckdb://{sandbox_data}/warehouse.duckdb" in output
     dashboard = sandbox_data / "reports" / run_date / "dashboard.html"
     assert f"Dashboard: {dashboard}" in output
@@ -72,7 +79,9 @@ def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path)
 
     with duckdb.connect(str(sandbox_data / "warehouse.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM strava_activity_data").fetchone()[0] > 1000
-    assert not (checkout / "data" / "warehouse.duckdb").exists(), "sandbox data left its folder"
+    assert not (checkout / "data").exists(), "sandbox data left its folder"
+    # What to run next, without activating the environment.
+    assert "Status:    .venv/bin/strava-pipeline status --demo" in output
 
     log = checkout / "logs" / f"{run_date}.log"
     assert f"Dashboard: {dashboard}" in log.read_text(encoding="utf-8")
@@ -118,3 +127,13 @@ def test_a_bad_date_is_refused_with_a_clear_message(checkout: Path, date_argumen
     result = run_script(checkout, "--date", date_argument)
     assert result.returncode == 2
     assert "YYYY-MM-DD" in result.stdout
+
+
+def test_a_date_not_over_is_refused_in_one_line(checkout: Path, tmp_path: Path) -> None:
+    today = datetime.now().astimezone().date().isoformat()
+    result = run_script(checkout, "--demo", "--date", today, ATHLETE_TIMEZONE="Etc/GMT+12")
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert f"run date {today} is not over yet in the athlete's time zone Etc/GMT+12" in (
+        result.stdout)
+    assert "Traceback" not in result.stdout
+    assert not (checkout / "logs" / f"{today}.log").exists()

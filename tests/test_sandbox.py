@@ -466,8 +466,11 @@ def test_command_line_prints_banner_and_env_file(tmp_path: Path) -> None:
             re.fullmatch(r"export (\w+)=(\S+)", line).groups()  # type: ignore[union-attr]
             for line in env_file.read_text().splitlines()
         )
+        # The sandbox's credentials and its own data locations (never the real DATA_DIR).
         assert set(exports) == {"STRAVA_API_URL", "STRAVA_AUTH_URL", "STRAVA_CLIENT_ID",
-                                "STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN"}
+                                "STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN", "DATA_DIR",
+                                "LAKE_URL", "STATE_URL", "WAREHOUSE_URL", "SLACK_WEBHOOK_URL"}
+        assert exports["DATA_DIR"].endswith("/sandbox-data")
         answer = requests.post(exports["STRAVA_AUTH_URL"], data={
             "client_id": exports["STRAVA_CLIENT_ID"],
             "client_secret": exports["STRAVA_CLIENT_SECRET"],

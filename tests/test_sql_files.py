@@ -28,7 +28,8 @@ from tests.backends_support import pg_url, postgres_database
 # One sample value per :name parameter any SQL file binds. Add yours here.
 SAMPLE_PARAMETERS: dict[str, object] = {
     "run_date": date(2026, 11, 29),
-    "upper_bound": datetime(2026, 11, 30),
+    "upper_bound": datetime(2026, 11, 30, 12),
+    "run_date_end": datetime(2026, 11, 30),
     "run_week_start": datetime(2026, 11, 23),
     "run_week_end": datetime(2026, 11, 30),
     "min_history_weeks": 4,

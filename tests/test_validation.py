@@ -165,7 +165,7 @@ CRAFTED_STAGING = {
     "no_null_keys": [f"UPDATE {STAGING} SET start_date = NULL "
                      f"WHERE id = (SELECT MAX(id) FROM {STAGING})"],
     "no_start_after_upper_bound": [
-        f"UPDATE {STAGING} SET start_date = TIMESTAMP '2026-11-30 00:00:00' "
+        f"UPDATE {STAGING} SET start_date_local = TIMESTAMP '2026-11-30 00:00:00' "
         f"WHERE id = (SELECT MAX(id) FROM {STAGING})"],
 }
 

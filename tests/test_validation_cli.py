@@ -78,7 +78,7 @@ def test_null_is_skipped_with_the_reason_not_a_crash(
     assert main([str(sql_dir / "null.sql"), "1.645", "less_equals", "halt"]) == 0
     out = capsys.readouterr().out
     assert "left  " in out and "= NULL" in out
-    assert "SKIPPED: skipped: only 2 weeks of history" in out
+    assert "SKIPPED: only 2 weeks of history" in out
 
 
 @pytest.mark.parametrize(("arguments", "expected"), [
@@ -152,7 +152,7 @@ def test_the_command_runs_shipped_checks_on_a_run_dates_staging_table(
                   "--run-date", "2026-11-29", env=env)
     assert zscore.returncode == 0, zscore.stderr
     assert "right sql/validation/zscore_90_twosided.sql = 1.645" in zscore.stdout
-    assert "SKIPPED: skipped: only 0 weeks of history" in zscore.stdout
+    assert "SKIPPED: only 0 weeks of history" in zscore.stdout
 
     unknown = _cli("staging_duplicate_ids.sql", "0", "gt", "halt", env=env)
     assert unknown.returncode == 2

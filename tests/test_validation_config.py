@@ -70,6 +70,11 @@ def test_the_runs_week_is_the_seven_local_dates_ending_with_the_run_date() -> No
     from datetime import date, datetime
 
     parameters = check_parameters(date(2026, 11, 29), 4)
+    # Local wall-clock bounds: Monday 23 00:00 to Monday 30 00:00, in whatever zone each
+    # activity happened.
     assert parameters["run_week_start"] == datetime(2026, 11, 23)
-    assert parameters["run_week_end"] == parameters["upper_bound"] == datetime(2026, 11, 30)
+    assert parameters["run_week_end"] == datetime(2026, 11, 30)
+    # Strava's UTC window ends when Sunday the 29th is over everywhere: 12:00 UTC on the 30th
+    # (midnight at UTC-12), not at UTC midnight, which cut off Sunday evening west of UTC.
+    assert parameters["upper_bound"] == datetime(2026, 11, 30, 12)
     assert parameters["min_history_weeks"] == 4

@@ -194,9 +194,13 @@ HALT_CASES = {
     "no_negative_measures": ([activity(7, WEEK_START, distance=-1.0),
                               activity(8, WEEK_START, moving_time=-5),
                               activity(9, WEEK_START, elapsed_time=-1)], 3),
-    "no_start_after_upper_bound": ([activity(7, WEEK_START, start_date=datetime(2026, 11, 30)),
-                                    activity(8, WEEK_START,
-                                             start_date=datetime(2026, 11, 29, 23, 59))], 1),
+    # Monday 00:00 local is after the run date; Sunday 21:00 in Toronto (Monday 02:00 UTC) and
+    # Sunday 23:59 at UTC-12 (Monday 11:59 UTC) are the run date's own.
+    "no_start_after_upper_bound": ([activity(7, datetime(2026, 11, 30)),
+                                    activity(8, datetime(2026, 11, 29, 21),
+                                             start_date=datetime(2026, 11, 30, 2)),
+                                    activity(9, datetime(2026, 11, 29, 23, 59),
+                                             start_date=datetime(2026, 11, 30, 11, 59))], 1),
 }
 
 

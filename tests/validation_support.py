@@ -12,6 +12,7 @@ import luigi
 import pytest
 
 from pipeline.backends import open_warehouse
+from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
 from pipeline.settings import ENVIRONMENT_VARIABLES
 from pipeline.tasks import CopyToStaging
@@ -42,14 +43,18 @@ def fixture_staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert luigi.build([CopyToStaging(run_date=RUN_DATE)], local_scheduler=True,
                            log_level="WARNING")
     luigi.task_register.Register.clear_instance_cache()
+    release_all()
     return data_dir
 
 
 def build(*tasks: luigi.Task) -> bool:
     """Run tasks with a local scheduler; whether all succeeded."""
     luigi.task_register.Register.clear_instance_cache()
-    return succeeded(luigi.build(list(tasks), local_scheduler=True, detailed_summary=True,
-                                 log_level="WARNING"))
+    try:
+        return succeeded(luigi.build(list(tasks), local_scheduler=True, detailed_summary=True,
+                                     log_level="WARNING"))
+    finally:
+        release_all()
 
 
 def staged_copy(staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -1,7 +1,26 @@
-"""DuckDB, the embedded default warehouse: ``duckdb:///path/to/warehouse.duckdb``."""
+"""DuckDB, the embedded default warehouse: ``duckdb:///path/to/warehouse.duckdb``.
+
+Opening a DuckDB database costs about 30 ms (an in-memory one as much), a cursor on an open one
+well under 1 ms. So each process keeps ONE open database per file and lends every transaction a
+short cursor of it, and completeness checks read every marker id in one query.
+
+A process holding a DuckDB file open read-write locks it: no other process can open it, not
+even read-only. So the open database is released as soon as the process stops using it for
+``IDLE_RELEASE_SECONDS`` (between runs, during a long Strava extract or rate-limit wait, after
+the last task), before the process forks (Luigi's worker processes open their own), at exit, and
+on ``release_all()``. Another process that wants the file meanwhile waits (this adapter retries
+for ``lock_wait_seconds``); the running pipeline waits for it in turn.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +30,14 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 from pipeline import activity_csv
 from pipeline.backends.lake import Lake
 from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.sql_files import render
+
+IDLE_RELEASE_SECONDS = 1.0
+_MARKER_IDS = "SELECT update_id FROM {marker_table}"
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process kept the DuckDB file locked for longer than the adapter waits."""
 
 
 def _is_lock_conflict(error: BaseException) -> bool:
@@ -21,8 +48,145 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class _OpenDatabase:
+    """This process's open database for one file: lends cursors, releases itself when idle."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.connection: Any = None
+        self.active = 0
+        self.last_used = 0.0
+        self.markers: frozenset[str] | None = None
+
+    def cursor(self, lock_wait_seconds: float) -> Any:
+        """A new cursor (its own transaction context) of the open database; opens it if needed."""
+        with self.lock:
+            if self.connection is None:
+                self.connection = _open(self.path, lock_wait_seconds)
+            self.active += 1
+            return self.connection.cursor()
+
+    def returned(self) -> None:
+        """A cursor's transaction is over; the release timer starts from now."""
+        with self.lock:
+            self.active -= 1
+            self.last_used = time.monotonic()
+        _RELEASER.wake()
+
+    def release_if_idle(self, idle_seconds: float) -> bool:
+        """Close the database if no transaction is open and it was unused for ``idle_seconds``.
+
+        Returns whether it is (now) closed.
+        """
+        with self.lock:
+            if self.connection is None:
+                return True
+            if self.active or time.monotonic() - self.last_used < idle_seconds:
+                return False
+            connection, self.connection, self.markers = self.connection, None, None
+            connection.close()
+            return True
+
+
+def _open(path: Path, lock_wait_seconds: float) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception(_is_lock_conflict),
+            stop=stop_after_delay(lock_wait_seconds),
+            wait=wait_exponential(multiplier=0.05, max=1),
+            reraise=True,
+        ):
+            with attempt:
+                return duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if not _is_lock_conflict(error):
+            raise
+        holder = re.search(r"PID (\d+)", str(error))
+        raise WarehouseBusyError(
+            f"the DuckDB warehouse {path} stayed locked by another process"
+            f"{f' (PID {holder.group(1)})' if holder else ''} for {lock_wait_seconds:.0f} s: "
+            "a process keeps the file while it uses it (a pipeline run until its tasks are done)"
+            "; wait for it to finish, or stop it, then run again"
+        ) from None
+    raise AssertionError("unreachable")
+
+
+_DATABASES: dict[Path, _OpenDatabase] = {}
+_DATABASES_LOCK = threading.Lock()
+
+
+def _database(path: Path) -> _OpenDatabase:
+    with _DATABASES_LOCK:
+        database = _DATABASES.get(path)
+        if database is None:
+            database = _DATABASES[path] = _OpenDatabase(path)
+        return database
+
+
+class _Releaser:
+    """One daemon thread per process that closes databases left idle; it ends when all are."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="duckdb-idle-release",
+                                               daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(IDLE_RELEASE_SECONDS / 4)
+            with _DATABASES_LOCK:
+                databases = list(_DATABASES.values())
+            with self.lock:
+                if all(database.release_if_idle(IDLE_RELEASE_SECONDS) for database in databases):
+                    self.thread = None
+                    return
+
+
+_RELEASER = _Releaser()
+
+
+def release_all() -> None:
+    """Close every database this process has open and no transaction uses, at once.
+
+    For code that runs the pipeline in-process (tests, notebooks, the benchmark) and then opens
+    the file itself with ``read_only=True``, or hands it to another process.
+    """
+    with _DATABASES_LOCK:
+        databases = list(_DATABASES.values())
+    for database in databases:
+        database.release_if_idle(0.0)
+
+
+_INHERITED: list[Any] = []
+
+
+def _forget_in_child() -> None:
+    # A forked child must never use, nor close, a database its parent had open: it opens its
+    # own. Kept referenced so that no destructor closes (and checkpoints) it from the child.
+    global _DATABASES_LOCK
+    _DATABASES_LOCK = threading.Lock()
+    for database in _DATABASES.values():
+        database.lock = threading.Lock()
+        if database.connection is not None:
+            _INHERITED.append(database.connection)
+        database.connection, database.active, database.markers = None, 0, None
+    _RELEASER.lock, _RELEASER.thread = threading.Lock(), None
+
+
+os.register_at_fork(before=release_all, after_in_child=_forget_in_child)
+atexit.register(release_all)
+
+
 class DuckDBWarehouse(Warehouse):
-    """A DuckDB file. One process writes at a time, so connecting waits out a held lock."""
+    """A DuckDB file, kept open by this process only while the process uses it."""
 
     dialect = "duckdb"
     paramstyle = "dollar"
@@ -31,22 +195,56 @@ class DuckDBWarehouse(Warehouse):
         self.url = url
         self.path = path
         self.lock_wait_seconds = lock_wait_seconds
+        # One open database per FILE: two spellings of its path (a symlink) must share it.
+        self._file = path.resolve()
+
+    @property
+    def _database(self) -> _OpenDatabase:
+        return _database(self._file)
 
     def _connect(self) -> Any:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for attempt in Retrying(
-            retry=retry_if_exception(_is_lock_conflict),
-            stop=stop_after_delay(self.lock_wait_seconds),
-            wait=wait_exponential(multiplier=0.05, max=2),
-            reraise=True,
-        ):
-            with attempt:
-                return duckdb.connect(str(self.path))
-        raise AssertionError("unreachable")
+        """A cursor of the process's open database (opened, waiting out a lock, if need be)."""
+        return self._database.cursor(self.lock_wait_seconds)
 
-    def _begin(self, connection: Any) -> Any:
-        connection.begin()
-        return connection
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A transaction on a short cursor of the process's open database; commit on success,
+        roll back on error. Any transaction drops the marker read (it may change markers)."""
+        database = self._database
+        cursor = self._connect()
+        database.markers = None
+        try:
+            cursor.begin()
+            try:
+                yield Session(cursor, self.paramstyle)
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+        finally:
+            database.markers = None
+            cursor.close()
+            database.returned()
+
+    def marker_exists(self, update_id: str) -> bool:
+        """Whether the stage finished, from one read of every marker id.
+
+        The read stays valid while this process keeps the file open (no other process can
+        write it meanwhile) and until this process's next transaction on it.
+        """
+        database = self._database
+        markers = database.markers
+        if markers is None:
+            cursor = self._connect()
+            try:
+                rows = cursor.execute(render(_MARKER_IDS)).fetchall()
+                markers = frozenset(row[0] for row in rows)
+                # Kept while the cursor is out: the database cannot be released meanwhile.
+                database.markers = markers
+            finally:
+                cursor.close()
+                database.returned()
+        return update_id in markers
 
     def _bulk_load(self, session: Session, lake: Lake, key: str, table: str) -> None:
         with lake.local_file(key) as path:

@@ -62,3 +62,14 @@ def server_parts(url: str) -> dict[str, object]:
         "password": unquote(parts.password) if parts.password else None,
         "database": unquote(parts.path.lstrip("/")) or None,
     }
+
+
+LOCAL_SCHEMES = frozenset({"file", "sqlite", "duckdb"})
+
+
+def missing_locally(url: str) -> bool:
+    """Whether an embedded backend's file or folder does not exist yet (nothing stored there).
+
+    Always False for server backends (S3, MySQL, PostgreSQL, Redshift).
+    """
+    return scheme_of(url) in LOCAL_SCHEMES and not local_path(url).exists()

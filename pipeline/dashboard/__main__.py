@@ -10,15 +10,16 @@ import sys
 from datetime import date
 
 from pipeline.settings import load_settings
-from pipeline.tasks.base import today_utc
+from pipeline.tasks.base import default_run_date
 from pipeline.tasks.dashboard import dashboard_path
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the dashboard's path for the run date (default: today, UTC)."""
+    """Print the dashboard's path for the run date (default: the most recent completed day)."""
     parser = argparse.ArgumentParser(description="Print the path of a run date's dashboard.")
-    parser.add_argument("--run-date", type=date.fromisoformat, default=today_utc())
+    parser.add_argument("--run-date", type=date.fromisoformat, default=None)
     args = parser.parse_args(argv)
+    args.run_date = args.run_date or default_run_date()
     path = dashboard_path(load_settings().data_dir, args.run_date).resolve()
     if not path.exists():
         print(f"no dashboard for {args.run_date} yet ({path}); run the WeeklyPipeline for that "

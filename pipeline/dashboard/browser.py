@@ -50,10 +50,7 @@ def screenshot_page(browser: Any, html_file: Path, png_file: Path, width: int = 
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
         page.goto(Path(html_file).resolve().as_uri(), wait_until="load")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.plotly-graph-div')]"
-            ".every(div => div.querySelector('.main-svg'))"
-        )
+        page.wait_for_function("() => document.body.dataset.drawn", timeout=60_000)
         png_file.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(png_file), full_page=True)
     finally:

@@ -1,255 +1,263 @@
-"""The dashboard's charts, one plotly figure per section, each under a stable DOM id."""
+"""The dashboard's charts, one plotly figure each, under a stable DOM id.
+
+Maps are drawn on Web Mercator axes (the XYZ tile grid's own projection), so the same figure
+is the offline drawing and, with tiles laid under it by the page's script, a tile map.
+"""
 
 from __future__ import annotations
 
 import html
-import math
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipeline.dashboard.routes import Place, Route
+from pipeline.dashboard import training
+from pipeline.dashboard.options import Units
+from pipeline.dashboard.routes import Heat, RouteSet, View
 
 CHART_IDS: dict[str, str] = {
-    "kudos_over_time": "chart-kudos-over-time",
-    "monthly_distance": "chart-monthly-distance",
-    "kudos_by_workout_type": "chart-kudos-by-workout-type",
-    "weekly_kudos_change": "chart-weekly-kudos-change",
+    "weekly_distance": "chart-weekly-distance",
+    "weekly_time": "chart-weekly-time",
+    "year_over_year": "chart-year-over-year",
+    "calendar": "chart-calendar",
+    "fitness": "chart-fitness",
+    "kudos": "chart-kudos",
     "route_map": "chart-route-map",
+    "route_heatmap": "chart-route-heatmap",
     "validation_history": "chart-validation-history",
 }
-
+MAP_CHARTS: tuple[str, ...] = (CHART_IDS["route_map"], CHART_IDS["route_heatmap"])
+FAMILY_COLOURS: dict[str, str] = {"run": "#fc4c02", "ride": "#1f77b4", "other": "#8c8c8c"}
 STATUS_COLOURS: dict[str, str] = {
     "pass": "#2ca02c", "warn": "#ff7f0e", "fail": "#d62728", "error": "#9467bd",
     "skipped": "#9e9e9e",
 }
-FAMILY_COLOURS: dict[str, str] = {"run": "#fc4c02", "ride": "#1f77b4"}
-RECENT_WEEKS = 26
+MAP_BACKGROUND = "#f1efe9"
+HEAT_COLOURS = [[0.0, "#fde0c5"], [0.35, "#fb8b24"], [0.7, "#d7263d"], [1.0, "#5f0f40"]]
 
 
-def _plain(text: str) -> str:
+def plain(text: object) -> str:
     """Text for plotly labels: its pseudo-HTML tags and entities shown literally."""
-    return html.escape(text, quote=False)
+    return html.escape("" if text is None else str(text), quote=False)
 
 
-def _iso(values: pd.Series) -> list[str]:
+def _iso(values: object) -> list[str]:
     return [pd.Timestamp(value).date().isoformat() for value in values]
 
 
-def _numbers(values: pd.Series) -> list[float | None]:
-    return [None if pd.isna(value) else float(value) for value in values]
+def _figure(traces: list[go.BaseTraceType] | go.BaseTraceType) -> go.Figure:
+    """A figure without plotly.py's default template (the page applies plotly_white once)."""
+    return go.Figure(traces, layout={"template": {}})
 
 
-def _layout(figure: go.Figure, title: str, height: int = 380) -> go.Figure:
+def _layout(figure: go.Figure, title: str, height: int = 340) -> go.Figure:
     figure.update_layout(
-        title={"text": title, "x": 0.01}, template="plotly_white", height=height,
-        margin={"l": 55, "r": 20, "t": 50, "b": 45},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
-        hovermode="closest",
+        title={"text": title, "x": 0.01, "font": {"size": 15}},
+        height=height, margin={"l": 48, "r": 12, "t": 44, "b": 36},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right",
+                "traceorder": "normal"},
+        hovermode="x unified",
     )
     return figure
 
 
-def weekly_totals(weekly_distance: pd.DataFrame) -> pd.DataFrame:
-    """Activities, kudos and distance per week over every sport (from weekly_distance_by_sport)."""
-    totals = weekly_distance.groupby("week_start", as_index=False).agg(
-        activity_count=("activity_count", "sum"), total_kudos=("total_kudos", "sum"),
-        distance_km=("distance_km", "sum"),
-    )
-    return totals.sort_values("week_start", ignore_index=True)
+def weekly_distance(weekly: pd.DataFrame, units: Units) -> go.Figure:
+    """Distance per week for 12 months, stacked by sport family."""
+    traces = []
+    for family in training.FAMILIES:
+        rows = weekly[weekly["sport_family"] == family]
+        traces.append(go.Bar(
+            x=_iso(rows["week_start"]),
+            y=[round(units.from_metres(value), 2) for value in rows["distance_m"]],
+            name=training.FAMILY_LABELS[family], marker_color=FAMILY_COLOURS[family],
+            hovertemplate=f"%{{y:.1f}} {units.distance}<extra>{family}</extra>"))
+    figure = _figure(traces)
+    figure.update_layout(barmode="stack", bargap=0.15,
+                         yaxis={"title": {"text": units.distance}})
+    return _layout(figure, f"Weekly distance ({units.distance}, last 12 months)")
 
 
-def kudos_over_time(weekly_distance: pd.DataFrame) -> go.Figure:
-    """Kudos per week (bars) and kudos per activity (line), every week including empty ones."""
-    totals = weekly_totals(weekly_distance)
-    per_activity = [
-        round(kudos / count, 2) if count else None
-        for kudos, count in zip(totals["total_kudos"], totals["activity_count"], strict=True)
-    ]
-    weeks = _iso(totals["week_start"])
-    figure = go.Figure([
-        go.Bar(x=weeks, y=[int(v) for v in totals["total_kudos"]], name="kudos per week",
-               marker_color="#fc4c02",
-               customdata=[int(v) for v in totals["activity_count"]],
-               hovertemplate="week of %{x}<br>%{y} kudos, %{customdata} activities<extra></extra>"),
-        go.Scatter(x=weeks, y=per_activity, name="kudos per activity", yaxis="y2",
-                   mode="lines", line={"color": "#333333", "width": 1.5},
-                   hovertemplate="week of %{x}<br>%{y} kudos per activity<extra></extra>"),
+def weekly_time(weekly: pd.DataFrame) -> go.Figure:
+    """Moving time per week for 12 months, stacked by sport family."""
+    traces = []
+    for family in training.FAMILIES:
+        rows = weekly[weekly["sport_family"] == family]
+        traces.append(go.Bar(
+            x=_iso(rows["week_start"]),
+            y=[round(value / 3600.0, 2) for value in rows["moving_time_s"]],
+            name=training.FAMILY_LABELS[family], marker_color=FAMILY_COLOURS[family],
+            hovertemplate=f"%{{y:.1f}} h<extra>{family}</extra>"))
+    figure = _figure(traces)
+    figure.update_layout(barmode="stack", bargap=0.15, yaxis={"title": {"text": "hours"}})
+    return _layout(figure, "Weekly moving time (hours, last 12 months)")
+
+
+def year_over_year(years: dict[int, pd.Series], run_year: int, units: Units) -> go.Figure:
+    """Cumulative distance through each year, this year in bold, on one Jan–Dec axis."""
+    traces = []
+    for year, cumulative in years.items():
+        current = year == run_year
+        traces.append(go.Scatter(
+            x=np.array([f"2000-{day:%m-%d}" for day in cumulative.index], dtype=object),
+            y=np.round(cumulative.to_numpy() / units.metres_per_unit, 1),
+            name=str(year), mode="lines",
+            line={"width": 3.5 if current else 1.4,
+                  "color": "#fc4c02" if current else None},
+            opacity=1.0 if current else 0.75,
+            hovertemplate=f"{year}: %{{y:,.0f}} {units.distance}<extra></extra>"))
+    figure = _figure(traces)
+    figure.update_layout(xaxis={"tickformat": "%b", "range": ["2000-01-01", "2000-12-31"]},
+                         yaxis={"title": {"text": units.distance}})
+    _layout(figure, f"Distance through the year ({units.distance}, cumulative)", height=360)
+    figure.update_layout(legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.99,
+                                 "yanchor": "top", "bgcolor": "rgba(255,255,255,0.6)"})
+    return figure
+
+
+def calendar(daily_minutes: pd.Series) -> go.Figure:
+    """Training time per day, one column per week (Monday at the top)."""
+    first = daily_minutes.index[0].date()
+    monday = first - timedelta(days=first.weekday())
+    days = pd.date_range(monday, daily_minutes.index[-1], freq="D")
+    values = daily_minutes.reindex(days)
+    weeks = (len(days) + 6) // 7
+    grid = np.full(weeks * 7, np.nan)
+    grid[:len(values)] = values.to_numpy()
+    z = grid.reshape(weeks, 7).T
+    labels = np.array([day.date().isoformat() for day in days] + [""] * (weeks * 7 - len(days)))
+    figure = _figure(go.Heatmap(
+        x=[(monday + timedelta(weeks=n)).isoformat() for n in range(weeks)],
+        y=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        z=np.round(z, 1).tolist(), customdata=labels.reshape(weeks, 7).T.tolist(),
+        colorscale=[[0.0, "#ebedf0"], [0.0001, "#ffd8c2"], [0.5, "#fc7a3c"],
+                    [1.0, "#a52a00"]],
+        zmin=0, zmax=max(60.0, float(np.nanquantile(values, 0.98)) if len(values) else 60.0),
+        xgap=2, ygap=2, hoverongaps=False, colorbar={"title": {"text": "min"}, "thickness": 10},
+        hovertemplate="%{customdata}: %{z:.0f} min<extra></extra>"))
+    figure.update_layout(yaxis={"autorange": "reversed", "fixedrange": True},
+                         xaxis={"tickformat": "%b", "fixedrange": True, "showgrid": False},
+                         plot_bgcolor="white")
+    _layout(figure, "Training time per day (minutes, last 12 months)", height=250)
+    figure.update_layout(hovermode="closest", margin={"l": 40, "r": 8, "t": 40, "b": 28})
+    return figure
+
+
+def fitness(load: pd.DataFrame, first: date) -> go.Figure:
+    """Daily load (bars), fitness (42-day) and fatigue (7-day) averages and form (line)."""
+    shown = load[load["day"] >= first]
+    days = np.array([day.isoformat() for day in shown["day"]], dtype=object)
+    figure = _figure([
+        go.Bar(x=days, y=np.round(shown["load"].to_numpy(), 1), name="daily load",
+               marker_color="rgba(120,120,120,0.35)", hovertemplate="load %{y:.0f}<extra></extra>"),
+        go.Scatter(x=days, y=np.round(shown["fitness"].to_numpy(), 1),
+                   name="fitness (42-day)", mode="lines", line={"color": "#1f77b4", "width": 2.5},
+                   hovertemplate="fitness %{y:.1f}<extra></extra>"),
+        go.Scatter(x=days, y=np.round(shown["fatigue"].to_numpy(), 1),
+                   name="fatigue (7-day)", mode="lines", line={"color": "#c2185b", "width": 1.5},
+                   hovertemplate="fatigue %{y:.1f}<extra></extra>"),
+        go.Scatter(x=days, y=np.round(shown["form"].to_numpy(), 1),
+                   name="form", mode="lines", line={"color": "#2ca02c", "width": 1.5,
+                                                    "dash": "dot"},
+                   hovertemplate="form %{y:+.1f}<extra></extra>"),
+    ])
+    figure.update_layout(yaxis={"title": {"text": "load"}}, bargap=0)
+    _layout(figure, "Fitness trend (training load, 42-day and 7-day averages)", height=380)
+    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0,
+                                 "xanchor": "left"}, margin={"b": 60})
+    return figure
+
+
+def kudos(weekly_kudos: pd.DataFrame) -> go.Figure:
+    """Kudos per week (bars) and per activity (line), last 12 months."""
+    per_activity = [round(k / n, 2) if n else None for k, n in
+                    zip(weekly_kudos["total_kudos"], weekly_kudos["activity_count"], strict=True)]
+    weeks = _iso(weekly_kudos["week_start"])
+    figure = _figure([
+        go.Bar(x=weeks, y=[int(v) for v in weekly_kudos["total_kudos"]], name="kudos",
+               marker_color="#fc4c02", hovertemplate="%{y} kudos<extra></extra>"),
+        go.Scatter(x=weeks, y=per_activity, name="per activity", yaxis="y2", mode="lines",
+                   line={"color": "#333333", "width": 1.5},
+                   hovertemplate="%{y} per activity<extra></extra>"),
     ])
     figure.update_layout(
         yaxis={"title": {"text": "kudos"}},
-        yaxis2={"title": {"text": "per activity"}, "overlaying": "y", "side": "right",
-                "showgrid": False, "rangemode": "tozero"},
-        bargap=0.1,
-    )
-    return _layout(figure, "Kudos over time (per week, local Monday weeks)")
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"},
+        bargap=0.15)
+    return _layout(figure, "Kudos per week", height=300)
 
 
-def monthly_distance(monthly: pd.DataFrame) -> go.Figure:
-    """Kilometres per local month, stacked by sport (sports without distance left out)."""
-    by_sport = monthly.groupby("sport_type")["distance_km"].sum()
-    sports = [sport for sport in by_sport.sort_values(ascending=False).index
-              if by_sport[sport] > 0]
-    traces = []
-    for sport in sports:
-        rows = monthly[monthly["sport_type"] == sport].sort_values("activity_month")
-        traces.append(go.Bar(
-            x=_iso(rows["activity_month"]), y=_numbers(rows["distance_km"]), name=sport,
-            customdata=[int(v) for v in rows["activity_count"]],
-            hovertemplate=(f"{_plain(sport)}<br>%{{x|%b %Y}}: %{{y:.1f}} km, "
-                           "%{customdata} activities<extra></extra>"),
-        ))
-    figure = go.Figure(traces)
-    figure.update_layout(barmode="stack", yaxis={"title": {"text": "km"}},
-                         xaxis={"tickformat": "%b %Y"})
-    _layout(figure, "Monthly distance by sport (km)", height=420)
-    figure.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0,
-                                 "xanchor": "left"})
-    return figure
-
-
-def kudos_by_workout_type(kudos: pd.DataFrame) -> go.Figure:
-    """Average kudos per run or ride for each workout label."""
-    traces = []
-    for family, label in (("run", "runs"), ("ride", "rides")):
-        rows = kudos[kudos["sport_family"] == family].sort_values("label_order")
-        traces.append(go.Bar(
-            x=[f"{label}: {workout}" for workout in rows["workout_type_label"]],
-            y=_numbers(rows["avg_kudos"]), name=label, marker_color=FAMILY_COLOURS[family],
-            text=_numbers(rows["avg_kudos"]), textposition="outside",
-            customdata=list(zip([int(v) for v in rows["activity_count"]],
-                                [int(v) for v in rows["total_kudos"]], strict=True)),
-            hovertemplate=("%{x}<br>%{y} kudos on average<br>%{customdata[0]} activities, "
-                           "%{customdata[1]} kudos in all<extra></extra>"),
-        ))
-    figure = go.Figure(traces)
-    figure.update_layout(yaxis={"title": {"text": "average kudos"}}, barmode="group")
-    return _layout(figure, "Kudos by workout type (average per activity)")
-
-
-def weekly_kudos_change(change: pd.DataFrame, run_week: date) -> go.Figure:
-    """Week-over-week kudos change in percent per workout label; gaps where undefined."""
-    traces = []
-    ordered = change.sort_values(["label_order", "week_start"])
-    for (family, label), rows in ordered.groupby(["sport_family", "workout_type_label"],
-                                                 sort=False):
-        traces.append(go.Scatter(
-            x=_iso(rows["week_start"]), y=_numbers(rows["kudos_change_pct"]),
-            name=f"{family}: {label}", mode="lines+markers", connectgaps=False,
-            line={"width": 1.5}, marker={"size": 5},
-            customdata=list(zip([int(v) for v in rows["total_kudos"]],
-                                _numbers(rows["previous_week_kudos"]), strict=True)),
-            hovertemplate=(f"{family}: {label}<br>week of %{{x}}: %{{y:+.1f}}%<br>"
-                           "%{customdata[0]} kudos (previous week %{customdata[1]})"
-                           "<extra></extra>"),
-        ))
-    figure = go.Figure(traces)
-    first = run_week - timedelta(weeks=RECENT_WEEKS)
-    shown = change[change["week_start"].map(lambda day: pd.Timestamp(day).date()) >= first]
-    values = shown["kudos_change_pct"].dropna()
-    y_range = None
-    if len(values):
-        low, high = min(-100.0, float(values.min())), max(0.0, float(values.max()))
-        pad = (high - low) * 0.06
-        y_range = [low - pad, high + pad]
+def _map_layout(figure: go.Figure, views: list[View], height: int) -> go.Figure:
+    view = views[0]
     figure.update_layout(
-        yaxis={"title": {"text": "change vs previous week (%)"}, "zeroline": True,
-               "range": y_range},
-        xaxis={"range": [(first - timedelta(days=3)).isoformat(),
-                         (run_week + timedelta(days=3)).isoformat()]},
-    )
-    return _layout(figure, f"Weekly kudos change by workout type (last {RECENT_WEEKS} weeks; "
-                           "drag to see earlier)")
-
-
-def _route_lines(routes: list[Route]) -> tuple[np.ndarray, np.ndarray]:
-    """All routes as one lat and one lng array, each route ended by NaN (a gap in the line).
-
-    NumPy arrays, not lists: plotly validates a list element by element, which cost seconds
-    for a few hundred thousand points.
-    """
-    points = [point for route in routes for point in (*route.points, (math.nan, math.nan))]
-    coordinates = np.array(points, dtype=float).reshape(-1, 2)
-    return coordinates[:, 0], coordinates[:, 1]
-
-
-def _view(place: Place) -> dict[str, object]:
-    low, high, west, east = place.bounds
-    pad_lat = max(0.01, (high - low) * 0.08)
-    pad_lng = max(0.01, (east - west) * 0.08)
-    return {
-        "xaxis.range": [west - pad_lng, east + pad_lng],
-        "yaxis.range": [low - pad_lat, high + pad_lat],
-        "yaxis.scaleratio": place.lng_per_lat,
-    }
-
-
-def route_map(places: list[Place], initial: Place | None) -> go.Figure:
-    """Routes as lines on longitude/latitude axes with true proportions (no tiles needed).
-
-    One button per place zooms to its routes; this week's routes are drawn on top in orange.
-    """
-    routes = [route for place in places for route in place.routes]
-    older = [route for route in routes if not route.this_week]
-    recent = [route for route in routes if route.this_week]
-    lats, lngs = _route_lines(older)
-    traces = [go.Scatter(x=lngs, y=lats, mode="lines", name="routes", hoverinfo="skip",
-                         line={"color": "rgba(31, 119, 180, 0.45)", "width": 1.2},
-                         connectgaps=False)]
-    traces.append(go.Scatter(
-        x=[route.points[0][1] for route in routes], y=[route.points[0][0] for route in routes],
-        mode="markers", name="starts", marker={"size": 3, "color": "#333333", "opacity": 0.3},
-        hovertext=[
-            f"{_plain(route.name)}<br>{route.start_date_local:%Y-%m-%d %H:%M} · "
-            f"{_plain(route.sport_type)} · {route.distance_km:.1f} km · "
-            f"{route.kudos_count if route.kudos_count is not None else '–'} kudos"
-            for route in routes
-        ],
-        hoverinfo="text",
-    ))
-    lats, lngs = _route_lines(recent)
-    traces.append(go.Scatter(x=lngs, y=lats, mode="lines", name="this week", hoverinfo="skip",
-                             line={"color": "#fc4c02", "width": 3}, connectgaps=False))
-    figure = go.Figure(traces)
-    view = _view(initial) if initial is not None else {}
-    figure.update_layout(
-        xaxis={"title": {"text": "longitude (°)"}, "range": view.get("xaxis.range"),
-               "showgrid": True, "zeroline": False},
-        yaxis={"title": {"text": "latitude (°)"}, "range": view.get("yaxis.range"),
-               "scaleanchor": "x", "scaleratio": view.get("yaxis.scaleratio", 1.0),
-               "showgrid": True, "zeroline": False},
+        xaxis={"range": [view.west, view.east], "visible": False},
+        yaxis={"range": [-view.south, -view.north], "visible": False, "scaleanchor": "x",
+               "scaleratio": 1},
+        plot_bgcolor=MAP_BACKGROUND, showlegend=False, hovermode="closest",
+        height=height, margin={"l": 4, "r": 4, "t": 36, "b": 4},
         updatemenus=[{
             "type": "buttons", "direction": "right", "x": 0, "xanchor": "left", "y": 1.0,
-            "yanchor": "bottom", "pad": {"b": 4},
-            "buttons": [
-                {"label": f"{_plain(place.name)} ({len(place.routes)})",
-                 "method": "relayout", "args": [_view(place)]}
-                for place in places
-            ],
-        }] if places else [],
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-        plot_bgcolor="#f4f1ea",
+            "yanchor": "bottom", "pad": {"b": 2}, "font": {"size": 11},
+            "buttons": [{"label": plain(v.name), "method": "relayout",
+                         "args": [{"xaxis.range": [v.west, v.east],
+                                   "yaxis.range": [-v.south, -v.north]}]} for v in views],
+        }] if len(views) > 1 else [],
     )
-    _layout(figure, "", height=560)
-    figure.update_layout(margin={"t": 40}, legend={"y": -0.12, "yanchor": "top", "x": 0,
-                                                  "xanchor": "left"})
     return figure
+
+
+def route_map(routes: RouteSet, names: dict[int, str], units: Units,
+              distances: dict[int, float], views: list[View]) -> go.Figure:
+    """This week's routes in orange, a dot where each one started."""
+    traces = []
+    starts_x, starts_y, labels = [], [], []
+    for index in np.flatnonzero(routes.this_week):
+        x, y = routes.points(int(index))
+        activity_id = int(routes.ids[index])
+        traces.append(go.Scatter(x=x.astype(float), y=-y.astype(float), mode="lines",
+                                 line={"color": "#fc4c02", "width": 3}, hoverinfo="skip",
+                                 name=f"route {activity_id}"))
+        starts_x.append(float(x[0]))
+        starts_y.append(-float(y[0]))
+        started = routes.start_local[index]
+        distance = units.from_metres(distances.get(activity_id, 0.0))
+        labels.append(f"{plain(names.get(activity_id, ''))}<br>{started:%a %d %b %H:%M} · "
+                      f"{distance:.1f} {units.distance}")
+    traces.append(go.Scatter(x=starts_x, y=starts_y, mode="markers", name="starts",
+                             marker={"size": 9, "color": "white",
+                                     "line": {"color": "#fc4c02", "width": 2.5}},
+                             hovertext=labels, hoverinfo="text"))
+    return _map_layout(_figure(traces), views, height=460)
+
+
+def route_heatmap(heats: list[Heat]) -> go.Figure:
+    """How often each path is used: passes per cell over every route (newest routes if capped)."""
+    traces = []
+    for heat in heats:
+        counts = heat.counts[::-1].astype(np.float32)
+        counts[counts == 0] = np.nan
+        nonzero = heat.counts[heat.counts > 0]
+        top = float(np.quantile(nonzero, 0.98)) if len(nonzero) else 1.0
+        traces.append(go.Heatmap(
+            x=heat.x_centres.astype(np.float32), y=(-heat.y_centres[::-1]).astype(np.float32),
+            z=counts, zmin=1, zmax=max(2.0, top), colorscale=HEAT_COLOURS, showscale=False,
+            hoverongaps=False, opacity=0.9, name=plain(heat.view.name),
+            hovertemplate="%{z:.0f} passes<extra></extra>"))
+    return _map_layout(_figure(traces), [heat.view for heat in heats], height=460)
 
 
 def validation_history(validation: pd.DataFrame) -> go.Figure:
-    """Checks per run date, stacked by outcome."""
+    """Checks per run date (latest attempt), stacked by outcome."""
     counts = validation.groupby(["run_date", "status"]).size().unstack(fill_value=0)
-    runs = [pd.Timestamp(day).date().isoformat() for day in counts.index]
-    traces = [
+    runs = _iso(counts.index)
+    statuses = [*STATUS_COLOURS, *sorted(set(counts.columns) - set(STATUS_COLOURS))]
+    figure = _figure([
         go.Bar(x=runs, y=[int(v) for v in counts[status]], name=status,
                marker_color=STATUS_COLOURS.get(status, "#777777"),
-               hovertemplate=f"run %{{x}}: %{{y}} {_plain(status)}<extra></extra>")
-        for status in [*STATUS_COLOURS, *sorted(set(counts.columns) - set(STATUS_COLOURS))]
-        if status in counts.columns
-    ]
-    figure = go.Figure(traces)
+               hovertemplate=f"%{{y}} {plain(status)}<extra></extra>")
+        for status in statuses if status in counts.columns
+    ])
     figure.update_layout(barmode="stack", yaxis={"title": {"text": "checks"}},
-                         xaxis={"type": "category"}, bargap=0.6)
-    return _layout(figure, "Validation history (checks per run)", height=320)
+                         xaxis={"type": "category"}, bargap=0.5)
+    return _layout(figure, "Checks per run date (latest attempt of each date)", height=320)

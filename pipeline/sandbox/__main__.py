@@ -1,4 +1,10 @@
-"""``python -m pipeline.sandbox``: serve the fake Strava locally until interrupted."""
+"""``python -m pipeline.sandbox`` (``strava-pipeline sandbox``): serve the fake Strava locally.
+
+The printed ``export`` lines include the sandbox's own DATA_DIR (``sandbox-data/``, never inside
+the real DATA_DIR), so a pipeline run that follows them never touches real data. The synthetic
+history ends the day before the run date (``--end-date`` pins its last day), so every demo week
+has activities and a seed and end date always give the same athlete.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from pipeline.sandbox.athlete import SyntheticAthlete
@@ -29,38 +36,90 @@ def write_env_file(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def athlete_end(last_day: date) -> datetime:
+    """SyntheticAthlete's ``end`` for a history whose last activity day is ``last_day``."""
+    return datetime.combine(last_day + timedelta(days=1), time(12), tzinfo=timezone.utc)
+
+
+def default_last_day() -> date:
+    """The day before the default run date of the sandbox's data."""
+    from pipeline.operations import sandbox_settings
+    from pipeline.preflight import default_run_date
+
+    with sandbox_settings():
+        return default_run_date() - timedelta(days=1)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write it as YYYY-MM-DD") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's options (shared by ``strava-pipeline sandbox``)."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--activities", type=int, default=1200, help="how many activities")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--end-date", type=_date, metavar="YYYY-MM-DD",
+                        help="the history's last day (default: the day before the run date)")
+    parser.add_argument("--print-env-file", type=Path, metavar="PATH",
+                        help="also write the export lines to PATH (for a shell to source)")
+    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.sandbox",
         description="Serve a local fake Strava API (the sandbox) with a synthetic athlete.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--activities", type=int, default=1200, help="how many activities")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--print-env-file", type=Path, metavar="PATH",
-                        help="also write the export lines to PATH (for a shell to source)")
-    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    add_arguments(parser)
     return parser.parse_args(argv)
+
+
+def forget_old_tokens(data_dir: Path) -> None:
+    """A new sandbox process does not know the tokens an earlier one rotated to."""
+    (data_dir / "strava_tokens.json").unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the sandbox, print how to use it, serve until SIGINT or SIGTERM."""
-    args = parse_args(argv)
-    athlete = SyntheticAthlete(seed=args.seed, n_activities=args.activities)
+    return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the sandbox described by the parsed options until SIGINT or SIGTERM."""
+    from pipeline.operations import sandbox_environment
+    from pipeline.settings import ConfigurationError
+
+    try:
+        environment = sandbox_environment()
+    except ConfigurationError as error:
+        print(f"sandbox: error: {error}", file=sys.stderr)
+        return 2
+    last_day = args.end_date or default_last_day()
+    athlete = SyntheticAthlete(seed=args.seed, n_activities=args.activities,
+                               end=athlete_end(last_day))
     server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
     try:
         server.start()
     except OSError as error:
         print(f"sandbox: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
-    exports = export_lines(server.env())
+    data_dir = Path(environment["DATA_DIR"])
+    forget_old_tokens(data_dir)
+    exports = export_lines({**environment, **server.env()})
     print("Strava SANDBOX (local fake API, not Strava)")
     print(f"  URL:      {server.base_url}")
     print(f"  API:      {server.api_url}")
-    print(f"  Athlete:  {len(athlete)} synthetic activities (seed {args.seed})")
-    print("  Fake credentials for this sandbox only; paste into a shell:")
+    print(f"  Athlete:  {len(athlete)} synthetic activities (seed {args.seed}) "
+          f"up to {last_day}")
+    print(f"  Data:     {data_dir} (the sandbox's own DATA_DIR, apart from real data)")
+    print("  Fake credentials and settings for this sandbox only; paste into a shell:")
     print(exports, end="")
     print("  Stop with Ctrl-C.", flush=True)
     if args.print_env_file:

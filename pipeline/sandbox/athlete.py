@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.sandbox.activity import build_activity
+from pipeline.sandbox.index import EncodingCache, ServingIndex
 from pipeline.sandbox.names import HOSTILE_NAMES
 from pipeline.sandbox.places import HOME
 from pipeline.sandbox.schedule import Slot, plan_schedule
@@ -23,10 +24,11 @@ ABSENT: Any = object()  # pass as a field value to update_activity() to delete t
 
 
 class SyntheticAthlete:
-    """Years of believable activities for one athlete, the same for the same seed.
+    """Years of believable activities for one athlete, the same for the same seed and end.
 
-    ``activities`` holds SummaryActivity dicts oldest first. The mutation helpers replace dicts
-    rather than editing them, so a served snapshot never changes under a reader.
+    ``activities`` holds SummaryActivity dicts oldest first. Change them through the mutation
+    helpers (or assign a new list): they replace dicts rather than editing them, so a served
+    snapshot never changes under a reader and the serving index knows to rebuild.
     """
 
     def __init__(
@@ -37,10 +39,13 @@ class SyntheticAthlete:
         self.seed = seed
         self.end = end
         self._lock = threading.RLock()
+        self._version = 0
+        self._encodings = EncodingCache()
+        self._index: tuple[tuple[int, int], ServingIndex] | None = None
         rng = random.Random(seed)
         self.athlete_id: int = rng.randint(5_000_000, 150_000_000)
         slots = plan_schedule(rng, n_activities, end)
-        self.activities: list[dict[str, Any]] = []
+        self._activities: list[dict[str, Any]] = []
         next_id = FIRST_ID + rng.randrange(50_000_000)
         previous = slots[0].start_utc if slots else end
         for slot in slots:
@@ -48,7 +53,7 @@ class SyntheticAthlete:
             next_id += int(gap_seconds * rng.uniform(28, 40)) + rng.randint(1, 5_000)
             previous = slot.start_utc
             year_index = int((slot.start_utc - slots[0].start_utc).days // 365)
-            self.activities.append(
+            self._activities.append(
                 build_activity(rng, next_id, self.athlete_id, slot, year_index)
             )
         self._max_id = next_id
@@ -67,6 +72,26 @@ class SyntheticAthlete:
             names.extend(batch)
         for index, name in zip(sorted(rng.sample(range(n), count)), names[:count], strict=True):
             self.activities[index]["name"] = name
+
+    @property
+    def activities(self) -> list[dict[str, Any]]:
+        """SummaryActivity dicts, oldest first (late uploads appended at the end)."""
+        return self._activities
+
+    @activities.setter
+    def activities(self, activities: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._activities = activities
+            self._version += 1
+
+    def serving_index(self) -> ServingIndex:
+        """The activities sorted and encoded for paging, rebuilt only after a change."""
+        with self._lock:
+            key = (self._version, len(self._activities))
+            if self._index is None or self._index[0] != key:
+                self._index = (key, ServingIndex(self._activities, self._encodings))
+                self._encodings.forget_except({act["id"] for act in self._activities})
+            return self._index[1]
 
     def __len__(self) -> int:
         with self._lock:
@@ -93,7 +118,7 @@ class SyntheticAthlete:
             "summit": False,
         }
 
-    def _index(self, activity_id: int) -> int:
+    def _position(self, activity_id: int) -> int:
         for index, act in enumerate(self.activities):
             if act["id"] == activity_id:
                 return index
@@ -102,7 +127,7 @@ class SyntheticAthlete:
     def get(self, activity_id: int) -> dict[str, Any]:
         """The activity with this id (a copy); KeyError if there is none."""
         with self._lock:
-            return dict(self.activities[self._index(activity_id)])
+            return dict(self._activities[self._position(activity_id)])
 
     def add_activity(
         self, start: datetime, sport_type: str = "Run", **overrides: Any
@@ -124,22 +149,25 @@ class SyntheticAthlete:
             self._max_id += rng.randint(100_000, 3_000_000)
             act = build_activity(rng, self._max_id, self.athlete_id, slot)
             _apply(act, overrides)
-            self.activities.append(act)
+            self._activities.append(act)
+            self._version += 1
             return dict(act)
 
     def update_activity(self, activity_id: int, **fields: Any) -> dict[str, Any]:
         """Change fields of an activity (e.g. ``kudos_count``, ``name``); ABSENT deletes one."""
         with self._lock:
-            index = self._index(activity_id)
-            act = dict(self.activities[index])
+            index = self._position(activity_id)
+            act = dict(self._activities[index])
             _apply(act, fields)
-            self.activities[index] = act
+            self._activities[index] = act
+            self._version += 1
             return dict(act)
 
     def remove_activity(self, activity_id: int) -> dict[str, Any]:
         """Delete an activity (as the athlete deleting it on Strava) and return it."""
         with self._lock:
-            return self.activities.pop(self._index(activity_id))
+            self._version += 1
+            return self._activities.pop(self._position(activity_id))
 
 
 def _apply(act: dict[str, Any], fields: dict[str, Any]) -> None:

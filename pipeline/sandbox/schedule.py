@@ -12,6 +12,7 @@ from pipeline.sandbox.sports import HOME_WEIGHTS, TRIP_WEIGHTS
 
 MIN_WEEKS = 160  # a little over three years
 WEEKLY_RATE = 6.0  # average activities in an active week
+EARLIEST_DAY = date(2009, 1, 2)  # Strava's early days: no history before 2009
 LATEST_START_BEFORE_END = timedelta(hours=6)
 
 
@@ -49,6 +50,8 @@ def _week_weights(rng: random.Random, first_day: date, weeks: int) -> list[float
 def _trip_places(rng: random.Random, weights: list[float]) -> dict[int, Place]:
     """Week index -> destination, for trips of one to three weeks."""
     active = [w for w in range(1, len(weights) - 1) if weights[w] > 0]
+    if not active:
+        return {}
     destinations = list(TRIPS)
     rng.shuffle(destinations)
     trips: dict[int, Place] = {}
@@ -100,12 +103,28 @@ def _sport_and_intent(
     return sport, intent
 
 
+def history_weeks(n: int, last_day: date) -> int:
+    """How many weeks ``n`` activities span: about six a week over at least three years, and
+    never before EARLIEST_DAY, so a large ``n`` gets denser (a very active account, or several
+    athletes' worth of activities) instead of reaching back before 2009 or 1970.
+    """
+    available = ((last_day - EARLIEST_DAY).days + 1) // 7
+    if available < 1:
+        raise ValueError(
+            f"a synthetic athlete needs an end date after {EARLIEST_DAY + timedelta(days=7)}: "
+            "its history starts no earlier than 2009"
+        )
+    return min(available, max(MIN_WEEKS, math.ceil(n / WEEKLY_RATE / 0.92)))
+
+
 def plan_schedule(rng: random.Random, n: int, end: datetime) -> list[Slot]:
-    """``n`` activity slots spread over at least three years before ``end``, oldest first."""
+    """``n`` activity slots before ``end``, oldest first: at least three years of about six a
+    week, back to 2009 at most (denser beyond that).
+    """
     if n <= 0:
         return []
-    weeks = max(MIN_WEEKS, math.ceil(n / WEEKLY_RATE / 0.92))
     last_day = end.date() - timedelta(days=1)
+    weeks = history_weeks(n, last_day)
     first_day = last_day - timedelta(days=7 * weeks - 1)
     weights = _week_weights(rng, first_day, weeks)
     trips = _trip_places(rng, weights)

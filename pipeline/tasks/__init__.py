@@ -22,3 +22,9 @@ __all__ = [
     "UploadToLake",
     "WeeklyPipeline",
 ]
+
+# `luigi --module pipeline.tasks ...`: settings, credentials and dates are checked before Luigi
+# schedules anything (a problem is one line, not a traceback per task). No-op elsewhere.
+from pipeline.preflight import check_luigi_command_line  # noqa: E402
+
+check_luigi_command_line()

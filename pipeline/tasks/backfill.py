@@ -1,38 +1,63 @@
-"""Backfill and catch-up: WeeklyPipeline for every week of a date range, oldest week first.
+"""Backfill and catch-up: every week of a date range from ONE paged read of Strava.
 
 ``luigi --module pipeline.tasks Backfill --start 2025-01-05 --stop 2026-11-29``
 
-Luigi 3.8 has RangeDaily and RangeHourly but no RangeWeekly, and a range task gives no order
-among its weeks (Luigi would start with the newest). Here every week's run date is a Sunday, as
-the weekly cron run's, and older weeks get a higher priority, so with one worker the weeks run in
-date order: each extract starts from the previous week's watermark and asks Strava only for the
-new weeks' activities. Finished weeks are complete and skipped; a failed or interrupted backfill
-is rerun with the same command.
+``ExtractRange`` asks Strava once for the whole range (ceil(N/200)+1 list requests for N
+activities, whatever the number of weeks) and splits the rows into the weeks' dated extracts,
+the same files ``ExtractActivities`` writes. So every week keeps its own targets: its lake
+object, staging table, checks, production marker and watermark, and one week can be rerun
+alone (``BackfillWeek --run-date D``; a missing extract is then read with the week's own
+window). The models and the dashboard are built once, for the newest week, after every week
+is loaded (an older week's dashboard on demand: ``WeeklyPipeline --run-date D``).
+
+Luigi 3.8 has no RangeWeekly, and a range task gives no order among its weeks. Here every
+week's run date is a Sunday, as the weekly run's (Monday morning, for the week that ended on
+Sunday), and older weeks get a higher priority, so with one worker they load in date order.
+Finished weeks are skipped without a request to Strava; a failed or interrupted backfill is
+rerun with the same command. A run date that is not over yet in the athlete's time zone is
+never included (see pipeline/run_dates.py), whatever ``--stop`` says.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import logging
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import luigi
+import pandas as pd
 
-from pipeline.tasks.base import today_utc
+from pipeline import activity_csv, run_dates
+from pipeline.backends.lake import atomic_local_path
+from pipeline.strava import client_from_settings
+from pipeline.strava.activities import activities_frame
+from pipeline.strava.client import PageProgress
+from pipeline.tasks.base import RunDateParameter, default_run_date, ensure_run_date_over
+from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
+
+logger = logging.getLogger(__name__)
 
 SUNDAY = 6
 _FAR_FUTURE = date(9999, 12, 31)
+# Weeks handed to the scheduler at a time: Luigi's scheduler scans every pending task for each
+# task it hands out, so 157 weeks (about 1,900 tasks) pending at once cost it minutes.
+WEEKS_PER_BATCH = 8
 
 
 def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
-                   today: date | None = None) -> list[date]:
-    """Every ``weekday`` (Monday 0 ... Sunday 6) from start to stop, both included, up to today.
+                   latest: date | None = None) -> list[date]:
+    """Every ``weekday`` (Monday 0 ... Sunday 6) from start to stop, both included, up to the
+    latest completed day (default: the most recent day over in the athlete's time zone).
 
-    Future dates are left out: a run date's window ends at its midnight, so a week run early
-    would be complete before its week was over and never run again.
+    Days not over are left out: a week run before its run date ended would be marked done
+    while activities of that date were still to come, and never run again.
     """
     if not 0 <= weekday <= 6:
         raise ValueError(f"weekday={weekday} must be 0 (Monday) to 6 (Sunday)")
-    last = min(stop, today or today_utc())
+    last = min(stop, latest or default_run_date())
     first = start + timedelta(days=(weekday - start.weekday()) % 7)
     weeks = []
     while first <= last:
@@ -41,8 +66,117 @@ def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
     return weeks
 
 
+def range_window(weeks: list[date]) -> tuple[int, int]:
+    """(after, before) in epoch seconds of one Strava read covering every week of ``weeks``.
+
+    From the first week's own window start (the watermark before it minus the lookback, or
+    the beginning when nothing was loaded before it) to the last week's end in every zone.
+    """
+    after, _ = ExtractActivities(run_date=weeks[0]).window()
+    before = run_dates.extract_before(weeks[-1]).replace(tzinfo=timezone.utc)
+    return after, int(before.timestamp())
+
+
+def split_by_week(frame: pd.DataFrame, weeks: list[date]) -> Iterator[tuple[date, pd.DataFrame]]:
+    """Each week's rows of one read, by local start date: the first week keeps every row its own
+    extract would (local date up to its run date); each later week the local dates after the
+    week before it in ``weeks``, up to its own run date."""
+    local = frame["start_date_local"]
+    previous_end: pd.Timestamp | None = None
+    for week in weeks:
+        end = pd.Timestamp(run_dates.run_week(week).end)
+        if previous_end is None:
+            keep = local.isna() | (local < end)
+        else:
+            keep = (local >= previous_end) & (local < end)
+        previous_end = end
+        yield week, frame[keep].reset_index(drop=True)
+
+
+def would_run(root: luigi.Task, kind: type[luigi.Task]) -> bool:
+    """Whether building ``root`` would run a task of type ``kind``: Luigi's own walk, which
+    stops at complete tasks."""
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        task = stack.pop()
+        if task.task_id in seen:
+            continue
+        seen.add(task.task_id)
+        if task.complete():
+            continue
+        if isinstance(task, kind):
+            return True
+        # First requirement first: the extract is usually behind the first one of each task.
+        stack.extend(reversed(luigi.task.flatten(task.requires())))
+    return False
+
+
+class ExtractRange(luigi.Task):
+    """The dated extracts of every week from ``first`` to ``last`` (7 days apart) still to be
+    extracted, from one paged read of Strava; complete when no week needs its extract."""
+
+    first = luigi.DateParameter(description="The first week's run date.")
+    last = luigi.DateParameter(description="The last week's run date.")
+
+    @property
+    def priority(self) -> int:  # type: ignore[override]
+        return _FAR_FUTURE.toordinal()
+
+    def weeks(self) -> list[date]:
+        """Every run date of the range."""
+        count = (self.last - self.first).days // 7 + 1
+        return [self.first + timedelta(days=7 * index) for index in range(max(0, count))]
+
+    def weeks_to_extract(self) -> list[date]:
+        """The weeks whose run would still extract (not loaded, no extract file yet)."""
+        return [week for week in self.weeks()
+                if not ExtractActivities(run_date=week).complete()
+                and would_run(BackfillWeek(run_date=week), ExtractActivities)]
+
+    def complete(self) -> bool:
+        # Once true, true for this run: Luigi asks again each time the backfill resumes.
+        if not getattr(self, "_extracted", False):
+            self._extracted = not self.weeks_to_extract()
+        return self._extracted
+
+    def run(self) -> None:
+        weeks = self.weeks_to_extract()
+        if not weeks:
+            return
+        ensure_run_date_over(weeks[-1])
+        settings = ExtractActivities(run_date=weeks[-1]).settings
+        after, before = range_window(weeks)
+        client = client_from_settings(settings)
+        source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
+        logger.info("extracting %d weeks (%s to %s) from %s in one read: %s to %s UTC",
+                    len(weeks), weeks[0], weeks[-1], source, _utc(after), _utc(before))
+
+        def report(progress: PageProgress) -> None:
+            self.set_status_message(
+                f"{source}: page {progress.pages}, {progress.activities} activities so far")
+
+        frame = activities_frame(client.list_activities(after, before, on_page=report),
+                                 extracted_at=datetime.now(timezone.utc))
+        for week, rows in split_by_week(frame, weeks):
+            target = ExtractActivities(run_date=week).output()
+            with atomic_local_path(target) as temporary:
+                activity_csv.write_activities_csv(rows, Path(temporary))
+        logger.info("wrote %d activities into %d weekly extracts (%d list requests)",
+                    len(frame), len(weeks), client.list_requests)
+        self.set_status_message(
+            f"{len(frame)} activities from {source} in {len(weeks)} weekly extracts")
+
+
+def _utc(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
 class BackfillWeek(luigi.WrapperTask):
-    """One week of a backfill: WeeklyPipeline for the run date, scheduled before later weeks."""
+    """One week of a backfill: its extract in the lake, staged, checked, loaded, watermarked.
+
+    No models and no dashboard: the backfill builds those once, for its newest week.
+    """
 
     run_date = luigi.DateParameter(description="The week's run date.")
 
@@ -52,16 +186,19 @@ class BackfillWeek(luigi.WrapperTask):
         # priority runnable task runs first, so older weeks go first.
         return (_FAR_FUTURE - self.run_date).days
 
-    def requires(self) -> WeeklyPipeline:
-        return WeeklyPipeline(run_date=self.run_date)
+    def requires(self) -> RecordWatermark:
+        return RecordWatermark(run_date=self.run_date)
 
 
-class Backfill(luigi.WrapperTask):
-    """WeeklyPipeline for every week (Sunday run dates) from ``start`` to ``stop``, oldest first."""
+class Backfill(luigi.Task):
+    """Every week (Sunday run dates) from ``start`` to ``stop``: one Strava read for the weeks
+    still to extract, each week loaded and checked (oldest first), then the models and the
+    dashboard of the newest week."""
 
     start = luigi.DateParameter(description="First day of the range (its first Sunday runs).")
-    stop = luigi.DateParameter(
-        default=today_utc(), description="Last day of the range, included; default today (UTC)."
+    stop = RunDateParameter(
+        description="Last day of the range, included; default (and at most) the most recent "
+        "day that is over in the athlete's time zone."
     )
     weekday = luigi.IntParameter(
         default=SUNDAY, description="Weekday of the run dates: 0 Monday ... 6 Sunday."
@@ -75,5 +212,21 @@ class Backfill(luigi.WrapperTask):
             )
         return week_run_dates(self.start, self.stop, self.weekday)
 
-    def requires(self) -> list[BackfillWeek]:
-        return [BackfillWeek(run_date=run_date) for run_date in self.run_dates()]
+    def complete(self) -> bool:
+        weeks = self.run_dates()
+        return not weeks or (
+            WeeklyPipeline(run_date=weeks[-1]).complete()
+            and all(BackfillWeek(run_date=week).complete() for week in weeks)
+        )
+
+    def run(self) -> Iterator[luigi.Task | list[luigi.Task]]:
+        # Dynamic dependencies, in steps: the weeks' chains are scheduled only once their
+        # extracts exist (a batch of weeks at a time, oldest first), and the newest week's
+        # models and dashboard once every week is loaded.
+        weeks = self.run_dates()
+        if not weeks:
+            return
+        yield ExtractRange(first=weeks[0], last=weeks[-1])
+        for batch in range(0, len(weeks), WEEKS_PER_BATCH):
+            yield [BackfillWeek(run_date=week) for week in weeks[batch:batch + WEEKS_PER_BATCH]]
+        yield WeeklyPipeline(run_date=weeks[-1])

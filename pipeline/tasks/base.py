@@ -2,24 +2,58 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterator
+from datetime import date
 from functools import cached_property
 from typing import Any
 
 import luigi
+from luigi.parameter import _no_value
 
+from pipeline import run_dates
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import ConfigurationError, Settings, load_settings
+
+NEWEST_ACTIVITY_ZONE_SQL = "production/newest_activity_zone.sql"
 
 
-def today_utc() -> date:
-    """Today's date in UTC (the default run date)."""
-    return datetime.now(timezone.utc).date()
+def athlete_zone(settings: Settings | None = None) -> run_dates.AthleteZone:
+    """The athlete's time zone for this configuration (see ``run_dates.athlete_zone``): reads
+    the zone of the newest activity in the warehouse's production table, if there is one."""
+    settings = settings or load_settings()
+    if settings.athlete_timezone:
+        try:
+            return run_dates.athlete_zone(settings.athlete_timezone)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+    warehouse = open_warehouse(settings.warehouse_url)
+    newest = None
+    if warehouse.table_exists("strava_activity_data"):
+        rows = warehouse.query_file(NEWEST_ACTIVITY_ZONE_SQL)
+        newest = rows[0][0] if rows else None
+    return run_dates.athlete_zone("", newest)
 
 
-def run_window_end(run_date: date) -> datetime:
-    """The run's upper bound: the end of the run date, i.e. the next midnight, in UTC (naive)."""
-    return datetime.combine(run_date + timedelta(days=1), time())
+def default_run_date(settings: Settings | None = None) -> date:
+    """The most recent day that is over in the athlete's time zone (the run-date default)."""
+    return run_dates.latest_completed_day(athlete_zone(settings))
+
+
+def ensure_run_date_over(run_date: date, settings: Settings | None = None) -> None:
+    """Refuse (RunDateNotOver, one line) a run date not yet over in the athlete's time zone."""
+    run_dates.ensure_over(run_date, athlete_zone(settings))
+
+
+class RunDateParameter(luigi.DateParameter):
+    """A DateParameter whose default, the most recent completed day, is found when a task is
+    created (at run time), not when the module is imported."""
+
+    def _value_iterator(self, task_name: str, param_name: str) -> Iterator[tuple[Any, Any]]:
+        for value, warning in super()._value_iterator(task_name, param_name):
+            if value is not _no_value:
+                yield value, warning
+                return
+        yield default_run_date(), None
 
 
 class RunDateTask(luigi.Task):
@@ -36,8 +70,9 @@ class RunDateTask(luigi.Task):
 
             cls.run = holding_run_date_lock(cls.__dict__["run"])
 
-    run_date = luigi.DateParameter(
-        default=today_utc(), description="The run's date (UTC); activities up to its end count."
+    run_date = RunDateParameter(
+        description="The run's date: a day that is over in the athlete's time zone; activities "
+        "whose local start date is on or before it count. Default: the most recent such day."
     )
 
     @cached_property

@@ -1,14 +1,14 @@
-"""BuildDashboard: the athlete's dashboard of the run date, after every model is rebuilt."""
+"""BuildDashboard: the run date's dashboard and validation pages, after every model is rebuilt."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date
 from pathlib import Path
 
 import luigi
 
-from pipeline.backends.lake import atomic_local_path
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.models import mart_tasks
 
@@ -20,11 +20,23 @@ def dashboard_key(run_date_iso: str) -> str:
     return f"reports/{run_date_iso}/dashboard.html"
 
 
-class BuildDashboard(RunDateTask):
-    """$DATA_DIR/reports/YYYY-MM-DD/dashboard.html (self-contained HTML), also in the lake.
+def reports_dir(data_dir: Path) -> Path:
+    """$DATA_DIR/reports: one folder per run date, shared assets, latest/ and index.html."""
+    return Path(data_dir) / "reports"
 
-    The lake copy is stored before the local file is renamed into place, so the local file
-    existing means both are done.
+
+def dashboard_path(data_dir: Path, run_date: date) -> Path:
+    """Where a run date's dashboard is written: $DATA_DIR/reports/YYYY-MM-DD/dashboard.html."""
+    return reports_dir(data_dir) / run_date.isoformat() / "dashboard.html"
+
+
+class BuildDashboard(RunDateTask):
+    """$DATA_DIR/reports/YYYY-MM-DD/{dashboard,validation}.html, also in the lake.
+
+    Assets (plotly.js, the page script) go to reports/assets/ once. The validation page and
+    every lake copy are stored before the local dashboard is renamed into place, so the local
+    dashboard existing means the whole folder is done. reports/latest/ and reports/index.html
+    follow when this is the newest run date.
     """
 
     def requires(self) -> list[luigi.Task]:
@@ -42,21 +54,64 @@ class BuildDashboard(RunDateTask):
     def complete(self) -> bool:
         return super().complete() and self.lake.exists(self.lake_report_key)
 
+    def _put_in_lake(self, local: Path, key: str) -> None:
+        """Store or replace a lake object: upload under a unique key, then move it into place.
+
+        Pages are replaced on a rerun (latest/, index.html, a rebuilt date), and a lake may
+        refuse to overwrite on upload; a move replaces whole, so a reader never sees half a page.
+        """
+        staging = f"reports/.staging/{uuid.uuid4().hex}-{local.name}"
+        self.lake.put_file(local, staging)
+        self.lake.move(staging, key)
+
+    def _store(self, relative: str, content: bytes, lake_only_if_missing: bool = False) -> None:
+        from pipeline.dashboard.build import write_atomic
+
+        local = reports_dir(self.settings.data_dir) / relative
+        key = f"reports/{relative}"
+        if not local.exists() or local.read_bytes() != content:
+            write_atomic(local, content)
+        if not (lake_only_if_missing and self.lake.exists(key)):
+            self._put_in_lake(local, key)
+
     def run(self) -> None:
-        from pipeline.dashboard import load_dashboard_data, render_dashboard
+        from pipeline.dashboard import assets
+        from pipeline.dashboard.build import (
+            DASHBOARD_FILE,
+            LATEST_FOLDER,
+            VALIDATION_FILE,
+            index_page,
+            is_newest,
+            load,
+            optional_sections,
+            render_pages,
+            write_atomic,
+        )
+        from pipeline.dashboard.options import DashboardOptions
         from pipeline.strava.client import is_local_url
 
-        data = load_dashboard_data(self.warehouse, self.run_date,
-                                   sandbox=is_local_url(self.settings.strava_api_url))
-        page = render_dashboard(data).encode("utf-8")
-        with atomic_local_path(self.output()) as temporary:
-            Path(temporary).write_bytes(page)
-            self.lake.put_file(Path(temporary), self.lake_report_key)
-        logger.info("dashboard written to %s (lake copy %s)", self.output().path,
+        options = DashboardOptions.from_environment()
+        data, routes = load(self.warehouse, self.run_date, options,
+                            sandbox=is_local_url(self.settings.strava_api_url))
+        pages = render_pages(data, routes, optional_sections(self.warehouse, data))
+        folder = self.run_date.isoformat()
+        for name, content in assets.asset_files().items():
+            self._store(f"{assets.ASSET_FOLDER}/{name}", content, lake_only_if_missing=True)
+        self._store(f"{folder}/{VALIDATION_FILE}", pages.validation.encode("utf-8"))
+        dashboard = pages.dashboard.encode("utf-8")
+        local = Path(self.output().path)
+        staged = local.with_name(f".{local.name}.staged")
+        write_atomic(staged, dashboard)
+        try:
+            self._put_in_lake(staged, self.lake_report_key)
+            staged.replace(local)
+        finally:
+            staged.unlink(missing_ok=True)
+        reports = reports_dir(self.settings.data_dir)
+        if is_newest(reports, self.run_date):
+            self._store(f"{LATEST_FOLDER}/{VALIDATION_FILE}", pages.validation.encode("utf-8"))
+            self._store(f"{LATEST_FOLDER}/{DASHBOARD_FILE}", dashboard)
+        self._store("index.html", index_page(reports).encode("utf-8"))
+        logger.info("dashboard written to %s (%d bytes; lake copy %s)", local, len(dashboard),
                     self.lake.uri(self.lake_report_key))
-        self.set_status_message(f"dashboard: {self.output().path}")
-
-
-def dashboard_path(data_dir: Path, run_date: date) -> Path:
-    """Where a run date's dashboard is written: $DATA_DIR/reports/YYYY-MM-DD/dashboard.html."""
-    return Path(data_dir) / "reports" / run_date.isoformat() / "dashboard.html"
+        self.set_status_message(f"dashboard: {local}")

@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import luigi
+import pandas as pd
 
-from pipeline import activity_csv
+from pipeline import run_dates
 from pipeline.backends.lake import atomic_local_path
+from pipeline.extract_stream import with_progress, write_extract
 from pipeline.strava import client_from_settings
-from pipeline.strava.activities import parse_activities
+from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import RunDateTask, run_window_end
+from pipeline.tasks.base import RunDateTask, ensure_run_date_over
 
 logger = logging.getLogger(__name__)
 
@@ -26,16 +29,46 @@ def unparseable_lake_key(run_date: date) -> str:
     return f"strava/unparseable/{run_date.isoformat()}/activities.json"
 
 
+def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]]
+                          ) -> Iterator[list[dict[str, Any]]]:
+    """The pages without the activities the parser cannot read; those go to ``unparseable``
+    as {"reason", "activity"}."""
+    for page in pages:
+        kept = []
+        for activity in page:
+            problem = parse_problem(activity)
+            if problem:
+                unparseable.append({"reason": problem, "activity": activity})
+            else:
+                kept.append(activity)
+        yield kept
+
+
 def _epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
 
 
-class ExtractActivities(RunDateTask):
-    """Activities that started after (watermark - lookback) and before the end of the run date.
+def covered_rows(frame: pd.DataFrame, run_date: date) -> pd.DataFrame:
+    """The rows the run date covers: local start date on or before it (Strava's UTC window
+    reaches into the next local day east of UTC-12)."""
+    local = frame["start_date_local"]
+    keep = local.isna() | (local < pd.Timestamp(run_dates.run_week(run_date).end))
+    dropped = int((~keep).sum())
+    if dropped:
+        logger.info("left %d activities of local dates after %s to later run dates",
+                    dropped, run_date)
+    return frame[keep].reset_index(drop=True)
 
-    The watermark is the newest one recorded for a date before this run date, so rerunning an
-    old date asks Strava for the same window. Re-reading the lookback window catches late
-    uploads and changed kudos or names; the load upserts them by id.
+
+class ExtractActivities(RunDateTask):
+    """The activities whose local start date is on or before the run date, from the lookback on.
+
+    Strava filters by UTC instants, so the window runs from (watermark - lookback - the spread
+    of time zones) to the end of the run date at UTC-12, and the rows are then kept by their
+    local start date (``run_dates``). The watermark is the newest one recorded for a date
+    before this run date, so rerunning an old date asks Strava for the same window. Re-reading
+    the lookback window catches late uploads and changed kudos or names; the load upserts them
+    by id. A run date that is not over in the athlete's time zone is refused.
     """
 
     def output(self) -> luigi.LocalTarget:
@@ -45,13 +78,14 @@ class ExtractActivities(RunDateTask):
     def window(self) -> tuple[int, int]:
         """(after, before) in epoch seconds for Strava's activity list."""
         watermark = self.state.watermark_before(self.run_date)
-        before = _epoch(run_window_end(self.run_date))
+        before = _epoch(run_dates.extract_before(self.run_date))
         if watermark is None:
             return 0, before
-        after = _epoch(watermark - timedelta(days=self.settings.lookback_days))
+        after = _epoch(run_dates.extract_after(watermark, self.settings.lookback_days))
         return max(0, min(after, before)), before
 
     def run(self) -> None:
+        ensure_run_date_over(self.run_date, self.settings)
         after, before = self.window()
         client = client_from_settings(self.settings)
         source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
@@ -67,34 +101,37 @@ class ExtractActivities(RunDateTask):
             self.set_status_message(
                 f"{source}: page {progress.pages}, {progress.activities} activities so far"
             )
+            try:
+                newest = _epoch(datetime.fromisoformat(str(progress.newest_start).rstrip("Z")))
+            except ValueError:  # no start, or one the parser will set aside
+                return
             if progress.newest_start:
-                newest = _epoch(datetime.fromisoformat(progress.newest_start.rstrip("Z")))
                 share = (newest - after) / max(1, before - after)
                 self.set_progress_percentage(round(100 * min(1.0, max(0.0, share))))
 
-        activities = client.list_activities(after, before, on_page=report)
-        parsed = parse_activities(activities, extracted_at=datetime.now(timezone.utc))
-        self._keep_unparseable(parsed.unparseable)
-        if parsed.replaced_surrogates or client.invalid_utf8:
-            logger.warning("%d lone surrogate(s) and %d invalid UTF-8 sequence(s) in texts from "
-                           "%s were replaced by U+FFFD", parsed.replaced_surrogates,
-                           client.invalid_utf8, source)
-        frame = parsed.frame
+        unparseable: list[dict[str, Any]] = []
+        pages = set_aside_unparseable(
+            with_progress(client.iter_pages(after, before), on_page=report), unparseable)
         with atomic_local_path(self.output()) as temporary:
-            activity_csv.write_activities_csv(frame, Path(temporary))
+            rows = write_extract(pages, Path(temporary), extracted_at=datetime.now(timezone.utc),
+                                 keep=lambda frame: covered_rows(frame, self.run_date))
+            self._keep_unparseable(unparseable)  # before the extract counts as done
+        if client.invalid_utf8:
+            logger.warning("%d invalid UTF-8 sequence(s) from %s were replaced by U+FFFD",
+                           client.invalid_utf8, source)
         logger.info(
             "wrote %d activities (%d list requests, %d token refreshes) to %s",
-            len(frame),
+            rows,
             client.list_requests,
             client.token_refreshes,
             self.output().path,
         )
-        self.set_status_message(f"{len(frame)} activities extracted from {source}")
+        self.set_status_message(f"{rows} activities extracted from {source}")
         self.set_progress_percentage(100)
 
     def _keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
         """Store the unparseable activities (reason and raw JSON) in the lake, an empty list
-        when there are none, so the check unparseable_activities sees this extract's count."""
+        when there are none, so the check no_unparseable_activities sees this extract's count."""
         key = unparseable_lake_key(self.run_date)
         for item in unparseable:
             logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])

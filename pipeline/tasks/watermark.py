@@ -6,7 +6,8 @@ import logging
 
 import luigi
 
-from pipeline.tasks.base import RunDateTask, run_window_end
+from pipeline import run_dates
+from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ class StateWatermarkTarget(luigi.Target):
 
 
 class RecordWatermark(RunDateTask):
-    """Store the newest activity start in production (up to the run's end) in last_extracted."""
+    """Store in last_extracted the newest activity start (UTC) in production among the
+    activities the run date covers (local start date on or before it)."""
 
     def requires(self) -> LoadProduction:
         return LoadProduction(run_date=self.run_date)
@@ -33,7 +35,8 @@ class RecordWatermark(RunDateTask):
 
     def run(self) -> None:
         rows = self.warehouse.query_file(
-            "production/watermark.sql", {"upper_bound": run_window_end(self.run_date)}
+            "production/watermark.sql",
+            {"run_date_end": run_dates.run_week(self.run_date).end},
         )
         watermark = rows[0][0] if rows else None
         self.state.record_watermark(self.run_date, watermark)

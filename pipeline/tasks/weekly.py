@@ -11,7 +11,11 @@ from pipeline.tasks.watermark import RecordWatermark
 
 
 class WeeklyPipeline(RunDateTask, luigi.WrapperTask):
-    """Extract, lake, staging, production, watermark, models and dashboard for one run date."""
+    """Extract, lake, staging, production, watermark, models and dashboard for one run date.
+
+    A run date not over yet in the athlete's time zone is refused by ExtractActivities, the
+    first stage, so nothing of it is ever marked done (``pipeline/run_dates.py``).
+    """
 
     def requires(self) -> list[luigi.Task]:
         tasks: list[luigi.Task] = [RecordWatermark(run_date=self.run_date)]

@@ -1,0 +1,138 @@
+"""Baseline (c): the pipeline's staging load (bulk COPY, then merge) against a row-by-row
+``executemany`` INSERT of the same rows, on DuckDB and PostgreSQL.
+
+The rows are the synthetic athlete's, written in the extract dialect; beyond the athlete's size
+they are repeated with fresh ids, so a 1,000,000-row load needs no 1,000,000-activity athlete.
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pipeline import activity_csv
+from pipeline.backends.lake import LocalLake
+from pipeline.backends.warehouse import Warehouse
+from pipeline.sql_files import staging_table_name
+from pipeline.strava.activities import ACTIVITY_COLUMNS, activities_frame
+
+BASE_ACTIVITIES = 5_000
+ID_STRIDE = 10**12  # each repetition of the base rows gets ids this much higher
+
+
+def write_rows(path: Path, n_rows: int, seed: int = 11) -> Path:
+    """An extract file of ``n_rows`` realistic activities (repeated with new ids as needed)."""
+    from pipeline.sandbox import SyntheticAthlete
+
+    athlete = SyntheticAthlete(seed, min(n_rows, BASE_ACTIVITIES))
+    base = path.with_suffix(".base.csv")
+    activity_csv.write_activities_csv(
+        activities_frame(athlete.activities, datetime.now(timezone.utc)), base
+    )
+    dialect = {"delimiter": activity_csv.DELIMITER, "quotechar": activity_csv.QUOTE}
+    with open(base, encoding="utf-8", newline="") as handle:
+        header, *records = list(csv.reader(handle, **dialect))
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n", **dialect)
+        writer.writerow(header)
+        for written in range(n_rows):
+            record = list(records[written % len(records)])
+            record[0] = str(int(record[0]) + (written // len(records)) * ID_STRIDE)
+            writer.writerow(record)
+    base.unlink()
+    return path
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "Int64": int, "Float64": float, "string": str, "boolean": lambda text: text == "true",
+    "datetime64[us]": datetime.fromisoformat,
+}
+
+
+def typed_rows(path: Path, limit: int) -> list[tuple]:
+    """The first ``limit`` rows of an extract file as typed Python values (NULL for empty)."""
+    parsers = [_PARSERS[dtype] for dtype in ACTIVITY_COLUMNS.values()]
+    rows = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=activity_csv.DELIMITER,
+                            quotechar=activity_csv.QUOTE)
+        next(reader)
+        for record in reader:
+            rows.append(tuple(None if text == "" else parse(text)
+                              for parse, text in zip(parsers, record, strict=True)))
+            if len(rows) == limit:
+                break
+    return rows
+
+
+def staging_load(warehouse: Warehouse, lake_root: Path, extract: Path) -> tuple[int, float]:
+    """The pipeline's own path: COPY into a fresh staging table, merge into production."""
+    lake = LocalLake(lake_root.as_uri(), lake_root)
+    key = "bench/activities.csv"
+    lake.put_file(extract, key)
+    staging = staging_table_name("20261129")
+    started = time.perf_counter()
+    rows = warehouse.load_staging(lake, key, staging, "bench_staging")
+    warehouse.merge_staging(staging, "bench_production")
+    return rows, time.perf_counter() - started
+
+
+def row_by_row(warehouse: Warehouse, rows: list[tuple]) -> float:
+    """``executemany`` INSERT of the rows into production, one transaction, as a naive loader."""
+    columns = ", ".join(ACTIVITY_COLUMNS)
+    marks = ", ".join(["%s" if warehouse.paramstyle == "pyformat" else "?"] * len(ACTIVITY_COLUMNS))
+    started = time.perf_counter()
+    with warehouse.transaction() as session:
+        session.cursor.executemany(
+            f"INSERT INTO strava_activity_data ({columns}) VALUES ({marks})", rows
+        )
+    return time.perf_counter() - started
+
+
+def compare(make_warehouse: Callable[[], Warehouse], work: Path, extract: Path,
+            sample: int) -> dict[str, Any]:
+    """rows/s of the staging path for the whole file, of row-by-row for ``sample`` rows."""
+    warehouse = make_warehouse()
+    warehouse.ensure_schema()
+    rows, seconds = staging_load(warehouse, work / f"lake-{secrets.token_hex(3)}", extract)
+    sample_rows = typed_rows(extract, sample)
+    naive = make_warehouse()
+    naive.ensure_schema()
+    with naive.transaction() as session:
+        session.execute("DELETE FROM strava_activity_data")
+    naive_seconds = row_by_row(naive, sample_rows)
+    staging_rate = rows / seconds
+    naive_rate = len(sample_rows) / naive_seconds
+    return {"rows": rows, "staging_seconds": seconds, "staging_rows_per_s": staging_rate,
+            "row_by_row_rows": len(sample_rows), "row_by_row_seconds": naive_seconds,
+            "row_by_row_rows_per_s": naive_rate, "ratio": staging_rate / naive_rate}
+
+
+@contextmanager
+def postgres_database(host: str = "127.0.0.1", port: int = 5432,
+                      user: str = "postgres") -> Iterator[str]:
+    """A throwaway PostgreSQL database (random name, dropped afterwards); yields its URL."""
+    import psycopg2
+
+    name = f"strava_bench_{secrets.token_hex(4)}"
+
+    def admin(sql: str) -> None:
+        connection = psycopg2.connect(host=host, port=port, user=user, dbname="postgres")
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+    admin(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+    try:
+        yield f"postgresql://{user}@{host}:{port}/{name}"
+    finally:
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -1,0 +1,98 @@
+"""One measured WeeklyPipeline run in this process (the benchmark starts it as a child).
+
+``python -m pipeline.benchmarks.pipeline_run RUN_DATE [--profile PATH]`` with the sandbox's
+STRAVA_* variables and DATA_DIR in the environment; prints one JSON line: wall time, peak RSS,
+seconds per stage, the rows and id sum loaded, and an in-process rerun's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def loaded_rows() -> tuple[int, int]:
+    """(rows, sum of ids) in the production table of the configured warehouse."""
+    from pipeline.backends import open_warehouse
+    from pipeline.settings import load_settings
+
+    warehouse = open_warehouse(load_settings().warehouse_url)
+    rows = warehouse.query("SELECT COUNT(*), SUM(id) FROM {production_table}")
+    count, id_sum = rows[0]
+    return int(count), int(id_sum or 0)
+
+
+def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
+    """Run WeeklyPipeline for ``run_date`` twice (first run, then a rerun) and measure both."""
+    import luigi
+    from luigi.execution_summary import LuigiStatusCode
+
+    from pipeline.tasks import WeeklyPipeline
+
+    stages: dict[str, float] = defaultdict(float)
+    peak_after: dict[str, float] = {}
+
+    @luigi.Task.event_handler(luigi.Event.PROCESSING_TIME)
+    def _processing_time(task: luigi.Task, seconds: float) -> None:
+        stages[task.task_family] += seconds
+
+    @luigi.Task.event_handler(luigi.Event.SUCCESS)
+    def _peak_so_far(task: luigi.Task) -> None:
+        peak_after[task.task_family] = peak_rss_mib()
+
+    profiler = None
+    if profile is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+    started = time.perf_counter()
+    result = luigi.build([WeeklyPipeline(run_date=run_date)], local_scheduler=True,
+                         detailed_summary=True, log_level="ERROR", workers=1)
+    seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        profile.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    if result.status not in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY):
+        raise SystemExit(f"the benchmark's pipeline run failed:\n{result.summary_text}")
+    peak = peak_rss_mib()
+    rows, id_sum = loaded_rows()
+    luigi.task_register.Register.clear_instance_cache()
+    started = time.perf_counter()
+    luigi.build([WeeklyPipeline(run_date=run_date)], local_scheduler=True, log_level="ERROR")
+    rerun = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "peak_rss_mib": peak,
+        "stages": dict(stages),
+        "peak_rss_after_mib": peak_after,
+        "rows": rows,
+        "id_sum": id_sum,
+        "rerun_in_process_seconds": rerun,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_date", type=date.fromisoformat)
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile here")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.run_date, args.profile)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""``strava-pipeline``: one command for every way to use the pipeline, from any directory.
+
+    strava-pipeline run [--date D] [--demo]        the weekly run (what ./run_weekly.sh runs)
+    strava-pipeline backfill --start D [--stop D]  every week of a range, oldest first
+    strava-pipeline status [--date D] [--demo]     what finished, per run date (changes nothing)
+    strava-pipeline authorize                      first-time Strava authorization
+    strava-pipeline sandbox                        serve the local fake Strava
+    strava-pipeline dashboard [--date D] [--demo]  where a run date's dashboard is
+    strava-pipeline validate L R OP SEV [--date D] one validation check, ad hoc
+
+It works from any directory because importing ``pipeline`` loads the project's luigi.cfg
+(pipeline/project.py). Every problem found before scheduling is one line on stderr and exit 2;
+a Luigi run exits with Luigi's code (``[retcode]`` in luigi.cfg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from pipeline import preflight
+from pipeline.operations import command_hint
+from pipeline.preflight import PreflightError, fail
+from pipeline.settings import ConfigurationError, load_settings
+
+PROG = "strava-pipeline"
+EXIT_CODES = {
+    0: "succeeded",
+    10: "FAILED: another run of these tasks is already running (exit code 10)",
+    20: "FAILED: input data is missing (exit code 20)",
+    25: "FAILED: the scheduler did not let this run start a task, another run holds it "
+        "(exit code 25)",
+    30: "FAILED: a task failed, see the log above (exit code 30)",
+    35: "FAILED: the tasks could not be scheduled (exit code 35)",
+    40: "FAILED: an unhandled error, see the log above (exit code 40)",
+}
+SANDBOX_SEED = 42
+SANDBOX_ACTIVITIES = 1200
+
+
+def describe_exit_code(code: int) -> str:
+    """'succeeded', or what Luigi's exit code means."""
+    return EXIT_CODES.get(code, f"FAILED (exit code {code})")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return preflight.parse_date(text)
+    except PreflightError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-29") from None
+
+
+# -- the demo: the sandbox in this process, its own DATA_DIR -------------------------------------
+
+
+@contextmanager
+def demo_sandbox(last_day: date) -> Iterator[None]:
+    """Serve the sandbox (history up to ``last_day``) and point this process at it and at the
+    sandbox's own DATA_DIR; stop it afterwards."""
+    from pipeline.operations import sandbox_environment
+    from pipeline.sandbox import SandboxServer, SyntheticAthlete
+    from pipeline.sandbox.__main__ import athlete_end, forget_old_tokens
+
+    environment = sandbox_environment()
+    data_dir = Path(environment["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    forget_old_tokens(data_dir)
+    athlete = SyntheticAthlete(seed=SANDBOX_SEED, n_activities=SANDBOX_ACTIVITIES,
+                               end=athlete_end(last_day))
+    with SandboxServer(athlete, port=0) as server:
+        saved = dict(os.environ)
+        os.environ.update({**environment, **server.env()})
+        print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
+              "activities),")
+        print(f"      NOT Strava. Its data goes to {data_dir}, apart from real data.")
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            print("Sandbox stopped.")
+
+
+def _enter_demo(args: argparse.Namespace, last_day: date) -> object:
+    return demo_sandbox(last_day) if args.demo else nullcontext()
+
+
+# -- Luigi ----------------------------------------------------------------------------------------
+
+
+def choose_scheduler(choice: str, demo: bool) -> list[str]:
+    """Luigi's scheduler arguments, and one line saying which scheduler the run uses.
+
+    ``auto``: the central scheduler when it answers at the address Luigi will use, else the
+    local one; a demo stays local unless ``central`` is asked for (luigid knows tasks by name
+    and run date, not by DATA_DIR).
+    """
+    from pipeline.operations import VISUALISER_PATH, scheduler_answers, scheduler_url
+
+    if choice == "local" or (choice == "auto" and demo):
+        reason = "sandbox runs stay out of the central scheduler" if demo else "as asked"
+        print(f"Scheduler: local (--local-scheduler); {reason}.")
+        return ["--local-scheduler"]
+    url = scheduler_url()
+    if scheduler_answers(url):
+        print(f"Scheduler: central scheduler at {url} (visualiser: {url}{VISUALISER_PATH})")
+        return []
+    if choice == "central":
+        raise PreflightError(
+            f"no central scheduler (luigid) answers at {url}: start it (README 'The central "
+            "scheduler') or use --scheduler local")
+    print(f"Scheduler: no central scheduler answers at {url}; using --local-scheduler.")
+    return ["--local-scheduler"]
+
+
+def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
+    """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code."""
+    from luigi.retcodes import run_with_retcodes
+
+    from pipeline.project import project_file
+
+    argv = ["--module", "pipeline.tasks", *task_args, *scheduler_args]
+    logging_conf = project_file("config/logging.ini")
+    if logging_conf:
+        argv += ["--logging-conf-file", str(logging_conf)]
+    try:
+        run_with_retcodes(argv)
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        print(done.code, file=sys.stderr)  # Luigi's own message, e.g. "No task specified"
+        return 1
+    return 0
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The weekly run of one date."""
+    from pipeline.operations import sandbox_settings, strava_setup, summary_lines
+
+    if not args.demo and strava_setup(load_settings()) == "none":
+        print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
+              "or token store);")
+        print("running the demo instead. For Strava see README 'First-time authorization'.")
+        args.demo = True
+    with sandbox_settings() if args.demo else nullcontext():
+        run_date = args.date or preflight.default_run_date()
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
+    with _enter_demo(args, run_date - timedelta(days=1)):
+        task = args.task or "WeeklyPipeline"
+        preflight.check([run_date])
+        scheduler_args = choose_scheduler(args.scheduler, args.demo)
+        sys.stdout.flush()
+        code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args)
+        what = "Weekly run" if task == "WeeklyPipeline" else task
+        print(f"== {what} for {run_date} {describe_exit_code(code)}")
+        for line in summary_lines(load_settings(), run_date, args.demo):
+            print(line)
+    if args.demo:
+        print("This was a DEMO against the local Strava sandbox, not Strava.")
+    return code
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Every week of a range, oldest first."""
+    from pipeline.operations import sandbox_settings
+    from pipeline.tasks.backfill import SUNDAY, week_run_dates
+
+    weekday = SUNDAY if args.weekday is None else args.weekday
+    if not 0 <= weekday <= 6:
+        raise PreflightError(f"--weekday {weekday}: use 0 (Monday) to 6 (Sunday)")
+    with sandbox_settings() if args.demo else nullcontext():
+        latest = preflight.default_run_date()
+        stop = args.stop or latest
+        if args.start > stop:
+            raise PreflightError(f"--start {args.start} is after --stop {stop}: swap them")
+        run_dates = week_run_dates(args.start, stop, weekday, latest=latest)
+    print(f"== Backfill of {len(run_dates)} weeks from {args.start} to {stop}", flush=True)
+    with _enter_demo(args, latest - timedelta(days=1)):
+        preflight.check(run_dates)
+        scheduler_args = choose_scheduler(args.scheduler, args.demo)
+        sys.stdout.flush()
+        task_args = ["Backfill", "--start", args.start.isoformat(), "--stop", stop.isoformat(),
+                     "--weekday", str(weekday)]
+        code = run_luigi(task_args, scheduler_args)
+        print(f"== Backfill {describe_exit_code(code)}")
+        print(f"Status:    {command_hint('status', *(['--demo'] if args.demo else []))}")
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """The status table; changes nothing."""
+    from pipeline import status
+
+    return status.run(args)
+
+
+def cmd_authorize(options: list[str]) -> int:
+    """First-time authorization; its own options (``--paste``, ``--code``, ...) follow."""
+    from pipeline.strava.authorize import main
+
+    return main(options)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Serve the sandbox until Ctrl-C."""
+    from pipeline.sandbox.__main__ import run
+
+    return run(args)
+
+
+def _apply_demo(demo: bool) -> None:
+    if demo:
+        from pipeline.operations import sandbox_environment
+
+        os.environ.update(sandbox_environment())
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Print (or open) the path of a run date's dashboard: the newest one by default."""
+    from pipeline.operations import dashboard_path
+
+    _apply_demo(args.demo)
+    settings = load_settings()
+    demo = " --demo" if args.demo else ""
+    if args.date:
+        path = dashboard_path(settings, args.date)
+    else:
+        built = sorted(settings.reports_dir.glob("*/dashboard.html"))
+        if not built:
+            raise PreflightError(f"no dashboard in {settings.reports_dir} yet: run "
+                                 f"`{command_hint('run')}{demo}` first")
+        path = built[-1]
+    if not path.exists():
+        raise PreflightError(f"no dashboard for {args.date} yet ({path}): run "
+                             f"`{command_hint('run', '--date', str(args.date))}{demo}`")
+    print(path)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """One validation check on a staged run date."""
+    from pipeline import validator
+    from pipeline.backends import open_warehouse
+    from pipeline.backends.urls import missing_locally
+    from pipeline.sql_files import staging_table_name
+
+    _apply_demo(args.demo)
+    settings = load_settings()
+    run_date = args.date or preflight.default_run_date(settings)
+    staging = staging_table_name(run_date.strftime("%Y%m%d"))
+    if missing_locally(settings.warehouse_url) or not open_warehouse(
+            settings.warehouse_url).table_exists(staging):
+        demo = " --demo" if args.demo else ""
+        stage = command_hint("run", "--date", run_date.isoformat(), "--task", "CopyToStaging")
+        raise PreflightError(
+            f"no staging table for {run_date} (staging is dropped once a date is loaded): "
+            f"stage a date that is not loaded yet with `{stage}{demo}`")
+    argv = [args.left, args.right, args.operator, args.severity,
+            "--run-date", run_date.isoformat(), *(["--slack"] if args.slack else [])]
+    return validator.main(argv)
+
+
+# -- the parser -----------------------------------------------------------------------------------
+
+STAGES = ("WeeklyPipeline", "ExtractActivities", "UploadToLake", "CopyToStaging",
+          "LoadProduction", "RecordWatermark", "BuildDashboard")
+
+
+def _scheduler_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler", choices=("auto", "central", "local"), default="auto",
+        help="auto (default): the central scheduler (luigid) when it answers at the address "
+             "Luigi will use, else the local one; a demo stays local unless 'central'")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``strava-pipeline`` command line."""
+    from pipeline import status
+    from pipeline.sandbox import __main__ as sandbox
+
+    parser = _OneLineParser(
+        prog=PROG,
+        description="The weekly Strava pipeline (Luigi): run it, backfill, see its status, "
+                    "authorize Strava, serve the sandbox, find the dashboard, run a check. "
+                    "Works from any directory; every failure exits non-zero.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_OneLineParser)
+
+    run = commands.add_parser(
+        "run", help="the weekly run of one date (what ./run_weekly.sh runs)",
+        description="Run WeeklyPipeline for one run date. Without Strava credentials (or "
+                    "with --demo) it runs against the local sandbox in its own DATA_DIR.")
+    run.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                     help="the run date (default: the run-date rule's, see README)")
+    run.add_argument("--demo", action="store_true",
+                     help="run against the local Strava sandbox (synthetic data), not Strava")
+    run.add_argument("--task", choices=STAGES, metavar="TASK",
+                     help="run only this stage and what it needs, e.g. CopyToStaging to stage "
+                          f"a date for `validate` ({', '.join(STAGES)})")
+    _scheduler_option(run)
+    run.set_defaults(handler=cmd_run)
+
+    backfill = commands.add_parser(
+        "backfill", help="every week of a date range, oldest first",
+        description="WeeklyPipeline for every week (Sunday run dates) of a range, oldest first; "
+                    "finished weeks are skipped, so it is also the catch-up and the resume.")
+    backfill.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--stop", type=_date, metavar="YYYY-MM-DD",
+                          help="last day of the range, included (default: the default run date)")
+    backfill.add_argument("--weekday", type=int, metavar="0-6",
+                          help="weekday of the run dates: 0 Monday ... 6 Sunday (default)")
+    backfill.add_argument("--demo", action="store_true", help="against the local sandbox")
+    _scheduler_option(backfill)
+    backfill.set_defaults(handler=cmd_backfill)
+
+    status_parser = commands.add_parser(
+        "status", help="per run date: stages finished, watermark, validation (changes nothing)",
+        description="Per run date: which stages finished, the watermark and the latest "
+                    "validation results. Reads only; creates nothing.")
+    status.add_arguments(status_parser)
+    status_parser.set_defaults(handler=cmd_status)
+
+    authorize = commands.add_parser(
+        "authorize", help="first-time Strava authorization (stores the token)", add_help=False,
+        description="python -m pipeline.strava.authorize; its options follow (--help).")
+    authorize.add_argument("options", nargs="*", help="see strava-pipeline authorize --help")
+
+    sandbox_parser = commands.add_parser(
+        "sandbox", help="serve the local fake Strava and print its settings",
+        description="Serve a local fake Strava API with a synthetic athlete; prints export "
+                    "lines (its own DATA_DIR included) that point the pipeline at it.")
+    sandbox.add_arguments(sandbox_parser)
+    sandbox_parser.set_defaults(handler=cmd_sandbox)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="print (or --open) where a run date's dashboard is",
+        description="Print the path of a run date's dashboard (default: the newest built).")
+    dashboard.add_argument("--date", type=_date, metavar="YYYY-MM-DD")
+    dashboard.add_argument("--demo", action="store_true", help="the sandbox's dashboards")
+    dashboard.add_argument("--open", action="store_true", help="open it in a browser")
+    dashboard.set_defaults(handler=cmd_dashboard)
+
+    validate = commands.add_parser(
+        "validate", help="run one validation check on a staged run date",
+        description="Compare two SQL results (or numbers) on the run date's staging table. "
+                    "Staging exists between CopyToStaging and LoadProduction: stage a date "
+                    "with `run --task CopyToStaging` first. Exit 0 pass/skipped/warn, 1 a "
+                    "halt check failed, 2 a usage error.")
+    validate.add_argument("left", help="SQL file (a path, or a name in sql/validation/) or number")
+    validate.add_argument("right", help="SQL file or number")
+    validate.add_argument("operator", help="equals, not_equals, greater, greater_equals, less, "
+                                           "less_equals")
+    validate.add_argument("severity", help="warn or halt")
+    validate.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                          help="the staged run date (default: the default run date)")
+    validate.add_argument("--demo", action="store_true", help="the sandbox's warehouse")
+    validate.add_argument("--slack", action="store_true", help="also post the result to Slack")
+    validate.set_defaults(handler=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script ``strava-pipeline``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if argv[:1] == ["authorize"]:  # its options are its own, --help included
+            return cmd_authorize(argv[1:])
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args) or 0)
+    except (PreflightError, ConfigurationError) as error:
+        sys.stdout.flush()
+        return fail(error)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `strava-pipeline status | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

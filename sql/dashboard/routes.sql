@@ -1,0 +1,15 @@
+-- The newest routes up to the end of the run date, newest first, for the route map and heatmap
+-- (capped by :max_routes so the page and the memory stay bounded as history grows). Read-only.
+SELECT
+    id,
+    start_date_local,
+    timezone,
+    location_country,
+    summary_polyline
+FROM {production_table}
+WHERE summary_polyline IS NOT NULL
+    AND summary_polyline <> ''
+    AND start_date_local IS NOT NULL
+    AND start_date_local < :day_after_run_date
+ORDER BY start_date_local DESC, id DESC
+LIMIT :max_routes

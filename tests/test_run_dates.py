@@ -1,0 +1,222 @@
+"""The run-date rule (pipeline/run_dates.py): completed local days, the run's week, the window.
+
+Unit checks of the one definition, then the pipeline on the embedded default with activities on
+the day boundary on both sides of UTC, future dates, Backfill, and the machine's own TZ.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from pipeline import run_dates
+from pipeline.settings import ConfigurationError
+from pipeline.tasks import ExtractActivities, RecordWatermark, WeeklyPipeline
+from pipeline.tasks.backfill import Backfill, week_run_dates
+from pipeline.tasks.base import athlete_zone, default_run_date
+from tests.conftest import (
+    NEXT_RUN_DATE,
+    PROJECT_ROOT,
+    RUN_DATE,
+    PipelineNow,
+    PipelineWorld,
+    succeeded,
+)
+
+TORONTO = ZoneInfo("America/Toronto")
+UTC = timezone.utc
+
+
+def zone(name: str) -> run_dates.AthleteZone:
+    return run_dates.AthleteZone(name, ZoneInfo(name), "test")
+
+
+# -- the one definition ----------------------------------------------------------------------
+
+
+def test_the_runs_week_is_the_seven_local_dates_ending_with_the_run_date() -> None:
+    week = run_dates.run_week(date(2026, 11, 29))
+    assert (week.first_day, week.start, week.end) == (
+        date(2026, 11, 23), datetime(2026, 11, 23), datetime(2026, 11, 30))
+    assert week.contains(datetime(2026, 11, 29, 23, 59, 59))
+    assert not week.contains(datetime(2026, 11, 30, 0, 0))
+    assert not week.contains(datetime(2026, 11, 22, 23, 59, 59))
+    # A Wednesday run date has a Thursday-to-Wednesday week, not the Monday week around it.
+    assert run_dates.run_week(date(2026, 12, 2)).first_day == date(2026, 11, 26)
+
+
+def test_the_extract_window_covers_the_run_date_in_every_time_zone() -> None:
+    before = run_dates.extract_before(date(2026, 11, 29))
+    assert before == datetime(2026, 11, 30, 12)
+    # The last local second of Sunday at UTC-12 and at UTC+14 both fall inside the window.
+    for name in ("Etc/GMT+12", "Pacific/Kiritimati", "America/Toronto", "Asia/Tokyo"):
+        last = datetime(2026, 11, 29, 23, 59, 59, tzinfo=ZoneInfo(name))
+        assert last.astimezone(UTC).replace(tzinfo=None) < before, name
+    # After the watermark: the lookback plus the 26 h by which UTC order and local order differ.
+    assert run_dates.extract_after(datetime(2026, 11, 30, 2), 0) == datetime(2026, 11, 29)
+    assert run_dates.extract_after(datetime(2026, 11, 30, 2), 14) == datetime(2026, 11, 15)
+
+
+@pytest.mark.parametrize(("now", "zone_name", "latest"), [
+    # Monday 03:00 UTC is still Sunday 22:00 in Toronto: Sunday is not over there yet.
+    (datetime(2026, 11, 30, 3, tzinfo=UTC), "America/Toronto", date(2026, 11, 28)),
+    (datetime(2026, 11, 30, 5, 1, tzinfo=UTC), "America/Toronto", date(2026, 11, 29)),
+    # Sunday 15:30 UTC is already Monday 00:30 in Tokyo: Sunday is over there.
+    (datetime(2026, 11, 29, 15, 30, tzinfo=UTC), "Asia/Tokyo", date(2026, 11, 29)),
+    (datetime(2026, 11, 29, 14, 59, tzinfo=UTC), "Asia/Tokyo", date(2026, 11, 28)),
+])
+def test_a_date_is_over_once_the_athletes_midnight_has_passed(
+    now: datetime, zone_name: str, latest: date
+) -> None:
+    athlete = zone(zone_name)
+    assert run_dates.latest_completed_day(athlete, now) == latest
+    run_dates.ensure_over(latest, athlete, now)
+    with pytest.raises(run_dates.RunDateNotOver) as refused:
+        run_dates.ensure_over(latest + timedelta(days=1), athlete, now)
+    message = str(refused.value)
+    assert "\n" not in message and zone_name in message and str(latest) in message
+
+
+def test_the_athletes_zone_comes_from_the_setting_then_the_newest_activity_then_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run_dates.athlete_zone("Asia/Tokyo", "America/Toronto").name == "Asia/Tokyo"
+    assert run_dates.athlete_zone("", "America/Toronto").name == "America/Toronto"
+    assert run_dates.athlete_zone("", None).source == "this machine's time zone"
+    # A zone name no tz database knows falls back to the machine's zone instead of failing.
+    assert run_dates.athlete_zone("", "Mars/Olympus").source == "this machine's time zone"
+    monkeypatch.setenv("ATHLETE_TIMEZONE", "Toronto")
+    with pytest.raises(ConfigurationError, match="ATHLETE_TIMEZONE='Toronto' is not an IANA"):
+        athlete_zone()
+
+
+# -- the pipeline on the day boundary --------------------------------------------------------
+
+
+def model_ids(world: PipelineWorld, table: str) -> set[int]:
+    with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
+        return {row[0] for row in db.execute(f"SELECT id FROM {table}").fetchall()}
+
+
+def check_value(world: PipelineWorld, run_date: date, check: str) -> float:
+    with duckdb.connect(str(world.data_dir / "warehouse.duckdb"), read_only=True) as db:
+        return db.execute(
+            "SELECT left_value FROM validation_results WHERE run_date = ? AND check_name = ? "
+            "ORDER BY checked_at DESC LIMIT 1", [run_date, check]).fetchone()[0]
+
+
+def add_tokyo_activity(world: PipelineWorld, local: datetime) -> dict:
+    start = local.replace(tzinfo=ZoneInfo("Asia/Tokyo")).astimezone(UTC)
+    return world.athlete.add_activity(
+        start, "Run", start_date_local=local.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        timezone="(GMT+09:00) Asia/Tokyo", utc_offset=32400.0)
+
+
+def test_sunday_evening_west_of_utc_and_monday_morning_east_of_it_land_in_their_own_weeks(
+    world: PipelineWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No lookback: only the run-date rule itself may bring the Tokyo run into the next week.
+    monkeypatch.setenv("STRAVA_LOOKBACK_DAYS", "0")
+    # Sunday 21:00 in Toronto is Monday 02:00 UTC; Monday 06:00 in Tokyo is Sunday 21:00 UTC.
+    toronto = world.athlete.add_activity(
+        datetime(2026, 11, 29, 21, tzinfo=TORONTO).astimezone(UTC), "Run")
+    assert toronto["start_date_local"] == "2026-11-29T21:00:00Z"
+    tokyo = add_tokyo_activity(world, datetime(2026, 11, 30, 6))
+    assert tokyo["start_date"] == "2026-11-29T21:00:00Z"
+
+    assert succeeded(world.run_weekly(RUN_DATE))
+    assert toronto["id"] in model_ids(world, "strava_activity_data")
+    assert tokyo["id"] not in model_ids(world, "strava_activity_data")
+    assert toronto["id"] in model_ids(world, "weekly_new_activities")
+    assert check_value(world, RUN_DATE, "activities_in_run_week") == 1.0
+    state = world.data_dir / "state.db"
+    assert state.exists()
+
+    assert succeeded(world.run_weekly(NEXT_RUN_DATE))
+    assert tokyo["id"] in model_ids(world, "strava_activity_data")
+    next_week = model_ids(world, "weekly_new_activities")
+    assert tokyo["id"] in next_week and toronto["id"] not in next_week
+    assert check_value(world, NEXT_RUN_DATE, "activities_in_run_week") == 1.0
+
+
+def test_a_date_not_over_in_the_athletes_zone_is_refused_and_nothing_is_marked_done(
+    world: PipelineWorld, pipeline_now: PipelineNow
+) -> None:
+    # The newest activity in production (Toronto) makes Toronto the athlete's zone.
+    world.athlete.add_activity(datetime(2026, 11, 22, 20, tzinfo=TORONTO).astimezone(UTC))
+    assert succeeded(world.run_weekly(date(2026, 11, 22)))
+    assert athlete_zone().name == "America/Toronto"
+
+    pipeline_now.moment = datetime(2026, 11, 30, 3, tzinfo=UTC)  # Sunday 22:00 in Toronto
+    assert default_run_date() == date(2026, 11, 28)
+    for task in (WeeklyPipeline(run_date=RUN_DATE), ExtractActivities(run_date=RUN_DATE)):
+        assert not succeeded(world.build(task))
+    assert not (world.data_dir / "extract" / RUN_DATE.isoformat()).exists()
+    assert not RecordWatermark(run_date=RUN_DATE).complete()
+
+    pipeline_now.moment = datetime(2026, 11, 30, 5, 30, tzinfo=UTC)  # Monday 00:30 in Toronto
+    assert default_run_date() == RUN_DATE
+    assert WeeklyPipeline().run_date == RUN_DATE  # the default is found at run time
+    assert succeeded(world.build(WeeklyPipeline()))
+
+
+def test_backfill_never_includes_a_day_that_is_not_over(
+    world: PipelineWorld, pipeline_now: PipelineNow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATHLETE_TIMEZONE", "America/Toronto")
+    pipeline_now.moment = datetime(2026, 11, 30, 3, tzinfo=UTC)  # Sunday 22:00 in Toronto
+    backfill = Backfill(start=date(2026, 11, 1), stop=date(2026, 12, 31))
+    assert backfill.run_dates() == [date(2026, 11, 1), date(2026, 11, 8), date(2026, 11, 15),
+                                    date(2026, 11, 22)]
+    assert Backfill(start=date(2026, 11, 1)).stop == date(2026, 11, 28)
+    pipeline_now.moment = datetime(2026, 11, 30, 5, 1, tzinfo=UTC)
+    assert Backfill(start=date(2026, 11, 1)).run_dates()[-1] == RUN_DATE
+    assert week_run_dates(date(2026, 11, 1), date(2026, 11, 29), latest=date(2026, 11, 29))[-1] \
+        == RUN_DATE
+
+
+# -- the machine's time zone changes nothing --------------------------------------------------
+
+RUN_TIME_COLUMNS = ("extracted_at", "inserted", "checked_at", "recorded_at")
+
+
+def warehouse_dump(path: Path) -> dict[str, list[tuple]]:
+    """Every table of a DuckDB warehouse, rows sorted, without the columns that record when."""
+    dump = {}
+    with duckdb.connect(str(path), read_only=True) as db:
+        tables = [row[0] for row in db.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
+        for table in tables:
+            names = [row[0] for row in db.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall()]
+            keep = ", ".join(f'"{name}"' for name in names if name not in RUN_TIME_COLUMNS)
+            dump[table] = sorted(db.execute(f"SELECT {keep} FROM {table}").fetchall(), key=repr)
+    return dump
+
+
+def test_the_machines_time_zone_changes_nothing_in_any_table(
+    world_factory, athlete, fake_clock, tmp_path: Path
+) -> None:
+    athlete.add_activity(datetime(2026, 11, 29, 21, tzinfo=TORONTO).astimezone(UTC), "Run")
+    dumps = {}
+    for machine_zone in ("UTC", "America/New_York", "Asia/Tokyo"):
+        world = world_factory(athlete, clock=fake_clock,
+                              data_dir=tmp_path / machine_zone.replace("/", "_"))
+        result = subprocess.run(
+            [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "WeeklyPipeline",
+             "--run-date", RUN_DATE.isoformat(), "--local-scheduler"],
+            cwd=PROJECT_ROOT, env={**os.environ, **world.env, "TZ": machine_zone},
+            capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        dumps[machine_zone] = warehouse_dump(world.data_dir / "warehouse.duckdb")
+    assert dumps["UTC"]["strava_activity_data"]
+    assert dumps["America/New_York"] == dumps["UTC"]
+    assert dumps["Asia/Tokyo"] == dumps["UTC"]
