@@ -21,13 +21,17 @@ logger = logging.getLogger(__name__)
 
 
 def remove_stale_temporaries(path: Path | str) -> list[Path]:
-    """Delete the ``<path>-luigi-tmp-NNNNNNNNNN`` files a killed writer of ``path`` left.
+    """Delete the temporary siblings a killed writer of ``path`` left: Luigi's
+    ``<name>-luigi-tmp-NNNNNNNNNN`` and hidden ``.<name>.*`` / ``..<name>.*`` (a staged copy
+    and the mkstemp files of one).
 
     Safe when the target's task runs again: the run date's lock keeps any other writer away.
     """
     path = Path(path)
-    stale = sorted(path.parent.glob(f"{glob.escape(path.name)}-luigi-tmp-*")) \
-        if path.parent.is_dir() else []
+    name = glob.escape(path.name)
+    patterns = (f"{name}-luigi-tmp-*", f".{name}.*", f"..{name}.*")
+    stale = sorted({leftover for pattern in patterns for leftover in path.parent.glob(pattern)}
+                   ) if path.parent.is_dir() else []
     for leftover in stale:
         leftover.unlink(missing_ok=True)
     if stale:

@@ -17,6 +17,8 @@ from typing import Any
 import luigi
 from luigi.task import flatten
 
+from pipeline.backends.lake import remove_stale_temporaries
+
 logger = logging.getLogger(__name__)
 _HELD = threading.local()  # run dates whose lock this thread holds (a run() calling another)
 
@@ -57,4 +59,7 @@ def _run_if_still_due(task: Any, run: Callable[[Any], None]) -> None:
             f"{missing[0]} is no longer complete: another run of run date "
             f"{task.run_date} changed it while this one waited; run the date again"
         )
+    for target in flatten(task.output()):
+        if isinstance(target, luigi.LocalTarget):
+            remove_stale_temporaries(target.path)  # what a killed try of this task left
     run(task)
