@@ -54,7 +54,8 @@ def test_a_state_store_in_a_read_only_data_dir_is_one_line(read_only_data_dir: P
 
 
 def test_a_run_in_a_read_only_data_dir_says_so_in_one_line(read_only_data_dir: Path) -> None:
-    environment = {**os.environ, "DATA_DIR": str(read_only_data_dir)}
+    environment = {**os.environ, "DATA_DIR": str(read_only_data_dir), "STRAVA_CLIENT_ID": "1",
+                   "STRAVA_CLIENT_SECRET": "secret", "STRAVA_REFRESH_TOKEN": "token"}
     result = subprocess.run(
         as_unprivileged(luigi_command("RecordWatermark", "--run-date", "2026-11-29",
                                       "--local-scheduler", "--no-lock")),
