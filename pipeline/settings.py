@@ -60,6 +60,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
         "min_history_weeks",
         "4",
     ),
+    ("kudos_min_activities", "KUDOS_MIN_ACTIVITIES", "kudos", "min_activities", "200"),
     ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
     ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
     ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
@@ -90,6 +91,7 @@ class Settings:
     slack_timeout_seconds: float = 5.0
     validation_checks_file: str = ""
     validation_min_history_weeks: int = 4
+    kudos_min_activities: int = 200
     s3_endpoint_url: str = ""
     redshift_iam_role: str = ""
     redshift_copy_region: str = ""
@@ -179,6 +181,9 @@ def load_settings() -> Settings:
         validation_checks_file=raw["validation_checks_file"].strip(),
         validation_min_history_weeks=int(_as_number(
             "VALIDATION_MIN_HISTORY_WEEKS", raw["validation_min_history_weeks"], int
+        )),
+        kudos_min_activities=int(_as_number(
+            "KUDOS_MIN_ACTIVITIES", raw["kudos_min_activities"], int
         )),
         s3_endpoint_url=raw["s3_endpoint_url"].strip(),
         redshift_iam_role=raw["redshift_iam_role"].strip(),

@@ -21,7 +21,7 @@ import requests
 from tests.conftest import PROJECT_ROOT, PipelineWorld
 
 # Columns that record when something was processed, not what was processed.
-PROCESSING_TIME_COLUMNS = ("extracted_at", "inserted", "checked_at")
+PROCESSING_TIME_COLUMNS = ("extracted_at", "inserted", "checked_at", "trained_at")
 
 
 def free_port() -> int:

@@ -184,7 +184,7 @@ def test_backfill_never_includes_a_day_that_is_not_over(
 
 # -- the machine's time zone changes nothing --------------------------------------------------
 
-RUN_TIME_COLUMNS = ("extracted_at", "inserted", "checked_at", "recorded_at")
+RUN_TIME_COLUMNS = ("extracted_at", "inserted", "checked_at", "recorded_at", "trained_at")
 
 
 def warehouse_dump(path: Path) -> dict[str, list[tuple]]:

@@ -26,6 +26,7 @@ from pipeline.dashboard.data import (
     read_activities,
     read_validation,
 )
+from pipeline.dashboard.kudos import kudos_panel
 from pipeline.dashboard.options import DashboardOptions
 from pipeline.dashboard.page import Section, render_dashboard, render_validation
 from pipeline.dashboard.routes import MAX_ROUTES, RouteSet, build_routes
@@ -40,7 +41,7 @@ SectionBuilder = Callable[[Warehouse, DashboardData], "Section | None"]
 # Optional panels placed after the kudos panel, in this order: each builder gets the warehouse
 # and the run's data and returns a Section (its id, title, HTML and plotly figures) or None to
 # leave it out. The kudos model's section (pipeline/dashboard/kudos.py) registers here.
-OPTIONAL_SECTIONS: list[SectionBuilder] = []
+OPTIONAL_SECTIONS: list[SectionBuilder] = [kudos_panel]
 
 
 def optional_sections(warehouse: Warehouse, data: DashboardData) -> list[Section]:

@@ -2,6 +2,7 @@
 
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.lake import UploadToLake
 from pipeline.tasks.models import BuildModel, StageModel, TestModel
 from pipeline.tasks.production import LoadProduction
@@ -19,6 +20,7 @@ __all__ = [
     "RecordWatermark",
     "StageModel",
     "TestModel",
+    "TrainKudosModel",
     "UploadToLake",
     "WeeklyPipeline",
 ]

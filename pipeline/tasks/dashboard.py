@@ -10,6 +10,7 @@ from pathlib import Path
 import luigi
 
 from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.models import mart_tasks
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class BuildDashboard(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return list(mart_tasks(self.run_date))
+        return [*mart_tasks(self.run_date), TrainKudosModel(run_date=self.run_date)]
 
     @property
     def lake_report_key(self) -> str:

@@ -1,0 +1,164 @@
+"""The dashboard's kudos-model section: predicted vs actual kudos of the last 12 weeks, test RMSE
+over time against the baselines, and the champion's permutation importance.
+
+``read_kudos_dashboard`` reads it in the caller's transaction (``load_kudos_dashboard`` in one of
+its own); ``kudos_section`` makes the page's Section, ``kudos_panel`` is the builder that
+pipeline/dashboard/build.py's OPTIONAL_SECTIONS runs.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.dashboard.data import DashboardData
+from pipeline.dashboard.page import Section
+
+CHART_IDS: dict[str, str] = {
+    "predicted_vs_actual": "chart-kudos-predicted-vs-actual",
+    "rmse_over_time": "chart-kudos-rmse-over-time",
+    "feature_importance": "chart-kudos-feature-importance",
+}
+EMPTY = "no kudos model yet"
+
+
+@dataclass
+class KudosDashboard:
+    """What the kudos section shows for one run date."""
+
+    predictions: pd.DataFrame  # activity_id, start_date_local, sport_type, model_version,
+    #                            predicted_kudos, actual_kudos
+    runs: pd.DataFrame  # kudos_model_runs up to the run date
+    importance: pd.DataFrame  # feature, importance_mean, importance_std, model_version
+
+    @property
+    def trained(self) -> pd.DataFrame:
+        """Runs that trained a model (skips have no RMSE)."""
+        return self.runs[self.runs["rmse"].notna()] if len(self.runs) else self.runs
+
+
+def _read(session: Session, relative_path: str, run_date: date) -> pd.DataFrame:
+    session.run_file(relative_path, {"run_date": run_date})
+    return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
+
+
+def read_kudos_dashboard(session: Session, run_date: date) -> KudosDashboard:
+    """The kudos section's data up to ``run_date``, read inside the caller's transaction
+    (empty frames before the first kudos model run)."""
+    session.execute("SELECT 1 FROM information_schema.tables WHERE table_name = :table",
+                    {"table": "kudos_model_runs"})
+    if not session.fetchall():
+        return KudosDashboard(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    return KudosDashboard(
+        predictions=_read(session, "kudos/predictions_vs_actual.sql", run_date),
+        runs=_read(session, "kudos/runs_report.sql", run_date),
+        importance=_read(session, "kudos/champion_importance.sql", run_date),
+    )
+
+
+def load_kudos_dashboard(warehouse: Warehouse, run_date: date) -> KudosDashboard:
+    """``read_kudos_dashboard`` in a transaction of its own."""
+    with warehouse.transaction() as session:
+        return read_kudos_dashboard(session, run_date)
+
+
+def _layout(figure: go.Figure, title: str) -> go.Figure:
+    figure.update_layout(title={"text": title, "x": 0.01}, template="plotly_white", height=380,
+                         margin={"l": 55, "r": 20, "t": 50, "b": 45},
+                         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom",
+                                 "x": 1, "xanchor": "right"})
+    return figure
+
+
+def _numbers(values: pd.Series) -> list[float | None]:
+    return [None if pd.isna(value) else float(value) for value in values]
+
+
+def predicted_vs_actual(kudos: KudosDashboard) -> go.Figure:
+    """Actual (x) against predicted (y) kudos of the last 12 weeks, with the y = x line."""
+    frame = kudos.predictions
+    if len(frame):
+        frame = frame[frame["actual_kudos"].notna()]
+    figure = go.Figure()
+    top = 1.0
+    if len(frame):
+        top = max(float(frame["actual_kudos"].max()), float(frame["predicted_kudos"].max()), 1)
+        labels = [f"{pd.Timestamp(day):%Y-%m-%d} {html.escape(str(sport), quote=False)}"
+                  for day, sport in zip(frame["start_date_local"], frame["sport_type"],
+                                        strict=True)]
+        figure.add_trace(go.Scatter(x=_numbers(frame["actual_kudos"]),
+                                    y=_numbers(frame["predicted_kudos"]), mode="markers",
+                                    name="activity", text=labels, marker={"color": "#fc4c02"},
+                                    hovertemplate="%{text}<br>actual %{x}<br>"
+                                                  "predicted %{y:.1f}<extra></extra>"))
+    figure.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect",
+                                line={"color": "#999", "dash": "dot"}, hoverinfo="skip"))
+    figure.update_xaxes(title="actual kudos")
+    figure.update_yaxes(title="predicted kudos")
+    return _layout(figure, "Predicted vs actual kudos, last 12 weeks")
+
+
+def rmse_over_time(kudos: KudosDashboard) -> go.Figure:
+    """Test RMSE of every trained model by run date, with both baselines."""
+    trained = kudos.trained
+    figure = go.Figure()
+    if len(trained):
+        days = [pd.Timestamp(day).date().isoformat() for day in trained["run_date"]]
+        for column, name, colour in (("rmse", "model", "#fc4c02"),
+                                     ("baseline_rmse", "mean baseline", "#1f77b4"),
+                                     ("sport_baseline_rmse", "per-sport baseline", "#2ca02c")):
+            figure.add_trace(go.Scatter(x=days, y=_numbers(trained[column]), name=name,
+                                        mode="lines+markers", line={"color": colour}))
+        if len(set(days)) == 1:  # one run: a fortnight around it, not milliseconds
+            only = pd.Timestamp(days[0])
+            figure.update_xaxes(range=[(only - pd.Timedelta(days=7)).isoformat(),
+                                       (only + pd.Timedelta(days=7)).isoformat()])
+    figure.update_xaxes(type="date", tickformat="%Y-%m-%d")
+    figure.update_yaxes(title="test RMSE (kudos)", rangemode="tozero")
+    return _layout(figure, "Test RMSE by run date")
+
+
+def feature_importance(kudos: KudosDashboard) -> go.Figure:
+    """The champion's permutation importance on its test set, most important on top."""
+    frame = kudos.importance
+    figure = go.Figure()
+    if len(frame):
+        ordered = frame.iloc[::-1]
+        figure.add_trace(go.Bar(x=_numbers(ordered["importance_mean"]),
+                                y=list(ordered["feature"]), orientation="h",
+                                error_x={"type": "data", "array": _numbers(
+                                    ordered["importance_std"])},
+                                marker={"color": "#fc4c02"}, name="importance"))
+    figure.update_xaxes(title="test RMSE increase when shuffled (kudos)")
+    return _layout(figure, "What the model uses (permutation importance)")
+
+
+def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
+    """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS)."""
+    return kudos_section(load_kudos_dashboard(warehouse, data.run_date))
+
+
+def kudos_section(kudos: KudosDashboard) -> Section:
+    """The panel: a one-line summary of the champion and the three charts, or why none yet."""
+    trained = kudos.trained
+    if not len(trained):
+        reason = (": " + html.escape(str(kudos.runs.iloc[-1]["reason"]))
+                  if len(kudos.runs) else "")
+        return Section("section-kudos-model", "Kudos model",
+                       f'<p class="empty" id="kudos-model-empty">{EMPTY}{reason}</p>', wide=True)
+    champions = kudos.runs[kudos.runs["promoted"].astype(bool)]
+    champion = champions.iloc[-1] if len(champions) else trained.iloc[-1]
+    summary = (f"Champion {html.escape(str(champion['model_version']))}: test RMSE "
+               f"{float(champion['rmse']):.2f} kudos vs {float(champion['baseline_rmse']):.2f} "
+               f"for the mean and {float(champion['sport_baseline_rmse']):.2f} for the "
+               f"per-sport mean, on {int(champion['n_test'])} activities of its last 12 weeks.")
+    return Section("section-kudos-model", "Kudos model",
+                   f'<p id="kudos-model-summary">{summary}</p>',
+                   {CHART_IDS["predicted_vs_actual"]: predicted_vs_actual(kudos),
+                    CHART_IDS["rmse_over_time"]: rmse_over_time(kudos),
+                    CHART_IDS["feature_importance"]: feature_importance(kudos)}, wide=True)

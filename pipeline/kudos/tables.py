@@ -1,0 +1,144 @@
+"""The kudos tables in the warehouse, read and written through the warehouse adapter only."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.kudos.features import SOURCE_COLUMNS
+
+TABLE_FILES: tuple[str, ...] = (
+    "kudos/kudos_model_runs.sql",
+    "kudos/kudos_predictions.sql",
+    "kudos/kudos_feature_importance.sql",
+)
+RUN_COLUMNS: tuple[str, ...] = (
+    "run_date", "model_version", "trained_at", "n_train", "n_test", "rmse", "mae",
+    "baseline_rmse", "sport_baseline_rmse", "promoted", "reason", "model_sha256",
+    "data_fingerprint",
+)
+REASON_LENGTH = 1024
+_ROWS_PER_INSERT = 200
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The current champion as kudos_model_runs records it."""
+
+    model_version: str
+    model_sha256: str
+    rmse: float | None
+    run_date: date
+
+
+def ensure_tables(warehouse: Warehouse) -> None:
+    """Create the kudos tables when they are missing (the lead turns these into a migration)."""
+    warehouse.ensure_schema()
+    with warehouse.transaction() as session:
+        for relative_path in TABLE_FILES:
+            session.run_file(relative_path)
+
+
+def read_activities(warehouse: Warehouse, local_end: datetime) -> pd.DataFrame:
+    """Production rows starting (local time) before ``local_end``, oldest first."""
+    rows = warehouse.query_file("kudos/training_activities.sql", {"local_end": local_end})
+    return pd.DataFrame.from_records(rows, columns=list(SOURCE_COLUMNS))
+
+
+def current_champion(warehouse: Warehouse) -> Champion | None:
+    """The newest promoted training, or None before the first."""
+    rows = warehouse.query_file("kudos/champion.sql")
+    if not rows:
+        return None
+    version, digest, rmse, run_date = rows[0]
+    return Champion(str(version), str(digest), None if rmse is None else float(rmse), run_date)
+
+
+def last_fingerprint(warehouse: Warehouse) -> tuple[str, str] | None:
+    """(model_version, data_fingerprint) of the newest training, or None."""
+    rows = warehouse.query_file("kudos/last_training.sql")
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def trainings_of_date(warehouse: Warehouse, run_date: date) -> int:
+    """How many trainings ``run_date`` already has."""
+    return int(warehouse.query_file("kudos/trainings_of_date.sql", {"run_date": run_date})[0][0])
+
+
+def runs_report(warehouse: Warehouse, run_date: date) -> pd.DataFrame:
+    """Every run up to ``run_date``, oldest first."""
+    with warehouse.transaction() as session:
+        session.run_file("kudos/runs_report.sql", {"run_date": run_date})
+        return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
+
+
+def _plain(value: Any) -> Any:
+    """Python values a DB-API driver binds on every warehouse (NaN and inf become NULL)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):  # NumPy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _insert_rows(session: Session, table: str, columns: Sequence[str],
+                 rows: Iterable[Sequence[Any]]) -> None:
+    """Multi-row INSERTs with one bound parameter per value (table and columns are ours)."""
+    batch: list[Sequence[Any]] = []
+
+    def flush() -> None:
+        params: dict[str, Any] = {}
+        groups = []
+        for number, row in enumerate(batch):
+            names = [f"v{number}_{index}" for index in range(len(columns))]
+            params.update({name: _plain(value) for name, value in zip(names, row, strict=True)})
+            groups.append("(" + ", ".join(f":{name}" for name in names) + ")")
+        session.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                        + ", ".join(groups), params)
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == _ROWS_PER_INSERT:
+            flush()
+    if batch:
+        flush()
+
+
+def record_run(warehouse: Warehouse, run: Mapping[str, Any], update_id: str,
+               importance: pd.DataFrame | None, predictions: pd.DataFrame | None) -> None:
+    """One transaction: the run's row, its importance, the run date's predictions, the marker.
+
+    Predictions (columns activity_id, model_version, predicted_kudos) replace any earlier ones
+    of the run date; None leaves none for it.
+    """
+    row = dict(run)
+    # Redshift counts VARCHAR lengths in bytes: cut at a character boundary within the limit.
+    row["reason"] = str(row["reason"]).encode("utf-8")[:REASON_LENGTH].decode(
+        "utf-8", errors="ignore")
+    with warehouse.transaction() as session:
+        _insert_rows(session, "kudos_model_runs", RUN_COLUMNS, [[row[c] for c in RUN_COLUMNS]])
+        if importance is not None and len(importance):
+            session.execute("DELETE FROM kudos_feature_importance"
+                            " WHERE model_version = :model_version",
+                            {"model_version": row["model_version"]})
+            _insert_rows(session, "kudos_feature_importance",
+                         ("model_version", "feature", "importance_mean", "importance_std"),
+                         ([row["model_version"], r.feature, float(r.importance_mean),
+                           float(r.importance_std)] for r in importance.itertuples()))
+        session.execute("DELETE FROM kudos_predictions WHERE run_date = :run_date",
+                        {"run_date": row["run_date"]})
+        if predictions is not None and len(predictions):
+            _insert_rows(session, "kudos_predictions",
+                         ("run_date", "activity_id", "model_version", "predicted_kudos"),
+                         ([row["run_date"], int(p.activity_id), p.model_version,
+                           float(p.predicted_kudos)] for p in predictions.itertuples()))
+        warehouse.write_marker(session, update_id, "kudos_model_runs")

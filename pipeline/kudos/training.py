@@ -1,0 +1,202 @@
+"""One run of the kudos model for a run date: retrain when production changed, keep the better
+model as champion, predict the last 12 weeks under the champion, record everything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import sklearn
+import skops
+
+from pipeline.backends.lake import Lake
+from pipeline.backends.warehouse import Warehouse, utc_now
+from pipeline.kudos import model as kudos_model
+from pipeline.kudos.features import (
+    FEATURES,
+    TEST_WEEKS,
+    Windows,
+    build_features,
+    usable_kudos,
+)
+from pipeline.kudos.store import (
+    KudosModel,
+    ModelUnavailable,
+    load_model,
+    model_bytes,
+    save_model,
+)
+from pipeline.kudos.store import sha256 as sha256_of
+from pipeline.kudos.tables import (
+    Champion,
+    current_champion,
+    ensure_tables,
+    last_fingerprint,
+    read_activities,
+    record_run,
+    trainings_of_date,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run did, as recorded in kudos_model_runs."""
+
+    row: dict[str, Any]
+    champion: str | None
+    predictions: int
+
+    @property
+    def summary(self) -> str:
+        """One line for logs and Luigi's status message."""
+        return (f"{self.row['reason']} ({self.predictions} predictions under "
+                f"{self.champion or 'no champion'})")
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of the production rows a run reads (same rows, same fingerprint)."""
+    digest = hashlib.sha256()
+    for row in frame.itertuples(index=False):
+        digest.update(json.dumps([None if pd.isna(v) else v for v in row], default=str
+                                 ).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _version(warehouse: Warehouse, run_date: date) -> str:
+    earlier = trainings_of_date(warehouse, run_date)
+    return run_date.isoformat() + (f"+{earlier + 1}" if earlier else "")
+
+
+def _row(run_date: date, reason: str, **values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"run_date": run_date, "model_version": None, "trained_at": utc_now(),
+                           "n_train": None, "n_test": None, "rmse": None, "mae": None,
+                           "baseline_rmse": None, "sport_baseline_rmse": None,
+                           "promoted": False, "reason": reason, "model_sha256": None,
+                           "data_fingerprint": None}
+    row.update(values)
+    return row
+
+
+def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
+    """The champion's model; None when there is none or it is unavailable (missing, other
+    features). A tampered file raises ModelRefused: the run stops, nothing is recorded."""
+    if champion is None:
+        return None
+    try:
+        return load_model(lake, champion.model_version, champion.model_sha256)
+    except ModelUnavailable as error:
+        logger.warning("%s", error)
+        return None
+
+
+def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
+                    update_id: str) -> RunOutcome:
+    """Train (or skip, with the reason), promote, predict and record one run date."""
+    ensure_tables(warehouse)
+    windows = Windows(run_date)
+    frame = read_activities(warehouse, windows.end)
+    champion = current_champion(warehouse)
+    data_fingerprint = fingerprint(frame)
+    features = build_features(frame)
+    local = pd.to_datetime(frame["start_date_local"])
+    kudos = usable_kudos(frame)
+    window = (local >= windows.test_start).to_numpy()
+    train_rows = (~window) & kudos.notna().to_numpy()
+    test_rows = window & kudos.notna().to_numpy()
+    trained: KudosModel | None = None
+    importance = None
+    incumbent = _load_champion(lake, champion)
+
+    last = last_fingerprint(warehouse)
+    if len(frame) < min_activities:
+        row = _row(run_date, f"skipped: {len(frame)} activities up to {run_date}, fewer than "
+                   f"KUDOS_MIN_ACTIVITIES={min_activities}",
+                   data_fingerprint=data_fingerprint)
+    elif incumbent is not None and last is not None and last[1] == data_fingerprint:
+        row = _row(run_date, f"skipped: production unchanged since model {last[0]} was "
+                   f"trained; champion {champion.model_version} kept",
+                   data_fingerprint=data_fingerprint)
+    elif not train_rows.any() or not test_rows.any():
+        row = _row(run_date, f"skipped: {int(train_rows.sum())} activities with kudos before "
+                   f"{windows.test_start:%Y-%m-%d} and {int(test_rows.sum())} in the last "
+                   f"{TEST_WEEKS} weeks; both sets need some", data_fingerprint=data_fingerprint)
+    elif kudos[train_rows].sum() <= 0:
+        row = _row(run_date, f"skipped: no activity before {windows.test_start:%Y-%m-%d} got "
+                   "any kudos; nothing to learn", data_fingerprint=data_fingerprint)
+    else:
+        train, test = features[train_rows], features[test_rows]
+        train_kudos, test_kudos = kudos[train_rows], kudos[test_rows]
+        trained = kudos_model.fit(train, train_kudos)
+        scores = kudos_model.score(trained, train, train_kudos, test, test_kudos)
+        importance = kudos_model.importance(trained, test, test_kudos)
+        version = _version(warehouse, run_date)
+        promoted, reason = _decide(run_date, champion, incumbent, scores, test, test_kudos)
+        data = model_bytes(trained)
+        row = _row(run_date, reason, model_version=version, n_train=len(train),
+                   n_test=len(test), rmse=scores.rmse, mae=scores.mae,
+                   baseline_rmse=scores.baseline_rmse,
+                   sport_baseline_rmse=scores.sport_baseline_rmse, promoted=promoted,
+                   model_sha256=sha256_of(data), data_fingerprint=data_fingerprint)
+        save_model(lake, version, data, _metrics(row, windows, trained, importance))
+        if promoted:
+            champion = Champion(version, row["model_sha256"], scores.rmse, run_date)
+
+    champion_model = trained if trained is not None and row["promoted"] else incumbent
+    predictions = None
+    if champion_model is not None and champion is not None:
+        predicted = kudos_model.predict(champion_model, features[window])
+        predictions = pd.DataFrame({"activity_id": frame["id"][window].astype("int64"),
+                                    "model_version": champion.model_version,
+                                    "predicted_kudos": predicted})
+    record_run(warehouse, row, update_id, importance, predictions)
+    outcome = RunOutcome(row, champion.model_version if champion else None,
+                         0 if predictions is None else len(predictions))
+    logger.info("kudos model for %s: %s", run_date, outcome.summary)
+    return outcome
+
+
+def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | None,
+            scores: kudos_model.Scores, test: pd.DataFrame, test_kudos: pd.Series
+            ) -> tuple[bool, str]:
+    """Champion/challenger on the same test set: promote only a strictly lower RMSE."""
+    if champion is None:
+        return True, (f"promoted: first model; test RMSE {scores.rmse:.2f} vs mean baseline "
+                      f"{scores.baseline_rmse:.2f}")
+    if incumbent is not None and champion.run_date > run_date:
+        # The later champion may have trained on this date's test weeks: no fair comparison.
+        return False, (f"not promoted: champion {champion.model_version} is from a later run "
+                       f"date; a rerun of an older date never replaces it (test RMSE "
+                       f"{scores.rmse:.2f})")
+    if incumbent is None:
+        return True, (f"promoted: champion {champion.model_version}'s model file is missing "
+                      f"from the lake or made for other features; test RMSE {scores.rmse:.2f}")
+    champion_rmse = kudos_model.rmse(kudos_model.predict(incumbent, test),
+                                     test_kudos.to_numpy("float64"))
+    same = f"on the same {len(test)} test activities"
+    if scores.rmse < champion_rmse:
+        return True, (f"promoted: test RMSE {scores.rmse:.2f} beats champion "
+                      f"{champion.model_version}'s {champion_rmse:.2f} {same}")
+    return False, (f"not promoted: test RMSE {scores.rmse:.2f} does not beat champion "
+                   f"{champion.model_version}'s {champion_rmse:.2f} {same}; it stays champion")
+
+
+def _metrics(row: dict[str, Any], windows: Windows, model: KudosModel,
+             importance: pd.DataFrame) -> dict[str, Any]:
+    return {
+        **{key: value for key, value in row.items()},
+        "test_window_local": [windows.test_start.isoformat(), windows.end.isoformat()],
+        "features": list(FEATURES),
+        "categories": model.categories,
+        "parameters": kudos_model.PARAMETERS,
+        "permutation_importance": importance.to_dict(orient="records"),
+        "scikit_learn": sklearn.__version__,
+        "skops": skops.__version__,
+        "written_at": datetime.now().isoformat(timespec="seconds"),
+    }
