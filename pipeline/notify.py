@@ -1,6 +1,6 @@
 """Slack notifications: one summary of the validation checks per run, one message per failed task.
 
-Nothing here may fail or stall the pipeline: a single POST with a short timeout, any problem
+Nothing here may fail or stall the pipeline: a single POST with a total deadline, any problem
 logged as a warning that never includes the webhook URL (it is a secret), and no exception
 escapes. Importing this module registers the FAILURE handler; ``pipeline.tasks`` imports it.
 """
@@ -8,6 +8,7 @@ escapes. Importing this module registers the FAILURE handler; ``pipeline.tasks``
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -57,23 +58,39 @@ def _title(settings: Settings) -> str:
 def post_to_slack(settings: Settings, payload: Mapping[str, Any]) -> bool:
     """POST ``payload`` to SLACK_WEBHOOK_URL; True when Slack accepted it. Never raises.
 
-    Without a configured webhook nothing is sent. A dead, slow or refusing webhook costs at
-    most the SLACK_TIMEOUT (connect and read) and a warning in the log.
+    Without a configured webhook nothing is sent. SLACK_TIMEOUT bounds the whole post (connect,
+    send and read together): the post runs in a daemon thread that is abandoned at the deadline,
+    so a dead, slow or slow-dripping webhook costs at most that and a warning in the log.
     """
     webhook = settings.slack_webhook_url
     if not webhook:
         return False
     timeout = settings.slack_timeout_seconds
-    try:
-        response = requests.post(webhook, json=dict(payload), timeout=(timeout, timeout))
-        response.close()
-    except Exception as error:  # the message of a requests error holds the URL: name the type only
-        logger.warning("Slack notification not sent: %s (webhook unreachable or too slow)",
-                       type(error).__name__)
+    outcome: dict[str, Any] = {}
+
+    def send() -> None:
+        try:
+            with requests.Session() as session:
+                response = session.post(webhook, json=dict(payload), timeout=(timeout, timeout))
+                response.close()
+                outcome["status"] = response.status_code
+        except Exception as error:  # a requests error's message holds the URL: keep the type
+            outcome["error"] = type(error).__name__
+
+    worker = threading.Thread(target=send, name="slack-post", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        logger.warning("Slack notification not sent: the webhook did not answer within "
+                       "SLACK_TIMEOUT=%gs", timeout)
         return False
-    if response.status_code >= 400:
+    if "error" in outcome:
+        logger.warning("Slack notification not sent: %s (webhook unreachable or too slow)",
+                       outcome["error"])
+        return False
+    if outcome["status"] >= 400:
         logger.warning("Slack notification not accepted: the webhook answered HTTP %d",
-                       response.status_code)
+                       outcome["status"])
         return False
     return True
 

@@ -51,6 +51,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("max_attempts", "STRAVA_MAX_ATTEMPTS", "strava", "max_attempts", "5"),
     ("slack_webhook_url", "SLACK_WEBHOOK_URL", "slack", "webhook_url", ""),
     ("slack_timeout_seconds", "SLACK_TIMEOUT", "slack", "timeout_seconds", "5"),
+    ("run_lock_wait_seconds", "RUN_LOCK_WAIT", "pipeline", "run_lock_wait_seconds", "3600"),
     ("validation_checks_file", "VALIDATION_CHECKS_FILE", "validation", "checks_file", ""),
     (
         "validation_min_history_weeks",
@@ -95,6 +96,7 @@ class Settings:
     redshift_iam_role: str = ""
     redshift_copy_region: str = ""
     athlete_timezone: str = ""
+    run_lock_wait_seconds: float = 3600.0
 
     @property
     def extract_dir(self) -> Path:
@@ -187,4 +189,7 @@ def load_settings() -> Settings:
         redshift_iam_role=raw["redshift_iam_role"].strip(),
         redshift_copy_region=raw["redshift_copy_region"].strip(),
         athlete_timezone=raw["athlete_timezone"].strip(),
+        run_lock_wait_seconds=float(
+            _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
+        ),
     )

@@ -247,6 +247,10 @@ def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
         **run_dates.run_week(run_date).parameters(),
         "upper_bound": run_dates.extract_before(run_date),
         "min_history_weeks": int(min_history_weeks),
+        # Set by ValidateStaging (NULL, so 'skipped', when run by hand): the extract's count of
+        # activities it could not parse, and staging's count of non-IANA time zones.
+        "unparseable_activities": None,
+        "non_iana_timezones": None,
     }
 
 
@@ -291,13 +295,14 @@ def _first_line(error: BaseException) -> str:
 
 
 def evaluate(warehouse: Warehouse, check: Check, run_date: date,
-             min_history_weeks: int = 4) -> Outcome:
+             min_history_weeks: int = 4,
+             extra_parameters: Mapping[str, Any] | None = None) -> Outcome:
     """Run a check against the run date's staging table; never raises for a failing query.
 
     A NULL value makes the check ``skipped`` with the query's note as the reason; a query that
     fails makes it ``error``; otherwise ``pass``, or ``warn``/``fail`` by severity.
     """
-    parameters = check_parameters(run_date, min_history_weeks)
+    parameters = {**check_parameters(run_date, min_history_weeks), **(extra_parameters or {})}
     staging_table = staging_table_name(run_date.strftime("%Y%m%d"))
     try:
         with warehouse.transaction() as session:  # read-only: one connection for both sides

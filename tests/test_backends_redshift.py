@@ -14,6 +14,7 @@ from pipeline.backends.lake import LocalLake
 from pipeline.backends.redshift_warehouse import RedshiftWarehouse
 from pipeline.backends.s3_lake import S3Lake
 from pipeline.settings import ConfigurationError
+from pipeline.sql_files import read_sql, render
 from tests.backends_support import (  # noqa: F401 - fixtures
     PG_ADMIN,
     PG_HOST,
@@ -39,6 +40,7 @@ EXPECTED_COPY = (
     "NULL AS ''\n"
     "TIMEFORMAT 'YYYY-MM-DD HH:MI:SS'\n"
     "ENCODING UTF8\n"
+    "TRUNCATECOLUMNS\n"  # the one rule for a text longer than VARCHAR(65535) bytes
     "COMPUPDATE OFF STATUPDATE OFF"
 )
 
@@ -61,7 +63,7 @@ def test_copy_statement_is_exactly_what_redshift_expects(redshift_env: None) -> 
     for secret in ("fake-access-key-id-for-tests", "example-secret-access-key", "rs-secret-pw"):
         assert secret not in statement
     for forbidden in ("CREDENTIALS", "ACCESS_KEY_ID", "ACCEPTINVCHARS", "BLANKSASNULL",
-                      "TRIMBLANKS", "TRUNCATECOLUMNS", "FILLRECORD", "MAXERROR"):
+                      "TRIMBLANKS", "FILLRECORD", "MAXERROR"):
         assert forbidden not in statement
 
 
@@ -176,7 +178,10 @@ def test_staging_and_merge_statements_for_a_run_date(
         marker_delete,
         marker_insert,
         "COMMIT",
-        # LoadProduction: DELETE + INSERT + marker in one transaction, no TRUNCATE
+        # LoadProduction: impossible measures to NULL, DELETE + INSERT + marker in one
+        # transaction, no TRUNCATE
+        _code(render(read_sql("production/merge_staging_into_production.sql"),
+                     staging_table=STAGING).split(";")[0]),
         f"DELETE FROM strava_activity_data WHERE id IN (SELECT id FROM {STAGING})",
         f"INSERT INTO strava_activity_data SELECT * FROM {STAGING}",
         marker_delete,

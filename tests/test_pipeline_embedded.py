@@ -192,7 +192,7 @@ def test_cli_exit_codes(world: PipelineWorld) -> None:
                    "STRAVA_REFRESH_TOKEN": "not-a-valid-token"},
     )
     assert failed.returncode == 30
-    assert "Strava rejected the refresh token" in failed.stderr
+    assert "the local Strava SANDBOX at " in failed.stderr and "rejected the token" in failed.stderr
     assert "not-a-valid-token" not in failed.stderr
 
 

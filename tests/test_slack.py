@@ -105,7 +105,8 @@ def test_one_summary_per_run_lists_every_check_with_values_and_status(
     assert len(webhook.payloads) == 1
     text = webhook.payloads[0]["text"]
     lines = text.splitlines()
-    assert "validation of run date 2026-11-29: 8 pass; production load goes on" in lines[0]
+    assert (f"validation of run date 2026-11-29: {len(CHECK_NAMES)} pass; production load goes on"
+            in lines[0])
     assert [line.split()[2] for line in lines[1:]] == CHECK_NAMES
     found = results(data_dir)
     for name, line in zip(CHECK_NAMES, lines[1:], strict=True):
@@ -178,7 +179,8 @@ def test_a_dead_or_slow_webhook_does_not_break_the_run(
         assert build(LoadProduction(run_date=date(2026, 11, 29)))
 
     assert {row["status"] for row in results(data_dir).values()} == {"pass"}
-    expected = "ConnectionError" if kind == "dead" else "ReadTimeout"
+    expected = ("ConnectionError" if kind == "dead"
+                else "the webhook did not answer within SLACK_TIMEOUT")
     assert f"Slack notification not sent: {expected}" in caplog.text
     assert "webhook-secret" not in caplog.text
     assert len(slow.payloads) == (1 if kind == "slow" else 0)
@@ -220,3 +222,67 @@ def test_the_command_line_posts_its_verdict_only_when_asked(
     (payload,) = webhook.payloads
     assert "Validation FAIL for " in payload["text"]
     assert "3 equals 4 does not hold" in payload["text"]
+
+
+class SlowDripWebhook:
+    """A raw TCP webhook on 127.0.0.1 that answers one byte every ``every`` seconds, forever
+    (each byte arrives well within a socket read timeout, so only a total deadline stops it)."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{SECRET_PATH}"
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        answer = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 10_000
+        with connection:
+            connection.recv(65536)
+            for byte in answer:
+                if self.stopped.is_set():
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(self.every)
+
+    def __enter__(self) -> SlowDripWebhook:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(2)
+        self.listener.close()
+
+
+def test_a_slow_drip_webhook_costs_at_most_slack_timeout(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SLACK_TIMEOUT", "1.5")
+    with SlowDripWebhook() as drip, caplog.at_level(logging.WARNING, logger="pipeline"):
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", drip.url)
+        started = time.monotonic()
+        assert post_to_slack(load_settings(), {"text": "hello"}) is False
+        took = time.monotonic() - started
+        started = time.monotonic()
+        notify_task_failure(ExtractActivities(run_date=date(2026, 11, 29)), RuntimeError("x"))
+        took_failure = time.monotonic() - started
+    assert 1.4 < took < 2.0, took
+    assert took_failure < 2.0, took_failure
+    assert "did not answer within SLACK_TIMEOUT=1.5s" in caplog.text
+    assert "webhook-secret" not in caplog.text

@@ -150,9 +150,9 @@ def test_persistent_failure_gives_up_clearly(world, fake_clock, tmp_path) -> Non
     assert fake_clock.slept[:2] == [1, 2]
 
 
-def test_rejected_refresh_token_says_reauthorize(world, fake_clock, tmp_path) -> None:
+def test_rejected_sandbox_refresh_token_says_what_to_do(world, fake_clock, tmp_path) -> None:
     client = make_client(world, fake_clock, tmp_path, refresh_token="stale-token")
-    with pytest.raises(StravaAuthError, match="re-authorize") as raised:
+    with pytest.raises(StravaAuthError, match="python -m pipeline.sandbox") as raised:
         client.list_activities(0, BEFORE)
     assert "stale-token" not in str(raised.value)
     assert "\n" not in str(raised.value)

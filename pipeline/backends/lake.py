@@ -6,6 +6,8 @@ task's ``output()`` is the same whatever the backend.
 
 from __future__ import annotations
 
+import glob
+import logging
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -15,10 +17,34 @@ from typing import BinaryIO
 
 import luigi
 
+logger = logging.getLogger(__name__)
+
+
+def remove_stale_temporaries(path: Path | str) -> list[Path]:
+    """Delete the temporary siblings a killed writer of ``path`` left: Luigi's
+    ``<name>-luigi-tmp-NNNNNNNNNN`` and hidden ``.<name>.*`` / ``..<name>.*`` (a staged copy
+    and the mkstemp files of one).
+
+    Safe when the target's task runs again: the run date's lock keeps any other writer away.
+    """
+    path = Path(path)
+    name = glob.escape(path.name)
+    patterns = (f"{name}-luigi-tmp-*", f".{name}.*", f"..{name}.*")
+    stale = sorted({leftover for pattern in patterns for leftover in path.parent.glob(pattern)}
+                   ) if path.parent.is_dir() else []
+    for leftover in stale:
+        leftover.unlink(missing_ok=True)
+    if stale:
+        logger.warning("removed %d stale temporary file(s) of %s left by a killed run",
+                       len(stale), path)
+    return stale
+
 
 @contextmanager
 def atomic_local_path(target: luigi.LocalTarget) -> Iterator[str]:
-    """Luigi's ``temporary_path()``, without the temp file it leaves when the block fails."""
+    """Luigi's ``temporary_path()``, without the temp file it leaves when the block fails, and
+    without the ones an earlier, killed try left (removed first)."""
+    remove_stale_temporaries(target.path)
     with target.temporary_path() as temporary:
         try:
             yield temporary

@@ -7,12 +7,17 @@ run with many tasks holds no idle connection. The schema comes from ``sql/migrat
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import date
 from typing import Any
 
 import pymysql
 
+from pipeline.backends.run_lock import RunDateBusy, busy_message
 from pipeline.backends.session import Session
 from pipeline.backends.state import StateStore
 from pipeline.backends.urls import mask_url, redact, server_parts
@@ -55,10 +60,10 @@ class MySQLStateStore(StateStore):
         if migrate:
             self.ensure_schema()
 
-    def _connect(self) -> pymysql.connections.Connection:
+    def _connect(self, **overrides: Any) -> pymysql.connections.Connection:
         """A new connection in utf8mb4 (4-byte characters intact)."""
         try:
-            return pymysql.connect(**self._options)
+            return pymysql.connect(**{**self._options, **overrides})
         except pymysql.err.MySQLError as error:
             raise StateStoreError(
                 f"cannot connect to the state store {mask_url(self.url)}: "
@@ -94,6 +99,43 @@ class MySQLStateStore(StateStore):
             raise StateStoreError(
                 f"the state store {mask_url(self.url)} failed: {redact(str(error), self.url)}; "
                 "nothing of this step was written, rerun the date once the server is back"
+            ) from None
+        finally:
+            if connection.open:
+                connection.close()
+    def _lock_name(self, run_date: date) -> str:
+        """'strava_pipeline:<hash of host/port/database>:YYYY-MM-DD' (GET_LOCK names <= 64)."""
+        where = f"{self._options['host']}:{self._options['port']}/{self._options['database']}"
+        digest = hashlib.sha256(where.encode()).hexdigest()[:16]
+        return f"strava_pipeline:{digest}:{run_date.isoformat()}"
+
+    @contextmanager
+    def lock_run_date(self, run_date: date, wait_seconds: float) -> Iterator[None]:
+        """GET_LOCK on a connection of its own, held for the block; the server frees it when
+        the connection ends, so a killed run never leaves the date locked."""
+        name = self._lock_name(run_date)
+        wait = max(0, math.ceil(wait_seconds))
+        connection = self._connect(read_timeout=wait + 60)  # GET_LOCK may block that long
+        try:
+            started = time.monotonic()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT GET_LOCK(%s, %s)", (name, wait))
+                (granted,) = cursor.fetchone()
+                if granted != 1:
+                    cursor.execute("SELECT IS_USED_LOCK(%s)", (name,))
+                    (holder,) = cursor.fetchone()
+                    raise RunDateBusy(busy_message(
+                        run_date, f"state-store connection {holder}",
+                        time.monotonic() - started))
+            try:
+                yield
+            finally:
+                with suppress(pymysql.err.MySQLError), connection.cursor() as cursor:
+                    cursor.execute("SELECT RELEASE_LOCK(%s)", (name,))
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as error:
+            raise StateStoreError(
+                f"the state store {mask_url(self.url)} failed while holding the lock of run date "
+                f"{run_date}: {redact(str(error), self.url)}; rerun the date once it is back"
             ) from None
         finally:
             if connection.open:

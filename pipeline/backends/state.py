@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.backends.run_lock import file_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import read_sql, split_statements
 
@@ -90,6 +91,14 @@ class StateStore(ABC):
         """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
         return self.watermark_of(run_date) is not NO_WATERMARK
 
+    @abstractmethod
+    def lock_run_date(self, run_date: date, wait_seconds: float) -> AbstractContextManager[None]:
+        """Hold the run date's lock for a block; RunDateBusy after ``wait_seconds`` of waiting."""
+
+
+class StateFileError(RuntimeError):
+    """The SQLite state file cannot be opened or written (e.g. a read-only DATA_DIR)."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -117,24 +126,46 @@ class SqliteStateStore(StateStore):
     def __init__(self, url: str, path: Path, migrate: bool = True) -> None:
         self.url = url
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise self._unusable(error) from None
         if migrate:
             self.ensure_schema()
+
+    def _unusable(self, error: BaseException) -> StateFileError:
+        return StateFileError(
+            f"cannot use the state store {self.path}: {error}: make {self.path.parent} "
+            "writable for this user (and free disk space) or point DATA_DIR / STATE_URL "
+            "elsewhere, then run again"
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """BEGIN IMMEDIATE: the write lock from the start, so two writers queue, never clash."""
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise self._unusable(error) from None
+        try:
             try:
                 yield Session(connection.cursor(), "dollar")
                 connection.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                connection.execute("ROLLBACK")
+                raise self._unusable(error) from None
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
         finally:
             connection.close()
+
+    @contextmanager
+    def lock_run_date(self, run_date: date, wait_seconds: float) -> Iterator[None]:
+        """A flock on ``<state file>.locks/<run date>.lock`` beside the SQLite file."""
+        with file_lock(self.path.with_name(self.path.name + ".locks"), run_date, wait_seconds):
+            yield
 
     def _bind(self, value: date | datetime | None) -> Any:
         if isinstance(value, datetime):

@@ -18,7 +18,7 @@ def client_from_settings(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Str
             settings.strava_client_secret,
             settings.strava_refresh_token,
         ),
-        TokenStore(settings.token_store_path),
+        TokenStore(settings.token_store_path, settings.strava_api_url),
         clock=clock,
         max_rate_limit_wait=settings.max_rate_limit_wait_seconds,
         connect_timeout=settings.connect_timeout,

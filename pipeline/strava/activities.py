@@ -2,13 +2,20 @@
 
 A missing key, a JSON null and an empty string all become NULL (``pd.NA``), never 0, 'None',
 'nan' or ''. Integer columns use pandas' nullable ``Int64`` so a count never turns into 165.0.
+
+An activity the pipeline cannot parse (not an object, no integer id, a start date that is not
+ISO 8601) is set aside with the reason and its raw JSON instead of stopping the week; a time
+with a UTC offset is parsed (``start_date`` converted to UTC, ``start_date_local`` keeps its
+wall-clock time); a lone surrogate in a text (which no warehouse can store) becomes U+FFFD and
+is counted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -96,11 +103,21 @@ def iana_timezone(strava_timezone: str | None) -> str | None:
     return _TIMEZONE_PREFIX.sub("", strava_timezone) or None
 
 
-def _strava_time(value: str | None) -> datetime | None:
-    """Strava times end in 'Z' even when local; drop it and keep a naive wall-clock time."""
-    if not value:
+def _strava_time(value: str | None, local: bool = False) -> datetime | None:
+    """Strava times end in 'Z' even when local: a naive time (UTC, or wall clock if ``local``).
+
+    ValueError (or TypeError) when the value is not an ISO 8601 time.
+    """
+    if value is None or value == "":
         return None
-    return datetime.fromisoformat(value.removesuffix("Z").removesuffix("+00:00"))
+    if not isinstance(value, str):
+        raise TypeError(f"not a time string: {value!r}")
+    moment = datetime.fromisoformat(value.removesuffix("Z"))
+    if moment.tzinfo is not None:
+        if not local:
+            moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=None)
+    return moment
 
 
 def _point(latlng: Any, index: int) -> float | None:
@@ -117,7 +134,7 @@ def parse_activity(activity: Mapping[str, Any], extracted_at: datetime) -> dict[
     row.update(
         athlete_id=athlete.get("id"),
         start_date=_strava_time(activity.get("start_date")),
-        start_date_local=_strava_time(activity.get("start_date_local")),
+        start_date_local=_strava_time(activity.get("start_date_local"), local=True),
         timezone=iana_timezone(activity.get("timezone")),
         lat=_point(activity.get("start_latlng"), 0),
         lng=_point(activity.get("start_latlng"), 1),
@@ -127,6 +144,94 @@ def parse_activity(activity: Mapping[str, Any], extracted_at: datetime) -> dict[
         extracted_at=extracted_at.replace(tzinfo=None, microsecond=0),
     )
     return row
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_COLUMNS = tuple(name for name, dtype in ACTIVITY_COLUMNS.items() if dtype == "string")
+
+
+@dataclass
+class ParsedActivities:
+    """What the parser made of a listing: the typed frame and what it set aside or changed."""
+
+    frame: pd.DataFrame
+    unparseable: list[dict[str, Any]] = field(default_factory=list)  # {"reason", "activity"}
+    replaced_surrogates: int = 0
+
+
+def parse_problem(activity: Any) -> str | None:
+    """Why an activity cannot be parsed, or None when it can."""
+    if not isinstance(activity, Mapping):
+        return f"not a JSON object but {type(activity).__name__}"
+    identifier = activity.get("id")
+    if identifier is None:
+        return "no id"
+    if isinstance(identifier, bool) or not isinstance(identifier, int) \
+            or not 0 < identifier < 2**63:
+        return f"id {identifier!r} is not a positive 64-bit integer"
+    for name in _SAME_KEY:
+        if not _fits(activity.get(name), ACTIVITY_COLUMNS[name]):
+            return f"{name} {str(activity.get(name))[:60]!r} is not a {ACTIVITY_COLUMNS[name]}"
+    athlete = activity.get("athlete")
+    if athlete is not None and not (isinstance(athlete, Mapping)
+                                    and _fits(athlete.get("id"), "Int64")):
+        return "athlete is not an object with an integer id"
+    for key in ("start_latlng", "end_latlng"):
+        point = activity.get(key)
+        if isinstance(point, list | tuple) and len(point) == 2 \
+                and not all(_fits(value, "Float64") for value in point):
+            return f"{key} {str(point)[:60]!r} is not two numbers"
+    for key in ("start_date", "start_date_local"):
+        value = activity.get(key)
+        if key == "start_date" and value in (None, ""):
+            return "no start_date"
+        try:
+            _strava_time(value, local=key == "start_date_local")
+        except (TypeError, ValueError):
+            return f"{key} {str(value)[:60]!r} is not an ISO 8601 time"
+    return None
+
+
+def _fits(value: Any, dtype: str) -> bool:
+    """Whether a JSON value can become a value of the column's dtype (None and '' can)."""
+    if value is None or value == "":
+        return True
+    if dtype == "Int64":  # Strava sends some integers as 165.0 (utc_offset)
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return whole and not isinstance(value, bool) and -2**63 < value < 2**63
+    if dtype == "Float64":
+        return isinstance(value, int | float) and not isinstance(value, bool) \
+            and abs(value) < 2**1024
+    if dtype == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _replace_lone_surrogates(row: dict[str, Any]) -> int:
+    replaced = 0
+    for name in _TEXT_COLUMNS:
+        value = row.get(name)
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            row[name], count = _LONE_SURROGATE.subn("\ufffd", value)
+            replaced += count
+    return replaced
+
+
+def parse_activities(activities: Iterable[Any], extracted_at: datetime) -> ParsedActivities:
+    """The typed frame of the parseable activities, the unparseable ones with their reason,
+    and how many lone surrogates became U+FFFD."""
+    rows: list[dict[str, Any]] = []
+    unparseable: list[dict[str, Any]] = []
+    replaced = 0
+    for activity in activities:
+        problem = parse_problem(activity)
+        if problem:
+            unparseable.append({"reason": problem, "activity": activity})
+            continue
+        row = parse_activity(activity, extracted_at)
+        replaced += _replace_lone_surrogates(row)
+        rows.append(row)
+    return ParsedActivities(_frame(rows), unparseable, replaced)
 
 
 def empty_activity_frame() -> pd.DataFrame:
@@ -142,7 +247,10 @@ def activities_frame(
     Pages shift when activities arrive during a run, so the same id can come twice: the later
     copy (the fresher one) wins.
     """
-    rows = [parse_activity(activity, extracted_at) for activity in activities]
+    return parse_activities(activities, extracted_at).frame
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     if not rows:
         return empty_activity_frame()
     frame = pd.DataFrame.from_records(rows, columns=list(ACTIVITY_COLUMNS))

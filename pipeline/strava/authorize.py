@@ -231,7 +231,7 @@ def exchange_and_store(settings: Settings, code: str) -> tuple[CodeGrant, bool]:
         raise MissingScopeError(SCOPE_MESSAGE) from None
     except StravaError:
         checked = False
-    TokenStore(settings.token_store_path).save(grant.tokens)
+    TokenStore(settings.token_store_path, settings.strava_api_url).save(grant.tokens)
     return grant, checked
 
 

@@ -7,6 +7,7 @@ retried with exponential backoff by tenacity; everything else becomes a one-line
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -140,6 +141,7 @@ class StravaClient:
         self.rate_limiter = RateLimiter(clock, max_rate_limit_wait)
         self.list_requests = 0
         self.token_refreshes = 0
+        self.invalid_utf8 = 0
         self.is_sandbox = is_local_url(self.api_url)
         self._tokens: Tokens | None = None
 
@@ -204,20 +206,37 @@ class StravaClient:
             raise StravaError("Strava's token endpoint answered without an access token")
         return body
 
+    def _rejected_advice(self) -> str:
+        """What to do about a refused token: the sandbox's tokens die with the sandbox."""
+        if self.is_sandbox:
+            return (f"the local Strava SANDBOX at {self.api_url} rejected the token (a sandbox "
+                    "issues new tokens each time it starts and rotates them on refresh): use "
+                    "the exports that a running `python -m pipeline.sandbox` prints (its own "
+                    f"DATA_DIR and token), or delete {self.token_store.path}; real Strava needs "
+                    "no re-authorization")
+        return REAUTHORIZE
+
     def _refresh(self, tokens: Tokens) -> Tokens:
+        # Strava rotates the refresh token: never refresh what could not be saved afterwards.
+        self.token_store.check_writable()
         body = self._token_request(
             {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
             "refresh the Strava token",
+            self._rejected_advice() if self.is_sandbox else
             "Strava rejected the refresh token (revoked, or already used and rotated): "
             + REAUTHORIZE,
         )
-        fresh = Tokens(
-            refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
-            access_token=str(body["access_token"]),
-            expires_at=int(body["expires_at"]),
-        )
+        try:
+            fresh = Tokens(
+                refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
+                access_token=str(body["access_token"]),
+                expires_at=int(body["expires_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise StravaError("Strava's token endpoint answered without a valid expires_at: "
+                              "try again later") from None
         # Persist before use: the old refresh token may already be dead.
-        self.token_store.save(fresh)
+        self.token_store.save_or_rescue(fresh)
         self._tokens = fresh
         self.token_refreshes += 1
         logger.info("Strava access token refreshed; new tokens stored in %s", self.token_store.path)
@@ -322,6 +341,24 @@ class StravaClient:
                 f"Strava answered HTTP {response.status_code} with a body that is not JSON"
             ) from None
 
+    def _page_json(self, response: requests.Response) -> Any:
+        """The JSON of a page; invalid UTF-8 becomes U+FFFD, counted in ``invalid_utf8``."""
+        content = response.content
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = content.decode("utf-8", errors="replace")
+            invalid = text.count("\ufffd") - content.decode("utf-8", "ignore").count("\ufffd")
+            self.invalid_utf8 += invalid
+            logger.warning("Strava sent %d invalid UTF-8 sequence(s) in a page of activities: "
+                           "each became U+FFFD", invalid)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise StravaError(
+                f"Strava answered HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+
     def _get_page(self, params: dict[str, int]) -> list[dict[str, Any]]:
         """One page of activities; waits out rate limits and retries the same page."""
         refreshed_for_401 = False
@@ -337,7 +374,7 @@ class StravaClient:
             )
             self.rate_limiter.observe(response.headers)
             if response.status_code == 200:
-                page = self._json(response)
+                page = self._page_json(response)
                 if not isinstance(page, list):
                     raise StravaError("Strava's activity list was not a JSON list")
                 return page
@@ -355,7 +392,7 @@ class StravaClient:
             if response.status_code in (401, 403):
                 raise StravaAuthError(
                     f"Strava refused the activity list (HTTP {response.status_code}): "
-                    + REAUTHORIZE
+                    + self._rejected_advice()
                 )
             raise StravaError(
                 f"Strava answered HTTP {response.status_code} to the activity list: "

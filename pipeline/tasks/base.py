@@ -57,7 +57,18 @@ class RunDateParameter(luigi.DateParameter):
 
 
 class RunDateTask(luigi.Task):
-    """A task of one weekly run, identified by its run date."""
+    """A task of one weekly run, identified by its run date.
+
+    Every subclass's ``run()`` holds the run date's lock (pipeline/tasks/run_date_lock.py), so
+    two runs of one date never work on it at the same time, whatever their command lines.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            from pipeline.tasks.run_date_lock import holding_run_date_lock
+
+            cls.run = holding_run_date_lock(cls.__dict__["run"])
 
     run_date = RunDateParameter(
         description="The run's date: a day that is over in the athlete's time zone; activities "

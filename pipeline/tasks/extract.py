@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import luigi
 import pandas as pd
@@ -13,10 +17,31 @@ from pipeline import run_dates
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
 from pipeline.strava import client_from_settings
+from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, ensure_run_date_over
 
 logger = logging.getLogger(__name__)
+
+
+def unparseable_lake_key(run_date: date) -> str:
+    """Where a run date's unparseable activities (reason and raw JSON) are kept in the lake."""
+    return f"strava/unparseable/{run_date.isoformat()}/activities.json"
+
+
+def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]]
+                          ) -> Iterator[list[dict[str, Any]]]:
+    """The pages without the activities the parser cannot read; those go to ``unparseable``
+    as {"reason", "activity"}."""
+    for page in pages:
+        kept = []
+        for activity in page:
+            problem = parse_problem(activity)
+            if problem:
+                unparseable.append({"reason": problem, "activity": activity})
+            else:
+                kept.append(activity)
+        yield kept
 
 
 def _epoch(moment: datetime) -> int:
@@ -76,15 +101,24 @@ class ExtractActivities(RunDateTask):
             self.set_status_message(
                 f"{source}: page {progress.pages}, {progress.activities} activities so far"
             )
+            try:
+                newest = _epoch(datetime.fromisoformat(str(progress.newest_start).rstrip("Z")))
+            except ValueError:  # no start, or one the parser will set aside
+                return
             if progress.newest_start:
-                newest = _epoch(datetime.fromisoformat(progress.newest_start.rstrip("Z")))
                 share = (newest - after) / max(1, before - after)
                 self.set_progress_percentage(round(100 * min(1.0, max(0.0, share))))
 
-        pages = with_progress(client.iter_pages(after, before), on_page=report)
+        unparseable: list[dict[str, Any]] = []
+        pages = set_aside_unparseable(
+            with_progress(client.iter_pages(after, before), on_page=report), unparseable)
         with atomic_local_path(self.output()) as temporary:
             rows = write_extract(pages, Path(temporary), extracted_at=datetime.now(timezone.utc),
                                  keep=lambda frame: covered_rows(frame, self.run_date))
+            self._keep_unparseable(unparseable)  # before the extract counts as done
+        if client.invalid_utf8:
+            logger.warning("%d invalid UTF-8 sequence(s) from %s were replaced by U+FFFD",
+                           client.invalid_utf8, source)
         logger.info(
             "wrote %d activities (%d list requests, %d token refreshes) to %s",
             rows,
@@ -94,3 +128,20 @@ class ExtractActivities(RunDateTask):
         )
         self.set_status_message(f"{rows} activities extracted from {source}")
         self.set_progress_percentage(100)
+
+    def _keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
+        """Store the unparseable activities (reason and raw JSON) in the lake, an empty list
+        when there are none, so the check no_unparseable_activities sees this extract's count."""
+        key = unparseable_lake_key(self.run_date)
+        for item in unparseable:
+            logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])
+        if self.lake.exists(key):  # an earlier extract's list: kept, under another name
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            self.lake.move(key, key.replace("activities.json", f"superseded-{stamp}.json"))
+        with tempfile.TemporaryDirectory(prefix="unparseable-") as folder:
+            path = Path(folder) / "activities.json"
+            path.write_text(json.dumps(unparseable, indent=1), encoding="ascii")
+            self.lake.put_file(path, key)
+        if unparseable:
+            logger.warning("%d unparseable activities kept with their raw JSON in %s",
+                           len(unparseable), self.lake.uri(key))

@@ -9,19 +9,23 @@ the date extracts afresh.
 
 from __future__ import annotations
 
+import json
 import logging
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import luigi
 
 from pipeline import notify
 from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
 from pipeline.settings import ConfigurationError, load_settings
+from pipeline.sql_files import parameter_names
 from pipeline.tasks.base import RunDateTask
-from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.extract import ExtractActivities, unparseable_lake_key
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.validator import (
     Check,
@@ -157,7 +161,8 @@ class ValidateStaging(RunDateTask):
     def run(self) -> None:
         check = self.definition
         outcome = evaluate(self.warehouse, check, self.run_date,
-                           self.settings.validation_min_history_weeks)
+                           self.settings.validation_min_history_weeks,
+                           self._extra_parameters(check))
         self._log(outcome)
         if outcome.blocks:
             self.warehouse.record_validation(outcome.row(self.run_date))
@@ -168,6 +173,36 @@ class ValidateStaging(RunDateTask):
         self.set_status_message(f"{check.name}: {outcome.status}: {outcome.message}")
         if check == self.checks[-1]:
             self._send_summary(stop_at=None)
+
+    def _extra_parameters(self, check: Check) -> dict[str, Any]:
+        """The values a check binds that come from outside its SQL (only those it uses)."""
+        wanted = {name for side in (check.left, check.right)
+                  for name in parameter_names(side.sql or "")}
+        providers = {"unparseable_activities": self._unparseable_count,
+                     "non_iana_timezones": self._non_iana_timezone_count}
+        return {name: provide() for name, provide in providers.items() if name in wanted}
+
+    def _non_iana_timezone_count(self) -> int | None:
+        """Activities in staging whose time zone is not an IANA name (None without tzdata)."""
+        known = zoneinfo.available_timezones()
+        if not known:
+            return None
+        rows = self.warehouse.query(
+            "SELECT timezone, COUNT(*) FROM {staging_table} WHERE timezone IS NOT NULL"
+            " GROUP BY timezone", staging_table=self.staging_table)
+        unknown = {zone: int(count) for zone, count in rows if zone not in known}
+        if unknown:
+            logger.warning("time zones that are not IANA names in %s: %s", self.staging_table,
+                           ", ".join(repr(zone[:64]) for zone in sorted(unknown)[:5]))
+        return sum(unknown.values())
+
+    def _unparseable_count(self) -> int:
+        """How many activities of the extract could not be parsed (kept aside in the lake)."""
+        key = unparseable_lake_key(self.run_date)
+        if not self.lake.exists(key):
+            return 0  # an extract made before activities were set aside
+        with self.lake.open_binary(key) as handle:
+            return len(json.load(handle))
 
     def _log(self, outcome: Outcome) -> None:
         level = {"pass": logging.INFO, "skipped": logging.INFO, "warn": logging.WARNING}.get(
