@@ -21,7 +21,6 @@ import pytest
 from pipeline.backends.duckdb_warehouse import DuckDBWarehouse
 from pipeline.backends.postgres_warehouse import PostgresWarehouse
 from pipeline.backends.warehouse import Warehouse
-from pipeline.kudos.tables import ensure_tables
 from pipeline.sandbox import HOSTILE_NAMES
 from pipeline.sql_files import SQL_DIR, TABLES, parameter_names, render, split_statements
 from tests.backends_support import pg_url, postgres_database
@@ -37,6 +36,8 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "local_end": datetime(2026, 11, 30),
     "day_after_run_date": datetime(2026, 11, 30),
     "max_routes": 2000,
+    "non_iana_timezones": 0,
+    "unparseable_activities": 0,
 }
 # Placeholders beyond TABLES, with the value the pipeline gives them.
 IDENTIFIERS: dict[str, str] = {"staging_table": "staging_strava_activity_data_20261129"}
@@ -67,7 +68,6 @@ SEED_COLUMNS = ("id", "athlete_id", "name", "distance", "moving_time", "elapsed_
 def seed(warehouse: Warehouse) -> None:
     """Schema, a few production rows (hostile names, NULLs) and the staging table."""
     warehouse.ensure_schema()
-    ensure_tables(warehouse)  # the kudos model's tables (sql/kudos/), until they are a migration
     rows = []
     for index, name in enumerate([*HOSTILE_NAMES[:6], None]):
         rows.append({

@@ -13,11 +13,6 @@ import pandas as pd
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.kudos.features import SOURCE_COLUMNS
 
-TABLE_FILES: tuple[str, ...] = (
-    "kudos/kudos_model_runs.sql",
-    "kudos/kudos_predictions.sql",
-    "kudos/kudos_feature_importance.sql",
-)
 RUN_COLUMNS: tuple[str, ...] = (
     "run_date", "model_version", "trained_at", "n_train", "n_test", "rmse", "mae",
     "baseline_rmse", "sport_baseline_rmse", "promoted", "reason", "model_sha256",
@@ -35,14 +30,6 @@ class Champion:
     model_sha256: str
     rmse: float | None
     run_date: date
-
-
-def ensure_tables(warehouse: Warehouse) -> None:
-    """Create the kudos tables when they are missing (the lead turns these into a migration)."""
-    warehouse.ensure_schema()
-    with warehouse.transaction() as session:
-        for relative_path in TABLE_FILES:
-            session.run_file(relative_path)
 
 
 def read_activities(warehouse: Warehouse, local_end: datetime) -> pd.DataFrame:

@@ -35,7 +35,6 @@ from pipeline.kudos.store import sha256 as sha256_of
 from pipeline.kudos.tables import (
     Champion,
     current_champion,
-    ensure_tables,
     last_fingerprint,
     read_activities,
     record_run,
@@ -99,7 +98,7 @@ def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
 def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
                     update_id: str) -> RunOutcome:
     """Train (or skip, with the reason), promote, predict and record one run date."""
-    ensure_tables(warehouse)
+    warehouse.ensure_schema()
     windows = Windows(run_date)
     frame = read_activities(warehouse, windows.end)
     champion = current_champion(warehouse)
