@@ -15,8 +15,9 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 import luigi
@@ -38,6 +39,7 @@ class Stage:
     name: str
     done: bool
     detail: str = ""
+    superseded: bool = False  # a report left to a newer run date (Backfill builds them once)
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,14 @@ class RunStatus:
 
     @property
     def finished(self) -> int:
-        """How many stages are done."""
-        return sum(stage.done for stage in self.stages)
+        """How many stages are done (or left to a newer run date's reports)."""
+        return sum(stage.done or stage.superseded for stage in self.stages)
 
     @property
     def next_stage(self) -> str | None:
         """The first stage (in dependency order) that is not done."""
-        return next((stage.name for stage in self.stages if not stage.done), None)
+        return next((stage.name for stage in self.stages
+                     if not (stage.done or stage.superseded)), None)
 
 
 def graph_tasks(root: luigi.Task) -> Iterator[luigi.Task]:
@@ -146,14 +149,42 @@ class StatusReader:
         where = ", ".join(_where(t) for t in targets)
         return Stage(name, done, where if done else "")
 
-    def status(self, run_date: date) -> RunStatus:
-        """The stages, watermark and latest validation results of one run date."""
-        from pipeline.tasks import WeeklyPipeline
+    def _stages(self, run_date: date) -> tuple[list[Stage], list[bool]]:
+        """The run date's stages, and for each whether it is a report (model, kudos model,
+        dashboard) rather than part of the date's own load chain."""
+        from pipeline.tasks import RecordWatermark, WeeklyPipeline
 
-        result = RunStatus(run_date)
+        load_chain = {t.task_id for t in graph_tasks(RecordWatermark(run_date=run_date))}
+        load_chain.add(RecordWatermark(run_date=run_date).task_id)
         tasks = [t for t in graph_tasks(WeeklyPipeline(run_date=run_date))
                  if not isinstance(t, luigi.WrapperTask)]
-        result.stages = [self.stage(task) for task in tasks]
+        return [self.stage(task) for task in tasks], [t.task_id not in load_chain for t in tasks]
+
+    @cached_property
+    def newest_reports(self) -> date | None:
+        """The newest run date whose reports are all built (a backfill builds only that one)."""
+        for run_date in self.run_dates():
+            stages, reports = self._stages(run_date)
+            if all(s.done for s, report in zip(stages, reports, strict=True) if report):
+                return run_date
+        return None
+
+    def status(self, run_date: date) -> RunStatus:
+        """The stages, watermark and latest validation results of one run date.
+
+        A date whose load chain is done but whose reports are not, while a newer date has its
+        reports, was loaded by a backfill: its reports count as left to that newer date.
+        """
+        result = RunStatus(run_date)
+        stages, reports = self._stages(run_date)
+        newer = self.newest_reports
+        loaded = all(s.done for s, report in zip(stages, reports, strict=True) if not report)
+        if loaded and newer is not None and newer > run_date:
+            note = (f"left to {newer.isoformat()}'s reports (build this date's on demand: "
+                    f"strava-pipeline run --date {run_date.isoformat()})")
+            stages = [replace(s, superseded=True, detail=note) if report and not s.done else s
+                      for s, report in zip(stages, reports, strict=True)]
+        result.stages = stages
         if run_date in self.watermarks:
             result.has_watermark = True
             result.watermark, result.recorded_at = self.watermarks[run_date]
@@ -233,7 +264,7 @@ def format_detail(status: RunStatus) -> list[str]:
     lines = [f"{status.run_date.isoformat()}: {status.finished} of {len(status.stages)} stages "
              "finished"]
     for stage in status.stages:
-        mark = "done   " if stage.done else "MISSING"
+        mark = "done   " if stage.done else "newer  " if stage.superseded else "MISSING"
         lines.append(f"  {mark}  {stage.name:<28} {stage.detail}".rstrip())
     recorded = f" (recorded {_when(status.recorded_at)})" if status.recorded_at else ""
     lines.append(f"  watermark: {watermark_text(status)}{recorded}")

@@ -215,3 +215,22 @@ def test_one_week_of_a_backfill_reruns_alone(
     again = warehouse_dump(world.data_dir)
     assert {table: rows for table, rows in again.items() if table != "validation_results"} == {
         table: rows for table, rows in before.items() if table != "validation_results"}
+
+
+def test_status_counts_a_backfilled_week_done_with_its_reports_left_to_the_newest_week(
+    world_factory: Callable[..., PipelineWorld]
+) -> None:
+    from pipeline.settings import load_settings
+    from pipeline.status import StatusReader, format_detail
+
+    world = world_factory(athlete())
+    assert succeeded(world.build(Backfill(start=START, stop=STOP)))
+    reader = StatusReader(load_settings())
+    newest, older = reader.status(WEEKS[-1]), reader.status(WEEKS[0])
+    assert newest.next_stage is None and not any(s.superseded for s in newest.stages)
+    assert older.next_stage is None and older.finished == len(older.stages)
+    superseded = [s for s in older.stages if s.superseded]
+    assert superseded and all(not s.done for s in superseded)
+    assert any(s.name.startswith("BuildDashboard") for s in superseded)
+    assert any(s.name.startswith("RecordWatermark") and s.done for s in older.stages)
+    assert any(f"left to {WEEKS[-1].isoformat()}" in line for line in format_detail(older))
