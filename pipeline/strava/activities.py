@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-# Column name -> pandas dtype, in the order of the production table (sql/migrations/0001_previous_release.sql).
+# Column name -> pandas dtype, in the order of the production table
+# (sql/migrations/0001_previous_release.sql).
 ACTIVITY_COLUMNS: dict[str, str] = {
     "id": "Int64",
     "athlete_id": "Int64",
