@@ -88,7 +88,7 @@ def test_a_failed_run_from_another_directory_exits_nonzero(
     luigi = run([str(LUIGI_SCRIPT), "--module", "pipeline.tasks", "WeeklyPipeline",
                  "--run-date", RUN_DATE.isoformat(), "--local-scheduler"], elsewhere, **settings)
     assert luigi.returncode == 30, luigi.stderr[-3000:]  # [retcode] task_failed of luigi.cfg
-    assert "rejected the refresh token" in luigi.stderr
+    assert "SANDBOX" in luigi.stderr and "rejected the token" in luigi.stderr
 
     wrapper = run([str(CONSOLE_SCRIPT), "run", "--date", RUN_DATE.isoformat(),
                    "--scheduler", "local"], elsewhere, **settings)
