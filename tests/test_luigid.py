@@ -95,11 +95,13 @@ def test_two_runs_of_one_date_started_together_run_each_task_once(
     codes = [run.returncode for run in runs]
     logs = "\n".join(out + err for out, err in outputs)
 
-    # One run does the date. The other finishes with it (0) or leaves the rest to it: 10
-    # (already_running: what is left is being run by the other worker) or 25 (not_run: the
-    # scheduler did not grant it a task the other worker holds).
+    # The two runs share the date's tasks. Each finishes with it (0) or leaves the rest to the
+    # other: 10 (already_running: what is left is being run by the other worker) or 25 (not_run:
+    # the scheduler did not grant it a task the other worker holds). With the wide graph (marts,
+    # model tests, kudos model) both may leave something to the other, so neither need exit 0;
+    # what matters is below: every task ran once and the date is complete.
     summaries = "\n=====\n".join(err[-2500:] for _, err in outputs)
-    assert 0 in codes and set(codes) <= {0, 10, 25}, summaries
+    assert set(codes) <= {0, 10, 25}, summaries
 
     started = ran_tasks(logs)
     assert started, "no task was run"
