@@ -115,11 +115,11 @@ def test_a_failing_run_exits_with_luigis_nonzero_code(
 
     assert result.returncode == 30, output[-4000:]  # [retcode] task_failed in luigi.cfg
     assert "Weekly run for 2026-11-29 FAILED" in output
-    assert "rejected the refresh token" in output
+    assert "SANDBOX" in output and "rejected the token" in output
     assert "Scheduler:" in output
     assert "Warehouse:" in output
     assert sandbox.client_secret not in output and wrong_token not in output
-    assert "rejected the refresh token" in (checkout / "logs" / "2026-11-29.log").read_text()
+    assert "rejected the token" in (checkout / "logs" / "2026-11-29.log").read_text()
 
 
 @pytest.mark.parametrize("date_argument", ["yesterday", "2026-02-30"])
