@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,8 +190,23 @@ def checks_file(settings: Settings | None = None) -> Path:
 
 
 def load_checks(path: Path | None = None) -> list[Check]:
-    """The checks of an INI file, in file order; a one-line ConfigurationError when it is wrong."""
-    path = path or DEFAULT_CHECKS_FILE
+    """The checks of an INI file, in file order; a one-line ConfigurationError when it is wrong.
+
+    Parsed once per file version (path, modification time, size): every ValidateStaging of a
+    backfill asks for them.
+    """
+    path = Path(path or DEFAULT_CHECKS_FILE)
+    try:
+        stat = path.stat()
+        version: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        version = None
+    return list(_parse_checks(path, version))
+
+
+@lru_cache(maxsize=16)
+def _parse_checks(path: Path, version: tuple[int, int] | None) -> tuple[Check, ...]:
+    """load_checks' parser; ``version`` only keys the cache (errors are never cached)."""
     where = display_path(path)
     parser = configparser.ConfigParser(interpolation=None, strict=True)
     try:
@@ -229,7 +245,7 @@ def load_checks(path: Path | None = None) -> list[Check]:
             raise ConfigurationError(f"checks file {where}, check [{name}]: {error}") from None
     if not checks:
         raise ConfigurationError(f"checks file {where} declares no check")
-    return checks
+    return tuple(checks)
 
 
 # -- evaluation ----------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -67,17 +66,10 @@ def make_warehouse(folder: Path, activities: int, run_date: date = RUN_DATE) -> 
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB.
+    """This process's peak resident memory in MiB (see pipeline_run.peak_rss_mib)."""
+    from pipeline.benchmarks.pipeline_run import peak_rss_mib
 
-    Linux's VmHWM belongs to the process image, so it starts afresh at exec; ``ru_maxrss``
-    would carry over the benchmark parent's peak into the child.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_mib()
 
 
 def build_once(url: str, run_date: date, reports: Path) -> dict[str, float]:

@@ -19,7 +19,16 @@ from typing import Any
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far, in MiB (Linux reports KiB)."""
+    """This process's peak resident memory so far, in MiB.
+
+    Linux's VmHWM belongs to the process image, so it starts afresh at exec; ``ru_maxrss``
+    would carry the benchmark parent's peak over into the child.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
