@@ -81,7 +81,7 @@ fi
 if [ -n "$run_date" ]; then
   date_args+=("$run_date")
 fi
-run_date="$("$PY" -m pipeline.operations run-date ${date_args[@]+"${date_args[@]}"})" || exit 2
+run_date="$("$CLI" run-date ${date_args[@]+"${date_args[@]}"})" || exit 2
 
 mkdir -p "$ROOT/logs"
 LOG="$ROOT/logs/$run_date.log"

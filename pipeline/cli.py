@@ -7,6 +7,8 @@
     strava-pipeline sandbox                        serve the local fake Strava
     strava-pipeline dashboard [--date D] [--demo]  where a run date's dashboard is
     strava-pipeline validate L R OP SEV [--date D] one validation check, ad hoc
+    strava-pipeline migrate [--status]             apply (or list) the schema migrations
+    strava-pipeline run-date [--demo] [D]          print the run date a run would take
 
 It works from any directory because importing ``pipeline`` loads the project's luigi.cfg
 (pipeline/project.py). Every problem found before scheduling is one line on stderr and exit 2;
@@ -18,15 +20,35 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from pipeline import preflight
-from pipeline.operations import command_hint
-from pipeline.preflight import PreflightError, fail
-from pipeline.settings import ConfigurationError, load_settings
+from luigi.retcodes import run_with_retcodes
+
+from pipeline import preflight, sandbox_cli, status, validator
+from pipeline.athlete_zone import default_run_date
+from pipeline.backends import open_state, open_warehouse
+from pipeline.backends.migrations import (
+    STATE_MIGRATIONS,
+    WAREHOUSE_MIGRATIONS,
+    MigrationError,
+    apply_migrations,
+    status_lines,
+)
+from pipeline.backends.postgres_warehouse import WarehouseConnectionError
+from pipeline.backends.urls import mask_url, missing_locally
+from pipeline.errors import OneLineParser
+from pipeline.preflight import PreflightError, date_argument, fail
+from pipeline.project import project_file
+from pipeline.sandbox import sandbox_environment, sandbox_settings
+from pipeline.scheduler import VISUALISER_PATH, scheduler_answers, scheduler_url
+from pipeline.settings import ConfigurationError, Settings, load_settings
+from pipeline.sql_files import staging_table_name
+from pipeline.strava import authorize
+from pipeline.tasks.backfill import SUNDAY, week_run_dates
+from pipeline.tasks.dashboard import dashboard_path
+from pipeline.tasks.extract import extracts_missing
 
 PROG = "strava-pipeline"
 EXIT_CODES = {
@@ -39,61 +61,42 @@ EXIT_CODES = {
     35: "FAILED: the tasks could not be scheduled (exit code 35)",
     40: "FAILED: an unhandled error, see the log above (exit code 40)",
 }
-SANDBOX_SEED = 42
-SANDBOX_ACTIVITIES = 1200
-
-
 def describe_exit_code(code: int) -> str:
     """'succeeded', or what Luigi's exit code means."""
     return EXIT_CODES.get(code, f"FAILED (exit code {code})")
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+# -- what a run tells the user afterwards ---------------------------------------------------------
 
 
-def _date(text: str) -> date:
+def command_hint(*args: str) -> str:
+    """How to run a ``strava-pipeline`` command without activating the environment: the console
+    script beside this interpreter, relative to the working directory when inside it."""
+    script = Path(sys.executable).parent / PROG
+    if not script.exists():
+        return " ".join((PROG, *args))
     try:
-        return preflight.parse_date(text)
-    except PreflightError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-29") from None
+        shown = str(script.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(script)
+    return " ".join((shown, *args))
 
 
-# -- the demo: the sandbox in this process, its own DATA_DIR -------------------------------------
+def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> list[str]:
+    """What a finished run tells the user: where the warehouse and the dashboard are."""
+    lines = [f"Warehouse: {mask_url(settings.warehouse_url)}"]
+    dashboard = dashboard_path(settings.data_dir, run_date)
+    if dashboard.exists():
+        lines.append(f"Dashboard: {dashboard}")
+    else:
+        lines.append(f"Dashboard: not built for {run_date} (it would be {dashboard})")
+    lines.append("Status:    " + command_hint("status", *(["--demo"] if demo else [])))
+    return lines
 
 
-@contextmanager
-def demo_sandbox(last_day: date) -> Iterator[None]:
-    """Serve the sandbox (history up to ``last_day``) and point this process at it and at the
-    sandbox's own DATA_DIR; stop it afterwards."""
-    from pipeline.operations import sandbox_environment
-    from pipeline.sandbox import SandboxServer, SyntheticAthlete
-    from pipeline.sandbox.__main__ import athlete_end, forget_old_tokens
-
-    environment = sandbox_environment()
-    data_dir = Path(environment["DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    forget_old_tokens(data_dir)
-    athlete = SyntheticAthlete(seed=SANDBOX_SEED, n_activities=SANDBOX_ACTIVITIES,
-                               end=athlete_end(last_day))
-    with SandboxServer(athlete, port=0) as server:
-        saved = dict(os.environ)
-        os.environ.update({**environment, **server.env()})
-        print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
-              "activities),")
-        print(f"      NOT Strava. Its data goes to {data_dir}, apart from real data.")
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-            print("Sandbox stopped.")
-
-
-def _enter_demo(args: argparse.Namespace, last_day: date) -> object:
-    return demo_sandbox(last_day) if args.demo else nullcontext()
+def _demo(demo: bool, last_day: date) -> object:
+    """The sandbox served for a --demo run, or nothing."""
+    return sandbox_cli.demo_sandbox(last_day) if demo else nullcontext()
 
 
 # -- Luigi ----------------------------------------------------------------------------------------
@@ -106,8 +109,6 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
     local one; a demo stays local unless ``central`` is asked for (luigid knows tasks by name
     and run date, not by DATA_DIR).
     """
-    from pipeline.operations import VISUALISER_PATH, scheduler_answers, scheduler_url
-
     if choice == "local" or (choice == "auto" and demo):
         reason = "sandbox runs stay out of the central scheduler" if demo else "as asked"
         print(f"Scheduler: local (--local-scheduler); {reason}.")
@@ -126,10 +127,6 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
 
 def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
     """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code."""
-    from luigi.retcodes import run_with_retcodes
-
-    from pipeline.project import project_file
-
     argv = ["--module", "pipeline.tasks", *task_args, *scheduler_args]
     logging_conf = project_file("config/logging.ini")
     if logging_conf:
@@ -149,20 +146,18 @@ def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
-    from pipeline.operations import sandbox_settings, strava_setup, summary_lines
-
-    if not args.demo and strava_setup(load_settings()) == "none":
+    if not args.demo and preflight.strava_setup(load_settings()) == "none":
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see README 'First-time authorization'.")
         args.demo = True
     with sandbox_settings() if args.demo else nullcontext():
-        run_date = args.date or preflight.default_run_date()
+        run_date = args.date or default_run_date()
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
-    with _enter_demo(args, run_date - timedelta(days=1)):
+    with _demo(args.demo, run_date - timedelta(days=1)):
         task = args.task or "WeeklyPipeline"
-        preflight.check([run_date])
+        preflight.check([run_date], extracting=_extracting([run_date]))
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         sys.stdout.flush()
         code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args)
@@ -177,21 +172,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Every week of a range, oldest first."""
-    from pipeline.operations import sandbox_settings
-    from pipeline.tasks.backfill import SUNDAY, week_run_dates
-
     weekday = SUNDAY if args.weekday is None else args.weekday
     if not 0 <= weekday <= 6:
         raise PreflightError(f"--weekday {weekday}: use 0 (Monday) to 6 (Sunday)")
     with sandbox_settings() if args.demo else nullcontext():
-        latest = preflight.default_run_date()
+        latest = default_run_date()
         stop = args.stop or latest
         if args.start > stop:
             raise PreflightError(f"--start {args.start} is after --stop {stop}: swap them")
         run_dates = week_run_dates(args.start, stop, weekday, latest=latest)
     print(f"== Backfill of {len(run_dates)} weeks from {args.start} to {stop}", flush=True)
-    with _enter_demo(args, latest - timedelta(days=1)):
-        preflight.check(run_dates)
+    with _demo(args.demo, latest - timedelta(days=1)):
+        preflight.check(run_dates, extracting=_extracting(run_dates))
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         sys.stdout.flush()
         task_args = ["Backfill", "--start", args.start.isoformat(), "--stop", stop.isoformat(),
@@ -202,43 +194,38 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return code
 
 
+def _extracting(run_dates: list[date]) -> bool:
+    """Whether some of the run dates still has to be extracted from Strava."""
+    return extracts_missing(run_dates)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """The status table; changes nothing."""
-    from pipeline import status
-
     return status.run(args)
 
 
 def cmd_authorize(options: list[str]) -> int:
     """First-time authorization; its own options (``--paste``, ``--code``, ...) follow."""
-    from pipeline.strava.authorize import main
-
-    return main(options)
+    return authorize.main(options)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve the sandbox until Ctrl-C."""
-    from pipeline.sandbox.__main__ import run
-
-    return run(args)
+    return sandbox_cli.run(args)
 
 
 def _apply_demo(demo: bool) -> None:
     if demo:
-        from pipeline.operations import sandbox_environment
-
         os.environ.update(sandbox_environment())
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Print (or open) the path of a run date's dashboard: the newest one by default."""
-    from pipeline.operations import dashboard_path
-
     _apply_demo(args.demo)
     settings = load_settings()
     demo = " --demo" if args.demo else ""
     if args.date:
-        path = dashboard_path(settings, args.date)
+        path = dashboard_path(settings.data_dir, args.date)
     else:
         built = sorted(settings.reports_dir.glob("*/dashboard.html"))
         if not built:
@@ -258,14 +245,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """One validation check on a staged run date."""
-    from pipeline import validator
-    from pipeline.backends import open_warehouse
-    from pipeline.backends.urls import missing_locally
-    from pipeline.sql_files import staging_table_name
-
     _apply_demo(args.demo)
     settings = load_settings()
-    run_date = args.date or preflight.default_run_date(settings)
+    run_date = args.date or default_run_date(settings)
     staging = staging_table_name(run_date.strftime("%Y%m%d"))
     if missing_locally(settings.warehouse_url) or not open_warehouse(
             settings.warehouse_url).table_exists(staging):
@@ -277,6 +259,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     argv = [args.left, args.right, args.operator, args.severity,
             "--run-date", run_date.isoformat(), *(["--slack"] if args.slack else [])]
     return validator.main(argv)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply (or, with --status, list) the migrations of the warehouse and the state store."""
+    settings = load_settings()
+    try:
+        warehouse = open_warehouse(settings.warehouse_url)
+        state = open_state(settings.state_url, migrate=False)
+        if args.status:
+            print("\n".join([*status_lines(warehouse, WAREHOUSE_MIGRATIONS, "warehouse"),
+                             *status_lines(state, STATE_MIGRATIONS, "state store")]))
+            return 0
+        applied_now = [*apply_migrations(warehouse, WAREHOUSE_MIGRATIONS),
+                       *apply_migrations(state, STATE_MIGRATIONS)]
+    except MigrationError as error:
+        raise PreflightError(str(error)) from None
+    for migration in applied_now:
+        print(f"applied {migration.label}")
+    if not applied_now:
+        print("nothing to apply: every migration is applied (see --status)")
+    return 0
+
+
+def cmd_run_date(args: argparse.Namespace) -> int:
+    """Print the run date a run would take (for scripts such as ./run_weekly.sh)."""
+    print(preflight.resolve_run_date(load_settings(), args.date, args.demo))
+    return 0
 
 
 # -- the parser -----------------------------------------------------------------------------------
@@ -294,23 +303,20 @@ def _scheduler_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``strava-pipeline`` command line."""
-    from pipeline import status
-    from pipeline.sandbox import __main__ as sandbox
-
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog=PROG,
         description="The weekly Strava pipeline (Luigi): run it, backfill, see its status, "
                     "authorize Strava, serve the sandbox, find the dashboard, run a check. "
                     "Works from any directory; every failure exits non-zero.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=_OneLineParser)
+                                     parser_class=OneLineParser)
 
     run = commands.add_parser(
         "run", help="the weekly run of one date (what ./run_weekly.sh runs)",
         description="Run WeeklyPipeline for one run date. Without Strava credentials (or "
                     "with --demo) it runs against the local sandbox in its own DATA_DIR.")
-    run.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+    run.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD",
                      help="the run date (default: the run-date rule's, see README)")
     run.add_argument("--demo", action="store_true",
                      help="run against the local Strava sandbox (synthetic data), not Strava")
@@ -324,8 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill", help="every week of a date range, oldest first",
         description="WeeklyPipeline for every week (Sunday run dates) of a range, oldest first; "
                     "finished weeks are skipped, so it is also the catch-up and the resume.")
-    backfill.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD")
-    backfill.add_argument("--stop", type=_date, metavar="YYYY-MM-DD",
+    backfill.add_argument("--start", type=date_argument, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--stop", type=date_argument, metavar="YYYY-MM-DD",
                           help="last day of the range, included (default: the default run date)")
     backfill.add_argument("--weekday", type=int, metavar="0-6",
                           help="weekday of the run dates: 0 Monday ... 6 Sunday (default)")
@@ -349,13 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox", help="serve the local fake Strava and print its settings",
         description="Serve a local fake Strava API with a synthetic athlete; prints export "
                     "lines (its own DATA_DIR included) that point the pipeline at it.")
-    sandbox.add_arguments(sandbox_parser)
+    sandbox_cli.add_arguments(sandbox_parser)
     sandbox_parser.set_defaults(handler=cmd_sandbox)
 
     dashboard = commands.add_parser(
         "dashboard", help="print (or --open) where a run date's dashboard is",
         description="Print the path of a run date's dashboard (default: the newest built).")
-    dashboard.add_argument("--date", type=_date, metavar="YYYY-MM-DD")
+    dashboard.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD")
     dashboard.add_argument("--demo", action="store_true", help="the sandbox's dashboards")
     dashboard.add_argument("--open", action="store_true", help="open it in a browser")
     dashboard.set_defaults(handler=cmd_dashboard)
@@ -371,11 +377,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("operator", help="equals, not_equals, greater, greater_equals, less, "
                                            "less_equals")
     validate.add_argument("severity", help="warn or halt")
-    validate.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+    validate.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD",
                           help="the staged run date (default: the default run date)")
     validate.add_argument("--demo", action="store_true", help="the sandbox's warehouse")
     validate.add_argument("--slack", action="store_true", help="also post the result to Slack")
     validate.set_defaults(handler=cmd_validate)
+
+    migrate = commands.add_parser(
+        "migrate", help="apply the pending schema migrations (the pipeline also does on start)",
+        description="Apply the pending schema migrations of the configured warehouse and state "
+                    "store; --status lists applied and pending ones and changes nothing.")
+    migrate.add_argument("--status", action="store_true",
+                         help="only list applied and pending migrations; change nothing")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    run_date = commands.add_parser(
+        "run-date", help="print the run date a run would take (for scripts)",
+        description="Print the given run date when it is over in the athlete's time zone, else "
+                    "the most recent such day; exit 2 with one line when it is not over yet.")
+    run_date.add_argument("date", nargs="?", default="", metavar="YYYY-MM-DD")
+    run_date.add_argument("--demo", action="store_true",
+                          help="the run uses the sandbox (and its DATA_DIR)")
+    run_date.set_defaults(handler=cmd_run_date)
     return parser
 
 
@@ -387,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_authorize(argv[1:])
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
-    except (PreflightError, ConfigurationError) as error:
+    except (PreflightError, ConfigurationError, WarehouseConnectionError) as error:
         sys.stdout.flush()
         return fail(error)
     except KeyboardInterrupt:

@@ -18,11 +18,12 @@ import requests
 
 from pipeline.backends.urls import mask_url
 from pipeline.backends.urls import redact as redact_url_password
+from pipeline.errors import one_line
 from pipeline.settings import Settings, load_settings
+from pipeline.strava.client import is_local_url
 
 logger = logging.getLogger(__name__)
 
-_REASON_LIMIT = 1500
 _SHORTEST_SECRET = 6  # shorter values are not secrets worth garbling the text for
 
 
@@ -39,18 +40,7 @@ def redact(text: str, settings: Settings | None = None) -> str:
     return text
 
 
-def one_line(error: BaseException | str, limit: int = _REASON_LIMIT) -> str:
-    """The first line of an error (or text), shortened to ``limit`` characters."""
-    text = str(error).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    if isinstance(error, BaseException):
-        first = f"{type(error).__name__}: {first}" if first else type(error).__name__
-    return first if len(first) <= limit else first[: limit - 1] + "…"
-
-
 def _title(settings: Settings) -> str:
-    from pipeline.strava.client import is_local_url
-
     sandbox = " [SANDBOX data, not Strava]" if is_local_url(settings.strava_api_url) else ""
     return f"Strava pipeline{sandbox}"
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from luigi import configuration
 
+from pipeline.project import base_dir
+
 
 class ConfigurationError(Exception):
     """A setting is missing or contradicts another one; the message says which and what to do."""
@@ -149,8 +151,6 @@ def load_settings() -> Settings:
     data_dir = Path(raw["data_dir"]).expanduser()
     if not data_dir.is_absolute() and _is_default("DATA_DIR", "pipeline", "data_dir"):
         # The default ./data is the checkout's, whichever folder a command runs from.
-        from pipeline.project import base_dir
-
         data_dir = base_dir() / data_dir
     data_dir = data_dir.absolute()
     for field in ("lake_url", "state_url", "warehouse_url"):

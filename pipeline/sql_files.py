@@ -48,6 +48,12 @@ def read_sql(relative_path: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def quote_literal(text: str) -> str:
+    """A SQL string literal of ``text`` for statements that take no parameters (a bulk loader's
+    options): single quotes doubled. Values of data never go through it."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def render(sql: str, **identifiers: str) -> str:
     """Fill ``{placeholder}`` table names: the fixed TABLES plus checked extra identifiers."""
     names = dict(TABLES)

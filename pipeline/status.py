@@ -26,7 +26,10 @@ from luigi.task import flatten
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.sandbox import sandbox_environment
 from pipeline.settings import ConfigurationError, Settings, load_settings
+from pipeline.tasks import RecordWatermark, WeeklyPipeline
+from pipeline.tasks.watermark import StateWatermarkTarget
 
 _RUN_DATE_IN_MARKER = re.compile(r"\((\d{4}-\d{2}-\d{2})[,)]")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -134,8 +137,6 @@ class StatusReader:
 
     def stage(self, task: luigi.Task) -> Stage:
         """Whether a task's targets exist, with where they are."""
-        from pipeline.tasks.watermark import StateWatermarkTarget
-
         name = stage_name(task)
         targets = flatten(task.output())
         if targets and all(isinstance(t, StateWatermarkTarget) for t in targets):
@@ -152,8 +153,6 @@ class StatusReader:
     def _stages(self, run_date: date) -> tuple[list[Stage], list[bool]]:
         """The run date's stages, and for each whether it is a report (model, kudos model,
         dashboard) rather than part of the date's own load chain."""
-        from pipeline.tasks import RecordWatermark, WeeklyPipeline
-
         load_chain = {t.task_id for t in graph_tasks(RecordWatermark(run_date=run_date))}
         load_chain.add(RecordWatermark(run_date=run_date).task_id)
         tasks = [t for t in graph_tasks(WeeklyPipeline(run_date=run_date))
@@ -305,8 +304,6 @@ def run(args: argparse.Namespace) -> int:
     """Print the status table and the detail of one run date (the newest by default)."""
     try:
         if args.demo:
-            from pipeline.operations import sandbox_environment
-
             os.environ.update(sandbox_environment())
         detail_date = date.fromisoformat(args.date) if args.date else None
     except ValueError:

@@ -30,9 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import run_dates
+from pipeline.athlete_zone import default_run_date
+from pipeline.backends import open_warehouse
 from pipeline.backends.urls import mask_url
 from pipeline.backends.warehouse import Session, Warehouse
-from pipeline.settings import ConfigurationError, Settings
+from pipeline.errors import OneLineParser, one_line
+from pipeline.notify import post_to_slack
+from pipeline.settings import ConfigurationError, Settings, load_settings
 from pipeline.sql_files import (
     SQL_DIR,
     parameter_names,
@@ -305,11 +309,6 @@ def side_value(session: Session, side: Side, parameters: Mapping[str, Any],
     return _number(row[0], side.label), note
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return mask_url(f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": "))
-
-
 def evaluate(warehouse: Warehouse, check: Check, run_date: date,
              min_history_weeks: int = 4,
              extra_parameters: Mapping[str, Any] | None = None) -> Outcome:
@@ -325,7 +324,7 @@ def evaluate(warehouse: Warehouse, check: Check, run_date: date,
             left, left_note = side_value(session, check.left, parameters, staging_table)
             right, right_note = side_value(session, check.right, parameters, staging_table)
     except Exception as error:  # a broken query is an outcome of its own, kept in the history
-        return Outcome(check, None, None, "error", f"could not run: {_first_line(error)}")
+        return Outcome(check, None, None, "error", f"could not run: {mask_url(one_line(error))}")
     note = "; ".join(part for part in (left_note, right_note) if part)
     if left is None or right is None:
         side = check.left if left is None else check.right
@@ -345,13 +344,8 @@ def evaluate(warehouse: Warehouse, check: Check, run_date: date,
 # -- command line --------------------------------------------------------------------------------
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's usage block would make it several lines
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="python -m pipeline.validator",
         description="Compare two SQL results (or numbers) on the configured warehouse.",
         epilog="Exit status: 0 pass, skipped or warn; 1 a halt check failed; 2 a usage error, "
@@ -385,9 +379,6 @@ def _cli_side(spec: str) -> Side:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
-    from pipeline.backends import open_warehouse
-    from pipeline.settings import load_settings
-
     arguments = _parser().parse_args(argv)
     prog = "python -m pipeline.validator"
     try:
@@ -399,8 +390,6 @@ def main(argv: list[str] | None = None) -> int:
             operator=check_operator(arguments.operator),
             severity=check_severity(arguments.severity),
         )
-        from pipeline.tasks.base import default_run_date
-
         run_date = arguments.run_date or default_run_date(settings)
         warehouse = open_warehouse(settings.warehouse_url)
         outcome = evaluate(warehouse, check, run_date, settings.validation_min_history_weeks)
@@ -414,8 +403,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"right {check.right.label} = {format_value(outcome.right_value)}")
     print(f"{outcome.status.upper()}: {outcome.message}")
     if arguments.slack:
-        from pipeline.notify import post_to_slack
-
         post_to_slack(settings, {"text": f"Validation {outcome.status.upper()} for {run_date}: "
                                          f"{check.left.label} / {check.right.label} / "
                                          f"{check.severity}: {outcome.message}"})

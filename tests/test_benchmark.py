@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.benchmark import BenchmarkFailure, measure_size
-from pipeline.benchmarks.original import requests_for, sleeps_for
+from benchmarks.original import requests_for, sleeps_for
+from benchmarks.suite import BenchmarkFailure, measure_size
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.sandbox.schedule import EARLIEST_DAY
 

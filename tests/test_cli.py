@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sandbox import SyntheticAthlete
-from pipeline.sandbox.__main__ import athlete_end
+from pipeline.sandbox import SyntheticAthlete, athlete_end
 from pipeline.settings import ENVIRONMENT_VARIABLES
 from tests.conftest import ATHLETE_END, RUN_DATE, PipelineWorld, require_server, succeeded
 from tests.operations_support import copy_checkout, free_port
@@ -265,8 +264,8 @@ def test_the_sandbox_history_ends_on_its_end_date_and_is_deterministic() -> None
 
 
 def test_the_sandbox_history_ends_the_day_before_the_run_date_by_default() -> None:
-    from pipeline.preflight import default_run_date
-    from pipeline.sandbox.__main__ import default_last_day
+    from pipeline.athlete_zone import default_run_date
+    from pipeline.sandbox_cli import default_last_day
 
     assert default_last_day() == default_run_date() - timedelta(days=1)
 

@@ -65,7 +65,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelWorld]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from pipeline.dashboard.browser import chromium_path, headless_chromium
+    from benchmarks.browser import chromium_path, headless_chromium
 
     require_server(chromium_path() is not None,
                    "Chromium is not installed (apt-get install chromium)")

@@ -1,6 +1,6 @@
 """Schema migrations: a previous release's warehouse and state store are upgraded in place with
 nothing lost, a failing migration rolls back and names itself, two processes starting at once
-apply each migration once, and ``python -m pipeline.migrate --status`` tells applied from pending.
+apply each migration once, and ``strava-pipeline migrate --status`` tells applied from pending.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import duckdb
 import pytest
 
 from pipeline.backends import open_state, open_warehouse
-from pipeline.backends.warehouse import Warehouse
-from pipeline.migrate import (
+from pipeline.backends.migrations import (
     STATE_MIGRATIONS,
     WAREHOUSE_MIGRATIONS,
     MigrationError,
@@ -25,6 +24,7 @@ from pipeline.migrate import (
     apply_migrations,
     discover,
 )
+from pipeline.backends.warehouse import Warehouse
 from pipeline.sql_files import render, split_statements
 from tests.backends_support import (
     mysql_admin,
@@ -189,7 +189,7 @@ _RACE = """
 import sys
 from pathlib import Path
 from pipeline.backends import open_state, open_warehouse
-from pipeline.migrate import apply_migrations
+from pipeline.backends.migrations import apply_migrations
 kind, url, folder = sys.argv[1:]
 target = open_warehouse(url) if kind == "warehouse" else open_state(url, migrate=False)
 print(",".join(m.version for m in apply_migrations(target, Path(folder))))
@@ -247,13 +247,13 @@ def test_status_lists_pending_then_applied(tmp_path: Path) -> None:
     env = {"DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
 
     def migrate(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "pipeline.migrate", *args], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-m", "pipeline.cli", "migrate", *args],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
     before = migrate("--status")
     assert before.returncode == 0, before.stderr
     assert "0001 previous_release" in before.stdout and "applied" not in before.stdout
-    from pipeline.migrate import STATE_MIGRATIONS, WAREHOUSE_MIGRATIONS, discover
+    from pipeline.backends.migrations import STATE_MIGRATIONS, WAREHOUSE_MIGRATIONS, discover
 
     migrations = (len(discover(WAREHOUSE_MIGRATIONS, "duckdb"))
                   + len(discover(STATE_MIGRATIONS, "sqlite")))  # warehouse and state store

@@ -1,4 +1,5 @@
-"""The status command and the helpers ./run_weekly.sh calls (credentials, scheduler, summary)."""
+"""The status command and what runs rely on: credentials, the scheduler, the sandbox's folder,
+the end-of-run summary and the run date ./run_weekly.sh asks for."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pathlib import Path
 import luigi
 import pytest
 
-from pipeline import operations, status
+from pipeline import preflight, status
 from pipeline.backends import open_warehouse
-from pipeline.sandbox import SyntheticAthlete
+from pipeline.cli import summary_lines
+from pipeline.sandbox import SyntheticAthlete, sandbox_environment
 from pipeline.settings import ConfigurationError, load_settings
 from pipeline.tasks import UploadToLake, WeeklyPipeline
 from tests.conftest import (
@@ -100,21 +102,21 @@ def test_credentials_are_a_refresh_token_or_a_token_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    assert operations.strava_setup(load_settings()) == "none"  # ./run_weekly.sh: the demo
+    assert preflight.strava_setup(load_settings()) == "none"  # ./run_weekly.sh: the demo
     monkeypatch.setenv("STRAVA_CLIENT_ID", "12345")
-    assert operations.strava_setup(load_settings()) == "incomplete"  # a real run that says why
+    assert preflight.strava_setup(load_settings()) == "incomplete"  # a real run that says why
     (tmp_path / "strava_tokens.json").write_text("{}")
-    assert operations.strava_setup(load_settings()) == "strava"
+    assert preflight.strava_setup(load_settings()) == "strava"
     (tmp_path / "strava_tokens.json").unlink()
     monkeypatch.setenv("STRAVA_REFRESH_TOKEN", "x")
-    assert operations.strava_setup(load_settings()) == "strava"
+    assert preflight.strava_setup(load_settings()) == "strava"
 
 
 def test_sandbox_environment_keeps_every_location_in_its_own_folder_beside_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the checkout's folder, whatever the working directory
-    env = operations.sandbox_environment()
+    env = sandbox_environment()
     root = PROJECT_ROOT / "sandbox-data"
     assert env["DATA_DIR"] == str(root)
     assert env["LAKE_URL"] == f"file://{root}/lake"
@@ -127,7 +129,7 @@ def test_sandbox_environment_keeps_every_location_in_its_own_folder_beside_data(
 
     monkeypatch.setenv("DATA_DIR", str(PROJECT_ROOT))
     with pytest.raises(ConfigurationError, match="contains the sandbox's folder"):
-        operations.sandbox_environment()
+        sandbox_environment()
 
 
 def test_summary_names_the_warehouse_and_the_dashboard_when_it_exists(
@@ -136,25 +138,34 @@ def test_summary_names_the_warehouse_and_the_dashboard_when_it_exists(
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("WAREHOUSE_URL", "postgresql://etl:s3cret@db.example/strava")
     settings = load_settings()
-    lines = operations.summary_lines(settings, RUN_DATE)
+    lines = summary_lines(settings, RUN_DATE)
     assert lines[0] == "Warehouse: postgresql://etl:***@db.example/strava"
     assert lines[1].startswith("Dashboard: not built for 2026-11-29")
     dashboard = tmp_path / "reports" / "2026-11-29" / "dashboard.html"
     dashboard.parent.mkdir(parents=True)
     dashboard.write_text("<html></html>")
-    lines = operations.summary_lines(settings, RUN_DATE, demo=True)
+    lines = summary_lines(settings, RUN_DATE, demo=True)
     assert lines[1] == f"Dashboard: {dashboard}"
     # A command that works without activating the environment: the console script's path.
     shown = lines[2].removeprefix("Status:    ").removesuffix(" status --demo")
     assert Path(shown).absolute() == Path(sys.executable).parent / "strava-pipeline"
 
 
-def helper(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+def in_a_new_process(code: str, *args: str, config: Path | None = None
+                     ) -> subprocess.CompletedProcess[str]:
+    """Python ``code`` in a fresh process (Luigi reads its configuration once per process)."""
     environment = dict(os.environ)
     if config is not None:
         environment["LUIGI_CONFIG_PATH"] = str(config)
-    return subprocess.run([sys.executable, "-m", "pipeline.operations", *args], cwd=PROJECT_ROOT,
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=PROJECT_ROOT,
                           env=environment, capture_output=True, text=True, timeout=60)
+
+
+SCHEDULER_CHECK = ("import sys; from pipeline.scheduler import scheduler_answers, scheduler_url; "
+                   "url = scheduler_url(); print(url); "
+                   "sys.exit(0 if scheduler_answers(url) else 1)")
+RUN_DATE_COMMAND = ("import sys; from pipeline.cli import main; "
+                    "sys.exit(main(['run-date', *sys.argv[1:]]))")
 
 
 def test_scheduler_check_asks_luigi_for_the_documented_settings(tmp_path: Path) -> None:
@@ -166,18 +177,18 @@ def test_scheduler_check_asks_luigi_for_the_documented_settings(tmp_path: Path) 
         config.write_text(
             f"[core]\ndefault_scheduler_host = 127.0.0.1\n"
             f"default_scheduler_port = {scheduler.port}\n")
-        answered = helper("scheduler", config=config)
+        answered = in_a_new_process(SCHEDULER_CHECK, config=config)
         assert answered.returncode == 0
         assert answered.stdout.strip() == f"http://127.0.0.1:{scheduler.port}/"
     finally:
         scheduler.stop()
     config.write_text(f"[core]\ndefault_scheduler_host = 127.0.0.1\n"
                       f"default_scheduler_port = {free_port()}\n")
-    assert helper("scheduler", config=config).returncode == 1
+    assert in_a_new_process(SCHEDULER_CHECK, config=config).returncode == 1
 
 
 def test_check_date() -> None:
-    assert helper("check-date", "2026-11-29").returncode == 0
-    refused = helper("check-date", "2026-02-30")
+    assert in_a_new_process(RUN_DATE_COMMAND, "2026-11-29").returncode == 0
+    refused = in_a_new_process(RUN_DATE_COMMAND, "2026-02-30")
     assert refused.returncode == 2
     assert "write it as YYYY-MM-DD" in refused.stderr

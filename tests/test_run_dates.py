@@ -17,10 +17,10 @@ import duckdb
 import pytest
 
 from pipeline import run_dates
+from pipeline.athlete_zone import athlete_zone, default_run_date
 from pipeline.settings import ConfigurationError
 from pipeline.tasks import ExtractActivities, RecordWatermark, WeeklyPipeline
 from pipeline.tasks.backfill import Backfill, week_run_dates
-from pipeline.tasks.base import athlete_zone, default_run_date
 from tests.conftest import (
     NEXT_RUN_DATE,
     PROJECT_ROOT,

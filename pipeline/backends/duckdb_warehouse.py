@@ -30,7 +30,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 from pipeline import activity_csv
 from pipeline.backends.lake import Lake
 from pipeline.backends.warehouse import Session, Warehouse
-from pipeline.sql_files import render
+from pipeline.sql_files import quote_literal, render
 
 IDLE_RELEASE_SECONDS = 1.0
 _MARKER_IDS = "SELECT update_id FROM {marker_table}"
@@ -43,9 +43,6 @@ class WarehouseBusyError(RuntimeError):
 def _is_lock_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
 
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class _OpenDatabase:
@@ -250,9 +247,9 @@ class DuckDBWarehouse(Warehouse):
         with lake.local_file(key) as path:
             activity_csv.check_header(activity_csv.read_header(path), lake.uri(key))
             session.execute(
-                f"COPY {table} FROM {_sql_string(str(path))} (FORMAT csv, HEADER true, "
-                f"DELIMITER {_sql_string(activity_csv.DELIMITER)}, "
-                f"QUOTE {_sql_string(activity_csv.QUOTE)}, "
-                f"ESCAPE {_sql_string(activity_csv.QUOTE)}, "
+                f"COPY {table} FROM {quote_literal(str(path))} (FORMAT csv, HEADER true, "
+                f"DELIMITER {quote_literal(activity_csv.DELIMITER)}, "
+                f"QUOTE {quote_literal(activity_csv.QUOTE)}, "
+                f"ESCAPE {quote_literal(activity_csv.QUOTE)}, "
                 "NULLSTR '', ALLOW_QUOTED_NULLS false, NEW_LINE '\\n', ENCODING 'utf-8')"
             )

@@ -21,26 +21,21 @@ from pipeline import activity_csv
 from pipeline.backends.lake import Lake
 from pipeline.backends.urls import mask_url, redact, server_parts
 from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.errors import joined_lines
 from pipeline.settings import ConfigurationError
+from pipeline.sql_files import quote_literal
 
 # libpq options a URL may carry as ?name=value (TLS for a managed database, mostly).
 _URL_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
                 "application_name", "options", "keepalives_idle", "target_session_attrs"}
 _COPY_CHUNK = 1024 * 1024
-MIGRATION_LOCK_KEY = 7_215_120_012  # pg_advisory_xact_lock key of pipeline.migrate
+MIGRATION_LOCK_KEY = 7_215_120_012  # pg_advisory_xact_lock key of pipeline.backends.migrations
 _LONGEST_HEADER = 64 * 1024
 
 
 class WarehouseConnectionError(RuntimeError):
     """The warehouse was unreachable or dropped the connection; the transaction was rolled back."""
 
-
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class _PrefixedStream(io.RawIOBase):
@@ -117,7 +112,7 @@ class PostgresWarehouse(Warehouse):
         except psycopg2.Error as error:
             raise WarehouseConnectionError(
                 f"cannot connect to the warehouse {mask_url(self.url)}: "
-                f"{_one_line(redact(str(error), self.url))}; "
+                f"{joined_lines(redact(str(error), self.url))}; "
                 "check WAREHOUSE_URL and that the database is up"
             ) from None
 
@@ -137,7 +132,7 @@ class PostgresWarehouse(Warehouse):
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             raise WarehouseConnectionError(
                 f"the warehouse {mask_url(self.url)} failed during a transaction: "
-                f"{_one_line(redact(str(error), self.url))}; it was rolled back and nothing of "
+                f"{joined_lines(redact(str(error), self.url))}; it was rolled back and nothing of "
                 "this step was saved: rerun the date once the database is reachable"
             ) from None
 
@@ -149,8 +144,9 @@ class PostgresWarehouse(Warehouse):
         """``COPY table FROM STDIN`` in the extract file's dialect (see ``activity_csv``)."""
         return (
             f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true, "
-            f"DELIMITER {_sql_string(activity_csv.DELIMITER)}, "
-            f"QUOTE {_sql_string(activity_csv.QUOTE)}, ESCAPE {_sql_string(activity_csv.QUOTE)}, "
+            f"DELIMITER {quote_literal(activity_csv.DELIMITER)}, "
+            f"QUOTE {quote_literal(activity_csv.QUOTE)}, "
+            f"ESCAPE {quote_literal(activity_csv.QUOTE)}, "
             "NULL '', ENCODING 'UTF8')"
         )
 

@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 
 from pipeline import activity_csv
 from pipeline.backends.lake import Lake
-from pipeline.backends.postgres_warehouse import PostgresWarehouse, _sql_string, read_header_line
+from pipeline.backends.migrations import schema_migrations_ddl
+from pipeline.backends.postgres_warehouse import PostgresWarehouse, read_header_line
 from pipeline.backends.s3_lake import S3Lake
 from pipeline.backends.urls import mask_url
 from pipeline.backends.warehouse import Session
 from pipeline.settings import ConfigurationError
+from pipeline.sql_files import quote_literal
 
 _IAM_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -63,8 +65,6 @@ class RedshiftWarehouse(PostgresWarehouse):
     def lock_migrations(self, session: Session) -> None:
         """Redshift has no advisory locks: lock the migrations table (created first when
         missing) until the transaction ends."""
-        from pipeline.migrate import schema_migrations_ddl
-
         for statement in schema_migrations_ddl("redshift"):
             session.execute(statement)
         session.execute("LOCK schema_migrations")
@@ -84,22 +84,22 @@ class RedshiftWarehouse(PostgresWarehouse):
                 f"{s3_uri!r} cannot be loaded by Redshift COPY: keep bucket names lower case and "
                 "keys free of backslashes and control characters"
             )
-        role = "default" if self.iam_role == "default" else _sql_string(self.iam_role)
+        role = "default" if self.iam_role == "default" else quote_literal(self.iam_role)
         lines = [
             f"COPY {table}",
-            f"FROM {_sql_string(s3_uri)}",
+            f"FROM {quote_literal(s3_uri)}",
             f"IAM_ROLE {role}",
-            f"FORMAT AS CSV DELIMITER AS {_sql_string(activity_csv.DELIMITER)} "
-            f"QUOTE AS {_sql_string(activity_csv.QUOTE)}",
+            f"FORMAT AS CSV DELIMITER AS {quote_literal(activity_csv.DELIMITER)} "
+            f"QUOTE AS {quote_literal(activity_csv.QUOTE)}",
             "IGNOREHEADER 1",
             "NULL AS ''",
-            f"TIMEFORMAT {_sql_string(REDSHIFT_TIMEFORMAT)}",
+            f"TIMEFORMAT {quote_literal(REDSHIFT_TIMEFORMAT)}",
             "ENCODING UTF8",
             "TRUNCATECOLUMNS",
             "COMPUPDATE OFF STATUPDATE OFF",
         ]
         if self.copy_region:
-            lines.append(f"REGION {_sql_string(self.copy_region)}")
+            lines.append(f"REGION {quote_literal(self.copy_region)}")
         return "\n".join(lines)
 
     def _bulk_load(self, session: Session, lake: Lake, key: str, table: str) -> None:

@@ -16,13 +16,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.backends.migrations import STATE_MIGRATIONS, ensure_migrated
 from pipeline.backends.run_lock import file_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import read_sql, split_statements
 
 NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
-_MIGRATED: set[str] = set()
-_MIGRATION_FAILED: dict[str, Exception] = {}
 
 
 class StateStore(ABC):
@@ -41,18 +40,7 @@ class StateStore(ABC):
 
     def ensure_schema(self) -> None:
         """Apply the pending migrations of ``sql/migrations/state/``, once per process."""
-        if self.url in _MIGRATED:
-            return
-        from pipeline.migrate import STATE_MIGRATIONS, MigrationError, apply_migrations
-
-        if self.url in _MIGRATION_FAILED:  # tried once in this process: the same one line
-            raise _MIGRATION_FAILED[self.url]
-        try:
-            apply_migrations(self, STATE_MIGRATIONS)
-        except MigrationError as error:
-            _MIGRATION_FAILED[self.url] = error
-            raise
-        _MIGRATED.add(self.url)
+        ensure_migrated(self, STATE_MIGRATIONS)
 
     def _bind(self, value: date | datetime | None) -> Any:
         """A date or timestamp as the driver stores it."""

@@ -18,6 +18,7 @@ from typing import Any
 import luigi
 
 from pipeline.backends.lake import Lake
+from pipeline.backends.migrations import WAREHOUSE_MIGRATIONS, ensure_migrated
 from pipeline.backends.session import Session
 from pipeline.sql_files import (
     TABLES,
@@ -29,9 +30,6 @@ from pipeline.sql_files import (
 )
 
 logger = logging.getLogger(__name__)
-
-_SCHEMA_READY: set[str] = set()
-_MIGRATION_FAILED: dict[str, Exception] = {}
 
 __all__ = ["Session", "Warehouse", "WarehouseMarkerTarget", "utc_now"]
 
@@ -79,22 +77,9 @@ class Warehouse(ABC):
         connection.rollback()
 
     def ensure_schema(self) -> None:
-        """Apply the pending migrations of ``sql/migrations/`` (pipeline.migrate).
-
-        Done once per process and warehouse: ``exists()`` checks call it often.
-        """
-        if self.url in _SCHEMA_READY:
-            return
-        from pipeline.migrate import WAREHOUSE_MIGRATIONS, MigrationError, apply_migrations
-
-        if self.url in _MIGRATION_FAILED:  # tried once in this process: the same one line
-            raise _MIGRATION_FAILED[self.url]
-        try:
-            apply_migrations(self, WAREHOUSE_MIGRATIONS)
-        except MigrationError as error:
-            _MIGRATION_FAILED[self.url] = error
-            raise
-        _SCHEMA_READY.add(self.url)
+        """Apply the pending migrations of ``sql/migrations/`` once per process and warehouse
+        (``exists()`` checks call it often)."""
+        ensure_migrated(self, WAREHOUSE_MIGRATIONS)
 
     def lock_migrations(self, session: Session) -> None:
         """Serialize migrations across processes; DuckDB's file lock already does."""

@@ -14,7 +14,7 @@ from pipeline.kudos.features import FEATURES, categorical_mask, encode, vocabula
 from pipeline.kudos.store import KudosModel
 
 # Kudos are counts, so a Poisson loss; shallow trees and a modest number of rounds suit a few
-# hundred to a few thousand activities (benchmarked in pipeline/benchmarks/kudos.py).
+# hundred to a few thousand activities (benchmarked in benchmarks/kudos.py).
 PARAMETERS: dict[str, object] = {
     "loss": "poisson", "learning_rate": 0.05, "max_iter": 200, "max_depth": 4,
     "min_samples_leaf": 20, "early_stopping": False, "random_state": 0,

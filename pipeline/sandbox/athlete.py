@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,11 @@ DEFAULT_END = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 FIRST_ID = 11_000_000_000
 HOSTILE_SHARE = 0.04
 ABSENT: Any = object()  # pass as a field value to update_activity() to delete the key
+
+
+def athlete_end(last_day: date) -> datetime:
+    """SyntheticAthlete's ``end`` for a history whose last activity day is ``last_day``."""
+    return datetime.combine(last_day + timedelta(days=1), time(12), tzinfo=timezone.utc)
 
 
 class SyntheticAthlete:

@@ -27,6 +27,6 @@ __all__ = [
 
 # `luigi --module pipeline.tasks ...`: settings, credentials and dates are checked before Luigi
 # schedules anything (a problem is one line, not a traceback per task). No-op elsewhere.
-from pipeline.preflight import check_luigi_command_line  # noqa: E402
+from pipeline.tasks.command_line import check_luigi_command_line  # noqa: E402
 
 check_luigi_command_line()

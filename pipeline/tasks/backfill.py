@@ -29,11 +29,12 @@ import luigi
 import pandas as pd
 
 from pipeline import activity_csv, run_dates
+from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends.lake import atomic_local_path
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import activities_frame
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import RunDateParameter, default_run_date, ensure_run_date_over
+from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
@@ -190,7 +191,7 @@ class BackfillWeek(luigi.WrapperTask):
         return RecordWatermark(run_date=self.run_date)
 
 
-class Backfill(luigi.Task):
+class Backfill(CompletedDayDefaults, luigi.Task):
     """Every week (Sunday run dates) from ``start`` to ``stop``: one Strava read for the weeks
     still to extract, each week loaded and checked (oldest first), then the models and the
     dashboard of the newest week."""

@@ -2,61 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import luigi
-from luigi.parameter import _no_value
 
-from pipeline import run_dates
+from pipeline.athlete_zone import default_run_date
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
-from pipeline.settings import ConfigurationError, Settings, load_settings
-
-NEWEST_ACTIVITY_ZONE_SQL = "production/newest_activity_zone.sql"
-
-
-def athlete_zone(settings: Settings | None = None) -> run_dates.AthleteZone:
-    """The athlete's time zone for this configuration (see ``run_dates.athlete_zone``): reads
-    the zone of the newest activity in the warehouse's production table, if there is one."""
-    settings = settings or load_settings()
-    if settings.athlete_timezone:
-        try:
-            return run_dates.athlete_zone(settings.athlete_timezone)
-        except ValueError as error:
-            raise ConfigurationError(str(error)) from None
-    warehouse = open_warehouse(settings.warehouse_url)
-    newest = None
-    if warehouse.table_exists("strava_activity_data"):
-        rows = warehouse.query_file(NEWEST_ACTIVITY_ZONE_SQL)
-        newest = rows[0][0] if rows else None
-    return run_dates.athlete_zone("", newest)
+from pipeline.settings import Settings, load_settings
+from pipeline.sql_files import staging_table_name
+from pipeline.tasks.run_date_lock import holding_run_date_lock
 
 
-def default_run_date(settings: Settings | None = None) -> date:
-    """The most recent day that is over in the athlete's time zone (the run-date default)."""
-    return run_dates.latest_completed_day(athlete_zone(settings))
-
-
-def ensure_run_date_over(run_date: date, settings: Settings | None = None) -> None:
-    """Refuse (RunDateNotOver, one line) a run date not yet over in the athlete's time zone."""
-    run_dates.ensure_over(run_date, athlete_zone(settings))
+def stage_marker_id(task_family: str, run_date: date) -> str:
+    """The marker id of a run date's stage, e.g. 'LoadProduction(2026-11-29)'."""
+    return f"{task_family}({run_date.isoformat()})"
 
 
 class RunDateParameter(luigi.DateParameter):
-    """A DateParameter whose default, the most recent completed day, is found when a task is
-    created (at run time), not when the module is imported."""
+    """A date that defaults to the most recent completed day, found when a task is created (at
+    run time), not when the module is imported: its declared default is None, which
+    ``CompletedDayDefaults.get_param_values`` replaces."""
 
-    def _value_iterator(self, task_name: str, param_name: str) -> Iterator[tuple[Any, Any]]:
-        for value, warning in super()._value_iterator(task_name, param_name):
-            if value is not _no_value:
-                yield value, warning
-                return
-        yield default_run_date(), None
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default=None, **kwargs)
 
 
-class RunDateTask(luigi.Task):
+class CompletedDayDefaults:
+    """Mixin for tasks with RunDateParameters: a missing one becomes the most recent completed
+    day in the athlete's time zone (``pipeline.athlete_zone.default_run_date``)."""
+
+    @classmethod
+    def get_param_values(cls, params: list[tuple[str, luigi.Parameter]], args: Any,
+                         kwargs: Any) -> list[tuple[str, Any]]:
+        values = super().get_param_values(params, args, kwargs)  # type: ignore[misc]
+        dated = {name for name, param in params if isinstance(param, RunDateParameter)}
+        return [(name, default_run_date() if name in dated and value is None else value)
+                for name, value in values]
+
+
+class RunDateTask(CompletedDayDefaults, luigi.Task):
     """A task of one weekly run, identified by its run date.
 
     Every subclass's ``run()`` holds the run date's lock (pipeline/tasks/run_date_lock.py), so
@@ -66,8 +53,6 @@ class RunDateTask(luigi.Task):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "run" in cls.__dict__:
-            from pipeline.tasks.run_date_lock import holding_run_date_lock
-
             cls.run = holding_run_date_lock(cls.__dict__["run"])
 
     run_date = RunDateParameter(
@@ -98,7 +83,7 @@ class RunDateTask(luigi.Task):
     @property
     def update_id(self) -> str:
         """The marker id of this task's run date, e.g. 'LoadProduction(2026-11-29)'."""
-        return f"{self.task_family}({self.run_date.isoformat()})"
+        return stage_marker_id(self.task_family, self.run_date)
 
     @property
     def lake_key(self) -> str:
@@ -106,8 +91,11 @@ class RunDateTask(luigi.Task):
         return f"strava/activities/{self.run_date.isoformat()}/activities.csv"
 
     @property
+    def extract_path(self) -> Path:
+        """Where the run date's extract file is written: $DATA_DIR/extract/YYYY-MM-DD/."""
+        return self.settings.extract_dir / self.run_date.isoformat() / "activities.csv"
+
+    @property
     def staging_table(self) -> str:
         """The run date's staging table."""
-        from pipeline.sql_files import staging_table_name
-
         return staging_table_name(self.run_date.strftime("%Y%m%d"))

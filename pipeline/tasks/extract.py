@@ -14,12 +14,13 @@ import luigi
 import pandas as pd
 
 from pipeline import run_dates
+from pipeline.athlete_zone import ensure_run_date_over
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import RunDateTask, ensure_run_date_over
+from pipeline.tasks.base import RunDateTask
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,11 @@ def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str
             else:
                 kept.append(activity)
         yield kept
+
+
+def extracts_missing(run_dates: Iterable[date]) -> bool:
+    """Whether some run date still has to be extracted from Strava (its extract is missing)."""
+    return any(not ExtractActivities(run_date=run_date).complete() for run_date in run_dates)
 
 
 def _epoch(moment: datetime) -> int:
@@ -72,8 +78,7 @@ class ExtractActivities(RunDateTask):
     """
 
     def output(self) -> luigi.LocalTarget:
-        path = self.settings.extract_dir / self.run_date.isoformat() / "activities.csv"
-        return luigi.LocalTarget(str(path), format=luigi.format.Nop)
+        return luigi.LocalTarget(str(self.extract_path), format=luigi.format.Nop)
 
     def window(self) -> tuple[int, int]:
         """(after, before) in epoch seconds for Strava's activity list."""

@@ -8,8 +8,9 @@ import luigi
 
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.quarantine import forget_staging
 from pipeline.tasks.staging import CopyToStaging
-from pipeline.tasks.validation import forget_staging, validation_tasks
+from pipeline.tasks.validation import validation_tasks
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from pipeline import activity_csv
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.lake import UploadToLake
+from pipeline.tasks.quarantine import quarantine_run_date
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,6 @@ class CopyToStaging(RunDateTask):
             return None
 
     def _quarantine(self, problem: str, error: Exception) -> UnreadableExtract:
-        from pipeline.tasks.validation import quarantine_run_date
-
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         logger.error("the warehouse could not load %s: %s", self.lake.uri(self.lake_key),
                      first_line[:300])

@@ -12,20 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import zoneinfo
-from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import luigi
 
 from pipeline import notify
-from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
+from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.errors import one_line
 from pipeline.settings import ConfigurationError, load_settings
 from pipeline.sql_files import parameter_names
 from pipeline.tasks.base import RunDateTask
-from pipeline.tasks.extract import ExtractActivities, unparseable_lake_key
+from pipeline.tasks.extract import unparseable_lake_key
+from pipeline.tasks.quarantine import quarantine_run_date
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.validator import (
     Check,
@@ -39,82 +39,9 @@ from pipeline.validator import (
 
 logger = logging.getLogger(__name__)
 
-QUARANTINE_TABLE_PREFIX = "quarantine_strava_activity_data_"
-
 
 class ValidationHalted(RuntimeError):
     """A halt check failed or could not run; the message says which, the values and what to do."""
-
-
-@dataclass(frozen=True)
-class Quarantine:
-    """Where a run date's data went, and what could not be moved."""
-
-    places: list[str]
-    problems: list[str]
-
-    def describe(self) -> str:
-        """One phrase naming every place (and every problem)."""
-        text = "quarantined " + (", ".join(self.places) if self.places else "nothing")
-        if self.problems:
-            text += " (could not move: " + "; ".join(self.problems) + ")"
-        return text
-
-
-def _validation_marker_prefix(task: RunDateTask) -> str:
-    return f"ValidateStaging({task.run_date.isoformat()},"
-
-
-def forget_staging(task: RunDateTask) -> None:
-    """Forget that the run date was staged and checked, so that both happen again."""
-    task.warehouse.quarantine_staging(
-        None, "", [CopyToStaging(run_date=task.run_date).update_id],
-        _validation_marker_prefix(task),
-    )
-
-
-def quarantine_run_date(task: RunDateTask) -> Quarantine:
-    """Move the run date's staging table, lake object and extract file aside, never deleting.
-
-    The staging table is renamed and the markers of CopyToStaging and of every check of the date
-    are removed in one transaction; then the lake object and the extract file move to a
-    timestamped quarantine place. Afterwards ExtractActivities, UploadToLake and CopyToStaging
-    are no longer complete, so the next run of the date extracts afresh.
-    """
-    warehouse, lake = task.warehouse, task.lake
-    extract = Path(ExtractActivities(run_date=task.run_date).output().path)
-    stamp = utc_now().strftime("%Y%m%dT%H%M%S")
-    for attempt in range(1, 100):
-        suffix = stamp if attempt == 1 else f"{stamp}_{attempt}"
-        table = f"{QUARANTINE_TABLE_PREFIX}{task.run_date:%Y%m%d}_{suffix.lower()}"
-        key = f"quarantine/{suffix}/{task.lake_key}"
-        extract_copy = (task.settings.data_dir / "quarantine" / suffix / "extract"
-                        / task.run_date.isoformat() / extract.name)
-        if not (warehouse.table_exists(table) or lake.exists(key) or extract_copy.exists()):
-            break
-    places: list[str] = []
-    problems: list[str] = []
-    staging = task.staging_table if warehouse.table_exists(task.staging_table) else None
-    warehouse.quarantine_staging(
-        staging, table, [CopyToStaging(run_date=task.run_date).update_id],
-        _validation_marker_prefix(task),
-    )
-    if staging:
-        places.append(f"table {table}")
-    try:
-        if lake.exists(task.lake_key):
-            lake.move(task.lake_key, key)
-            places.append(lake.uri(key))
-    except Exception as error:
-        problems.append(f"lake object {lake.uri(task.lake_key)}: {notify.one_line(error)}")
-    try:
-        if extract.exists():
-            extract_copy.parent.mkdir(parents=True, exist_ok=True)
-            extract.rename(extract_copy)
-            places.append(str(extract_copy))
-    except OSError as error:
-        problems.append(f"extract {extract}: {notify.one_line(error)}")
-    return Quarantine(places, problems)
 
 
 class ValidateStaging(RunDateTask):
@@ -224,7 +151,7 @@ class ValidateStaging(RunDateTask):
             moved = quarantine_run_date(self).describe()
         except Exception as error:  # the check's verdict must still reach the user
             return (f"{head}; production was not loaded; quarantining the run's data failed "
-                    f"({notify.one_line(error)}), so it is still in place: fix that, then rerun "
+                    f"({one_line(error)}), so it is still in place: fix that, then rerun "
                     "the date")
         return (f"{head}; production was not loaded; {moved}; inspect them, fix the source data "
                 f"(or the check in {checks}) and rerun the date: it extracts afresh and "
@@ -253,7 +180,7 @@ class ValidateStaging(RunDateTask):
                 notify.validation_summary_payload(self.settings, self.run_date, lines),
             )
         except Exception as error:  # the summary is a courtesy; the check's outcome stands
-            logger.warning("validation summary not sent: %s", notify.one_line(error))
+            logger.warning("validation summary not sent: %s", one_line(error))
 
 
 def validation_tasks(run_date: date) -> list[ValidateStaging]:

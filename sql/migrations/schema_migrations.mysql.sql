@@ -1,4 +1,4 @@
--- The migrations applied to this state store, one row each (pipeline/migrate.py).
+-- The migrations applied to this state store, one row each (pipeline/backends/migrations.py).
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version VARCHAR(16) NOT NULL PRIMARY KEY,
     name VARCHAR(256) NOT NULL,

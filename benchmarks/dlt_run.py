@@ -1,6 +1,6 @@
 """Baseline (b): dlt's REST API source paging the same sandbox into DuckDB, merge on id.
 
-``python -m pipeline.benchmarks.dlt_run API_URL WORK_DIR BEFORE`` with STRAVA_BENCH_TOKEN (an
+``python -m benchmarks.dlt_run API_URL WORK_DIR BEFORE`` with STRAVA_BENCH_TOKEN (an
 access token) in the environment; prints one JSON line: extract + normalize + load seconds,
 peak RSS, and the rows dlt loaded. Needs the ``[bench]`` extra (``pip install -e '.[bench]'``).
 """
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.benchmarks.pipeline_run import peak_rss_mib
+from benchmarks.pipeline_run import peak_rss_mib
 
 
 def run_dlt(api_url: str, work_dir: Path, before: int, token: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """One measured WeeklyPipeline run in this process (the benchmark starts it as a child).
 
-``python -m pipeline.benchmarks.pipeline_run RUN_DATE [--profile PATH]`` with the sandbox's
+``python -m benchmarks.pipeline_run RUN_DATE [--profile PATH]`` with the sandbox's
 STRAVA_* variables and DATA_DIR in the environment; prints one JSON line: wall time, peak RSS,
 seconds per stage, the rows and id sum loaded, and an in-process rerun's time.
 """

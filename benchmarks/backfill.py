@@ -1,7 +1,7 @@
 """Measure a backfill through the real command line: wall time, Strava requests, disk, memory.
 
-    python -m pipeline.backfill_measure                       # 2023-12-01 to 2026-11-29, 157 weeks
-    python -m pipeline.backfill_measure --start 2026-09-01 --json
+    python -m benchmarks.backfill                       # 2023-12-01 to 2026-11-29, 157 weeks
+    python -m benchmarks.backfill --start 2026-09-01 --json
 
 The sandbox's default athlete (seed 42, 1,200 activities) is served in this process with the
 sandbox's default rate limits (100 reads per 15 minutes), so a backfill that asks too much waits

@@ -1,8 +1,8 @@
 """Measure the pipeline at scale, side by side with what users would pick instead.
 
-    python -m pipeline.benchmark                       # 1,000 5,000 20,000 100,000 activities
-    python -m pipeline.benchmark --activities 1000 --no-dlt --no-postgres
-    python -m pipeline.benchmark --load-rows 1000000   # the staging load alone at 1M rows
+    python -m benchmarks                       # 1,000 5,000 20,000 100,000 activities
+    python -m benchmarks --activities 1000 --no-dlt --no-postgres
+    python -m benchmarks --load-rows 1000000   # the staging load alone at 1M rows
 
 For each size the sandbox runs in a process of its own and WeeklyPipeline (embedded default, in a
 temporary DATA_DIR) in another, so the wall time and peak RSS are the pipeline's alone. The run
@@ -30,7 +30,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline.benchmarks.sandbox_process import SandboxProcess
+from benchmarks.sandbox_process import SandboxProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUN_DATE = date(2026, 11, 29)
@@ -119,7 +119,7 @@ def measure_size(n_activities: int, seed: int = 11, *, rerun: bool = True,
         env = _child_env(sandbox, data_dir)
         expected, expected_sum = sandbox.activities, int(sandbox.info["id_sum"])
         sandbox.reset()
-        child = ["pipeline.benchmarks.pipeline_run", RUN_DATE.isoformat()]
+        child = ["benchmarks.pipeline_run", RUN_DATE.isoformat()]
         if profile is not None:
             child += ["--profile", str(profile)]
         run = _json_child(child, env)
@@ -149,14 +149,14 @@ def measure_size(n_activities: int, seed: int = 11, *, rerun: bool = True,
         if dlt:
             env["STRAVA_BENCH_TOKEN"] = sandbox.access_token()
             sandbox.reset()
-            result = _json_child(["pipeline.benchmarks.dlt_run", sandbox.info["api_url"],
+            result = _json_child(["benchmarks.dlt_run", sandbox.info["api_url"],
                                   folder, str(WINDOW_END)], env)
             check_loaded(f"dlt at {n_activities}", expected, expected_sum,
                          result["rows"], result["id_sum"])
             result["list_requests"] = sandbox.count("/athlete/activities")
             row["dlt"] = result
         if original:
-            from pipeline.benchmarks.original import run_original
+            from benchmarks.original import run_original
 
             row["original"] = run_original(sandbox.info["api_url"], sandbox.access_token(),
                                            expected, original_max_requests)
@@ -165,8 +165,8 @@ def measure_size(n_activities: int, seed: int = 11, *, rerun: bool = True,
 
 def measure_loads(n_rows: int, sample: int, postgres: bool) -> dict[str, Any]:
     """Baseline (c) for ``n_rows`` rows on DuckDB and, when asked, PostgreSQL."""
+    from benchmarks import loads
     from pipeline.backends.duckdb_warehouse import DuckDBWarehouse
-    from pipeline.benchmarks import loads
 
     results: dict[str, Any] = {"rows": n_rows}
     with tempfile.TemporaryDirectory(prefix="strava-bench-load-") as folder:
@@ -271,7 +271,7 @@ def print_tables(sizes: list[dict[str, Any]], load_results: list[dict[str, Any]]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sizes and baselines, print the tables; exit 1 when a check fails."""
-    parser = argparse.ArgumentParser(prog="python -m pipeline.benchmark",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, nargs="+", default=SIZES, metavar="N")
     parser.add_argument("--seed", type=int, default=11)
@@ -320,6 +320,3 @@ def main(argv: list[str] | None = None) -> int:
     print_tables(sizes, load_results)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,15 +9,13 @@ a lock that only one process holds at a time (PostgreSQL advisory lock, Redshift
 MySQL ``GET_LOCK``, SQLite ``BEGIN IMMEDIATE``, DuckDB's file lock), so two processes starting at
 once apply each migration once. A failing migration is rolled back and stops the start with a
 one-line error naming its file. MySQL commits DDL implicitly: its migrations are written to be
-rerun safely (``IF NOT EXISTS``). ``python -m pipeline.migrate`` applies the pending migrations
+rerun safely (``IF NOT EXISTS``). ``strava-pipeline migrate`` applies the pending migrations
 of the configured warehouse and state store; ``--status`` lists applied and pending ones.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.errors import one_line
 from pipeline.sql_files import SQL_DIR, render, split_statements
 
 WAREHOUSE_MIGRATIONS = SQL_DIR / "migrations"
@@ -128,11 +127,6 @@ def applied(target: Migratable) -> dict[str, datetime]:
     return {str(version): applied_at for version, applied_at in rows}
 
 
-def _first_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-
-
 def apply_migrations(target: Migratable, folder: Path) -> list[Migration]:
     """Apply the pending migrations of ``folder`` in order; return those this call applied."""
     plan = discover(folder, variant_of(target))
@@ -166,7 +160,7 @@ def apply_migrations(target: Migratable, folder: Path) -> list[Migration]:
         except Exception as error:
             raise MigrationError(
                 f"migration {migration.label} failed and was rolled back: "
-                f"{_first_line(error)}; fix the migration or the database, then start again "
+                f"{one_line(error)}; fix the migration or the database, then start again "
                 "(the migrations before it stay applied)"
             ) from None
         newly.append(migration)
@@ -183,38 +177,24 @@ def status_lines(target: Migratable, folder: Path, title: str) -> Iterator[str]:
         yield f"  {migration.version} {migration.name:<40} {state}  ({migration.label})"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pipeline.migrate [--status]``; returns the exit status."""
-    from pipeline.backends import open_state, open_warehouse
-    from pipeline.settings import ConfigurationError, load_settings
+_MIGRATED: set[tuple[str, str]] = set()
+_FAILED: dict[tuple[str, str], MigrationError] = {}
 
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.migrate",
-        description="Apply the pending schema migrations of the configured warehouse and state "
-        "store (the pipeline also does this when it starts).")
-    parser.add_argument("--status", action="store_true",
-                        help="only list applied and pending migrations; change nothing")
-    arguments = parser.parse_args(argv)
+
+def ensure_migrated(target: Migratable, folder: Path) -> None:
+    """Apply ``folder``'s pending migrations to ``target`` once per process and database.
+
+    Completeness checks ask for it often; a failure is remembered and raised again as the same
+    one line, without trying again in this process.
+    """
+    key = (str(folder), target.url)
+    if key in _MIGRATED:
+        return
+    if key in _FAILED:
+        raise _FAILED[key]
     try:
-        settings = load_settings()
-        warehouse = open_warehouse(settings.warehouse_url)
-        state = open_state(settings.state_url, migrate=False)
-        if arguments.status:
-            lines = [*status_lines(warehouse, WAREHOUSE_MIGRATIONS, "warehouse"),
-                     *status_lines(state, STATE_MIGRATIONS, "state store")]
-            print("\n".join(lines))
-            return 0
-        applied_now = [*apply_migrations(warehouse, WAREHOUSE_MIGRATIONS),
-                       *apply_migrations(state, STATE_MIGRATIONS)]
-    except (ConfigurationError, MigrationError) as error:
-        print(f"python -m pipeline.migrate: error: {error}", file=sys.stderr)
-        return 2
-    for migration in applied_now:
-        print(f"applied {migration.label}")
-    if not applied_now:
-        print("nothing to apply: every migration is applied (see --status)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        apply_migrations(target, folder)
+    except MigrationError as error:
+        _FAILED[key] = error
+        raise
+    _MIGRATED.add(key)

@@ -1,7 +1,7 @@
 """Measure the kudos model: training time and peak memory by size, and its RMSE table.
 
-    python -m pipeline.benchmarks.kudos                     # 5,000 and 50,000 activities
-    python -m pipeline.benchmarks.kudos --activities 1200 5000
+    python -m benchmarks.kudos                     # 5,000 and 50,000 activities
+    python -m benchmarks.kudos --activities 1200 5000
 
 Each size runs in a fresh child process over the sandbox athlete's activities (the same
 parser as extraction, no warehouse), so its peak memory is its own. "peak MiB" is the largest
@@ -65,7 +65,7 @@ def measure(n_activities: int, seed: int = 11) -> dict[str, float | int]:
 
 def _child(n_activities: int, seed: int) -> dict[str, float | int]:
     answer = subprocess.run(
-        [sys.executable, "-m", "pipeline.benchmarks.kudos", "--child", str(n_activities),
+        [sys.executable, "-m", "benchmarks.kudos", "--child", str(n_activities),
          "--seed", str(seed)], capture_output=True, text=True, check=False)
     if answer.returncode:
         raise SystemExit(f"benchmark of {n_activities} activities failed:\n{answer.stderr}")
@@ -74,7 +74,7 @@ def _child(n_activities: int, seed: int) -> dict[str, float | int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run every size in a child process and print the tables."""
-    parser = argparse.ArgumentParser(prog="python -m pipeline.benchmarks.kudos",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.kudos",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, nargs="+", default=[5_000, 50_000])
     parser.add_argument("--seed", type=int, default=11)

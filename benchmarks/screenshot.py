@@ -1,6 +1,6 @@
 """Make the README's dashboard screenshot from the sandbox.
 
-    python -m pipeline.dashboard.screenshot [--output docs/dashboard.png] [--run-date 2026-11-29]
+    python -m benchmarks.screenshot [--output docs/dashboard.png] [--run-date 2026-11-29]
 
 Runs the whole WeeklyPipeline against the sandbox athlete in a temporary DATA_DIR, then opens
 the dashboard in headless Chromium and saves a full-page PNG. Needs Chromium and Playwright.
@@ -46,7 +46,7 @@ def build_sandbox_dashboard(run_date: date, data_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the sandbox dashboard and screenshot it."""
-    from pipeline.dashboard.browser import headless_chromium, screenshot_page
+    from benchmarks.browser import headless_chromium, screenshot_page
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="PNG to write")

@@ -1,6 +1,6 @@
 """Dashboard benchmark: build time, page size, peak memory and time to draw in Chromium.
 
-    python -m pipeline.benchmarks.dashboard [--sizes 1000 5000 20000] [--no-browser]
+    python -m benchmarks.dashboard [--sizes 1000 5000 20000] [--no-browser]
 
 For each size, a sandbox athlete of that many activities is loaded straight into a fresh DuckDB
 warehouse (no Strava, no Luigi), then the run date's pages are built in a child process (its
@@ -67,7 +67,7 @@ def make_warehouse(folder: Path, activities: int, run_date: date = RUN_DATE) -> 
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory in MiB (see pipeline_run.peak_rss_mib)."""
-    from pipeline.benchmarks.pipeline_run import peak_rss_mib
+    from benchmarks.pipeline_run import peak_rss_mib
 
     return peak_rss_mib()
 
@@ -95,7 +95,7 @@ def build_once(url: str, run_date: date, reports: Path) -> dict[str, float]:
 
 def _build_in_child(url: str, run_date: date, reports: Path) -> dict[str, float]:
     code = ("import json, sys; from datetime import date; from pathlib import Path; "
-            "from pipeline.benchmarks.dashboard import build_once; "
+            "from benchmarks.dashboard import build_once; "
             "print(json.dumps(build_once(sys.argv[1], date.fromisoformat(sys.argv[2]), "
             "Path(sys.argv[3]))))")
     done = subprocess.run([sys.executable, "-c", code, url, run_date.isoformat(), str(reports)],
@@ -119,7 +119,7 @@ def run(sizes: tuple[int, ...], browser_draw: bool = True) -> list[Result]:
     """Measure every size."""
     from contextlib import nullcontext
 
-    from pipeline.dashboard.browser import headless_chromium
+    from benchmarks.browser import headless_chromium
 
     results = []
     with (headless_chromium() if browser_draw else nullcontext()) as browser:

@@ -1,0 +1,160 @@
+"""``strava-pipeline sandbox`` and ``--demo`` runs: the fake Strava served for the pipeline.
+
+The printed ``export`` lines include the sandbox's own DATA_DIR (``sandbox-data/``, never inside
+the real DATA_DIR), so a pipeline run that follows them never touches real data. The synthetic
+history ends the day before the run date (``--end-date`` pins its last day), so every demo week
+has activities and a seed and end date always give the same athlete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipeline.athlete_zone import default_run_date
+from pipeline.preflight import date_argument
+from pipeline.sandbox import (
+    SandboxServer,
+    SyntheticAthlete,
+    athlete_end,
+    environment_variables,
+    sandbox_environment,
+    sandbox_settings,
+)
+from pipeline.settings import ConfigurationError
+
+DEMO_SEED = 42
+DEMO_ACTIVITIES = 1200
+
+
+def export_lines(env: dict[str, str]) -> str:
+    """``export NAME=value`` lines for a POSIX shell."""
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def write_env_file(path: Path, text: str) -> None:
+    """Write the file atomically, so a waiting shell never sources half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=".sandbox-env-", dir=path.parent)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def default_last_day() -> date:
+    """The day before the default run date of the sandbox's data."""
+    with sandbox_settings():
+        return default_run_date() - timedelta(days=1)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's options (shared by ``strava-pipeline sandbox``)."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--activities", type=int, default=DEMO_ACTIVITIES,
+                        help="how many activities")
+    parser.add_argument("--seed", type=int, default=DEMO_SEED)
+    parser.add_argument("--end-date", type=date_argument, metavar="YYYY-MM-DD",
+                        help="the history's last day (default: the day before the run date)")
+    parser.add_argument("--print-env-file", type=Path, metavar="PATH",
+                        help="also write the export lines to PATH (for a shell to source)")
+    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.sandbox",
+        description="Serve a local fake Strava API (the sandbox) with a synthetic athlete.",
+    )
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def forget_old_tokens(data_dir: Path) -> None:
+    """A new sandbox process does not know the tokens an earlier one rotated to."""
+    (data_dir / "strava_tokens.json").unlink(missing_ok=True)
+
+
+@contextmanager
+def demo_sandbox(last_day: date) -> Iterator[None]:
+    """Serve the sandbox (history up to ``last_day``) and point this process at it and at the
+    sandbox's own DATA_DIR; stop it afterwards."""
+    environment = sandbox_environment()
+    data_dir = Path(environment["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    forget_old_tokens(data_dir)
+    athlete = SyntheticAthlete(seed=DEMO_SEED, n_activities=DEMO_ACTIVITIES,
+                               end=athlete_end(last_day))
+    with SandboxServer(athlete, port=0) as server, \
+            environment_variables({**environment, **server.env()}):
+        print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
+              "activities),")
+        print(f"      NOT Strava. Its data goes to {data_dir}, apart from real data.")
+        try:
+            yield
+        finally:
+            print("Sandbox stopped.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the sandbox, print how to use it, serve until SIGINT or SIGTERM."""
+    return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the sandbox described by the parsed options until SIGINT or SIGTERM."""
+    try:
+        environment = sandbox_environment()
+    except ConfigurationError as error:
+        print(f"sandbox: error: {error}", file=sys.stderr)
+        return 2
+    last_day = args.end_date or default_last_day()
+    athlete = SyntheticAthlete(seed=args.seed, n_activities=args.activities,
+                               end=athlete_end(last_day))
+    server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
+    try:
+        server.start()
+    except OSError as error:
+        print(f"sandbox: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    data_dir = Path(environment["DATA_DIR"])
+    forget_old_tokens(data_dir)
+    exports = export_lines({**environment, **server.env()})
+    print("Strava SANDBOX (local fake API, not Strava)")
+    print(f"  URL:      {server.base_url}")
+    print(f"  API:      {server.api_url}")
+    print(f"  Athlete:  {len(athlete)} synthetic activities (seed {args.seed}) "
+          f"up to {last_day}")
+    print(f"  Data:     {data_dir} (the sandbox's own DATA_DIR, apart from real data)")
+    print("  Fake credentials and settings for this sandbox only; paste into a shell:")
+    print(exports, end="")
+    print("  Stop with Ctrl-C.", flush=True)
+    if args.print_env_file:
+        write_env_file(args.print_env_file, exports)
+
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    while not stopping.wait(0.5):
+        pass
+    server.stop()
+    print("sandbox stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
