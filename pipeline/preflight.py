@@ -116,7 +116,7 @@ def check_credentials(settings: Settings) -> None:
     if not client_id and not secret and not has_token(settings):
         raise PreflightError(
             "no Strava credentials (STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET): set them and run "
-            "`strava-pipeline authorize` (README 'First-time authorization'), or add --demo "
+            "`strava-pipeline authorize` (docs/authorization.md), or add --demo "
             "to run against the local sandbox"
         )
     for name, value, other in (("STRAVA_CLIENT_ID", client_id, "STRAVA_CLIENT_SECRET"),
@@ -255,5 +255,6 @@ def _check_scheduler() -> None:
     url = scheduler_url()
     if not scheduler_answers(url):
         print(f"luigi: error: no central scheduler (luigid) answers at {url}: start it "
-              "(README 'The central scheduler') or pass --local-scheduler", file=sys.stderr)
+              "(docs/operations.md 'The central scheduler and its visualiser') "
+              "or pass --local-scheduler", file=sys.stderr)
         raise SystemExit(retcode().scheduling_error)
