@@ -141,7 +141,7 @@ def run(sizes: tuple[int, ...], browser_draw: bool = True) -> list[Result]:
 
 
 def markdown(results: list[Result]) -> str:
-    """The README table."""
+    """The table in docs/models.md (Dashboard benchmark)."""
     lines = ["| activities | routes | build wall (s) | build CPU (s) | build peak RSS (MB) | "
              "dashboard.html | plotly.js ready (s) | every chart drawn (s) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]

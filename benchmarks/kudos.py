@@ -7,7 +7,7 @@ Each size runs in a fresh child process over the sandbox athlete's activities (t
 parser as extraction, no warehouse), so its peak memory is its own. "peak MiB" is the largest
 Python/NumPy allocation during feature building, fitting, scoring and permutation importance
 (tracemalloc); "max RSS MiB" is the whole child, the synthetic athlete included. Prints
-Markdown tables for the README.
+Markdown tables for docs/kudos-model.md.
 """
 
 from __future__ import annotations

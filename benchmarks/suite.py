@@ -11,7 +11,7 @@ Baselines in the same run: (a) the original system's one-activity-per-request ex
 fixed 15-minute sleep every 75 requests (sleeps counted, not slept), (b) dlt's REST API source
 merging the same activities into DuckDB (needs the ``[bench]`` extra), (c) a row-by-row
 ``executemany`` INSERT against the staging COPY + merge, on DuckDB and PostgreSQL. Prints
-Markdown tables for the README; ``--json`` keeps every number.
+Markdown tables for docs/performance.md; ``--json`` keeps every number.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def _stage(row: dict[str, Any], *names: str) -> float:
 
 
 def print_tables(sizes: list[dict[str, Any]], load_results: list[dict[str, Any]]) -> None:
-    """Markdown tables for the README."""
+    """Markdown tables for docs/performance.md."""
     print(f"Machine: {machine()}\n")
     print("| activities | history from | wall (s) | peak RSS (MiB) | peak RSS through the load "
           "(MiB) | list requests (bound) "

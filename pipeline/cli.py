@@ -119,8 +119,8 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
         return []
     if choice == "central":
         raise PreflightError(
-            f"no central scheduler (luigid) answers at {url}: start it (README 'The central "
-            "scheduler') or use --scheduler local")
+            f"no central scheduler (luigid) answers at {url}: start it (docs/operations.md "
+            "'The central scheduler and its visualiser') or use --scheduler local")
     print(f"Scheduler: no central scheduler answers at {url}; using --local-scheduler.")
     return ["--local-scheduler"]
 
@@ -149,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.demo and preflight.strava_setup(load_settings()) == "none":
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
-        print("running the demo instead. For Strava see README 'First-time authorization'.")
+        print("running the demo instead. For Strava see docs/authorization.md.")
         args.demo = True
     with sandbox_settings() if args.demo else nullcontext():
         run_date = args.date or default_run_date()
@@ -317,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run WeeklyPipeline for one run date. Without Strava credentials (or "
                     "with --demo) it runs against the local sandbox in its own DATA_DIR.")
     run.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD",
-                     help="the run date (default: the run-date rule's, see README)")
+                     help="the run date (default: the run-date rule's, see docs/how-it-works.md)")
     run.add_argument("--demo", action="store_true",
                      help="run against the local Strava sandbox (synthetic data), not Strava")
     run.add_argument("--task", choices=STAGES, metavar="TASK",

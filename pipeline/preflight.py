@@ -118,7 +118,7 @@ def check_credentials(settings: Settings) -> None:
     if not client_id and not secret and not has_strava_credentials(settings):
         raise PreflightError(
             "no Strava credentials (STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET): set them and run "
-            "`strava-pipeline authorize` (README 'First-time authorization'), or add --demo "
+            "`strava-pipeline authorize` (docs/authorization.md), or add --demo "
             "to run against the local sandbox"
         )
     for name, value, other in (("STRAVA_CLIENT_ID", client_id, "STRAVA_CLIENT_SECRET"),

@@ -144,7 +144,7 @@ def _now() -> datetime:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the project when it lies inside it (how the README names files)."""
+    """A path relative to the project when it lies inside it (how the docs name files)."""
     try:
         return str(path.resolve().relative_to(PROJECT_ROOT))
     except ValueError:

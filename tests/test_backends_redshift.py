@@ -202,11 +202,11 @@ def test_redshift_refuses_a_local_lake_at_load_time(redshift_env: None, tmp_path
         warehouse._bulk_load(None, lake, KEY, STAGING)  # type: ignore[arg-type]
 
 
-def test_readme_shows_the_statement_the_code_generates(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_show_the_statement_the_code_generates(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import PROJECT_ROOT
 
-    readme = (PROJECT_ROOT / "README.md").read_text("utf-8")
-    shown = readme.split("```sql\nCOPY ", 1)[1].split("\n```", 1)[0]
+    page = (PROJECT_ROOT / "docs" / "production-backends.md").read_text("utf-8")
+    shown = page.split("```sql\nCOPY ", 1)[1].split("\n```", 1)[0]
     monkeypatch.setenv("LAKE_URL", "s3://my-strava-lake/strava")
     monkeypatch.setenv("REDSHIFT_IAM_ROLE", ROLE)
     lake = S3Lake("s3://my-strava-lake/strava")

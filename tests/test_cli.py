@@ -230,7 +230,7 @@ def test_the_sandbox_exports_never_write_under_the_real_data_dir(tmp_path: Path)
         for name in ("LAKE_URL", "STATE_URL", "WAREHOUSE_URL"):
             assert re.search(rf"^export {name}=\S+://{re.escape(str(sandbox_dir))}/", exports,
                              re.M), name
-        # Following the printed lines, as README says, from the project root.
+        # Following the printed lines, as docs/sandbox.md says, from the project root.
         script = (f". {env_file} && {sys.executable} -m luigi --module pipeline.tasks "
                   f"WeeklyPipeline --run-date 2026-11-29 --local-scheduler")
         result = subprocess.run(["bash", "-c", script], cwd=checkout, env=environment,

@@ -118,7 +118,7 @@ def test_redshift_reads_the_same_quoted_csv(monkeypatch: pytest.MonkeyPatch) -> 
     for altering in ("ACCEPTINVCHARS", "ESCAPE", "REMOVEQUOTES", "BLANKSASNULL", "TRIMBLANKS",
                      "MAXERROR", "FILLRECORD"):
         assert altering not in statement
-    # The one Redshift-only rule (RELIABILITY.md): a text over VARCHAR(65535) bytes is cut.
+    # The one Redshift-only rule (docs/reliability.md): a text over VARCHAR(65535) bytes is cut.
     assert "TRUNCATECOLUMNS" in statement
 
 

@@ -69,7 +69,7 @@ class Migration:
 
     @property
     def label(self) -> str:
-        """The file as the README names it, e.g. sql/migrations/0001_previous_release.sql."""
+        """The file as the docs name it, e.g. sql/migrations/0001_previous_release.sql."""
         try:
             return str(self.path.relative_to(SQL_DIR.parent))
         except ValueError:

@@ -154,8 +154,8 @@ class StravaClient:
             if not self.credentials.refresh_token:
                 raise MissingCredentialsError(
                     "no Strava token yet: set STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET and run "
-                    "`python -m pipeline.strava.authorize` (README: 'First-time "
-                    "authorization'), or run ./run_weekly.sh --demo to use the local sandbox"
+                    "`python -m pipeline.strava.authorize` (docs/authorization.md), "
+                    "or run ./run_weekly.sh --demo to use the local sandbox"
                 )
             self._tokens = Tokens(refresh_token=self.credentials.refresh_token)
         return self._tokens

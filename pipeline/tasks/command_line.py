@@ -92,5 +92,6 @@ def _check_scheduler() -> None:
     url = scheduler_url()
     if not scheduler_answers(url):
         print(f"luigi: error: no central scheduler (luigid) answers at {url}: start it "
-              "(README 'The central scheduler') or pass --local-scheduler", file=sys.stderr)
+              "(docs/operations.md 'The central scheduler and its visualiser') "
+              "or pass --local-scheduler", file=sys.stderr)
         raise SystemExit(retcode().scheduling_error)

@@ -2,7 +2,7 @@
 -- lengths in bytes and stops at 65,535, so VARCHAR(65535) holds at least 16,383 characters of
 -- any kind (4 bytes each in UTF-8) and 65,535 ASCII ones. The one rule for longer values:
 -- staging is loaded with COPY ... TRUNCATECOLUMNS, which cuts a value to the column's width
--- on a character boundary (RELIABILITY.md). ALTER COLUMN TYPE cannot run inside a transaction
+-- on a character boundary (docs/reliability.md). ALTER COLUMN TYPE cannot run inside a transaction
 -- on Redshift, so the table is deep-copied in one: same columns, same order, rows kept.
 CREATE TABLE strava_activity_data_0002 (
     id BIGINT NOT NULL PRIMARY KEY,

@@ -1,6 +1,6 @@
 -- Rows of the run date's staging table with a measure outside its physical range. The ranges
 -- (keep them equal to sql/production/merge_staging_into_production.sql, which stores such a
--- measure as NULL so that no model can overflow; RELIABILITY.md lists them):
+-- measure as NULL so that no model can overflow; docs/reliability.md lists them):
 --   distance 0..10,000,000 m (10,000 km)      moving_time, elapsed_time 0..2,592,000 s (30 days)
 --   total_elevation_gain 0..100,000 m         average_speed, max_speed 0..200 m/s (720 km/h)
 --   lat, end_lat -90..90                      lng, end_lng -180..180
