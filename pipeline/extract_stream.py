@@ -1,9 +1,10 @@
-"""Write Strava's pages to the extract file without holding the whole history in memory.
+"""Write Strava's pages to extract files without holding the whole history in memory.
 
 Pages are spooled to a temporary file as they arrive (only the ids stay in memory), then read
 back in chunks of a few thousand activities: each chunk becomes a typed frame and a part file in
 the extract dialect, and the parts are joined into the extract. Peak memory is one chunk, not the
-history: at 100,000 activities the list of raw dicts alone would be several hundred MB.
+history: at 100,000 activities the list of raw dicts alone would be several hundred MB. One read
+can feed several extracts (a backfill's weeks): each keeps its own rows of every chunk.
 
 Pages shift when activities arrive during a run, so an id can come twice; as before, the later
 copy (the fresher one) wins, whichever chunk the earlier copy fell in.
@@ -15,7 +16,7 @@ import logging
 import pickle
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,32 +79,51 @@ def _chunks(spool: Any, last: dict[int, int], size: int) -> Iterator[list[dict[s
         yield chunk
 
 
+Keep = Callable[[pd.DataFrame], pd.DataFrame]
+
+
 def write_extract(
     pages: Iterable[list[dict[str, Any]]],
     path: Path,
     extracted_at: datetime,
-    keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    keep: Keep | None = None,
     chunk_activities: int = CHUNK_ACTIVITIES,
 ) -> int:
     """Write the activities of ``pages`` to the extract file ``path``; return the rows written.
 
     ``keep`` filters each typed chunk (e.g. the run date's local days) before it is written.
     """
-    with tempfile.TemporaryDirectory(prefix=".extract-", dir=path.parent) as folder:
+    (rows,) = write_extracts(pages, [(path, keep or (lambda frame: frame))], extracted_at,
+                             chunk_activities)
+    return rows
+
+
+def write_extracts(
+    pages: Iterable[list[dict[str, Any]]],
+    outputs: Sequence[tuple[Path, Keep]],
+    extracted_at: datetime,
+    chunk_activities: int = CHUNK_ACTIVITIES,
+) -> list[int]:
+    """Write the activities of ``pages`` to several extract files, each keeping its own rows of
+    every chunk (``keep``); return the rows written to each."""
+    if not outputs:
+        return []
+    with tempfile.TemporaryDirectory(prefix=".extract-", dir=outputs[0][0].parent) as folder:
         work = Path(folder)
+        parts: list[list[Path]] = [[] for _ in outputs]
+        rows = [0] * len(outputs)
         with open(work / "pages.pickle", "w+b") as spool:
             last = _spool(pages, spool)
             spool.seek(0)
-            parts = []
-            rows = 0
             for number, chunk in enumerate(_chunks(spool, last, chunk_activities)):
                 frame = activities_frame(chunk, extracted_at=extracted_at)
-                if keep is not None:
-                    frame = keep(frame)
-                part = work / f"part{number:05d}.csv"
-                rows += activity_csv.write_activities_csv(frame, part)
-                parts.append(part)
-        _join(parts, path, empty=activities_frame([], extracted_at=extracted_at))
+                for index, (_path, keep) in enumerate(outputs):
+                    part = work / f"output{index:05d}-part{number:05d}.csv"
+                    rows[index] += activity_csv.write_activities_csv(keep(frame), part)
+                    parts[index].append(part)
+        empty = activities_frame([], extracted_at=extracted_at)
+        for (path, _keep), output_parts in zip(outputs, parts, strict=True):
+            _join(output_parts, path, empty=empty)
     return rows
 
 

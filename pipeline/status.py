@@ -26,6 +26,7 @@ from luigi.task import flatten
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.preflight import parse_date
 from pipeline.sandbox import sandbox_environment
 from pipeline.settings import ConfigurationError, Settings, load_settings
 from pipeline.tasks import RecordWatermark, WeeklyPipeline
@@ -305,11 +306,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.demo:
             os.environ.update(sandbox_environment())
-        detail_date = date.fromisoformat(args.date) if args.date else None
-    except ValueError:
-        print(f"error: --date {args.date!r} is not a date: write it as YYYY-MM-DD",
-              file=sys.stderr)
-        return 2
+        detail_date = parse_date(args.date) if args.date else None
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

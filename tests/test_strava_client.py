@@ -27,6 +27,11 @@ BEFORE = int(datetime(2026, 11, 30, tzinfo=timezone.utc).timestamp())
 LIST_PATH = "/athlete/activities"
 
 
+def every_activity(client: StravaClient) -> list[dict]:
+    """Every activity of the client's pages up to BEFORE, in the order they came."""
+    return [activity for page in client.iter_pages(0, BEFORE) for activity in page]
+
+
 def make_client(world: PipelineWorld, clock: FakeClock, tmp_path: Path, **options) -> StravaClient:
     env = world.sandbox.env()
     return StravaClient(
@@ -44,7 +49,7 @@ def make_client(world: PipelineWorld, clock: FakeClock, tmp_path: Path, **option
 
 def test_backfill_pages_with_few_requests_and_one_refresh(world, fake_clock, tmp_path) -> None:
     client = make_client(world, fake_clock, tmp_path)
-    activities = client.list_activities(0, BEFORE)
+    activities = every_activity(client)
     expected = [a for a in world.athlete.activities if a["start_date"] < "2026-11-30"]
     assert len({a["id"] for a in activities}) == len(expected)
     assert client.list_requests == math.ceil(len(expected) / 200) + 1
@@ -83,7 +88,7 @@ def test_spent_quarter_hour_waits_until_the_next_boundary(
     world.sandbox.set_usage(read_15min=99, read_daily=200)
     client = make_client(world, fake_clock, tmp_path)
     with caplog.at_level(logging.WARNING):
-        activities = client.list_activities(0, BEFORE)
+        activities = every_activity(client)
     assert len(activities) >= 1000
     assert "rate limit reached: waiting until 09:15 UTC" in caplog.text
     boundary = datetime(2026, 11, 29, 9, 15, tzinfo=timezone.utc).timestamp()
@@ -98,7 +103,7 @@ def test_429_waits_for_the_boundary_and_retries_the_same_page(
     world.sandbox.set_usage(read_15min=100, read_daily=300)  # next call answers 429
     client = make_client(world, fake_clock, tmp_path)
     with caplog.at_level(logging.WARNING):
-        activities = client.list_activities(0, BEFORE)
+        activities = every_activity(client)
     assert "rate limit reached: waiting until 09:45 UTC" in caplog.text
     assert len({a["id"] for a in activities}) == len(
         [a for a in world.athlete.activities if a["start_date"] < "2026-11-30"])
@@ -112,7 +117,7 @@ def test_spent_daily_budget_waits_until_utc_midnight(world, fake_clock, tmp_path
     world.sandbox.set_usage(read_15min=10, read_daily=1000)
     client = make_client(world, fake_clock, tmp_path, max_rate_limit_wait=3600)
     with caplog.at_level(logging.WARNING):
-        client.list_activities(0, BEFORE)
+        every_activity(client)
     assert "rate limit reached: waiting until 00:00 UTC" in caplog.text
     assert fake_clock.now >= datetime(2026, 11, 30, tzinfo=timezone.utc).timestamp()
 
@@ -124,14 +129,14 @@ def test_wait_longer_than_the_maximum_fails_saying_when_to_rerun(
     world.sandbox.set_usage(read_15min=10, read_daily=1000)
     client = make_client(world, fake_clock, tmp_path, max_rate_limit_wait=960)
     with pytest.raises(RateLimitWaitTooLong, match="rerun after 2026-11-30 00:00 UTC"):
-        client.list_activities(0, BEFORE)
+        every_activity(client)
 
 
 @pytest.mark.parametrize("faults", [("500", "502"), ("html",), ("html502", "503"), ("reset",)])
 def test_transient_failures_are_retried(world, fake_clock, tmp_path, faults) -> None:
     world.sandbox.inject(*faults)
     client = make_client(world, fake_clock, tmp_path)
-    activities = client.list_activities(0, BEFORE)
+    activities = every_activity(client)
     assert len(activities) >= 1000
     assert fake_clock.slept, "retries back off through the injected clock"
 
@@ -139,21 +144,21 @@ def test_transient_failures_are_retried(world, fake_clock, tmp_path, faults) -> 
 def test_read_timeout_is_retried(world, fake_clock, tmp_path) -> None:
     world.sandbox.inject("slow:1.5")
     client = make_client(world, fake_clock, tmp_path, read_timeout=0.5)
-    assert len(client.list_activities(0, BEFORE)) >= 1000
+    assert len(every_activity(client)) >= 1000
 
 
 def test_persistent_failure_gives_up_clearly(world, fake_clock, tmp_path) -> None:
     world.sandbox.inject(*["503"] * 10)
     client = make_client(world, fake_clock, tmp_path, max_attempts=3)
     with pytest.raises(StravaUnavailable, match="after 3 tries"):
-        client.list_activities(0, BEFORE)
+        every_activity(client)
     assert fake_clock.slept[:2] == [1, 2]
 
 
 def test_rejected_sandbox_refresh_token_says_what_to_do(world, fake_clock, tmp_path) -> None:
     client = make_client(world, fake_clock, tmp_path, refresh_token="stale-token")
     with pytest.raises(StravaAuthError, match="python -m pipeline.sandbox") as raised:
-        client.list_activities(0, BEFORE)
+        every_activity(client)
     assert "stale-token" not in str(raised.value)
     assert "\n" not in str(raised.value)
 
@@ -162,20 +167,20 @@ def test_inactive_application_is_explained(world, fake_clock, tmp_path) -> None:
     world.sandbox.set_inactive(True)
     client = make_client(world, fake_clock, tmp_path)
     with pytest.raises(ApplicationInactiveError, match="subscription"):
-        client.list_activities(0, BEFORE)
+        every_activity(client)
 
 
 def test_missing_read_all_scope_is_explained(world_factory, athlete, fake_clock, tmp_path) -> None:
     world = world_factory(athlete, clock=fake_clock, scope="read,activity:read")
     client = make_client(world, fake_clock, tmp_path)
     with pytest.raises(MissingScopeError, match="activity:read_all"):
-        client.list_activities(0, BEFORE)
+        every_activity(client)
 
 
 def test_no_credentials_at_all(world, fake_clock, tmp_path) -> None:
     client = make_client(world, fake_clock, tmp_path, refresh_token="")
     with pytest.raises(MissingCredentialsError, match="run_weekly.sh --demo"):
-        client.list_activities(0, BEFORE)
+        every_activity(client)
 
 
 def test_pipeline_waits_out_rate_limits_and_faults(world, fake_clock) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -416,24 +416,6 @@ class StravaClient:
                 return
             yield page
             page_number += 1
-
-    def list_activities(
-        self, after: int, before: int, on_page: Callable[[PageProgress], None] | None = None
-    ) -> list[dict[str, Any]]:
-        """Every activity in the window (pages may repeat an id: the parser drops copies)."""
-        activities: list[dict[str, Any]] = []
-        for pages, page in enumerate(self.iter_pages(after, before), start=1):
-            activities.extend(page)
-            progress = PageProgress(pages, len(activities), page[-1].get("start_date"))
-            logger.info(
-                "Strava page %d: %d activities so far (up to %s)",
-                progress.pages,
-                progress.activities,
-                progress.newest_start,
-            )
-            if on_page:
-                on_page(progress)
-        return activities
 
 
 def _describe(error: BaseException | None) -> str:

@@ -22,20 +22,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import luigi
-import pandas as pd
 
-from pipeline import activity_csv, run_dates
+from pipeline import run_dates
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends.lake import atomic_local_path
+from pipeline.extract_stream import with_progress, write_extracts
 from pipeline.strava import client_from_settings
-from pipeline.strava.activities import activities_frame
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
-from pipeline.tasks.extract import ExtractActivities
+from pipeline.tasks.extract import ExtractActivities, local_dates_through, set_aside_unparseable
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 
@@ -76,22 +77,6 @@ def range_window(weeks: list[date]) -> tuple[int, int]:
     after, _ = ExtractActivities(run_date=weeks[0]).window()
     before = run_dates.extract_before(weeks[-1]).replace(tzinfo=timezone.utc)
     return after, int(before.timestamp())
-
-
-def split_by_week(frame: pd.DataFrame, weeks: list[date]) -> Iterator[tuple[date, pd.DataFrame]]:
-    """Each week's rows of one read, by local start date: the first week keeps every row its own
-    extract would (local date up to its run date); each later week the local dates after the
-    week before it in ``weeks``, up to its own run date."""
-    local = frame["start_date_local"]
-    previous_end: pd.Timestamp | None = None
-    for week in weeks:
-        end = pd.Timestamp(run_dates.run_week(week).end)
-        if previous_end is None:
-            keep = local.isna() | (local < end)
-        else:
-            keep = (local >= previous_end) & (local < end)
-        previous_end = end
-        yield week, frame[keep].reset_index(drop=True)
 
 
 def would_run(root: luigi.Task, kind: type[luigi.Task]) -> bool:
@@ -157,16 +142,25 @@ class ExtractRange(luigi.Task):
             self.set_status_message(
                 f"{source}: page {progress.pages}, {progress.activities} activities so far")
 
-        frame = activities_frame(client.list_activities(after, before, on_page=report),
-                                 extracted_at=datetime.now(timezone.utc))
-        for week, rows in split_by_week(frame, weeks):
-            target = ExtractActivities(run_date=week).output()
-            with atomic_local_path(target) as temporary:
-                activity_csv.write_activities_csv(rows, Path(temporary))
+        unparseable: list[dict[str, Any]] = []
+        pages = set_aside_unparseable(
+            with_progress(client.iter_pages(after, before), on_page=report), unparseable)
+        extracts = [ExtractActivities(run_date=week) for week in weeks]
+        with ExitStack() as files:
+            paths = [Path(files.enter_context(atomic_local_path(extract.output())))
+                     for extract in extracts]
+            filters = [local_dates_through(week, previous)
+                       for previous, week in zip([None, *weeks], weeks, strict=False)]
+            rows = write_extracts(pages, list(zip(paths, filters, strict=True)),
+                                  extracted_at=datetime.now(timezone.utc))
+            # The read's unparseable activities go with its newest week, before any extract
+            # counts as done; the other weeks record that they had none.
+            for extract in extracts:
+                extract.keep_unparseable(unparseable if extract is extracts[-1] else [])
         logger.info("wrote %d activities into %d weekly extracts (%d list requests)",
-                    len(frame), len(weeks), client.list_requests)
+                    sum(rows), len(weeks), client.list_requests)
         self.set_status_message(
-            f"{len(frame)} activities from {source} in {len(weeks)} weekly extracts")
+            f"{sum(rows)} activities from {source} in {len(weeks)} weekly extracts")
 
 
 def _utc(epoch: int) -> str:

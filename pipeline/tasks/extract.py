@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -54,16 +54,28 @@ def _epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
 
 
-def covered_rows(frame: pd.DataFrame, run_date: date) -> pd.DataFrame:
-    """The rows the run date covers: local start date on or before it (Strava's UTC window
-    reaches into the next local day east of UTC-12)."""
-    local = frame["start_date_local"]
-    keep = local.isna() | (local < pd.Timestamp(run_dates.run_week(run_date).end))
-    dropped = int((~keep).sum())
-    if dropped:
-        logger.info("left %d activities of local dates after %s to later run dates",
-                    dropped, run_date)
-    return frame[keep].reset_index(drop=True)
+def local_dates_through(run_date: date, after: date | None = None
+                        ) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A filter of a typed chunk: the rows whose local start date is after ``after`` (every
+    earlier one, and those without a local start, when None) and on or before ``run_date``.
+
+    Strava's UTC window reaches into the next local day east of UTC-12; those rows belong to
+    later run dates.
+    """
+    end = pd.Timestamp(run_dates.run_week(run_date).end)
+    start = None if after is None else pd.Timestamp(run_dates.run_week(after).end)
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        local = frame["start_date_local"]
+        kept = (local < end) & (local >= start) if start is not None else \
+            local.isna() | (local < end)
+        later = int((local >= end).sum())
+        if later:
+            logger.info("left %d activities of local dates after %s to later run dates",
+                        later, run_date)
+        return frame[kept].reset_index(drop=True)
+
+    return keep
 
 
 class ExtractActivities(RunDateTask):
@@ -119,8 +131,8 @@ class ExtractActivities(RunDateTask):
             with_progress(client.iter_pages(after, before), on_page=report), unparseable)
         with atomic_local_path(self.output()) as temporary:
             rows = write_extract(pages, Path(temporary), extracted_at=datetime.now(timezone.utc),
-                                 keep=lambda frame: covered_rows(frame, self.run_date))
-            self._keep_unparseable(unparseable)  # before the extract counts as done
+                                 keep=local_dates_through(self.run_date))
+            self.keep_unparseable(unparseable)  # before the extract counts as done
         if client.invalid_utf8:
             logger.warning("%d invalid UTF-8 sequence(s) from %s were replaced by U+FFFD",
                            client.invalid_utf8, source)
@@ -134,7 +146,7 @@ class ExtractActivities(RunDateTask):
         self.set_status_message(f"{rows} activities extracted from {source}")
         self.set_progress_percentage(100)
 
-    def _keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
+    def keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
         """Store the unparseable activities (reason and raw JSON) in the lake, an empty list
         when there are none, so the check no_unparseable_activities sees this extract's count."""
         key = unparseable_lake_key(self.run_date)
