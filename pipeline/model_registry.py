@@ -69,6 +69,11 @@ class Model:
         return sorted(set(parameter_names(self.select())))
 
 
+def refs_in(text: str) -> tuple[str, ...]:
+    """The models a SQL text names as ``{{ ref('name') }}``, each once, in order."""
+    return tuple(dict.fromkeys(_REF.findall(text)))
+
+
 def render_model_sql(text: str) -> str:
     """Model SQL with its config line dropped, refs as table names and placeholders filled."""
     body = _CONFIG.sub("", text, count=1)
@@ -90,7 +95,7 @@ def _read(path: Path, layer: str) -> Model:
     if materialized not in MATERIALIZATIONS:
         raise ModelError(f"{where}: materialized={materialized!r}; use one of "
                          + ", ".join(MATERIALIZATIONS))
-    refs = tuple(dict.fromkeys(_REF.findall(text)))
+    refs = refs_in(text)
     if layer == "marts" and _PLACEHOLDER.search(_REF.sub("", text)):
         raise ModelError(f"{where}: a mart selects over refs only; read production through a "
                          "staging model ({{ ref('stg_activities') }})")
