@@ -21,7 +21,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from pipeline.settings import ConfigurationError
-from pipeline.sql_files import SQL_DIR, check_identifier, parameter_names, render
+from pipeline.sql_files import SQL_DIR, check_identifier, parameter_names, read_sql, render
 
 MODELS_DIR = SQL_DIR / "models"
 LAYERS: tuple[str, ...] = ("staging", "marts")
@@ -144,3 +144,18 @@ def model(name: str) -> Model:
 def mart_names() -> list[str]:
     """The marts (the tables people read), in build order."""
     return [m.name for m in load_models().values() if m.layer == "marts"]
+
+
+def reader_sql(relative_path: str) -> str:
+    """A reader's query (``sql/dashboard/*.sql``) ready to run. Readers take activity data from
+    the marts only, named as ``{{ ref('activity_log') }}``; production is not theirs to read."""
+    text = read_sql(relative_path)
+    marts = mart_names()
+    for name in refs_in(text):
+        if name not in marts:
+            raise ModelError(f"sql/{relative_path} refs {name!r}, which is no mart: read one of "
+                             + ", ".join(marts))
+    if "{production_table}" in text:
+        raise ModelError(f"sql/{relative_path} reads production: read a mart instead, e.g. "
+                         "{{ ref('activity_log') }}")
+    return render_model_sql(text)
