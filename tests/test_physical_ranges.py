@@ -5,37 +5,21 @@ for it: on DuckDB and PostgreSQL the merge keeps every bound and stores every va
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from pipeline import sql_files
-from pipeline.backends import open_warehouse
 from pipeline.backends.warehouse import Warehouse
 from pipeline.sql_files import physical_ranges, render, staging_table_name
 from pipeline.strava.activities import ACTIVITY_COLUMNS
 from pipeline.validator import evaluate, load_checks
-from tests.backends_support import pg_url, postgres_database
+from tests.backends_support import fixture_warehouse  # noqa: F401 - fixture
 
 RUN_DATE = date(2026, 11, 29)
 STAGING = staging_table_name(RUN_DATE.strftime("%Y%m%d"))
 CHECK = next(check for check in load_checks() if check.name == "measures_within_physical_ranges")
-
-
-@pytest.fixture(params=["duckdb", "postgresql"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    """An empty warehouse with the schema: a DuckDB file, or a fresh PostgreSQL database."""
-    if request.param == "duckdb":
-        found = open_warehouse(f"duckdb:///{tmp_path}/warehouse.duckdb")
-        found.ensure_schema()
-        yield found
-        return
-    with postgres_database() as name:
-        found = open_warehouse(pg_url(name))
-        found.ensure_schema()
-        yield found
 
 
 def probes() -> list[tuple[str, object, bool]]:
