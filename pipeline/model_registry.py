@@ -21,7 +21,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from pipeline.settings import ConfigurationError
-from pipeline.sql_files import SQL_DIR, check_identifier, parameter_names, render
+from pipeline.sql_files import SQL_DIR, check_identifier, parameter_names, read_sql, render
 
 MODELS_DIR = SQL_DIR / "models"
 LAYERS: tuple[str, ...] = ("staging", "marts")
@@ -69,6 +69,11 @@ class Model:
         return sorted(set(parameter_names(self.select())))
 
 
+def refs_in(text: str) -> tuple[str, ...]:
+    """The models a SQL text names as ``{{ ref('name') }}``, each once, in order."""
+    return tuple(dict.fromkeys(_REF.findall(text)))
+
+
 def render_model_sql(text: str) -> str:
     """Model SQL with its config line dropped, refs as table names and placeholders filled."""
     body = _CONFIG.sub("", text, count=1)
@@ -90,7 +95,7 @@ def _read(path: Path, layer: str) -> Model:
     if materialized not in MATERIALIZATIONS:
         raise ModelError(f"{where}: materialized={materialized!r}; use one of "
                          + ", ".join(MATERIALIZATIONS))
-    refs = tuple(dict.fromkeys(_REF.findall(text)))
+    refs = refs_in(text)
     if layer == "marts" and _PLACEHOLDER.search(_REF.sub("", text)):
         raise ModelError(f"{where}: a mart selects over refs only; read production through a "
                          "staging model ({{ ref('stg_activities') }})")
@@ -139,3 +144,18 @@ def model(name: str) -> Model:
 def mart_names() -> list[str]:
     """The marts (the tables people read), in build order."""
     return [m.name for m in load_models().values() if m.layer == "marts"]
+
+
+def reader_sql(relative_path: str) -> str:
+    """A reader's query (``sql/dashboard/*.sql``) ready to run. Readers take activity data from
+    the marts only, named as ``{{ ref('activity_log') }}``; production is not theirs to read."""
+    text = read_sql(relative_path)
+    marts = mart_names()
+    for name in refs_in(text):
+        if name not in marts:
+            raise ModelError(f"sql/{relative_path} refs {name!r}, which is no mart: read one of "
+                             + ", ".join(marts))
+    if "{production_table}" in text:
+        raise ModelError(f"sql/{relative_path} reads production: read a mart instead, e.g. "
+                         "{{ ref('activity_log') }}")
+    return render_model_sql(text)

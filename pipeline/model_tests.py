@@ -126,7 +126,7 @@ def load_model_tests(path: Path | None = None) -> list[ModelTest]:
                 raise ModelError(f"test = {kind!r}; use one of {', '.join(KINDS)}")
             severity = check_severity(section.get("severity", "halt").strip())
             sql = _sql(kind, section)
-            refs = tuple(dict.fromkeys(model_registry._REF.findall(sql)))
+            refs = model_registry.refs_in(sql)
             for ref in refs:
                 if ref not in models:
                     raise ModelError(f"refs {ref!r}, which is no model")

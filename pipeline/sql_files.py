@@ -1,16 +1,26 @@
-"""Read the project's SQL files and fill in table names from a fixed set.
+"""Read the project's SQL files, include their fragments and fill in table names from a fixed set.
 
 SQL text never receives values by string formatting: identifiers come from ``TABLES`` (or the
 staging-table pattern) and values are bound as ``:name`` parameters by the warehouse adapter.
+A file may include a fragment, SQL text written once for several files, as
+``{{ fragment('name') }}``: ``sql/fragments/<name>.sql``, or one generated from
+``sql/fragments/physical_ranges.csv`` (``outside_physical_ranges``: the condition that a row has
+a measure outside its range; ``null_outside_physical_ranges``: the SET list that makes each such
+measure NULL).
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+FRAGMENTS_DIR = SQL_DIR / "fragments"
+PHYSICAL_RANGES_FILE = FRAGMENTS_DIR / "physical_ranges.csv"
 
 # Placeholder -> table name. The only identifiers SQL files may receive besides staging tables.
 TABLES: dict[str, str] = {
@@ -23,6 +33,11 @@ _STAGING_TABLE = re.compile(r"^staging_strava_activity_data_\d{8}$")
 _MODEL_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PLACEHOLDER = re.compile(r"{([a-z_]+)}")
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
+_FRAGMENT = re.compile(r"\{\{\s*fragment\(\s*'([a-z_]+)'\s*\)\s*\}\}")
+_COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_RANGES_HEADER = ["column", "low", "high", "why"]
+_FRAGMENT_DEPTH = 4
 
 
 def staging_table_name(run_date_compact: str) -> str:
@@ -54,8 +69,81 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class PhysicalRange:
+    """The values a measure can physically take: ``low <= column <= high``."""
+
+    column: str
+    low: str  # a decimal number, as written in the file
+    high: str
+
+    @property
+    def holds(self) -> str:
+        """The SQL condition that the measure is in its range (NULL for NULL, false for NaN)."""
+        return f"{self.column} BETWEEN {self.low} AND {self.high}"
+
+
+@cache
+def physical_ranges() -> tuple[PhysicalRange, ...]:
+    """The measures' physical ranges, from ``sql/fragments/physical_ranges.csv``."""
+    where = (PHYSICAL_RANGES_FILE.relative_to(SQL_DIR.parent).as_posix()
+             if SQL_DIR in PHYSICAL_RANGES_FILE.parents else str(PHYSICAL_RANGES_FILE))
+    lines = PHYSICAL_RANGES_FILE.read_text(encoding="utf-8").splitlines()
+    numbered = [(number, line) for number, line in enumerate(lines, start=1)
+                if line.strip() and not line.startswith("#")]
+    rows = list(csv.reader(line for _, line in numbered))
+    if not rows or rows[0] != _RANGES_HEADER:
+        raise ValueError(f"{where}: the first line that is no comment must be "
+                         f"{','.join(_RANGES_HEADER)}")
+    ranges: dict[str, PhysicalRange] = {}
+    for (number, _), row in zip(numbered[1:], rows[1:], strict=True):
+        column, low, high = ([*row, "", "", ""])[:3]
+        if not _COLUMN.match(column) or column in ranges:
+            raise ValueError(f"{where} line {number}: {column!r} is no new column name")
+        if not (_DECIMAL.match(low) and _DECIMAL.match(high) and float(low) <= float(high)):
+            raise ValueError(f"{where} line {number}: {column} needs two decimal numbers, "
+                             "low <= high")
+        ranges[column] = PhysicalRange(column, low, high)
+    return tuple(ranges.values())
+
+
+def _outside_physical_ranges() -> str:
+    return "(" + "\n    OR ".join(f"NOT ({r.holds})" for r in physical_ranges()) + ")"
+
+
+def _null_outside_physical_ranges() -> str:
+    return ",\n    ".join(f"{r.column} = CASE WHEN {r.holds} THEN {r.column} END"
+                          for r in physical_ranges())
+
+
+_GENERATED_FRAGMENTS: dict[str, Callable[[], str]] = {
+    "outside_physical_ranges": _outside_physical_ranges,
+    "null_outside_physical_ranges": _null_outside_physical_ranges,
+}
+
+
+def fragment(name: str) -> str:
+    """The SQL text of ``{{ fragment('name') }}``: generated (the physical ranges) or
+    ``sql/fragments/<name>.sql``."""
+    if name in _GENERATED_FRAGMENTS:
+        return _GENERATED_FRAGMENTS[name]()
+    if not (FRAGMENTS_DIR / f"{name}.sql").is_file():
+        raise KeyError(f"SQL fragment {name!r} does not exist: add sql/fragments/{name}.sql")
+    return read_sql(f"fragments/{name}.sql").rstrip().rstrip(";")
+
+
+def include_fragments(sql: str, depth: int = 0) -> str:
+    """The SQL with every ``{{ fragment('name') }}`` replaced by the fragment's text."""
+    if depth > _FRAGMENT_DEPTH:
+        raise ValueError("SQL fragments include each other in a circle")
+    return _FRAGMENT.sub(lambda match: include_fragments(fragment(match.group(1)), depth + 1),
+                         sql)
+
+
 def render(sql: str, **identifiers: str) -> str:
-    """Fill ``{placeholder}`` table names: the fixed TABLES plus checked extra identifiers."""
+    """Include the fragments, then fill ``{placeholder}`` table names: the fixed TABLES plus
+    checked extra identifiers."""
+    sql = include_fragments(sql)
     names = dict(TABLES)
     names.update({key: check_identifier(value) for key, value in identifiers.items()})
 

@@ -7,11 +7,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg2
 import pymysql
 import pytest
 
+from pipeline.backends import open_warehouse
+from pipeline.backends.warehouse import Warehouse
 from tests.conftest import port_open, require_server
 
 PG_HOST, PG_PORT, PG_ADMIN = "127.0.0.1", 5432, "postgres"
@@ -196,3 +199,17 @@ def fixture_mysql_db() -> Iterator[str]:
     """A fresh MariaDB database for one test."""
     with mysql_database() as name:
         yield name
+
+
+@pytest.fixture(params=["duckdb", "postgresql"], name="warehouse")
+def fixture_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    """An empty warehouse with the schema: a DuckDB file, or a fresh PostgreSQL database."""
+    if request.param == "duckdb":
+        found = open_warehouse(f"duckdb:///{tmp_path}/warehouse.duckdb")
+        found.ensure_schema()
+        yield found
+        return
+    with postgres_database() as name:
+        found = open_warehouse(pg_url(name))
+        found.ensure_schema()
+        yield found

@@ -18,6 +18,8 @@ import pytest
 from luigi.execution_summary import LuigiStatusCode
 
 from pipeline.backends.duckdb_warehouse import release_all
+from pipeline.backends.warehouse import Warehouse
+from pipeline.model_registry import load_models, model
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
 from pipeline.settings import ENVIRONMENT_VARIABLES
 from tests.conftest import PROJECT_ROOT, RUN_DATE
@@ -166,6 +168,33 @@ def model_world(folder: Path) -> Iterator[ModelWorld]:
         assert os.environ["DATA_DIR"] == str(data_dir)
     yield ModelWorld(data_dir, athlete, empty_week, zero_week, crafted["late_sunday"],
                      crafted["month_edge"], crafted["hostile"])
+
+
+def build(warehouse: Warehouse, name: str, run_date: date, update_id: str) -> None:
+    """What BuildModel (after StageModel) does for one model, without Luigi."""
+    from pipeline.tasks.models import model_parameters
+
+    definition, params = model(name), model_parameters(run_date)
+    if definition.materialized == "view":
+        warehouse.replace_view(name, definition.select(), update_id)
+    elif definition.materialized == "incremental":
+        warehouse.replace_run_rows(name, definition.select(), update_id, params)
+    else:
+        staged = definition.staged_table(run_date)
+        warehouse.stage_model(staged, definition.select(), f"Stage{update_id}", params)
+        warehouse.swap_model(name, staged, update_id)
+
+
+def rebuild_models(warehouse_url: str, run_date: date = RUN_DATE) -> None:
+    """Every model again from production, in build order: for a test that writes production
+    directly and then reads the marts."""
+    from pipeline.backends import open_warehouse
+
+    warehouse = open_warehouse(warehouse_url)
+    warehouse.ensure_schema()
+    for name in load_models():
+        build(warehouse, name, run_date, f"Rebuild({run_date.isoformat()},{name})")
+    release_all()
 
 
 def expected_weekly_kudos_change(production: pd.DataFrame, run_date: date) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 import polyline
 import pytest
 
+from pipeline.dashboard.data import MartsNotBuiltError
 from pipeline.dashboard.figures import CHART_IDS
 from pipeline.dashboard.options import (
     DASHBOARD_VARIABLES,
@@ -35,6 +36,7 @@ from tests.models_support import (
     local_week,
     model_table,
     model_world,
+    rebuild_models,
 )
 
 MAX_PAGE_BYTES = 1_500_000
@@ -290,8 +292,13 @@ def test_pages_without_validation_results_or_routes_say_so(world: ModelWorld,
     assert f'id="validation-empty">{VALIDATION_EMPTY}</p>' in validation
     assert CHART_IDS["validation_history"] not in validation
 
-    empty = render_report_folder(f"duckdb:///{tmp_path / 'empty.duckdb'}", RUN_DATE,
-                                 tmp_path / "empty-reports").read_text("utf-8")
+    empty_url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    with pytest.raises(MartsNotBuiltError, match=r"^the warehouse has no activity_log, "
+                       r"activity_routes yet.*: run the pipeline for 2026-11-29"):
+        render_report_folder(empty_url, RUN_DATE, tmp_path / "empty-reports")
+    rebuild_models(empty_url)  # what the pipeline does before the dashboard: empty marts
+    empty = render_report_folder(empty_url, RUN_DATE, tmp_path / "empty-reports").read_text(
+        "utf-8")
     for element in ("week-activities-empty", "route-map-empty", "records-empty"):
         assert f'id="{element}"' in empty
 
@@ -466,6 +473,7 @@ def test_hostile_rows_draw_without_errors(world: ModelWorld, browser: Any,
                 (9_000_000_000_003, "\u202e\u0000 emoji 🏃", "Ride",
                  datetime(2026, 11, 29, 23, 59, 59), 5.0, 1, None, None, "x\u00e9y"),
             ])
+    rebuild_models(url)  # the dashboard reads the marts
     html_file = render_report_folder(url, RUN_DATE, tmp_path / "reports")
     opened = OpenedPage(browser, html_file)
     assert opened.errors == [] and opened.dialogs == []

@@ -118,20 +118,3 @@ def test_impossible_measures_are_null_on_postgres_and_every_model_builds(
         assert pg_rows(pg_database, f"SELECT * FROM {model}"), model
     assert_one_rule(rows, ids, checks)
 
-
-def test_the_check_and_the_merge_use_the_same_physical_ranges() -> None:
-    # The warn check reports what the merge stores as NULL: the two files list the ranges twice
-    # (one self-contained SQL file each), so they must not drift apart.
-    import re
-
-    from pipeline.sql_files import read_sql
-
-    between = re.compile(r"\b(\w+) BETWEEN (-?\d+) AND (-?\d+)")
-    check = read_sql("validation/staging_outside_physical_ranges.sql")
-    merge = read_sql("production/merge_staging_into_production.sql")
-    merge_update = merge[merge.index("UPDATE"):merge.index("WHERE NOT")]
-    merge_where = merge[merge.index("WHERE NOT"):merge.index("DELETE")]
-    check_ranges = set(between.findall(check))
-    assert len(check_ranges) == 21
-    assert set(between.findall(merge_update)) == check_ranges
-    assert set(between.findall(merge_where)) == check_ranges

@@ -204,10 +204,37 @@ def test_a_wrong_model_test_is_one_clear_line(tmp_path: Path,
 
 def test_registry_reads_the_layers() -> None:
     models = model_registry.load_models()
-    assert [name for name in models if models[name].layer == "staging"][:1] == ["stg_activities"]
+    staging = [name for name in models if models[name].layer == "staging"]
+    # The lists come first (no refs), then the one model that reads production.
+    assert staging.index("stg_activities") > max(staging.index("stg_sport_families"),
+                                                 staging.index("stg_workout_types"))
+    readers = [name for name in models if "{production_table}" in models[name].text]
+    assert readers == ["stg_activities"]
     for name in mart_names():
         assert "{production_table}" not in models[name].text, f"{name} reads production"
         assert models[name].refs, f"{name} refs nothing"
     order = list(models)
     for name, model in models.items():
         assert all(order.index(ref) < order.index(name) for ref in model.refs)
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT * FROM {{ ref('stg_activities') }}",
+     "sql/dashboard/odd.sql refs 'stg_activities', which is no mart: read one of "),
+    ("SELECT * FROM {production_table}",
+     "sql/dashboard/odd.sql reads production: read a mart instead"),
+])
+def test_a_reader_reads_marts_only(sql: str, message: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_registry, "read_sql", {"dashboard/odd.sql": sql}.get)
+    with pytest.raises(model_registry.ModelError) as error:
+        model_registry.reader_sql("dashboard/odd.sql")
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+def test_the_dashboard_reads_its_activities_from_the_marts() -> None:
+    from pipeline.dashboard.data import QUERIES, marts_read
+
+    assert marts_read() == ["activity_log", "activity_routes"]
+    for query in QUERIES:
+        assert "strava_activity_data" not in model_registry.reader_sql(query)

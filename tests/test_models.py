@@ -18,6 +18,7 @@ from tests.models_support import (
     RUN_WEEK,
     RUNS,
     ModelWorld,
+    build,
     expected_weekly_kudos_change,
     local_month,
     local_week,
@@ -218,19 +219,6 @@ def test_routes_and_the_weeks_new_activities(world: ModelWorld,
         label = new.loc[row.id, "workout_type_label"]
         expected = workout_label(row.sport_type, row.workout_type)
         assert label == expected if expected is not None else pd.isna(label)
-
-
-def build(warehouse, name: str, run_date: date, update_id: str) -> None:
-    """What BuildModel (after StageModel) does for one model, without Luigi."""
-    from pipeline.tasks.models import model_parameters
-
-    definition, params = model(name), model_parameters(run_date)
-    if definition.materialized == "incremental":
-        warehouse.replace_run_rows(name, definition.select(), update_id, params)
-        return
-    staged = definition.staged_table(run_date)
-    warehouse.stage_model(staged, definition.select(), f"Stage{update_id}", params)
-    warehouse.swap_model(name, staged, update_id)
 
 
 def test_models_are_rebuilt_atomically_with_a_dated_marker(world: ModelWorld,

@@ -10,38 +10,22 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipeline.backends import open_warehouse
 from pipeline.backends.warehouse import Warehouse
 from pipeline.sql_files import render, staging_table_name
 from pipeline.validator import VALIDATION_SQL_DIR, Check, Outcome, evaluate, load_checks
-from tests.backends_support import pg_url, postgres_database
+from tests.backends_support import fixture_warehouse  # noqa: F401 - fixture
 
 RUN_DATE = date(2026, 11, 29)  # a Sunday: the run's week is Monday 23 .. Sunday 29 November
 WEEK_START = datetime(2026, 11, 23)
 CHECKS = {check.name: check for check in load_checks()}
 COLUMNS = ("id", "sport_type", "start_date", "start_date_local", "distance", "moving_time",
            "elapsed_time", "kudos_count")
-
-
-@pytest.fixture(params=["duckdb", "postgresql"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    """An empty warehouse with the schema: a DuckDB file, or a fresh PostgreSQL database."""
-    if request.param == "duckdb":
-        found = open_warehouse(f"duckdb:///{tmp_path}/warehouse.duckdb")
-        found.ensure_schema()
-        yield found
-        return
-    with postgres_database() as name:
-        found = open_warehouse(pg_url(name))
-        found.ensure_schema()
-        yield found
 
 
 def activity(activity_id: int, local: datetime, kudos: int | None = 3, **fields: Any) -> dict:

@@ -22,7 +22,9 @@ from pipeline.backends.warehouse import Warehouse
 from pipeline.dashboard import assets
 from pipeline.dashboard.data import (
     DashboardData,
+    MartsNotBuiltError,
     iter_route_rows,
+    marts_read,
     read_activities,
     read_validation,
 )
@@ -63,9 +65,16 @@ def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
     """Read the activities, validation results and (streamed, capped) routes of a run date.
 
     One read transaction (one connection); the schema is made sure of first, so a warehouse
-    without activities yet gives empty pages rather than an error.
+    without activities yet gives empty pages rather than an error. Activities come from the
+    marts, which the pipeline builds before the dashboard: a warehouse without them is a
+    one-line MartsNotBuiltError.
     """
     warehouse.ensure_schema()
+    missing = [name for name in marts_read() if not warehouse.table_exists(name)]
+    if missing:
+        raise MartsNotBuiltError(
+            f"the warehouse has no {', '.join(missing)} yet, the mart(s) the dashboard reads: "
+            f"run the pipeline for {run_date.isoformat()}, which builds them before the dashboard")
     with warehouse.transaction() as session:
         data = DashboardData(run_date, read_activities(session, run_date),
                              read_validation(session, run_date), options, sandbox)

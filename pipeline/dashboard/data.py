@@ -1,7 +1,8 @@
 """What the dashboard shows, read through the warehouse adapter with read-only queries.
 
-The queries live in ``sql/dashboard/`` and select from the production table and the validation
-results, all in one read transaction; nothing here writes to the warehouse.
+The queries live in ``sql/dashboard/``: activities and routes come from the marts
+(``activity_log``, ``activity_routes``), the checks from the validation results, all in one read
+transaction; nothing here writes to the warehouse.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ import pandas as pd
 
 from pipeline.backends.warehouse import Session
 from pipeline.dashboard.options import DashboardOptions
+from pipeline.dashboard.training import OTHER_FAMILY
+from pipeline.model_registry import reader_sql, refs_in
 from pipeline.run_dates import run_week
-from pipeline.sql_files import read_sql, render
+from pipeline.sql_files import read_sql
+
+
+class MartsNotBuiltError(RuntimeError):
+    """A mart the dashboard reads does not exist yet in the warehouse."""
 
 ROUTE_BATCH = 2_000
+QUERIES: tuple[str, ...] = ("dashboard/activities.sql", "dashboard/routes.sql",
+                            "dashboard/validation_latest.sql")
 ACTIVITY_COLUMNS: tuple[str, ...] = (
     "id", "name", "sport_type", "sport_family", "workout_type_label", "start_date_local",
     "distance_m", "moving_time_s", "elevation_gain_m", "average_heartrate", "suffer_score",
@@ -29,6 +38,11 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
 def day_after(run_date: date) -> datetime:
     """Local midnight ending the run date: activities before it belong to the dashboard."""
     return run_week(run_date).end
+
+
+def marts_read() -> list[str]:
+    """The marts the dashboard's queries read, as they name them."""
+    return list(dict.fromkeys(name for query in QUERIES for name in refs_in(read_sql(query))))
 
 
 def _float(value: object) -> object:
@@ -45,12 +59,14 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
 
 
 def read_activities(session: Session, run_date: date) -> pd.DataFrame:
-    """Every activity up to the end of the run date (sql/dashboard/activities.sql)."""
-    session.execute(render(read_sql("dashboard/activities.sql")),
+    """Every activity up to the end of the run date (sql/dashboard/activities.sql); a sport
+    without a family (NULL in the marts) is in the family 'other'."""
+    session.execute(reader_sql("dashboard/activities.sql"),
                     {"day_after_run_date": day_after(run_date)})
     frame = _frame(session.fetchall(), session.column_names)
     if frame.empty:
         frame = pd.DataFrame(columns=list(ACTIVITY_COLUMNS))
+    frame["sport_family"] = frame["sport_family"].fillna(OTHER_FAMILY)
     frame["start_date_local"] = pd.to_datetime(frame["start_date_local"])
     for column in ("distance_m", "moving_time_s", "elevation_gain_m", "average_heartrate",
                    "suffer_score"):
@@ -60,7 +76,7 @@ def read_activities(session: Session, run_date: date) -> pd.DataFrame:
 
 def read_validation(session: Session, run_date: date) -> pd.DataFrame:
     """Validation outcomes up to the run date, the latest attempt of each date and check."""
-    session.execute(render(read_sql("dashboard/validation_latest.sql")), {"run_date": run_date})
+    session.execute(reader_sql("dashboard/validation_latest.sql"), {"run_date": run_date})
     return _frame(session.fetchall(), session.column_names)
 
 
@@ -69,7 +85,7 @@ def iter_route_rows(session: Session, run_date: date, max_routes: int) -> Iterat
 
     Each row: (id, start_date_local, timezone, location_country, summary_polyline).
     """
-    session.execute(render(read_sql("dashboard/routes.sql")),
+    session.execute(reader_sql("dashboard/routes.sql"),
                     {"day_after_run_date": day_after(run_date), "max_routes": max_routes})
     while True:
         rows = session.cursor.fetchmany(ROUTE_BATCH)

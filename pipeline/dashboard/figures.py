@@ -29,7 +29,8 @@ CHART_IDS: dict[str, str] = {
     "validation_history": "chart-validation-history",
 }
 MAP_CHARTS: tuple[str, ...] = (CHART_IDS["route_map"], CHART_IDS["route_heatmap"])
-FAMILY_COLOURS: dict[str, str] = {"run": "#fc4c02", "ride": "#1f77b4", "other": "#8c8c8c"}
+FAMILY_COLOURS: dict[str, str] = {"run": "#fc4c02", "ride": "#1f77b4",
+                                 training.OTHER_FAMILY: "#8c8c8c"}
 STATUS_COLOURS: dict[str, str] = {
     "pass": "#2ca02c", "warn": "#ff7f0e", "fail": "#d62728", "error": "#9467bd",
     "skipped": "#9e9e9e",

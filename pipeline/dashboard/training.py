@@ -22,8 +22,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-FAMILIES: tuple[str, ...] = ("run", "ride", "other")
-FAMILY_LABELS: dict[str, str] = {"run": "runs", "ride": "rides", "other": "other"}
+# The families of sql/models/staging/stg_sport_families.sql, and 'other' for every sport without
+# one (NULL in the marts; pipeline/dashboard/data.py names it).
+OTHER_FAMILY = "other"
+FAMILIES: tuple[str, ...] = ("run", "ride", OTHER_FAMILY)
+FAMILY_LABELS: dict[str, str] = {"run": "runs", "ride": "rides", OTHER_FAMILY: "other"}
 FITNESS_DAYS = 42
 FATIGUE_DAYS = 7
 TRAINING_WEEKS = 53

@@ -6,10 +6,7 @@ SELECT
     timezone,
     location_country,
     summary_polyline
-FROM {production_table}
-WHERE summary_polyline IS NOT NULL
-    AND summary_polyline <> ''
-    AND start_date_local IS NOT NULL
-    AND start_date_local < :day_after_run_date
+FROM {{ ref('activity_routes') }}
+WHERE start_date_local < :day_after_run_date
 ORDER BY start_date_local DESC, id DESC
 LIMIT :max_routes

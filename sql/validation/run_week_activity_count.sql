@@ -2,11 +2,7 @@
 -- (:run_week_start <= start_date_local < :run_week_end), counted in staging plus the production
 -- rows that staging does not replace, i.e. production as it will be after this load.
 WITH activities AS (
-    SELECT start_date_local FROM {staging_table}
-    UNION ALL
-    SELECT p.start_date_local
-    FROM {production_table} AS p
-    WHERE NOT EXISTS (SELECT 1 FROM {staging_table} AS s WHERE s.id = p.id)
+    {{ fragment('activities_after_this_load') }}
 )
 SELECT COUNT(*) AS activities_in_run_week
 FROM activities

@@ -6,11 +6,7 @@
 -- The z-score is NULL, with the reason in the note, when the history has fewer than
 -- :min_history_weeks weeks or never varies.
 WITH activities AS (
-    SELECT start_date_local FROM {staging_table}
-    UNION ALL
-    SELECT p.start_date_local
-    FROM {production_table} AS p
-    WHERE NOT EXISTS (SELECT 1 FROM {staging_table} AS s WHERE s.id = p.id)
+    {{ fragment('activities_after_this_load') }}
 ),
 dated AS (
     SELECT CAST(FLOOR(

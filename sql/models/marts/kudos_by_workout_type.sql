@@ -11,7 +11,7 @@ SELECT
     ROUND(CAST(COALESCE(SUM(a.distance_km), 0) AS NUMERIC(18, 6)), 1) AS distance_km,
     ROUND(CAST(CAST(SUM(a.kudos_count) AS DOUBLE PRECISION)
                / NULLIF(SUM(a.distance_km), 0) AS NUMERIC(18, 6)), 2) AS kudos_per_km
-FROM {{ ref('stg_workout_labels') }} AS l
+FROM {{ ref('stg_workout_types') }} AS l
 LEFT JOIN {{ ref('stg_activities') }} AS a
     ON a.sport_family = l.sport_family AND a.workout_type_label = l.workout_type_label
 GROUP BY l.sport_family, l.workout_type_label, l.label_order

@@ -18,7 +18,7 @@ filled AS (
         CAST(COALESCE(k.activity_count, 0) AS BIGINT) AS activity_count,
         CAST(COALESCE(k.total_kudos, 0) AS BIGINT) AS total_kudos
     FROM {{ ref('stg_weeks') }} AS w
-    CROSS JOIN {{ ref('stg_workout_labels') }} AS l
+    CROSS JOIN {{ ref('stg_workout_types') }} AS l
     LEFT JOIN weekly AS k
         ON k.week_start = w.week_start
         AND k.sport_family = l.sport_family

@@ -1,20 +1,20 @@
 {{ config(materialized='table') }}
 -- One row per production activity, with everything the marts derive from it, derived here once:
--- the sport family and readable workout label, the athlete's local week (Monday), month and
--- year (from start_date_local, the athlete's wall clock, never UTC), and km, miles, hours and
--- minutes. Sport families: run = Run, TrailRun, VirtualRun; ride = Ride, GravelRide,
--- MountainBikeRide, EBikeRide, EMountainBikeRide, VirtualRide; any other sport has none.
--- Workout codes: runs 1 race, 2 long run, 3 workout; rides 11 race, 12 workout; any other code
--- (or NULL) is default.
-WITH families AS (
+-- the sport family (stg_sport_families; NULL for a sport without one) and readable workout label
+-- (stg_workout_types: the label of the family's code, else its 'default'), the athlete's local
+-- week (Monday), month and year (from start_date_local, the athlete's wall clock, never UTC),
+-- and km, miles, hours and minutes.
+WITH labelled AS (
     SELECT
         p.*,
-        CASE
-            WHEN sport_type IN ('Run', 'TrailRun', 'VirtualRun') THEN 'run'
-            WHEN sport_type IN ('Ride', 'GravelRide', 'MountainBikeRide', 'EBikeRide',
-                                'EMountainBikeRide', 'VirtualRide') THEN 'ride'
-        END AS sport_family
+        f.sport_family,
+        COALESCE(coded.workout_type_label, fallback.workout_type_label) AS workout_type_label
     FROM {production_table} AS p
+    LEFT JOIN {{ ref('stg_sport_families') }} AS f ON f.sport_type = p.sport_type
+    LEFT JOIN {{ ref('stg_workout_types') }} AS coded
+        ON coded.sport_family = f.sport_family AND coded.workout_type = p.workout_type
+    LEFT JOIN {{ ref('stg_workout_types') }} AS fallback
+        ON fallback.sport_family = f.sport_family AND fallback.workout_type IS NULL
 )
 SELECT
     id,
@@ -22,12 +22,7 @@ SELECT
     sport_type,
     sport_family,
     workout_type,
-    CASE sport_family
-        WHEN 'run' THEN CASE workout_type WHEN 1 THEN 'race' WHEN 2 THEN 'long run'
-                                          WHEN 3 THEN 'workout' ELSE 'default' END
-        WHEN 'ride' THEN CASE workout_type WHEN 11 THEN 'race' WHEN 12 THEN 'workout'
-                                           ELSE 'default' END
-    END AS workout_type_label,
+    workout_type_label,
     start_date_local,
     CAST(DATE_TRUNC('week', start_date_local) AS DATE) AS week_start,
     CAST(DATE_TRUNC('month', start_date_local) AS DATE) AS activity_month,
@@ -43,5 +38,7 @@ SELECT
     total_elevation_gain,
     kudos_count,
     comment_count,
+    average_heartrate,
+    suffer_score,
     summary_polyline
-FROM families
+FROM labelled
