@@ -156,7 +156,8 @@ def test_a_broken_model_fails_its_halt_test_and_the_previous_table_stays(
     routes.write_text(broken, encoding="utf-8")
     result = world.run_weekly(OLDER)
     assert not succeeded(result)
-    assert "TestModel" in result.summary_text
+    assert f"BuildModel(run_date={OLDER.isoformat()}, model=activity_routes)" \
+        in result.summary_text  # its test failed: see validation_results below
     assert rows(warehouse, "SELECT * FROM activity_routes") == before
     outcome = warehouse.query(
         "SELECT status, severity, left_value FROM validation_results"
