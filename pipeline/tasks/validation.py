@@ -63,25 +63,31 @@ class ValidateStaging(RunDateTask):
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
     def run(self) -> None:
+        outcomes = self._run_checks()
+        rows = [outcome.row(self.run_date) for outcome in outcomes]
+        if outcomes and outcomes[-1].blocks:
+            self.warehouse.record_validations(rows)  # no marker: the date is not validated
+            message = self._halt_message(outcomes[-1])
+            self._send_summary(rows)
+            raise ValidationHalted(message)
+        self.warehouse.record_validations(rows, self.update_id)
+        counts = Counter(row["status"] for row in rows)
+        self.set_status_message(", ".join(f"{n} {status}" for status, n in counts.items()))
+        self._send_summary(rows)
+
+    def _run_checks(self) -> list[Outcome]:
+        """The outcomes of the checks in file order, up to the first that blocks the load."""
         outcomes: list[Outcome] = []
-        for index, check in enumerate(self.checks):
-            self.set_status_message(f"check {index + 1} of {len(self.checks)}: {check.name}")
+        for number, check in enumerate(self.checks, start=1):
+            self.set_status_message(f"check {number} of {len(self.checks)}: {check.name}")
             outcome = evaluate(self.warehouse, check, self.run_date,
                                self.settings.validation_min_history_weeks,
                                self._extra_parameters(check))
             self._log(outcome)
             outcomes.append(outcome)
             if outcome.blocks:
-                rows = [outcome.row(self.run_date) for outcome in outcomes]
-                self.warehouse.record_validations(rows)
-                message = self._halt_message(outcome)
-                self._send_summary(rows)
-                raise ValidationHalted(message)
-        rows = [outcome.row(self.run_date) for outcome in outcomes]
-        self.warehouse.record_validations(rows, self.update_id)
-        counts = Counter(row["status"] for row in rows)
-        self.set_status_message(", ".join(f"{n} {status}" for status, n in counts.items()))
-        self._send_summary(rows)
+                break
+        return outcomes
 
     def _extra_parameters(self, check: Check) -> dict[str, Any]:
         """The values a check binds that come from outside its SQL (only those it uses)."""
