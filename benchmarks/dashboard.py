@@ -73,19 +73,12 @@ def build_models(url: str, run_date: date) -> None:
     from pipeline.backends import open_warehouse
     from pipeline.backends.duckdb_warehouse import release_all
     from pipeline.model_registry import load_models
-    from pipeline.tasks.models import model_parameters
+    from pipeline.tasks.models import build_untested
 
-    warehouse, params = open_warehouse(url), model_parameters(run_date)
+    warehouse = open_warehouse(url)
     for model in load_models().values():
-        marker = f"DashboardBenchmark({run_date.isoformat()},{model.name})"
-        if model.materialized == "view":
-            warehouse.replace_view(model.name, model.select(), marker)
-        elif model.materialized == "incremental":
-            warehouse.replace_run_rows(model.name, model.select(), marker, params)
-        else:
-            staged = model.staged_table(run_date)
-            warehouse.stage_model(staged, model.select(), marker, params)
-            warehouse.swap_model(model.name, staged, marker)
+        build_untested(warehouse, model, run_date,
+                       f"DashboardBenchmark({run_date.isoformat()},{model.name})")
     release_all()
 
 

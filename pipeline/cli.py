@@ -291,7 +291,7 @@ def cmd_run_date(args: argparse.Namespace) -> int:
 # -- the parser -----------------------------------------------------------------------------------
 
 STAGES = ("WeeklyPipeline", "ExtractActivities", "UploadToLake", "CopyToStaging",
-          "LoadProduction", "RecordWatermark", "BuildDashboard")
+          "ValidateStaging", "LoadProduction", "RecordWatermark", "BuildDashboard")
 
 
 def _scheduler_option(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,8 @@ staging models read the production table (``{production_table}``): marts select 
 The refs give the build order, so nothing lists models by hand: adding a model is adding a file.
 An optional first line ``{{ config(materialized='...') }}`` says how it is built:
 
-- ``table`` (the default): built aside as ``<name>__next_YYYYMMDD``, tested, then swapped in;
+- ``table`` (the default): built aside as its candidate ``<name>__next_YYYYMMDD``, tested, then
+  swapped in;
 - ``view``: ``CREATE OR REPLACE VIEW`` (for models that read no table that migrations may alter);
 - ``incremental``: the SELECT yields the rows of one run date (a ``run_date`` column); a build
   replaces that date's rows and keeps every other date's.
@@ -26,7 +27,7 @@ from pipeline.sql_files import SQL_DIR, check_identifier, parameter_names, read_
 MODELS_DIR = SQL_DIR / "models"
 LAYERS: tuple[str, ...] = ("staging", "marts")
 MATERIALIZATIONS: tuple[str, ...] = ("table", "view", "incremental")
-STAGED_SUFFIX = "__next"
+CANDIDATE_SUFFIX = "__next"  # <name>__next_YYYYMMDD: the new build, before its tests
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,46}$")  # + "__next_YYYYMMDD" <= 63 characters
 _CONFIG = re.compile(r"\{\{\s*config\(\s*materialized\s*=\s*'([^']*)'\s*\)\s*\}\}[ \t]*\n?")
@@ -55,10 +56,10 @@ class Model:
         """The file as people name it: sql/models/marts/<name>.sql."""
         return f"sql/models/{self.layer}/{self.path.name}"
 
-    def staged_table(self, run_date: date) -> str:
-        """Where a run date builds and tests a ``table`` model before it replaces the live
-        table: ``<name>__next_YYYYMMDD`` (two dates building at once never share it)."""
-        return check_identifier(f"{self.name}{STAGED_SUFFIX}_{run_date:%Y%m%d}")
+    def candidate_table(self, run_date: date) -> str:
+        """The candidate: where a run date builds and tests a ``table`` model before it replaces
+        the live table, ``<name>__next_YYYYMMDD`` (two dates building at once never share it)."""
+        return check_identifier(f"{self.name}{CANDIDATE_SUFFIX}_{run_date:%Y%m%d}")
 
     def select(self) -> str:
         """The SELECT with refs and table names filled in, ready to run."""

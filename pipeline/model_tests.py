@@ -1,7 +1,7 @@
 """Model tests, dbt style, declared in ``sql/models/marts/model_tests.ini`` beside the marts.
 
-Each section is one test of one model, run on the freshly built table
-(``<model>__next_YYYYMMDD``) before it replaces the live one, as a validation check
+Each section is one test of one model, run on the model's candidate (the new build,
+``<model>__next_YYYYMMDD``) before it replaces the live table, as a validation check
 (``pipeline.validator``): its left side counts the rows that break the test, its right side is 0,
 and its outcome is kept in ``validation_results``. A failing ``halt`` test stops the run and
 leaves the live table as it was; a failing ``warn`` test is recorded and the build goes on.
@@ -52,7 +52,7 @@ class ModelTest:
     description: str = ""
 
     def check(self, table: str) -> Check:
-        """The validation check of this test against ``table`` (the staged model)."""
+        """The validation check of this test against ``table`` (the model's candidate)."""
         left = render_model_sql(_THIS.sub(table, self.sql))
         return Check(name=self.name, left=Side(label=f"model test {self.name}", sql=left),
                      right=Side(label="0", constant=0.0), operator="equals",

@@ -196,7 +196,7 @@ class StatusReader:
 
 
 def stage_name(task: luigi.Task) -> str:
-    """The task family, with its parameters other than the run date: 'ValidateStaging(nulls)'."""
+    """The task family, with its parameters other than the run date: 'BuildModel(stg_weeks)'."""
     values = [value for name, value in task.to_str_params(only_significant=True).items()
               if name != "run_date"]
     return f"{task.task_family}({', '.join(values)})" if values else task.task_family

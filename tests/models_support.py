@@ -171,18 +171,10 @@ def model_world(folder: Path) -> Iterator[ModelWorld]:
 
 
 def build(warehouse: Warehouse, name: str, run_date: date, update_id: str) -> None:
-    """What BuildModel (after StageModel) does for one model, without Luigi."""
-    from pipeline.tasks.models import model_parameters
+    """What BuildModel does for one model (its tests left out), without Luigi."""
+    from pipeline.tasks.models import build_untested
 
-    definition, params = model(name), model_parameters(run_date)
-    if definition.materialized == "view":
-        warehouse.replace_view(name, definition.select(), update_id)
-    elif definition.materialized == "incremental":
-        warehouse.replace_run_rows(name, definition.select(), update_id, params)
-    else:
-        staged = definition.staged_table(run_date)
-        warehouse.stage_model(staged, definition.select(), f"Stage{update_id}", params)
-        warehouse.swap_model(name, staged, update_id)
+    build_untested(warehouse, model(name), run_date, update_id)
 
 
 def rebuild_models(warehouse_url: str, run_date: date = RUN_DATE) -> None:

@@ -161,9 +161,9 @@ def test_one_time_setup_sql_gives_a_user_that_can_run_every_stage(
             for lookup in stg.refs:  # the lists it joins: views
                 warehouse.replace_view(lookup, model(lookup).select(),
                                        f"BuildModel(2026-11-29,{lookup})")
-            staged = stg.staged_table(datetime(2026, 11, 29).date())
-            warehouse.stage_model(staged, stg.select(), "StageModel(2026-11-29,stg)")
-            warehouse.swap_model(stg.name, staged, "BuildModel(2026-11-29,stg)")
+            candidate = stg.candidate_table(datetime(2026, 11, 29).date())
+            warehouse.build_candidate(candidate, stg.select())
+            warehouse.swap_in_candidate(stg.name, candidate, "BuildModel(2026-11-29,stg)")
             owners = pg_rows(database, "SELECT DISTINCT tableowner FROM pg_tables "
                              "WHERE schemaname = 'public'")
             assert owners == [(user,)]

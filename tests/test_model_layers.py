@@ -156,7 +156,8 @@ def test_a_broken_model_fails_its_halt_test_and_the_previous_table_stays(
     routes.write_text(broken, encoding="utf-8")
     result = world.run_weekly(OLDER)
     assert not succeeded(result)
-    assert "TestModel" in result.summary_text
+    assert f"BuildModel(run_date={OLDER.isoformat()}, model=activity_routes)" \
+        in result.summary_text  # its test failed: see validation_results below
     assert rows(warehouse, "SELECT * FROM activity_routes") == before
     outcome = warehouse.query(
         "SELECT status, severity, left_value FROM validation_results"
@@ -165,6 +166,8 @@ def test_a_broken_model_fails_its_halt_test_and_the_previous_table_stays(
     assert outcome == [("fail", "halt", float(len(before[1])))]
     assert not warehouse.query("SELECT 1 FROM table_updates WHERE update_id = :u",
                                {"u": f"BuildModel({OLDER.isoformat()},activity_routes)"})
+    candidate = f"activity_routes__next_{OLDER:%Y%m%d}"  # kept for inspection
+    assert len(rows(warehouse, f"SELECT * FROM {candidate}")[1]) == 2 * len(before[1])
 
     routes.write_text(good, encoding="utf-8")  # fixed: the rerun builds and swaps it in
     assert succeeded(world.run_weekly(OLDER))

@@ -74,11 +74,11 @@ def test_status_shows_stages_watermark_and_latest_validation_per_run_date(
     # A check that failed and then passed on a rerun shows its latest outcome only.
     warehouse = open_warehouse(load_settings().warehouse_url)
     for status_value, minute in (("fail", 1), ("pass", 2)):
-        warehouse.record_validation({
+        warehouse.record_validations([{
             "run_date": NEXT_RUN_DATE, "check_name": "no_null_keys", "left_value": 0.0,
             "right_value": 0.0, "operator": "equals", "severity": "halt",
             "status": status_value, "message": f"outcome {status_value}",
-            "checked_at": datetime(2026, 12, 6, 0, minute)})
+            "checked_at": datetime(2026, 12, 6, 0, minute)}])
     detail = status_output(capsys, "--date", NEXT_RUN_DATE.isoformat())
     assert "  done     ExtractActivities" in detail
     assert "  MISSING  CopyToStaging" in detail

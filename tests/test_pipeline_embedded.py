@@ -211,9 +211,9 @@ def test_staging_table_lost_after_checks_is_restaged_on_the_next_run(
     world: PipelineWorld,
 ) -> None:
     from pipeline.backends import open_warehouse
-    from pipeline.tasks.validation import validation_tasks
+    from pipeline.tasks.validation import ValidateStaging
 
-    assert succeeded(world.build(*validation_tasks(RUN_DATE)))
+    assert succeeded(world.build(ValidateStaging(run_date=RUN_DATE)))
     warehouse = open_warehouse(f"duckdb:///{world.data_dir}/warehouse.duckdb")
     warehouse.drop_table("staging_strava_activity_data_20261129")
 

@@ -141,8 +141,8 @@ def test_a_halted_run_sends_its_summary_and_one_failure_message(
     assert "• PASS staging_matches_production_schema (halt): 0 equals 0 holds" in summary
     failure = failures[0]
     assert "\n" not in failure
-    assert "task ValidateStaging(run_date=2026-11-29, check=no_duplicate_ids) FAILED for run " \
-           "date 2026-11-29: ValidationHalted: halt check no_duplicate_ids failed" in failure
+    assert "task ValidateStaging(run_date=2026-11-29) FAILED for run date 2026-11-29: " \
+           "ValidationHalted: halt check no_duplicate_ids failed" in failure
     assert "quarantine_strava_activity_data_20261129_" in failure
 
 

@@ -181,9 +181,9 @@ def build_model_and_its_refs(warehouse: Warehouse, relative_path: str) -> None:
         elif model.materialized == "incremental":
             warehouse.replace_run_rows(model.name, select, marker, params)
         else:
-            staged = model.staged_table(date(2026, 11, 29))
-            warehouse.stage_model(staged, select, marker, params)
-            warehouse.swap_model(model.name, staged, marker)
+            candidate = model.candidate_table(date(2026, 11, 29))
+            warehouse.build_candidate(candidate, select, params)
+            warehouse.swap_in_candidate(model.name, candidate, marker)
         assert warehouse.table_exists(model.name)
 
 

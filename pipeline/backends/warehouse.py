@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -140,24 +140,26 @@ class Warehouse(ABC):
 
     # -- validation ----------------------------------------------------------------------------
 
-    def record_validation(self, row: Mapping[str, Any], update_id: str | None = None) -> None:
-        """Keep one check outcome in validation_results and, given ``update_id``, mark the check.
-
-        One transaction: a check counts as done only together with its recorded outcome.
-        """
+    def record_validations(self, rows: Sequence[Mapping[str, Any]],
+                           update_id: str | None = None) -> None:
+        """Keep check outcomes in validation_results and, given ``update_id``, mark the stage
+        that ran them; one transaction, so a stage counts as done only with all its outcomes."""
         self.ensure_schema()
         with self.transaction() as session:
-            session.execute(
-                render(
-                    "INSERT INTO {validation_table} (run_date, check_name, left_value,"
-                    " right_value, operator, severity, status, message, checked_at)"
-                    " VALUES (:run_date, :check_name, :left_value, :right_value, :operator,"
-                    " :severity, :status, :message, :checked_at)"
-                ),
-                row,
-            )
+            self._insert_validation_rows(session, rows)
             if update_id is not None:
                 self.write_marker(session, update_id, TABLES["validation_table"])
+
+    @staticmethod
+    def _insert_validation_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert check outcomes into validation_results inside the caller's transaction."""
+        insert = render(
+            "INSERT INTO {validation_table} (run_date, check_name, left_value, right_value,"
+            " operator, severity, status, message, checked_at) VALUES (:run_date, :check_name,"
+            " :left_value, :right_value, :operator, :severity, :status, :message, :checked_at)"
+        )
+        for row in rows:
+            session.execute(insert, row)
 
     def quarantine_staging(self, staging_table: str | None, new_name: str,
                            update_ids: list[str], update_id_prefix: str) -> None:
@@ -210,31 +212,30 @@ class Warehouse(ABC):
 
     # -- models --------------------------------------------------------------------------------
 
-    def stage_model(self, staged_table: str, select: str, update_id: str,
-                    params: Mapping[str, Any] | None = None) -> None:
-        """(Re)create ``staged_table`` from a model's SELECT and mark it, in one transaction."""
+    def build_candidate(self, candidate_table: str, select: str,
+                        params: Mapping[str, Any] | None = None) -> None:
+        """(Re)create ``candidate_table`` from a model's SELECT, in one transaction: the new
+        build of a table model, tested before it replaces the live table."""
         with self.transaction() as session:
-            session.execute(f"DROP TABLE IF EXISTS {check_identifier(staged_table)}")
-            session.execute(f"CREATE TABLE {staged_table} AS {select}",
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(candidate_table)}")
+            session.execute(f"CREATE TABLE {candidate_table} AS {select}",
                             _bound(select, params))
-            self.write_marker(session, update_id, staged_table)
 
-    def swap_model(self, table: str, staged_table: str, update_id: str) -> None:
-        """Replace ``table`` by ``staged_table`` and mark it.
+    def swap_in_candidate(self, table: str, candidate_table: str, update_id: str,
+                          test_rows: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Replace ``table`` by ``candidate_table``, keep its tests' outcomes in
+        validation_results and mark it, in one transaction.
 
         DROP and RENAME inside one transaction: readers see the old or the new table, never an
         empty one, and no TRUNCATE (which commits implicitly on Redshift).
         """
+        self.ensure_schema()
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
-            session.execute(f"ALTER TABLE {check_identifier(staged_table)} RENAME TO {table}")
+            session.execute(
+                f"ALTER TABLE {check_identifier(candidate_table)} RENAME TO {table}")
+            self._insert_validation_rows(session, test_rows)
             self.write_marker(session, update_id, table)
-
-    def forget_marker(self, update_id: str) -> None:
-        """Forget one finished stage (a staged model whose test failed builds afresh)."""
-        with self.transaction() as session:
-            session.execute(render("DELETE FROM {marker_table} WHERE update_id = :update_id"),
-                            {"update_id": update_id})
 
     def replace_view(self, view: str, select: str, update_id: str) -> None:
         """CREATE OR REPLACE VIEW from a model's SELECT and mark it, in one transaction."""

@@ -4,9 +4,10 @@ from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.lake import UploadToLake
-from pipeline.tasks.models import BuildModel, StageModel, TestModel
+from pipeline.tasks.models import BuildModel
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.staging import CopyToStaging
+from pipeline.tasks.validation import ValidateStaging
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 
@@ -18,10 +19,9 @@ __all__ = [
     "ExtractActivities",
     "LoadProduction",
     "RecordWatermark",
-    "StageModel",
-    "TestModel",
     "TrainKudosModel",
     "UploadToLake",
+    "ValidateStaging",
     "WeeklyPipeline",
 ]
 

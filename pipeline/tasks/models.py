@@ -1,10 +1,11 @@
 """The model tables, built from their SQL files after each load: ``BuildModel(run_date, model)``.
 
 Which models exist and in which order they build come from the files (``sql/models/``, read by
-``pipeline.model_registry``): a model requires the models it refs. A ``table`` model is built
-aside (``StageModel``), checked by its tests (``TestModel``, ``sql/models/marts/
-model_tests.ini``), and only then swapped in (``BuildModel``); a failing halt test fails the run
-and leaves the live table as it was.
+``pipeline.model_registry``): a model requires the models it refs (and those its tests ref). A
+``table`` model is built aside as its candidate (``<model>__next_YYYYMMDD``), checked by its
+tests (``sql/models/marts/model_tests.ini``), and only then swapped in, with the tests' outcomes
+and its marker in the swap's transaction; a failing halt test fails the run, leaves the live
+table as it was and keeps the candidate for inspection.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 import luigi
 
 from pipeline import model_registry, model_tests
-from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.backends.warehouse import Warehouse, WarehouseMarkerTarget
 from pipeline.model_registry import Model
 from pipeline.run_dates import run_week
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
-from pipeline.validator import evaluate, format_value
+from pipeline.validator import Outcome, evaluate, format_value
 
 
 class ModelTestFailed(RuntimeError):
@@ -33,8 +34,28 @@ def model_parameters(run_date: date) -> dict[str, Any]:
     return {"run_date": run_date, **run_week(run_date).parameters()}
 
 
-class _ModelTask(RunDateTask):
-    """A dated task about one model file."""
+def build_untested(warehouse: Warehouse, definition: Model, run_date: date,
+                   update_id: str) -> None:
+    """Build one model of a run date as BuildModel does, its tests left out: for tools that
+    rebuild the models from production (the benchmarks, tests that write production)."""
+    params = model_parameters(run_date)
+    if definition.materialized == "view":
+        warehouse.replace_view(definition.name, definition.select(), update_id)
+    elif definition.materialized == "incremental":
+        warehouse.replace_run_rows(definition.name, definition.select(), update_id, params)
+    else:
+        candidate = definition.candidate_table(run_date)
+        warehouse.build_candidate(candidate, definition.select(), params)
+        warehouse.swap_in_candidate(definition.name, candidate, update_id)
+
+
+class BuildModel(RunDateTask):
+    """The model table (or view) ``model`` of the run date, from ``sql/models/**/<model>.sql``.
+
+    A table: candidate built (one transaction), tests run on it, then the candidate swapped in
+    with the tests' outcomes and the marker (one transaction). A view is replaced, an
+    incremental model's rows of the run date are replaced, each with its marker.
+    """
 
     model = luigi.Parameter(description="A model's name: its file's stem in sql/models/.")
 
@@ -51,96 +72,58 @@ class _ModelTask(RunDateTask):
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
-    def inputs(self) -> list[luigi.Task]:
-        """The models this one refs, and production."""
-        return [LoadProduction(run_date=self.run_date),
-                *(BuildModel(run_date=self.run_date, model=ref)
-                  for ref in self.definition.refs)]
-
-
-class StageModel(_ModelTask):
-    """``<model>__next_YYYYMMDD``: a table model built aside from its SELECT, for its tests."""
+    def tests(self) -> list[model_tests.ModelTest]:
+        """The model's tests (a table model's only), read now."""
+        if self.definition.materialized != "table":
+            return []
+        return model_tests.tests_of(self.model)
 
     def requires(self) -> list[luigi.Task]:
-        return self.inputs()
+        """Production, the models this one refs and the models its tests ref."""
+        refs = dict.fromkeys(self.definition.refs)
+        for test in self.tests():
+            refs.update(dict.fromkeys(ref for ref in test.refs if ref != self.model))
+        return [LoadProduction(run_date=self.run_date),
+                *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
 
     def run(self) -> None:
         definition = self.definition
-        self.warehouse.stage_model(definition.staged_table(self.run_date), definition.select(),
-                                   self.update_id,
-                                   model_parameters(self.run_date))
-
-
-class TestModel(RunDateTask):
-    """One model test on the staged table, recorded in validation_results."""
-
-    __test__ = False  # a Luigi task, not a pytest class
-
-    model = luigi.Parameter(description="The model tested.")
-    test = luigi.Parameter(description="A test's name in sql/models/marts/model_tests.ini.")
-
-    @property
-    def update_id(self) -> str:
-        """'TestModel(YYYY-MM-DD,test)'."""
-        return f"{self.task_family}({self.run_date.isoformat()},{self.test})"
-
-    def definition(self) -> model_tests.ModelTest:
-        """This task's test, read now."""
-        for test in model_tests.tests_of(self.model):
-            if test.name == self.test:
-                return test
-        raise model_tests.ModelError(f"no test [{self.test}] of model {self.model} in "
-                                     f"{model_tests.tests_file().name}")
-
-    def requires(self) -> list[luigi.Task]:
-        stage = StageModel(run_date=self.run_date, model=self.model)
-        return [stage, *(BuildModel(run_date=self.run_date, model=ref)
-                         for ref in self.definition().refs if ref != self.model)]
-
-    def output(self) -> WarehouseMarkerTarget:
-        return WarehouseMarkerTarget(self.warehouse, self.update_id)
-
-    def run(self) -> None:
-        test = self.definition()
-        staged = model_registry.model(self.model).staged_table(self.run_date)
-        outcome = evaluate(self.warehouse, test.check(staged), self.run_date)
-        if outcome.blocks:
-            self.warehouse.record_validation(outcome.row(self.run_date))
-            self.warehouse.forget_marker(StageModel(run_date=self.run_date,
-                                                    model=self.model).update_id)
-            raise ModelTestFailed(
-                f"model test {test.name} (halt) failed for run date {self.run_date}: "
-                f"{format_value(outcome.left_value)} rows break it ({outcome.message}); the "
-                f"table {self.model} was left as it was and the new build kept as {staged}: "
-                f"fix sql/models/{model_registry.model(self.model).layer}/{self.model}.sql (or "
-                f"the test in {model_tests.tests_file().name}) and rerun the date"
-            )
-        self.warehouse.record_validation(outcome.row(self.run_date), self.update_id)
-        self.set_status_message(f"{test.name}: {outcome.status}: {outcome.message}")
-
-
-class BuildModel(_ModelTask):
-    """The model table (or view) ``model`` of the run date, from ``sql/models/**/<model>.sql``."""
-
-    def requires(self) -> list[luigi.Task]:
-        if self.definition.materialized != "table":
-            return self.inputs()
-        tests = model_tests.tests_of(self.model)
-        return [StageModel(run_date=self.run_date, model=self.model),
-                *(TestModel(run_date=self.run_date, model=self.model, test=test.name)
-                  for test in tests)]
-
-    def run(self) -> None:
-        definition, warehouse = self.definition, self.warehouse
-        if definition.materialized == "view":
-            warehouse.replace_view(self.model, definition.select(), self.update_id)
-        elif definition.materialized == "incremental":
-            warehouse.replace_run_rows(self.model, definition.select(), self.update_id,
-                                       model_parameters(self.run_date))
+        if definition.materialized == "table":
+            self._build_table(definition)
         else:
-            warehouse.swap_model(self.model, definition.staged_table(self.run_date),
-                                 self.update_id)
+            build_untested(self.warehouse, definition, self.run_date, self.update_id)
         self.set_status_message(f"{self.model} built")
+
+    def _build_table(self, definition: Model) -> None:
+        """Candidate, tests, swap; a failing halt test stops before the swap."""
+        warehouse = self.warehouse
+        candidate = definition.candidate_table(self.run_date)
+        self.set_status_message(f"{self.model}: building the candidate {candidate}")
+        warehouse.build_candidate(candidate, definition.select(),
+                                  model_parameters(self.run_date))
+        outcomes = []
+        for test in self.tests():
+            self.set_status_message(f"{self.model}: test {test.name} on {candidate}")
+            outcomes.append(evaluate(warehouse, test.check(candidate), self.run_date))
+        rows = [outcome.row(self.run_date) for outcome in outcomes]
+        failed = [outcome for outcome in outcomes if outcome.blocks]
+        if failed:
+            warehouse.record_validations(rows)
+            raise ModelTestFailed(self._failure_message(definition, candidate, failed))
+        warehouse.swap_in_candidate(self.model, candidate, self.update_id, rows)
+
+    def _failure_message(self, definition: Model, candidate: str,
+                         failed: list[Outcome]) -> str:
+        first = failed[0]
+        others = "".join(f"; halt test {outcome.check.name} failed as well"
+                         for outcome in failed[1:])
+        return (
+            f"model test {first.check.name} (halt) failed for run date {self.run_date}: "
+            f"{format_value(first.left_value)} rows break it ({first.message}){others}; the "
+            f"table {self.model} was left as it was and the new build kept as the candidate "
+            f"{candidate}: fix {definition.label} (or the test in "
+            f"{model_tests.tests_file().name}) and rerun the date"
+        )
 
 
 def mart_tasks(run_date: date) -> list[BuildModel]:

@@ -10,7 +10,7 @@ from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.quarantine import forget_staging
 from pipeline.tasks.staging import CopyToStaging
-from pipeline.tasks.validation import validation_tasks
+from pipeline.tasks.validation import ValidateStaging
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ class LoadProduction(RunDateTask):
     """Delete production rows whose id is in staging, insert staging, mark; then drop staging."""
 
     def requires(self) -> list[luigi.Task]:
-        return [CopyToStaging(run_date=self.run_date), *validation_tasks(self.run_date)]
+        return [CopyToStaging(run_date=self.run_date), ValidateStaging(run_date=self.run_date)]
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)

@@ -33,8 +33,10 @@ class Quarantine:
 
 
 def validation_marker_prefix(task: RunDateTask) -> str:
-    """The start of the marker ids of every check of the task's run date."""
-    return f"ValidateStaging({task.run_date.isoformat()},"
+    """The start of the marker id of the run date's validation, 'ValidateStaging(YYYY-MM-DD)'
+    (and of the per-check ids 'ValidateStaging(YYYY-MM-DD,check)' of warehouses that ran one
+    task per check): a date has a fixed length, so no other date's marker starts with it."""
+    return stage_marker_id("ValidateStaging", task.run_date)[:-1]
 
 
 def forget_staging(task: RunDateTask) -> None:
@@ -48,7 +50,7 @@ def forget_staging(task: RunDateTask) -> None:
 def quarantine_run_date(task: RunDateTask) -> Quarantine:
     """Move the run date's staging table, lake object and extract file aside, never deleting.
 
-    The staging table is renamed and the markers of CopyToStaging and of every check of the date
+    The staging table is renamed and the markers of CopyToStaging and of the date's validation
     are removed in one transaction; then the lake object and the extract file move to a
     timestamped quarantine place.
     """

@@ -1,10 +1,11 @@
 """ValidateStaging: the checks of the checks file, between CopyToStaging and LoadProduction.
 
-The checks of a run date run one after another in file order (each requires the one before it),
-so a failed halt check stops the ones after it as well as the load. A failed halt check
-quarantines the run date's data: the staging table, the lake object and the extract file are
-moved aside, never deleted, and the stages that made them count as not done, so the next run of
-the date extracts afresh.
+One task per run date runs every check of the checks file in file order, so a failed halt check
+stops the checks after it as well as the load. Every check that ran is recorded in
+validation_results, and a passing (or only warning) validation writes its rows and its one
+marker in one transaction. A failed halt check quarantines the run date's data: the staging
+table, the lake object and the extract file are moved aside, never deleted, and the stages that
+made them count as not done, so the next run of the date extracts afresh.
 """
 
 from __future__ import annotations
@@ -12,16 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import zoneinfo
-from datetime import date
+from collections import Counter
 from functools import cached_property
 from typing import Any
-
-import luigi
 
 from pipeline import notify
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.errors import one_line
-from pipeline.settings import ConfigurationError, load_settings
 from pipeline.sql_files import parameter_names
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.extract import unparseable_lake_key
@@ -45,61 +43,51 @@ class ValidationHalted(RuntimeError):
 
 
 class ValidateStaging(RunDateTask):
-    """One check of the run date's staging table, recorded in validation_results.
+    """Every check of the checks file on the run date's staging table, each recorded in
+    validation_results.
 
-    Done (a marker row) when the check passed, only warned, or was skipped. A failed halt check
-    records its outcome, quarantines the run date's data and fails the task.
+    Done (one marker row, written with every check's row) when no halt check failed: every
+    check passed, only warned, or was skipped. A failed halt check records the checks that ran,
+    quarantines the run date's data and fails the task; the checks after it do not run.
     """
-
-    check = luigi.Parameter(description="The name of a check in the checks file.")
 
     @cached_property
     def checks(self) -> list[Check]:
         """Every check of the checks file in force, in order."""
         return load_checks(checks_file(self.settings))
 
-    @property
-    def definition(self) -> Check:
-        """This task's check."""
-        for check in self.checks:
-            if check.name == self.check:
-                return check
-        raise ConfigurationError(
-            f"no check named {self.check!r} in {checks_file(self.settings)}: use one of "
-            + ", ".join(check.name for check in self.checks)
-        )
-
-    @property
-    def update_id(self) -> str:
-        """'ValidateStaging(YYYY-MM-DD,check)'."""
-        return f"{self.task_family}({self.run_date.isoformat()},{self.check})"
-
-    def requires(self) -> list[luigi.Task]:
-        index = self.checks.index(self.definition)
-        tasks: list[luigi.Task] = [CopyToStaging(run_date=self.run_date)]
-        if index > 0:
-            tasks.append(ValidateStaging(run_date=self.run_date,
-                                         check=self.checks[index - 1].name))
-        return tasks
+    def requires(self) -> CopyToStaging:
+        return CopyToStaging(run_date=self.run_date)
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
     def run(self) -> None:
-        check = self.definition
-        outcome = evaluate(self.warehouse, check, self.run_date,
-                           self.settings.validation_min_history_weeks,
-                           self._extra_parameters(check))
-        self._log(outcome)
-        if outcome.blocks:
-            self.warehouse.record_validation(outcome.row(self.run_date))
-            message = self._halt_message(outcome)
-            self._send_summary(stop_at=check.name)
+        outcomes = self._run_checks()
+        rows = [outcome.row(self.run_date) for outcome in outcomes]
+        if outcomes and outcomes[-1].blocks:
+            self.warehouse.record_validations(rows)  # no marker: the date is not validated
+            message = self._halt_message(outcomes[-1])
+            self._send_summary(rows)
             raise ValidationHalted(message)
-        self.warehouse.record_validation(outcome.row(self.run_date), self.update_id)
-        self.set_status_message(f"{check.name}: {outcome.status}: {outcome.message}")
-        if check == self.checks[-1]:
-            self._send_summary(stop_at=None)
+        self.warehouse.record_validations(rows, self.update_id)
+        counts = Counter(row["status"] for row in rows)
+        self.set_status_message(", ".join(f"{n} {status}" for status, n in counts.items()))
+        self._send_summary(rows)
+
+    def _run_checks(self) -> list[Outcome]:
+        """The outcomes of the checks in file order, up to the first that blocks the load."""
+        outcomes: list[Outcome] = []
+        for number, check in enumerate(self.checks, start=1):
+            self.set_status_message(f"check {number} of {len(self.checks)}: {check.name}")
+            outcome = evaluate(self.warehouse, check, self.run_date,
+                               self.settings.validation_min_history_weeks,
+                               self._extra_parameters(check))
+            self._log(outcome)
+            outcomes.append(outcome)
+            if outcome.blocks:
+                break
+        return outcomes
 
     def _extra_parameters(self, check: Check) -> dict[str, Any]:
         """The values a check binds that come from outside its SQL (only those it uses)."""
@@ -157,33 +145,22 @@ class ValidateStaging(RunDateTask):
                 f"(or the check in {checks}) and rerun the date: it extracts afresh and "
                 "validates again")
 
-    def _send_summary(self, stop_at: str | None) -> None:
-        """Post every check of the run date to Slack (when configured); never raises."""
+    def _send_summary(self, rows: list[dict[str, Any]]) -> None:
+        """Post every check of the run date to Slack (when configured): the recorded outcome of
+        each check that ran, the others as not run; never raises."""
         if not self.settings.slack_webhook_url:
             return
         try:
-            rows = self.warehouse.query(
-                "SELECT check_name, severity, status, message FROM {validation_table}"
-                " WHERE run_date = :run_date ORDER BY checked_at",
-                {"run_date": self.run_date},
-            )
-            latest = {row[0]: row for row in rows}
-            lines, reached = [], True
+            ran = {row["check_name"]: row for row in rows}
+            lines = []
             for check in self.checks:
-                row = latest.get(check.name) if reached else None
+                row = ran.get(check.name)
                 lines.append({"check_name": check.name, "severity": check.severity,
-                              "status": row[2] if row else None,
-                              "message": row[3] if row else None})
-                reached = reached and check.name != stop_at
+                              "status": row["status"] if row else None,
+                              "message": row["message"] if row else None})
             notify.post_to_slack(
                 self.settings,
                 notify.validation_summary_payload(self.settings, self.run_date, lines),
             )
-        except Exception as error:  # the summary is a courtesy; the check's outcome stands
+        except Exception as error:  # the summary is a courtesy; the checks' outcomes stand
             logger.warning("validation summary not sent: %s", one_line(error))
-
-
-def validation_tasks(run_date: date) -> list[ValidateStaging]:
-    """Every check of the run date, in the order of the checks file."""
-    checks = load_checks(checks_file(load_settings()))
-    return [ValidateStaging(run_date=run_date, check=check.name) for check in checks]

@@ -6,8 +6,6 @@ import luigi
 
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.dashboard import BuildDashboard
-from pipeline.tasks.kudos import TrainKudosModel
-from pipeline.tasks.models import mart_tasks
 from pipeline.tasks.watermark import RecordWatermark
 
 
@@ -19,8 +17,6 @@ class WeeklyPipeline(RunDateTask, luigi.WrapperTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        tasks: list[luigi.Task] = [RecordWatermark(run_date=self.run_date)]
-        tasks.extend(mart_tasks(self.run_date))
-        tasks.append(TrainKudosModel(run_date=self.run_date))
-        tasks.append(BuildDashboard(run_date=self.run_date))
-        return tasks
+        # The dashboard requires the marts and the kudos model; the watermark is the only
+        # stage it does not imply.
+        return [RecordWatermark(run_date=self.run_date), BuildDashboard(run_date=self.run_date)]
