@@ -2,7 +2,7 @@
 
 Every feature of an activity is known when it is uploaded: its own measures, its local start
 time, and the kudos of the athlete's previous *complete* local weeks. Nothing comes from the
-activity's own kudos or from any later activity (tests/test_kudos.py permutes later kudos and
+activity's own kudos or from any later activity (tests/e2e/test_kudos.py permutes later kudos and
 checks that no prediction moves).
 """
 
