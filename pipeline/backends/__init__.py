@@ -24,6 +24,8 @@ def _sqlite_state(url: str, migrate: bool = True) -> StateStore:
     return SqliteStateStore(url, local_path(url), migrate=migrate)
 
 
+# Each backend's driver (duckdb, boto3, pymysql, psycopg2) is imported when a URL asks for it:
+# a configuration pays the start-up time of the drivers it uses only.
 def _duckdb_warehouse(url: str) -> Warehouse:
     from pipeline.backends.duckdb_warehouse import DuckDBWarehouse
 

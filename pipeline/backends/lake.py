@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import logging
 import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,8 +86,6 @@ class Lake(ABC):
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         """A local path holding the object for the duration of the block."""
-        import tempfile
-
         with tempfile.TemporaryDirectory(prefix="lake-") as folder:
             path = Path(folder) / Path(key).name
             with self.open_binary(key) as source, open(path, "wb") as sink:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import luigi
 
+from pipeline.strava.client import is_local_url
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.models import mart_tasks
@@ -66,7 +67,7 @@ class BuildDashboard(RunDateTask):
         self.lake.move(staging, key)
 
     def _store(self, relative: str, content: bytes, lake_only_if_missing: bool = False) -> None:
-        from pipeline.dashboard.build import write_atomic
+        from pipeline.dashboard.build import write_atomic  # plotly and pandas: only to build
 
         local = reports_dir(self.settings.data_dir) / relative
         key = f"reports/{relative}"
@@ -76,6 +77,7 @@ class BuildDashboard(RunDateTask):
             self._put_in_lake(local, key)
 
     def run(self) -> None:
+        # plotly and pandas are imported only when a dashboard is built.
         from pipeline.dashboard import assets
         from pipeline.dashboard.build import (
             DASHBOARD_FILE,
@@ -89,7 +91,6 @@ class BuildDashboard(RunDateTask):
             write_atomic,
         )
         from pipeline.dashboard.options import DashboardOptions
-        from pipeline.strava.client import is_local_url
 
         options = DashboardOptions.from_environment()
         data, routes = load(self.warehouse, self.run_date, options,

@@ -21,7 +21,7 @@ class TrainKudosModel(RunDateTask):
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
     def run(self) -> None:
-        from pipeline.kudos.training import run_kudos_model
+        from pipeline.kudos.training import run_kudos_model  # scikit-learn: only to train
 
         outcome = run_kudos_model(self.warehouse, self.lake, self.run_date,
                                   self.settings.kudos_min_activities, self.update_id)
