@@ -12,14 +12,19 @@ migrations are the state store's and the runner's (tests/e2e/test_migrations.py)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from pipeline.backends.duckdb_warehouse import DuckDBWarehouse
+from pipeline.backends.postgres_warehouse import PostgresWarehouse
 from pipeline.backends.warehouse import Warehouse
 from pipeline.model_registry import reader_sql, refs_in
+from pipeline.sandbox import HOSTILE_NAMES
 from pipeline.sql_files import SQL_DIR, TABLES, parameter_names, render, split_statements
+from tests.support.backends import pg_url, postgres_database
 
 # One sample value per :name parameter any SQL file binds. Add yours here.
 SAMPLE_PARAMETERS: dict[str, object] = {
@@ -84,6 +89,50 @@ def bound_parameters(relative_path: str, statement: str) -> dict[str, object]:
         pytest.fail(f"sql/{relative_path} binds {', '.join(':' + n for n in unknown)}: add a "
                     "sample value for it to SAMPLE_PARAMETERS in tests/e2e/test_sql_files.py")
     return {name: SAMPLE_PARAMETERS[name] for name in names}
+
+
+SEED_COLUMNS = ("id", "athlete_id", "name", "distance", "moving_time", "elapsed_time",
+                "total_elevation_gain", "type", "sport_type", "start_date", "start_date_local",
+                "kudos_count", "trainer", "extracted_at")
+
+def seed(warehouse: Warehouse) -> None:
+    """Schema, a few production rows (hostile names, NULLs) and the staging table."""
+    warehouse.ensure_schema()
+    rows = []
+    for index, name in enumerate([*HOSTILE_NAMES[:6], None]):
+        rows.append({
+            "id": 9_000_000_000 + index, "athlete_id": 42, "name": name,
+            "distance": 5000.5 + index, "moving_time": 1800 + index, "elapsed_time": 1900,
+            "total_elevation_gain": None if index == 2 else 12.5, "type": "Run",
+            "sport_type": "Run" if index % 2 else "TrailRun",
+            "start_date": datetime(2026, 10 + index % 2, 3 + index, 6, 30),
+            "start_date_local": datetime(2026, 10 + index % 2, 3 + index, 7, 30),
+            "kudos_count": index, "trainer": False, "extracted_at": datetime(2026, 11, 29, 9),
+        })
+    columns = ", ".join(SEED_COLUMNS)
+    values = ", ".join(f":{column}" for column in SEED_COLUMNS)
+    with warehouse.transaction() as session:
+        for row in rows:
+            session.execute(render(f"INSERT INTO {{production_table}} ({columns}) "
+                                   f"VALUES ({values})"), row)
+        session.execute(f"DROP TABLE IF EXISTS {IDENTIFIERS['staging_table']}")
+        session.run_file("staging/create_staging_table.sql", **IDENTIFIERS)
+        session.execute(render("INSERT INTO {staging_table} SELECT * FROM "
+                               "{production_table} WHERE kudos_count < 3", **IDENTIFIERS))
+
+@pytest.fixture(scope="module")
+def duckdb_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    path = Path(tmp_path_factory.mktemp("sqlfiles")) / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(f"duckdb:///{path}", path)
+    seed(warehouse)
+    return warehouse
+
+@pytest.fixture(scope="module")
+def postgresql_warehouse() -> Iterator[Warehouse]:
+    with postgres_database() as database:
+        warehouse = PostgresWarehouse(pg_url(database))
+        seed(warehouse)
+        yield warehouse
 
 
 @pytest.mark.parametrize("warehouse_name", ["duckdb", "postgresql"])
