@@ -23,10 +23,11 @@ FIRST, SECOND = date(2026, 11, 11), date(2026, 11, 22)
 
 
 def demo_run(checkout: Path, run_date: date) -> None:
-    """``strava-pipeline run --demo --date D`` up to the production load, as a user runs it."""
+    """``strava-pipeline run --demo --date D`` up to the watermark (the next run reads from it
+    less the lookback), as a user runs it."""
     result = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "run", "--demo", "--date", run_date.isoformat(),
-         "--task", "LoadProduction"],
+         "--task", "RecordWatermark"],
         cwd=checkout, env=user_env(PYTHONPATH=str(checkout)), capture_output=True, text=True,
         timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
