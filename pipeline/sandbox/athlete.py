@@ -152,8 +152,12 @@ class SyntheticAthlete:
         """The activity with this id (a copy), as served at ``now`` if given; KeyError if
         there is none."""
         with self._lock:
-            act = self._activities[self._position(activity_id)]
-            return dict(_with_kudos(act, self._unsettled(now)))
+            act = dict(self._activities[self._position(activity_id)])
+            arrival = self._arrivals.get(activity_id)
+            if now is not None and arrival is not None and \
+                    act.get("kudos_count") == arrival.settled:
+                act["kudos_count"] = arrival.count_at(now)
+            return act
 
     def add_activity(
         self, start: datetime, sport_type: str = "Run", **overrides: Any
