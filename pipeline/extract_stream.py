@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import activity_csv
-from pipeline.strava.activities import activities_frame
+from pipeline.strava.activities import activities_frame, parse_activities
 from pipeline.strava.client import PageProgress
 
 logger = logging.getLogger(__name__)
@@ -112,11 +112,13 @@ def write_extracts(
         work = Path(folder)
         parts: list[list[Path]] = [[] for _ in outputs]
         rows = [0] * len(outputs)
+        from_type = 0
         with open(work / "pages.pickle", "w+b") as spool:
             last = _spool(pages, spool)
             spool.seek(0)
             for number, chunk in enumerate(_chunks(spool, last, chunk_activities)):
-                frame = activities_frame(chunk, extracted_at=extracted_at)
+                parsed = parse_activities(chunk, extracted_at=extracted_at)
+                frame, from_type = parsed.frame, from_type + parsed.sport_type_from_type
                 for index, (_path, keep) in enumerate(outputs):
                     part = work / f"output{index:05d}-part{number:05d}.csv"
                     rows[index] += activity_csv.write_activities_csv(keep(frame), part)
@@ -124,6 +126,9 @@ def write_extracts(
         empty = activities_frame([], extracted_at=extracted_at)
         for (path, _keep), output_parts in zip(outputs, parts, strict=True):
             _join(output_parts, path, empty=empty)
+    if from_type:
+        logger.info("%d activities had no sport_type (an answer in the shape from before "
+                    "Strava added it): each took its type as sport_type", from_type)
     return rows
 
 

@@ -2,8 +2,9 @@
 
 The printed ``export`` lines include the sandbox's own DATA_DIR (``sandbox-data/``, never inside
 the real DATA_DIR), so a pipeline run that follows them never touches real data. The synthetic
-history ends the day before the run date (``--end-date`` pins its last day), so every demo week
-has activities and a seed and end date always give the same athlete.
+history ends the day before the run date (``--end-date`` pins its last day); a seed and size give
+the same athlete whatever that day is, so demo runs of several dates fill one consistent
+warehouse.
 """
 
 from __future__ import annotations

@@ -210,6 +210,24 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
         self.drop_table(staging_table)
 
+    def refresh_production_rows(self, lake: Lake, key: str, rebuild_table: str) -> int:
+        """Replace production's rows by the rows of a rebuilt extract (``strava-pipeline
+        rebuild-from-lake``): bulk-load the lake object into ``rebuild_table``, keep the ids
+        production holds from the same read or an older one, merge them as a load does, drop
+        the table; one transaction. Returns the rows replaced."""
+        self.ensure_schema()
+        with self.transaction() as session:
+            session.execute(f"DROP TABLE IF EXISTS {check_identifier(rebuild_table)}")
+            session.run_file("staging/create_staging_table.sql", staging_table=rebuild_table)
+            self._bulk_load(session, lake, key, rebuild_table)
+            session.run_file("production/refresh_rows_from_rebuild.sql",
+                             staging_table=rebuild_table)
+            count = session.execute(f"SELECT COUNT(*) FROM {rebuild_table}").fetchone()[0]
+            session.run_file("production/merge_staging_into_production.sql",
+                             staging_table=rebuild_table)
+            session.execute(f"DROP TABLE {rebuild_table}")
+        return int(count)
+
     # -- models --------------------------------------------------------------------------------
 
     def build_candidate(self, candidate_table: str, select: str,

@@ -1,32 +1,36 @@
-"""Build one Strava SummaryActivity dict, with the gaps and quirks real ones have."""
+"""Build one Strava SummaryActivity dict, with the gaps and quirks real ones have.
+
+What Strava's answers hold changed over the years, and the sandbox follows (by the activity's
+start): ``location_city`` and ``location_state`` are filled before 2019 and ``location_country``
+before 2021, all three null since (as in every recent real answer); running power (a foot pod or
+a watch) appears on some runs from 2019; a share of activities recorded before 2023 come in the
+older shape without ``sport_type`` (``older_shape``). ``photo_count`` (Instagram photos only) is
+0 while ``total_photo_count`` varies, and photos bring about 2.5 times the kudos.
+"""
 
 from __future__ import annotations
 
 import math
 import random
+from datetime import datetime, timezone
 from typing import Any
 
 from pipeline.sandbox.names import custom_name, default_name
 from pipeline.sandbox.places import Place, strava_times
 from pipeline.sandbox.routes import encode, route_points
-from pipeline.sandbox.schedule import Slot
+from pipeline.sandbox.schedule import Slot, poisson
 from pipeline.sandbox.sports import RACES, SPORTS, Sport
 
 SHOES = ("g9481736", "g10528377", "g11873420", "g12930254", "g14001785")
 BIKES = ("b7719430", "b11028561")
 
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 30:
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
+LOCATION_CITY_UNTIL = datetime(2019, 1, 1, tzinfo=timezone.utc)
+LOCATION_COUNTRY_UNTIL = datetime(2021, 1, 1, tzinfo=timezone.utc)
+RUN_POWER_SINCE = datetime(2019, 1, 1, tzinfo=timezone.utc)
+RUN_POWER_SHARE = 0.25
+SPORT_TYPE_EVERYWHERE_SINCE = datetime(2023, 1, 1, tzinfo=timezone.utc)
+NO_SPORT_TYPE_SHARE = 0.35  # of the activities recorded before then
+PHOTO_KUDOS_FACTOR = 2.5
 
 
 def _maybe(rng: random.Random, act: dict[str, Any], key: str, value: Any,
@@ -68,9 +72,9 @@ def _workout_type(rng: random.Random, sport: Sport, intent: str, act: dict[str, 
         act["workout_type"] = None
 
 
-def _gear(rng: random.Random, sport: Sport, year_index: int) -> str | None:
+def _gear(rng: random.Random, sport: Sport, year: int) -> str | None:
     if sport.gear == "shoe" and rng.random() < 0.9:
-        return SHOES[min(year_index, len(SHOES) - 1)]
+        return SHOES[year % len(SHOES)]  # a new pair every year
     if sport.gear == "bike" and rng.random() < 0.92:
         return BIKES[0] if sport.sport_type != "GravelRide" else BIKES[1]
     return None
@@ -85,18 +89,21 @@ def _temperature(rng: random.Random, place: Place, month: int) -> int:
 def _social(rng: random.Random, act: dict[str, Any], km: float, intent: str, gps: bool) -> None:
     visibility = act["visibility"]
     race = intent == "race"
+    photos = rng.randint(1, 6) if rng.random() < (0.5 if race else 0.06) else 0
     lam = 2.0 + 0.6 * km + (25 if race else 0) + (4 if intent == "long" else 0)
     if visibility == "followers_only":
         lam *= 0.6
-    kudos = 0 if visibility == "only_me" or rng.random() < 0.08 else _poisson(rng, lam)
-    achievements = _poisson(rng, 6 if race else 0.8) if gps else 0
+    if photos:
+        lam *= PHOTO_KUDOS_FACTOR
+    kudos = 0 if visibility == "only_me" or rng.random() < 0.08 else poisson(rng, lam)
+    achievements = poisson(rng, 6 if race else 0.8) if gps else 0
     act["achievement_count"] = achievements
     act["kudos_count"] = kudos
-    act["comment_count"] = _poisson(rng, 3 if race else 0.3) if kudos else 0
+    act["comment_count"] = poisson(rng, 3 if race else 0.3) if kudos else 0
     act["athlete_count"] = rng.randint(2, 12) if race or rng.random() < 0.12 else 1
-    act["photo_count"] = 0
-    act["pr_count"] = min(achievements, _poisson(rng, 2 if race else 0.3))
-    act["total_photo_count"] = rng.randint(1, 6) if rng.random() < (0.5 if race else 0.06) else 0
+    act["photo_count"] = 0  # Instagram photos only: 0 in every real answer
+    act["pr_count"] = min(achievements, poisson(rng, 2 if race else 0.3))
+    act["total_photo_count"] = photos
 
 
 def _name(rng: random.Random, slot: Slot, sport: Sport, distance: float) -> str:
@@ -110,8 +117,23 @@ def _name(rng: random.Random, slot: Slot, sport: Sport, distance: float) -> str:
     return default_name(slot.local.hour, sport.label)
 
 
+def _location(act: dict[str, Any], place: Place, start: datetime) -> None:
+    """Strava's location fields: filled in older answers, null in recent ones."""
+    old = start < LOCATION_CITY_UNTIL
+    act["location_city"] = place.city if old else None
+    act["location_state"] = place.region if old else None
+    act["location_country"] = place.country if start < LOCATION_COUNTRY_UNTIL else None
+
+
+def older_shape(rng: random.Random, act: dict[str, Any], start: datetime) -> None:
+    """A share of activities recorded before SPORT_TYPE_EVERYWHERE_SINCE come as answers did
+    before Strava added ``sport_type``: with ``type`` only."""
+    if start < SPORT_TYPE_EVERYWHERE_SINCE and rng.random() < NO_SPORT_TYPE_SHARE:
+        act.pop("sport_type", None)
+
+
 def build_activity(
-    rng: random.Random, activity_id: int, athlete_id: int, slot: Slot, year_index: int = 0
+    rng: random.Random, activity_id: int, athlete_id: int, slot: Slot
 ) -> dict[str, Any]:
     """A SummaryActivity dict (keys in Strava's order) for a planned slot."""
     sport = SPORTS[slot.sport_type]
@@ -145,9 +167,7 @@ def build_activity(
     _workout_type(rng, sport, slot.intent, act)
     act["id"] = activity_id
     act.update(strava_times(slot.place, slot.start_utc))
-    act["location_city"] = None
-    act["location_state"] = None
-    act["location_country"] = slot.place.country
+    _location(act, slot.place, slot.start_utc)
 
     roll = rng.random()
     visibility = "everyone" if roll < 0.85 else "followers_only" if roll < 0.95 else "only_me"
@@ -173,7 +193,7 @@ def build_activity(
     act["manual"] = manual
     act["private"] = act["visibility"] == "only_me"
     act["flagged"] = False
-    act["gear_id"] = _gear(rng, sport, year_index)
+    act["gear_id"] = _gear(rng, sport, slot.local.year)
     act["start_latlng"] = list(points[0]) if points else []
     act["end_latlng"] = list(points[-1]) if points else []
     act["average_speed"] = round(distance / moving, 3) if distance else 0.0
@@ -217,11 +237,25 @@ def build_activity(
     elif rng.random() < 0.3:
         act["suffer_score"] = None
     _power(rng, sport, act, moving, manual)
+    if sport.family == "run" and not manual and slot.start_utc >= RUN_POWER_SINCE \
+            and rng.random() < RUN_POWER_SHARE:
+        _run_power(rng, act, moving)
     return act
+
+
+def _run_power(rng: random.Random, act: dict[str, Any], moving: int) -> None:
+    """Power from a foot pod or a watch: measured (``device_watts``), on some runs."""
+    watts = rng.uniform(210, 300)
+    act["average_watts"] = round(watts, 1)
+    act["max_watts"] = round(watts * rng.uniform(1.5, 2.4))
+    act["weighted_average_watts"] = round(watts * rng.uniform(1.01, 1.06))
+    act["kilojoules"] = round(watts * moving / 1000, 1)
+    act["device_watts"] = True
 
 
 def _power(rng: random.Random, sport: Sport, act: dict[str, Any], moving: int,
            manual: bool) -> None:
+    """Rides: a power meter (measured) or Strava's estimate (``device_watts`` false)."""
     if sport.family != "ride" or manual or (not sport.trainer and rng.random() < 0.15):
         return
     meter = sport.trainer or rng.random() < 0.4

@@ -95,8 +95,10 @@ class SandboxApp:
         tokens: TokenStore,
         limiter: RateLimiter,
         sleep: Any = time.sleep,
+        clock: Any = time.time,
     ) -> None:
         self.athlete = athlete
+        self.clock = clock  # what "now" is for kudos still arriving
         self.tokens = tokens
         self.limiter = limiter
         self.api_faults = faults.FaultQueue()
@@ -182,7 +184,7 @@ class SandboxApp:
             return json_response(400, _error("Bad Request", "Application", str(error), "invalid"))
         page = max(page, 1)
         per_page = DEFAULT_PER_PAGE if per_page < 1 else min(per_page, MAX_PER_PAGE)
-        chunk = self.athlete.serving_index().page(after, before, page, per_page)
+        chunk = self.athlete.serving_index(self.clock()).page(after, before, page, per_page)
         if short:
             chunk = chunk[: len(chunk) // 2]
         return Response(200, json_array(chunk), JSON)

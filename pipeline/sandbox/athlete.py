@@ -8,18 +8,18 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.sandbox.activity import build_activity
+from pipeline.sandbox.activity import build_activity, older_shape
+from pipeline.sandbox.ids import activity_ids, id_at
 from pipeline.sandbox.index import EncodingCache, ServingIndex
+from pipeline.sandbox.kudos_arrival import Arrivals, KudosArrival
 from pipeline.sandbox.names import HOSTILE_NAMES
 from pipeline.sandbox.places import HOME
-from pipeline.sandbox.schedule import Slot, plan_schedule
+from pipeline.sandbox.schedule import Slot, plan_history, stream_rng
 from pipeline.sandbox.sports import SPORTS
 
 __all__ = ["ABSENT", "DEFAULT_END", "HOSTILE_NAMES", "SyntheticAthlete"]
 
 DEFAULT_END = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-FIRST_ID = 11_000_000_000
-HOSTILE_SHARE = 0.04
 ABSENT: Any = object()  # pass as a field value to update_activity() to delete the key
 
 
@@ -29,11 +29,16 @@ def athlete_end(last_day: date) -> datetime:
 
 
 class SyntheticAthlete:
-    """Years of believable activities for one athlete, the same for the same seed and end.
+    """Years of believable activities for one athlete: the ``n_activities`` newest before ``end``.
 
-    ``activities`` holds SummaryActivity dicts oldest first. Change them through the mutation
-    helpers (or assign a new list): they replace dicts rather than editing them, so a served
-    snapshot never changes under a reader and the serving index knows to rebuild.
+    The same seed and size give the same athlete for every end date: an activity's id and values
+    depend on when it happened, never on where the history ends (pipeline/sandbox/schedule.py),
+    so histories that end on different dates agree on every day they share.
+
+    ``activities`` holds SummaryActivity dicts oldest first, with their settled kudos; the server
+    shows the kudos that had arrived by its clock (``serving_index(now)``). Change them through
+    the mutation helpers (or assign a new list): they replace dicts rather than editing them, so
+    a served snapshot never changes under a reader and the serving index knows to rebuild.
     """
 
     def __init__(
@@ -46,37 +51,27 @@ class SyntheticAthlete:
         self._lock = threading.RLock()
         self._version = 0
         self._encodings = EncodingCache()
-        self._index: tuple[tuple[int, int], ServingIndex] | None = None
-        rng = random.Random(seed)
-        self.athlete_id: int = rng.randint(5_000_000, 150_000_000)
-        slots = plan_schedule(rng, n_activities, end)
+        self._index: tuple[tuple[Any, ...], ServingIndex] | None = None
+        self.athlete_id: int = random.Random(seed).randint(5_000_000, 150_000_000)
+        slots = plan_history(seed, n_activities, end)
+        ids = activity_ids([slot.start_utc.timestamp() for slot in slots])
         self._activities: list[dict[str, Any]] = []
-        next_id = FIRST_ID + rng.randrange(50_000_000)
-        previous = slots[0].start_utc if slots else end
-        for slot in slots:
-            gap_seconds = (slot.start_utc - previous).total_seconds()
-            next_id += int(gap_seconds * rng.uniform(28, 40)) + rng.randint(1, 5_000)
-            previous = slot.start_utc
-            year_index = int((slot.start_utc - slots[0].start_utc).days // 365)
-            self._activities.append(
-                build_activity(rng, next_id, self.athlete_id, slot, year_index)
-            )
-        self._max_id = next_id
+        arrivals: dict[int, KudosArrival] = {}
+        for slot, activity_id in zip(slots, ids, strict=True):
+            act = build_activity(stream_rng(seed, slot.key, "activity"), activity_id,
+                                 self.athlete_id, slot)
+            draws = stream_rng(seed, slot.key, "shape")
+            older_shape(draws, act, slot.start_utc)
+            if slot.hostile is not None:
+                act["name"] = HOSTILE_NAMES[slot.hostile]
+            if act["kudos_count"]:
+                uploaded = slot.start_utc.timestamp() + act["elapsed_time"] \
+                    + draws.uniform(120, 3600)
+                arrivals[activity_id] = KudosArrival(uploaded, act["kudos_count"], draws.random())
+            self._activities.append(act)
+        self._arrivals = Arrivals(arrivals)
+        self._max_id = ids[-1] if ids else id_at(end.timestamp())
         self._added = 0
-        self._apply_hostile_names(rng)
-
-    def _apply_hostile_names(self, rng: random.Random) -> None:
-        n = len(self.activities)
-        count = round(n * HOSTILE_SHARE)
-        if n >= 200:
-            count = max(count, len(HOSTILE_NAMES))
-        names = []
-        while len(names) < count:
-            batch = list(HOSTILE_NAMES)
-            rng.shuffle(batch)
-            names.extend(batch)
-        for index, name in zip(sorted(rng.sample(range(n), count)), names[:count], strict=True):
-            self.activities[index]["name"] = name
 
     @property
     def activities(self) -> list[dict[str, Any]]:
@@ -89,14 +84,38 @@ class SyntheticAthlete:
             self._activities = activities
             self._version += 1
 
-    def serving_index(self) -> ServingIndex:
-        """The activities sorted and encoded for paging, rebuilt only after a change."""
+    def serving_index(self, now: float | None = None) -> ServingIndex:
+        """The activities sorted and encoded for paging, as served at ``now`` (epoch seconds:
+        the kudos that had arrived by then; None: every kudo settled). Rebuilt only after a
+        change, or when kudos arrived."""
         with self._lock:
-            key = (self._version, len(self._activities))
+            unsettled = self._unsettled(now)
+            key = (self._version, len(self._activities), tuple(sorted(unsettled.items())))
             if self._index is None or self._index[0] != key:
-                self._index = (key, ServingIndex(self._activities, self._encodings))
+                served = [_with_kudos(act, unsettled) for act in self._activities]
+                self._index = (key, ServingIndex(served, self._encodings))
                 self._encodings.forget_except({act["id"] for act in self._activities})
             return self._index[1]
+
+    def _unsettled(self, now: float | None) -> dict[int, int]:
+        """Activity id -> kudos arrived at ``now``, for activities still collecting kudos whose
+        kudos no one changed."""
+        if now is None:
+            return {}
+        counts = self._arrivals.unsettled(now)
+        if not counts:
+            return counts
+        stored = {act["id"]: act.get("kudos_count") for act in self._activities
+                  if act["id"] in counts}
+        return {activity_id: count for activity_id, count in counts.items()
+                if (arrival := self._arrivals.get(activity_id)) is not None
+                and stored.get(activity_id) == arrival.settled}
+
+    def served(self, now: float) -> list[dict[str, Any]]:
+        """The activities (oldest first) as the server shows them at ``now``."""
+        with self._lock:
+            unsettled = self._unsettled(now)
+            return [_with_kudos(act, unsettled) for act in self._activities]
 
     def __len__(self) -> int:
         with self._lock:
@@ -129,10 +148,16 @@ class SyntheticAthlete:
                 return index
         raise KeyError(f"no activity with id {activity_id}")
 
-    def get(self, activity_id: int) -> dict[str, Any]:
-        """The activity with this id (a copy); KeyError if there is none."""
+    def get(self, activity_id: int, now: float | None = None) -> dict[str, Any]:
+        """The activity with this id (a copy), as served at ``now`` if given; KeyError if
+        there is none."""
         with self._lock:
-            return dict(self._activities[self._position(activity_id)])
+            act = dict(self._activities[self._position(activity_id)])
+            arrival = self._arrivals.get(activity_id)
+            if now is not None and arrival is not None and \
+                    act.get("kudos_count") == arrival.settled:
+                act["kudos_count"] = arrival.count_at(now)
+            return act
 
     def add_activity(
         self, start: datetime, sport_type: str = "Run", **overrides: Any
@@ -159,9 +184,13 @@ class SyntheticAthlete:
             return dict(act)
 
     def update_activity(self, activity_id: int, **fields: Any) -> dict[str, Any]:
-        """Change fields of an activity (e.g. ``kudos_count``, ``name``); ABSENT deletes one."""
+        """Change fields of an activity (e.g. ``kudos_count``, ``name``); ABSENT deletes one.
+
+        Kudos set here are served as they are from then on (no more arrive)."""
         with self._lock:
             index = self._position(activity_id)
+            if "kudos_count" in fields:
+                self._arrivals.forget(activity_id)
             act = dict(self._activities[index])
             _apply(act, fields)
             self._activities[index] = act
@@ -173,6 +202,12 @@ class SyntheticAthlete:
         with self._lock:
             self._version += 1
             return self._activities.pop(self._position(activity_id))
+
+
+def _with_kudos(act: dict[str, Any], counts: dict[int, int]) -> dict[str, Any]:
+    """The activity with the kudos arrived so far, or itself when they settled."""
+    count = counts.get(act["id"])
+    return act if count is None else {**act, "kudos_count": count}
 
 
 def _apply(act: dict[str, Any], fields: dict[str, Any]) -> None:

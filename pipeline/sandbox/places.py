@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 @dataclass(frozen=True)
 class Place:
-    """A city the athlete trains in: IANA zone, centre coordinates and a few local route names."""
+    """A city the athlete trains in: IANA zone, centre coordinates, state or province (Strava's
+    ``location_state``) and a few local route names."""
 
     city: str
     tz: str
@@ -19,6 +20,7 @@ class Place:
     elevation: float
     southern: bool = False
     route_names: tuple[str, ...] = ()
+    region: str = ""
 
 
 HOME = Place(
@@ -29,6 +31,7 @@ HOME = Place(
     "Canada",
     76.0,
     route_names=("Martin Goodman Trail", "Don Valley loop", "High Park hills", "Humber River"),
+    region="Ontario",
 )
 
 TRIPS: tuple[Place, ...] = (
@@ -40,6 +43,7 @@ TRIPS: tuple[Place, ...] = (
         "Germany",
         34.0,
         route_names=("Tiergarten loop", "Tempelhofer Feld", "Spree shakeout"),
+        region="Berlin",
     ),
     Place(
         "Vancouver",
@@ -49,6 +53,7 @@ TRIPS: tuple[Place, ...] = (
         "Canada",
         5.0,
         route_names=("Stanley Park seawall", "Grouse Grind", "Kits beach"),
+        region="British Columbia",
     ),
     Place(
         "Sydney",
@@ -59,6 +64,7 @@ TRIPS: tuple[Place, ...] = (
         10.0,
         southern=True,
         route_names=("Bondi to Coogee", "Harbour Bridge run", "Centennial Park laps"),
+        region="New South Wales",
     ),
     Place(
         "Mumbai",
@@ -68,6 +74,7 @@ TRIPS: tuple[Place, ...] = (
         "India",
         8.0,
         route_names=("Marine Drive", "Bandra promenade"),
+        region="Maharashtra",
     ),
 )
 

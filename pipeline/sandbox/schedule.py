@@ -1,65 +1,112 @@
-"""The athlete's training calendar: which weeks, days, hours, places and sports."""
+"""The athlete's training calendar: which weeks, days, hours, places and sports.
+
+The calendar is drawn week by week from a fixed origin (the week of 2 January 2009), each week
+from random streams named by (seed, stream, week), never from one stream run from the start of a
+history. So a week's activities are the same whatever history they are part of: a history is the
+newest ``n`` activities before its end, and two histories of one seed and size that end on
+different dates agree on every day they share (issue 24: any sequence of demo dates builds one
+consistent warehouse). Only a history too dense to fit since 2009 depends on its end (see
+``plan_history``).
+"""
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from pipeline.sandbox.names import HOSTILE_NAMES
 from pipeline.sandbox.places import HOME, TRIPS, Place, to_utc
 from pipeline.sandbox.sports import HOME_WEIGHTS, TRIP_WEIGHTS
 
-MIN_WEEKS = 160  # a little over three years
+MIN_WEEKS = 160  # a little over three years: a small history is spread thin over them
 WEEKLY_RATE = 6.0  # average activities in an active week
+NOMINAL_RATE = 5.7  # average activities per week, holidays and injuries included (measured)
 EARLIEST_DAY = date(2009, 1, 2)  # Strava's early days: no history before 2009
+ORIGIN = EARLIEST_DAY - timedelta(days=EARLIEST_DAY.weekday())  # Monday of week 0
 LATEST_START_BEFORE_END = timedelta(hours=6)
+INJURY_CHANCE = 1 / 52  # a week starts an injury break of 1-3 weeks
+TRIP_CHANCE = 1 / 24  # a week starts a trip of 1-3 weeks
+LONGEST_BREAK = 3
+HOSTILE_CYCLES = 2  # every hostile name at least this often in a history of the nominal size
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One planned activity: when (UTC and local), where, which sport and what kind of session."""
+    """One planned activity: when (UTC and local), where, which sport and what kind of session.
+
+    ``key`` names the slot's own random stream (the activity's values are drawn from it),
+    ``keep`` is the draw that thins a small history, ``hostile`` the index of a hostile name
+    (pipeline/sandbox/names.py) the slot carries, if any.
+    """
 
     start_utc: datetime
     local: datetime
     place: Place
     sport_type: str
     intent: str  # "easy", "long", "workout", "race", "commute"
+    key: str = ""
+    keep: float = 0.0
+    hostile: int | None = None
 
 
-def _week_weights(rng: random.Random, first_day: date, weeks: int) -> list[float]:
-    """Relative training volume per week; 0 for holidays and injury breaks."""
-    weights = []
-    for w in range(weeks):
-        day = first_day + timedelta(days=7 * w)
-        season = 1.0 + 0.25 * math.sin(2 * math.pi * (day.timetuple().tm_yday - 100) / 365.25)
-        weights.append(season * rng.uniform(0.7, 1.3))
-    for w in range(weeks):  # Christmas break in some years
-        day = first_day + timedelta(days=7 * w)
-        if day.month == 12 and day.day >= 22 and rng.random() < 0.5:
-            weights[w] = 0.0
-    for _ in range(max(1, weeks // 52)):  # injuries, 1-3 weeks off
-        start = rng.randrange(weeks)
-        for w in range(start, min(weeks, start + rng.randint(1, 3))):
-            weights[w] = 0.0
-    weights[0] = max(weights[0], 0.5)
-    weights[-1] = max(weights[-1], 0.5)
-    return weights
+def stream_rng(seed: int, *parts: object) -> random.Random:
+    """A random stream named by the seed and ``parts`` (the same name, the same draws)."""
+    return random.Random(":".join(str(part) for part in (seed, *parts)))
 
 
-def _trip_places(rng: random.Random, weights: list[float]) -> dict[int, Place]:
-    """Week index -> destination, for trips of one to three weeks."""
-    active = [w for w in range(1, len(weights) - 1) if weights[w] > 0]
-    if not active:
-        return {}
-    destinations = list(TRIPS)
-    rng.shuffle(destinations)
-    trips: dict[int, Place] = {}
-    for i in range(max(len(TRIPS), len(weights) // 24)):
-        start = rng.choice(active)
-        for w in range(start, min(len(weights) - 1, start + rng.randint(1, 3))):
-            trips[w] = destinations[i % len(destinations)]
-    return trips
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (a normal approximation above 30)."""
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def week_of(day: date) -> int:
+    """The calendar's week number of a day (week 0 holds EARLIEST_DAY; weeks start on Monday)."""
+    return (day - ORIGIN).days // 7
+
+
+def _break_started(seed: int, stream: int, week: int, what: str, chance: float
+                   ) -> tuple[int, random.Random]:
+    """(weeks it lasts, its stream) of a break (``what``) starting in ``week``; 0 if none."""
+    rng = stream_rng(seed, stream, week, what)
+    if rng.random() >= chance:
+        return 0, rng
+    return rng.randint(1, LONGEST_BREAK), rng
+
+
+def _injured(seed: int, stream: int, week: int) -> bool:
+    return any(_break_started(seed, stream, week - k, "injury", INJURY_CHANCE)[0] > k
+               for k in range(LONGEST_BREAK))
+
+
+def _place(seed: int, stream: int, week: int) -> Place:
+    """Home, or the destination of the newest trip that covers the week."""
+    for k in range(LONGEST_BREAK):
+        weeks, rng = _break_started(seed, stream, week - k, "trip", TRIP_CHANCE)
+        if weeks > k:
+            return rng.choice(TRIPS)
+    return HOME
+
+
+def _volume(seed: int, stream: int, week: int, monday: date) -> float:
+    """Relative training volume of a week; 0 for holidays and injury breaks."""
+    if monday.month == 12 and monday.day >= 22 and \
+            stream_rng(seed, stream, monday.year, "christmas").random() < 0.5:
+        return 0.0
+    if _injured(seed, stream, week):
+        return 0.0
+    season = 1.0 + 0.25 * math.sin(2 * math.pi * (monday.timetuple().tm_yday - 100) / 365.25)
+    return season * stream_rng(seed, stream, week, "volume").uniform(0.7, 1.3)
 
 
 def _hour(rng: random.Random, weekend: bool) -> float:
@@ -103,60 +150,103 @@ def _sport_and_intent(
     return sport, intent
 
 
-def history_weeks(n: int, last_day: date) -> int:
-    """How many weeks ``n`` activities span: about six a week over at least three years, and
-    never before EARLIEST_DAY, so a large ``n`` gets denser (a very active account, or several
-    athletes' worth of activities) instead of reaching back before 2009 or 1970.
-    """
-    available = ((last_day - EARLIEST_DAY).days + 1) // 7
-    if available < 1:
-        raise ValueError(
-            f"a synthetic athlete needs an end date after {EARLIEST_DAY + timedelta(days=7)}: "
-            "its history starts no earlier than 2009"
+def week_slots(seed: int, stream: int, week: int) -> list[Slot]:
+    """Every activity of one calendar week of one stream, in planning order."""
+    monday = ORIGIN + timedelta(weeks=week)
+    rng = stream_rng(seed, stream, week, "days")
+    count = poisson(rng, WEEKLY_RATE * _volume(seed, stream, week, monday))
+    if not count:
+        return []
+    place = _place(seed, stream, week)
+    days = rng.sample(range(7), min(count, 7)) + [rng.randrange(7) for _ in range(count - 7)]
+    slots = []
+    for index, offset in enumerate(days):
+        day = monday + timedelta(days=offset)
+        hour = _hour(rng, day.weekday() >= 5)
+        sport, intent = _sport_and_intent(rng, day, hour, place is HOME)
+        if place is HOME and day.month == 12 and day.day == 31 and rng.random() < 0.8:
+            hour, sport, intent = 23.2, "Run", "easy"  # New Year's Eve midnight run
+        if intent == "race":
+            hour = rng.uniform(7.5, 9.0)
+        local = datetime.combine(day, datetime.min.time()) + timedelta(
+            seconds=int(hour * 3600) + rng.randrange(60)
         )
-    return min(available, max(MIN_WEEKS, math.ceil(n / WEEKLY_RATE / 0.92)))
+        slots.append(Slot(to_utc(place, local), local, place, sport, intent,
+                          key=f"{stream}:{week}:{index}", keep=rng.random()))
+    return slots
 
 
-def plan_schedule(rng: random.Random, n: int, end: datetime) -> list[Slot]:
-    """``n`` activity slots before ``end``, oldest first: at least three years of about six a
-    week, back to 2009 at most (denser beyond that).
+def hostile_block_weeks(n: int) -> int:
+    """Weeks per hostile-name block: each block's first activity carries the next hostile name,
+    so a history of ``n`` activities holds every hostile name about HOSTILE_CYCLES times."""
+    weeks = max(MIN_WEEKS, n / NOMINAL_RATE)
+    return max(1, int(weeks / (HOSTILE_CYCLES * len(HOSTILE_NAMES))))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Which slots belong to a history ending at ``end``."""
+
+    end: datetime
+    last_day: date
+
+    def holds(self, slot: Slot) -> bool:
+        return (EARLIEST_DAY <= slot.local.date() <= self.last_day
+                and slot.start_utc <= self.end - LATEST_START_BEFORE_END)
+
+
+def _newest(seed: int, stream: int, want: float, share: float, window: _Window, block: int
+            ) -> tuple[list[Slot], bool]:
+    """Up to ``want`` newest slots of a stream in the window (a share of them kept), oldest
+    first, and whether there were that many since 2009. Whole blocks are drawn, so the first
+    slot of each block can carry its hostile name whatever the history's length."""
+    collected: list[Slot] = []
+    number = week_of(window.last_day) // block
+    while number >= 0:
+        slots = [slot for week in range(number * block, (number + 1) * block)
+                 for slot in week_slots(seed, stream, week)
+                 if slot.keep < share and window.holds(slot)]
+        slots.sort(key=lambda slot: slot.start_utc)
+        if slots:
+            slots[0] = replace(slots[0], hostile=number % len(HOSTILE_NAMES))
+        collected = slots + collected
+        if len(collected) >= want:
+            collected.sort(key=lambda slot: slot.start_utc)
+            return collected[len(collected) - int(want):], True
+        number -= 1
+    collected.sort(key=lambda slot: slot.start_utc)
+    return collected, False
+
+
+def plan_history(seed: int, n: int, end: datetime) -> list[Slot]:
+    """The ``n`` newest activity slots before ``end``, oldest first.
+
+    About six activities a week (a thinner share when ``n`` would cover less than MIN_WEEKS,
+    so a small history still spans three years). A history that cannot fit since 2009 at that
+    rate gets denser instead (several streams: a very active account, or several athletes'
+    worth of activities); only such a history depends on its end.
     """
     if n <= 0:
         return []
     last_day = end.date() - timedelta(days=1)
-    weeks = history_weeks(n, last_day)
-    first_day = last_day - timedelta(days=7 * weeks - 1)
-    weights = _week_weights(rng, first_day, weeks)
-    trips = _trip_places(rng, weights)
-    picks = [0] + ([weeks - 1] if n > 1 else [])
-    picks += rng.choices(range(weeks), weights, k=n - len(picks))
-    per_week = [0] * weeks
-    for w in picks:
-        per_week[w] += 1
-
-    slots: list[Slot] = []
-    for w, count in enumerate(per_week):
-        days = rng.sample(range(7), min(count, 7)) + [rng.randrange(7) for _ in range(count - 7)]
-        if w == 0:
-            days[0] = 0
-        if w == weeks - 1 and count:
-            days[0] = 6
-        for d in days:
-            day = first_day + timedelta(days=7 * w + d)
-            place = trips.get(w, HOME)
-            hour = _hour(rng, day.weekday() >= 5)
-            sport, intent = _sport_and_intent(rng, day, hour, place is HOME)
-            if place is HOME and day.month == 12 and day.day == 31 and rng.random() < 0.8:
-                hour, sport, intent = 23.2, "Run", "easy"  # New Year's Eve midnight run
-            if intent == "race":
-                hour = rng.uniform(7.5, 9.0)
-            local = datetime.combine(day, datetime.min.time()) + timedelta(
-                seconds=int(hour * 3600) + rng.randrange(60)
-            )
-            start = to_utc(place, local)
-            while start > end - LATEST_START_BEFORE_END:
-                local -= timedelta(days=1)
-                start = to_utc(place, local)
-            slots.append(Slot(start, local, place, sport, intent))
-    slots.sort(key=lambda s: s.start_utc)
-    return slots
+    if last_day < EARLIEST_DAY + timedelta(days=7):
+        raise ValueError(
+            f"a synthetic athlete needs an end date after {EARLIEST_DAY + timedelta(days=7)}: "
+            "its history starts no earlier than 2009"
+        )
+    window = _Window(end, last_day)
+    block = hostile_block_weeks(n)
+    share = min(1.0, n / (NOMINAL_RATE * MIN_WEEKS))
+    slots, complete = _newest(seed, 0, n, share, window, block)
+    if not complete and share < 1.0:
+        slots, complete = _newest(seed, 0, n, 1.0, window, block)
+    if complete:
+        return slots
+    streams = 1
+    while len(slots) < n:
+        more, _ = _newest(seed, streams, math.inf, 1.0, window, block)
+        slots = sorted(slots + more, key=lambda slot: slot.start_utc)
+        streams += 1
+    first, rest = slots[0], slots[1:]
+    chosen = sorted(stream_rng(seed, n, end.isoformat(), "dense").sample(range(len(rest)), n - 1))
+    return [first, *(rest[index] for index in chosen)]

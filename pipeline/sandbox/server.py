@@ -90,7 +90,7 @@ class SandboxServer:
             clock, client_id, client_secret, refresh_token, normalise_scope(scope),
             rotate_refresh_tokens,
         )
-        self.app = SandboxApp(athlete, self.tokens, self.limiter)
+        self.app = SandboxApp(athlete, self.tokens, self.limiter, clock=clock)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -2,6 +2,8 @@
 
 A missing key, a JSON null and an empty string all become NULL (``pd.NA``), never 0, 'None',
 'nan' or ''. Integer columns use pandas' nullable ``Int64`` so a count never turns into 165.0.
+One fallback: an activity without ``sport_type`` (answers from before Strava added it in 2022
+have ``type`` only) takes its ``type`` as ``sport_type``; the parser counts how often.
 
 An activity the pipeline cannot parse (not an object, no integer id, a start date that is not
 ISO 8601) is set aside with the reason and its raw JSON instead of stopping the week; a time
@@ -15,13 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import pandas as pd
 
-# Column name -> pandas dtype, in the order of the production table
-# (sql/migrations/0001_previous_release.sql).
+# Column name -> pandas dtype, in the order of the production table: the columns of
+# sql/migrations/0001_previous_release.sql, then those 0006_activity_fields.sql appends.
 ACTIVITY_COLUMNS: dict[str, str] = {
     "id": "Int64",
     "athlete_id": "Int64",
@@ -67,6 +69,15 @@ ACTIVITY_COLUMNS: dict[str, str] = {
     "average_watts": "Float64",
     "kilojoules": "Float64",
     "extracted_at": "datetime64[us]",
+    "total_photo_count": "Int64",
+    "device_watts": "boolean",
+    "has_heartrate": "boolean",
+    "max_watts": "Float64",
+    "weighted_average_watts": "Float64",
+    "external_id": "string",
+    "upload_id": "Int64",
+    "location_city": "string",
+    "location_state": "string",
 }
 
 # Columns copied from the Strava object under the same key.
@@ -76,6 +87,7 @@ _SAME_KEY = tuple(
     if name
     not in {
         "athlete_id",
+        "sport_type",
         "start_date",
         "start_date_local",
         "timezone",
@@ -121,10 +133,31 @@ def _strava_time(value: str | None, local: bool = False) -> datetime | None:
     return moment
 
 
+def local_start_day(activity: Any) -> date | None:
+    """The local calendar date an activity started on; None when it has no readable one."""
+    if not isinstance(activity, Mapping):
+        return None
+    try:
+        moment = _strava_time(activity.get("start_date_local"), local=True)
+    except (TypeError, ValueError):
+        return None
+    return moment.date() if moment else None
+
+
 def _point(latlng: Any, index: int) -> float | None:
     if isinstance(latlng, list | tuple) and len(latlng) == 2:
         return latlng[index]
     return None
+
+
+def sport_type_of(activity: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """The activity's ``sport_type``, else (an answer from before Strava added it) its
+    ``type``; and whether ``type`` was taken."""
+    sport_type = _blank_to_none(activity.get("sport_type"))
+    if sport_type is not None:
+        return sport_type, False
+    fallback = _blank_to_none(activity.get("type"))
+    return fallback, fallback is not None
 
 
 def parse_activity(activity: Mapping[str, Any], extracted_at: datetime) -> dict[str, Any]:
@@ -134,6 +167,7 @@ def parse_activity(activity: Mapping[str, Any], extracted_at: datetime) -> dict[
     activity_map = activity.get("map") or {}
     row.update(
         athlete_id=athlete.get("id"),
+        sport_type=sport_type_of(activity)[0],
         start_date=_strava_time(activity.get("start_date")),
         start_date_local=_strava_time(activity.get("start_date_local"), local=True),
         timezone=iana_timezone(activity.get("timezone")),
@@ -158,6 +192,7 @@ class ParsedActivities:
     frame: pd.DataFrame
     unparseable: list[dict[str, Any]] = field(default_factory=list)  # {"reason", "activity"}
     replaced_surrogates: int = 0
+    sport_type_from_type: int = 0  # activities without sport_type that took their type
 
 
 def parse_problem(activity: Any) -> str | None:
@@ -170,7 +205,7 @@ def parse_problem(activity: Any) -> str | None:
     if isinstance(identifier, bool) or not isinstance(identifier, int) \
             or not 0 < identifier < 2**63:
         return f"id {identifier!r} is not a positive 64-bit integer"
-    for name in _SAME_KEY:
+    for name in (*_SAME_KEY, "sport_type"):
         if not _fits(activity.get(name), ACTIVITY_COLUMNS[name]):
             return f"{name} {str(activity.get(name))[:60]!r} is not a {ACTIVITY_COLUMNS[name]}"
     athlete = activity.get("athlete")
@@ -220,10 +255,12 @@ def _replace_lone_surrogates(row: dict[str, Any]) -> int:
 
 def parse_activities(activities: Iterable[Any], extracted_at: datetime) -> ParsedActivities:
     """The typed frame of the parseable activities, the unparseable ones with their reason,
-    and how many lone surrogates became U+FFFD."""
+    how many lone surrogates became U+FFFD and how many activities took ``type`` as their
+    ``sport_type``."""
     rows: list[dict[str, Any]] = []
     unparseable: list[dict[str, Any]] = []
     replaced = 0
+    from_type = 0
     for activity in activities:
         problem = parse_problem(activity)
         if problem:
@@ -231,8 +268,9 @@ def parse_activities(activities: Iterable[Any], extracted_at: datetime) -> Parse
             continue
         row = parse_activity(activity, extracted_at)
         replaced += _replace_lone_surrogates(row)
+        from_type += sport_type_of(activity)[1]
         rows.append(row)
-    return ParsedActivities(_frame(rows), unparseable, replaced)
+    return ParsedActivities(_frame(rows), unparseable, replaced, from_type)
 
 
 def empty_activity_frame() -> pd.DataFrame:

@@ -21,6 +21,7 @@ never included (see pipeline/run_dates.py), whatever ``--stop`` says.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
@@ -33,6 +34,7 @@ from pipeline import run_dates
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
+from pipeline.raw_activities import RawJsonLines, passing_through, week_router
 from pipeline.strava import client_from_settings
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
@@ -145,19 +147,26 @@ class ExtractRange(luigi.Task):
                 f"{source}: page {progress.pages}, {progress.activities} activities so far")
 
         unparseable: list[dict[str, Any]] = []
-        pages = set_aside_unparseable(
-            with_progress(client.iter_pages(after, before), on_page=report), unparseable)
         extracts = [ExtractActivities(run_date=week) for week in weeks]
+        extracted_at = datetime.now(timezone.utc)
         with ExitStack() as files:
+            folder = Path(files.enter_context(tempfile.TemporaryDirectory(prefix="raw-")))
+            raws = [files.enter_context(RawJsonLines(folder / f"{week}.jsonl.gz", extracted_at))
+                    for week in weeks]
+            pages = set_aside_unparseable(with_progress(
+                passing_through(client.iter_pages(after, before), week_router(weeks, raws)),
+                on_page=report), unparseable)
             paths = [Path(files.enter_context(atomic_local_path(extract.output())))
                      for extract in extracts]
             filters = [local_dates_through(week, previous)
                        for previous, week in zip([None, *weeks], weeks, strict=False)]
             rows = write_extracts(pages, list(zip(paths, filters, strict=True)),
-                                  extracted_at=datetime.now(timezone.utc))
+                                  extracted_at=extracted_at)
             # The read's unparseable activities go with its newest week, before any extract
-            # counts as done; the other weeks record that they had none.
-            for extract in extracts:
+            # counts as done; the other weeks record that they had none. Each week keeps the
+            # raw JSON of its activities.
+            for extract, raw in zip(extracts, raws, strict=True):
+                extract.keep_raw(raw)
                 extract.keep_unparseable(unparseable if extract is extracts[-1] else [])
         logger.info("wrote %d activities into %d weekly extracts (%d list requests)",
                     sum(rows), len(weeks), client.list_requests)

@@ -15,14 +15,26 @@ import pandas as pd
 
 from pipeline import run_dates
 from pipeline.athlete_zone import ensure_run_date_over
+from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
+from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through, raw_lake_key
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask
 
 logger = logging.getLogger(__name__)
+
+
+def put_keeping_earlier(lake: Lake, path: Path, key: str) -> None:
+    """Store ``path`` under ``key``; an object already there (an earlier extract's) is kept
+    beside it as ``superseded-<UTC time>.<its extension>``."""
+    if lake.exists(key):
+        folder, _, name = key.rpartition("/")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        lake.move(key, f"{folder}/superseded-{stamp}.{name.partition('.')[2]}")
+    lake.put_file(path, key)
 
 
 def unparseable_lake_key(run_date: date) -> str:
@@ -127,12 +139,18 @@ class ExtractActivities(RunDateTask):
                 self.set_progress_percentage(round(100 * min(1.0, max(0.0, share))))
 
         unparseable: list[dict[str, Any]] = []
-        pages = set_aside_unparseable(
-            with_progress(client.iter_pages(after, before), on_page=report), unparseable)
-        with atomic_local_path(self.output()) as temporary:
-            rows = write_extract(pages, Path(temporary), extracted_at=datetime.now(timezone.utc),
-                                 keep=local_dates_through(self.run_date))
-            self.keep_unparseable(unparseable)  # before the extract counts as done
+        extracted_at = datetime.now(timezone.utc)
+        with tempfile.TemporaryDirectory(prefix="raw-") as folder, \
+                RawJsonLines(Path(folder) / RAW_FILE_NAME, extracted_at) as raw:
+            pages = set_aside_unparseable(with_progress(
+                passing_through(client.iter_pages(after, before), raw.write), on_page=report),
+                unparseable)
+            with atomic_local_path(self.output()) as temporary:
+                rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
+                                     keep=local_dates_through(self.run_date))
+                # Both before the extract counts as done:
+                self.keep_raw(raw)
+                self.keep_unparseable(unparseable)
         if client.invalid_utf8:
             logger.warning("%d invalid UTF-8 sequence(s) from %s were replaced by U+FFFD",
                            client.invalid_utf8, source)
@@ -146,19 +164,26 @@ class ExtractActivities(RunDateTask):
         self.set_status_message(f"{rows} activities extracted from {source}")
         self.set_progress_percentage(100)
 
+    def keep_raw(self, raw: RawJsonLines) -> None:
+        """Close the raw JSON of the activities read and store it in the lake beside the
+        extract (pipeline/raw_activities.py); an earlier extract's is kept beside it."""
+        raw.close()
+        key = raw_lake_key(self.run_date)
+        put_keeping_earlier(self.lake, raw.path, key)
+        logger.info("kept the raw JSON of the %d activities read in %s", raw.activities,
+                    self.lake.uri(key))
+
     def keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
         """Store the unparseable activities (reason and raw JSON) in the lake, an empty list
         when there are none, so the check no_unparseable_activities sees this extract's count."""
         key = unparseable_lake_key(self.run_date)
         for item in unparseable:
             logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])
-        if self.lake.exists(key):  # an earlier extract's list: kept, under another name
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-            self.lake.move(key, key.replace("activities.json", f"superseded-{stamp}.json"))
         with tempfile.TemporaryDirectory(prefix="unparseable-") as folder:
             path = Path(folder) / "activities.json"
             path.write_text(json.dumps(unparseable, indent=1), encoding="ascii")
-            self.lake.put_file(path, key)
+            # An earlier extract's list is kept, under another name.
+            put_keeping_earlier(self.lake, path, key)
         if unparseable:
             logger.warning("%d unparseable activities kept with their raw JSON in %s",
                            len(unparseable), self.lake.uri(key))

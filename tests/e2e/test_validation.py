@@ -88,7 +88,8 @@ def quarantined(data_dir: Path) -> tuple[list[str], list[Path], list[Path]]:
     return names, lake, extracts
 
 
-def test_a_normal_week_passes_every_check_and_loads(vworld: PipelineWorld) -> None:
+def test_a_normal_week_passes_every_check_and_loads(vworld: PipelineWorld,
+                                                   fake_clock: FakeClock) -> None:
     assert len(run_week(vworld.athlete)) >= 1
     result = vworld.build(LoadProduction(run_date=RUN_DATE))
     assert succeeded(result), result.summary_text
@@ -97,7 +98,8 @@ def test_a_normal_week_passes_every_check_and_loads(vworld: PipelineWorld) -> No
     assert list(found) == CHECK_NAMES
     assert {name: row["status"] for name, row in found.items()} == dict.fromkeys(
         CHECK_NAMES, "pass")
-    count_z, kudos_z = independent_zscores(vworld.athlete.activities, RUN_DATE)
+    # As served at the fake clock's now: the newest activities' kudos are still arriving.
+    count_z, kudos_z = independent_zscores(vworld.athlete.served(fake_clock()), RUN_DATE)
     assert found["weekly_activity_count_zscore"]["left_value"] == pytest.approx(count_z)
     assert found["weekly_kudos_zscore"]["left_value"] == pytest.approx(kudos_z)
     assert found["activities_in_run_week"]["left_value"] == len(run_week(vworld.athlete))
@@ -117,7 +119,8 @@ def test_failing_halt_check_quarantines_and_a_fixed_source_reruns_afresh(
     production_before = table_dump(vworld.data_dir, "strava_activity_data")
     assert production_before
     broken = run_week(vworld.athlete)[0]
-    vworld.athlete.update_activity(broken["id"], sport_type=None)
+    # Neither sport_type nor type: a NULL sport_type despite the fallback to type.
+    vworld.athlete.update_activity(broken["id"], sport_type=None, type=None)
 
     failed = vworld.cli("WeeklyPipeline", "--run-date", RUN_DATE.isoformat())
 

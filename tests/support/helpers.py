@@ -18,7 +18,9 @@ COLUMNS = [
     "max_speed", "average_cadence", "average_temp", "average_heartrate", "max_heartrate",
     "suffer_score", "elev_high", "elev_low", "lat", "lng", "end_lat", "end_lng",
     "summary_polyline", "trainer", "commute", "manual", "private", "visibility", "gear_id",
-    "average_watts", "kilojoules", "extracted_at",
+    "average_watts", "kilojoules", "extracted_at", "total_photo_count", "device_watts",
+    "has_heartrate", "max_watts", "weighted_average_watts", "external_id", "upload_id",
+    "location_city", "location_state",
 ]
 
 
@@ -45,6 +47,8 @@ def expected_row(activity: dict[str, Any]) -> dict[str, Any]:
         "utc_offset": int(offset) if offset is not None else None,
         "lat": start[0], "lng": start[1], "end_lat": end[0], "end_lng": end[1],
         "summary_polyline": _blank((activity.get("map") or {}).get("summary_polyline")),
+        # An older answer without sport_type: its type instead (docs/how-it-works.md).
+        "sport_type": _blank(activity.get("sport_type")) or _blank(activity.get("type")),
     }
     for column in COLUMNS:
         if column not in row and column != "extracted_at":

@@ -1,0 +1,148 @@
+"""The raw JSON of every activity read from Strava, kept in the lake beside the run date's extract.
+
+    strava/activities/YYYY-MM-DD/activities.csv        the extract (typed rows of this release)
+    strava/activities/YYYY-MM-DD/activities.jsonl.gz   every activity read, one per line
+
+One gzipped JSON-lines file per run date: each line is one activity object as Strava sent it
+(keys in its order), in the order read, duplicates from shifting pages included. A weekly run's
+file holds its whole window (the lookback too); a backfill's one read is split by the weeks'
+local dates, and what belongs to no week (an activity the parser sets aside, one of a later
+local date) goes with its newest week. The gzip header's time is when the activities were read
+(the extract's ``extracted_at``).
+
+Strict JSON (RFC 8259): ASCII with ``\\u`` escapes, so every text round-trips, a lone surrogate
+too. NaN and infinities are not JSON (a lenient decoder accepts them from Strava): each is
+written as null and counted in the log. A column added by a later release is filled from these
+files without a request to Strava: ``strava-pipeline rebuild-from-lake``
+(pipeline/rebuild_lake.py).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO
+
+from pipeline.strava.activities import local_start_day
+
+logger = logging.getLogger(__name__)
+
+RAW_FILE_NAME = "activities.jsonl.gz"
+COMPRESS_LEVEL = 6  # gzip's default: level 9 costs twice the time for 2% less
+PAGE_SIZE = 200
+
+
+def raw_lake_key(run_date: date) -> str:
+    """Where a run date's raw JSON lives in the lake, beside its extract."""
+    return f"strava/activities/{run_date.isoformat()}/{RAW_FILE_NAME}"
+
+
+def _finite(value: Any) -> tuple[Any, int]:
+    """``value`` with every NaN or infinity replaced by None, and how many there were."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, 1
+    if isinstance(value, dict):
+        pairs = [(key, _finite(item)) for key, item in value.items()]
+        return {key: item for key, (item, _) in pairs}, sum(n for _, (_, n) in pairs)
+    if isinstance(value, list):
+        items = [_finite(item) for item in value]
+        return [item for item, _ in items], sum(n for _, n in items)
+    return value, 0
+
+
+def strict_json_line(activity: Any) -> tuple[bytes, int]:
+    """One activity as a line of strict JSON (ASCII, newline-terminated), and how many
+    non-finite numbers became null."""
+    replaced = 0
+    try:
+        text = json.dumps(activity, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        cleaned, replaced = _finite(activity)
+        text = json.dumps(cleaned, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text.encode("ascii") + b"\n", replaced
+
+
+class RawJsonLines:
+    """A gzipped JSON-lines file of raw activities being written (``with`` closes it)."""
+
+    def __init__(self, path: Path, read_at: datetime) -> None:
+        self.path = path
+        self.activities = 0
+        self.non_finite = 0
+        self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._file,
+                                   compresslevel=COMPRESS_LEVEL,
+                                   mtime=int(read_at.timestamp()))
+
+    def write(self, activity: Any) -> None:
+        """Append one activity as read."""
+        line, replaced = strict_json_line(activity)
+        self._gzip.write(line)
+        self.activities += 1
+        self.non_finite += replaced
+
+    def close(self) -> None:
+        """Finish the file (idempotent); log the numbers that JSON could not hold."""
+        if self._gzip.closed:
+            return
+        self._gzip.close()
+        self._file.close()
+        if self.non_finite:
+            logger.warning("%d NaN or infinite numbers (not JSON) were kept as null in the raw "
+                           "JSON of the activities", self.non_finite)
+
+    def __enter__(self) -> RawJsonLines:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def passing_through(pages: Iterable[list[Any]], write: Callable[[Any], None]
+                    ) -> Iterator[list[Any]]:
+    """The same pages, each activity handed to ``write`` as it goes by."""
+    for page in pages:
+        for activity in page:
+            write(activity)
+        yield page
+
+
+def week_router(weeks: list[date], files: list[RawJsonLines]) -> Callable[[Any], None]:
+    """A ``write`` that puts each activity in the file of the week (run dates, oldest first)
+    whose extract holds its local start date; the rest goes to the newest week's file."""
+
+    def write(activity: Any) -> None:
+        day = local_start_day(activity)
+        index = len(weeks) - 1 if day is None else min(bisect_left(weeks, day), len(weeks) - 1)
+        files[index].write(activity)
+
+    return write
+
+
+def read_time(path: Path) -> datetime:
+    """When the file's activities were read (its gzip header's time), UTC, naive."""
+    with gzip.GzipFile(path, "rb") as handle:
+        handle.read(1)
+        moment = datetime.fromtimestamp(handle.mtime or 0, timezone.utc)
+    return moment.replace(tzinfo=None)
+
+
+def raw_pages(path: Path, size: int = PAGE_SIZE) -> Iterator[list[Any]]:
+    """The file's activities, in the order read, ``size`` at a time (like Strava's pages)."""
+    page: list[Any] = []
+    with gzip.open(path, "rt", encoding="ascii") as lines:
+        for line in lines:
+            page.append(json.loads(line))
+            if len(page) >= size:
+                yield page
+                page = []
+    if page:
+        yield page
