@@ -24,10 +24,13 @@ from pathlib import Path
 from pipeline.athlete_zone import default_run_date
 from pipeline.preflight import date_argument
 from pipeline.sandbox import (
+    ChangeError,
     SandboxServer,
     SyntheticAthlete,
+    apply_changes,
     athlete_end,
     environment_variables,
+    load_changes,
     sandbox_environment,
     sandbox_settings,
 )
@@ -69,6 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print-env-file", type=Path, metavar="PATH",
                         help="also write the export lines to PATH (for a shell to source)")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    parser.add_argument("--changes", type=Path, metavar="FILE",
+                        help="a JSON change list applied at start: deletions, renames, re-types, "
+                             "kudos, late uploads (docs/reconciliation.md); POST more to "
+                             "/admin/changes while it serves")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -122,6 +129,15 @@ def run(args: argparse.Namespace) -> int:
     last_day = args.end_date or default_last_day()
     athlete = SyntheticAthlete(seed=args.seed, n_activities=args.activities,
                                end=athlete_end(last_day))
+    if getattr(args, "changes", None):
+        try:
+            done = apply_changes(athlete, load_changes(args.changes))
+        except ChangeError as error:
+            print(f"sandbox: error: {error}", file=sys.stderr)
+            return 2
+        for change in done:
+            print(f"  changed: {change['action']} activity {change['id']} "
+                  f"(started {change['start_date']})")
     server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
     try:
         server.start()

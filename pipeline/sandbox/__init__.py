@@ -2,6 +2,7 @@
 sandbox's own data folder. The rest of the pipeline imports the sandbox only from here."""
 
 from pipeline.sandbox.athlete import HOSTILE_NAMES, SyntheticAthlete, athlete_end
+from pipeline.sandbox.changes import ChangeError, apply_changes, load_changes
 from pipeline.sandbox.environment import (
     environment_variables,
     sandbox_data_dir,
@@ -10,6 +11,7 @@ from pipeline.sandbox.environment import (
 )
 from pipeline.sandbox.server import SandboxServer
 
-__all__ = ["HOSTILE_NAMES", "SandboxServer", "SyntheticAthlete", "athlete_end",
-           "environment_variables", "sandbox_data_dir", "sandbox_environment",
+__all__ = ["HOSTILE_NAMES", "ChangeError", "SandboxServer", "SyntheticAthlete", "apply_changes",
+           "athlete_end",
+           "environment_variables", "load_changes", "sandbox_data_dir", "sandbox_environment",
            "sandbox_settings"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+import pipeline.sandbox.changes as changes
 import pipeline.sandbox.faults as faults
 from pipeline.sandbox.athlete import SyntheticAthlete
 from pipeline.sandbox.index import json_array
@@ -47,6 +48,7 @@ class Request:
     query: dict[str, str]
     form: dict[str, str] = field(default_factory=dict)
     authorization: str | None = None
+    body: bytes = b""
 
 
 @dataclass
@@ -131,6 +133,8 @@ class SandboxApp:
             return self._token(request)
         if path == "/oauth/authorize" and request.method == "GET":
             return self._authorize(request)
+        if path == "/admin/changes" and request.method == "POST":
+            return self._changes(request)
         if path == "/api/v3" or path.startswith("/api/v3/"):
             response = self._api(request, path)
             if not response.drop:
@@ -171,6 +175,8 @@ class SandboxApp:
                 return self._activities(request.query, short=fault == "short")
             finally:
                 self.listing_seconds += time.perf_counter() - started
+        if request.method == "GET" and path.startswith("/api/v3/activities/"):
+            return self._activity(path.rsplit("/", 1)[1])
         if request.method == "GET" and path == "/api/v3/athlete":
             return json_response(200, self.athlete.profile())
         return json_response(404, NOT_FOUND)
@@ -188,6 +194,21 @@ class SandboxApp:
         if short:
             chunk = chunk[: len(chunk) // 2]
         return Response(200, json_array(chunk), JSON)
+
+    def _activity(self, raw_id: str) -> Response:
+        """GET /activities/{id}: the activity as served now; 404 when there is none."""
+        try:
+            return json_response(200, self.athlete.get(int(raw_id), self.clock()))
+        except (KeyError, ValueError):
+            return json_response(404, NOT_FOUND)
+
+    def _changes(self, request: Request) -> Response:
+        """The admin endpoint: apply a change list (pipeline/sandbox/changes.py)."""
+        try:
+            done = changes.apply_changes(self.athlete, json.loads(request.body or b"null"))
+        except (ValueError, changes.ChangeError) as error:
+            return json_response(400, _error(str(error), "Changes", "body", "invalid"))
+        return json_response(200, done)
 
     def _token(self, request: Request) -> Response:
         if self.inactive:

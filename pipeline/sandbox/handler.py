@@ -37,9 +37,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _app(self) -> SandboxApp:
         return self.server.app  # type: ignore[attr-defined,no-any-return]
 
-    def _form(self) -> dict[str, str]:
+    def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _form(self, raw: bytes) -> dict[str, str]:
         if not raw:
             return {}
         if "json" in (self.headers.get("Content-Type") or ""):
@@ -52,11 +54,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
+        body = self._body() if self.command == "POST" else b""
         request = Request(
             method=self.command,
             path=parts.path,
             query=_flat(parts.query),
-            form=self._form() if self.command == "POST" else {},
+            form=self._form(body),
+            body=body,
             authorization=self.headers.get("Authorization"),
         )
         response = self._app().handle(request)
