@@ -66,6 +66,11 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
     ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
     ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
+    # issue 20: reconciliation and webhook events
+    ("reconcile_every_weeks", "RECONCILE_EVERY_WEEKS", "strava", "reconcile_every_weeks", "4"),
+    ("reconcile_max_delete_share", "RECONCILE_MAX_DELETE_SHARE", "strava",
+     "reconcile_max_delete_share", "0.05"),
+    ("webhook_verify_token", "STRAVA_WEBHOOK_VERIFY_TOKEN", "webhook", "verify_token", ""),
 )
 
 ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(source[1] for source in _SOURCES)
@@ -99,6 +104,9 @@ class Settings:
     redshift_copy_region: str = ""
     athlete_timezone: str = ""
     run_lock_wait_seconds: float = 3600.0
+    reconcile_every_weeks: int = 4
+    reconcile_max_delete_share: float = 0.05
+    webhook_verify_token: str = ""
 
     @property
     def extract_dir(self) -> Path:
@@ -192,4 +200,9 @@ def load_settings() -> Settings:
         run_lock_wait_seconds=float(
             _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
         ),
+        reconcile_every_weeks=int(_as_number(
+            "RECONCILE_EVERY_WEEKS", raw["reconcile_every_weeks"], int)),
+        reconcile_max_delete_share=float(_as_number(
+            "RECONCILE_MAX_DELETE_SHARE", raw["reconcile_max_delete_share"], float)),
+        webhook_verify_token=raw["webhook_verify_token"].strip(),
     )

@@ -116,9 +116,17 @@ def _null_outside_physical_ranges() -> str:
                           for r in physical_ranges())
 
 
+def _compared_columns() -> str:
+    """Every activity column but extracted_at: the values a reconciliation compares."""
+    from pipeline.strava.activities import ACTIVITY_COLUMNS
+
+    return ", ".join(name for name in ACTIVITY_COLUMNS if name != "extracted_at")
+
+
 _GENERATED_FRAGMENTS: dict[str, Callable[[], str]] = {
     "outside_physical_ranges": _outside_physical_ranges,
     "null_outside_physical_ranges": _null_outside_physical_ranges,
+    "compared_columns": _compared_columns,
 }
 
 

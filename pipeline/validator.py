@@ -311,14 +311,15 @@ def side_value(session: Session, side: Side, parameters: Mapping[str, Any],
 
 def evaluate(warehouse: Warehouse, check: Check, run_date: date,
              min_history_weeks: int = 4,
-             extra_parameters: Mapping[str, Any] | None = None) -> Outcome:
+             extra_parameters: Mapping[str, Any] | None = None,
+             staging_table: str | None = None) -> Outcome:
     """Run a check against the run date's staging table; never raises for a failing query.
 
     A NULL value makes the check ``skipped`` with the query's note as the reason; a query that
     fails makes it ``error``; otherwise ``pass``, or ``warn``/``fail`` by severity.
     """
     parameters = {**check_parameters(run_date, min_history_weeks), **(extra_parameters or {})}
-    staging_table = staging_table_name(run_date.strftime("%Y%m%d"))
+    staging_table = staging_table or staging_table_name(run_date.strftime("%Y%m%d"))
     try:
         with warehouse.transaction() as session:  # read-only: one connection for both sides
             left, left_note = side_value(session, check.left, parameters, staging_table)

@@ -30,6 +30,13 @@ class Session:
         for statement in split_statements(render(read_sql(relative_path), **identifiers)):
             self.execute(statement, params)
 
+    def run_file_value(self, relative_path: str, params: Mapping[str, Any] | None = None,
+                       **identifiers: str) -> int:
+        """Run a file's statements; the integer its last statement returns (0 for NULL)."""
+        self.run_file(relative_path, params, **identifiers)
+        row = self.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
     def fetchall(self) -> list[tuple]:
         """Rows of the last statement."""
         return self._cursor.fetchall()

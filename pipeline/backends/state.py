@@ -79,6 +79,35 @@ class StateStore(ABC):
         """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
         return self.watermark_of(run_date) is not NO_WATERMARK
 
+    # -- reconciliations (issue 20) ----------------------------------------------------------
+
+    def record_reconciliation(self, run_date: date, attempt: int, counts: dict[str, int]
+                              ) -> None:
+        """Keep a completed reconciliation: rows listed, added, changed and removed."""
+        with self.transaction() as session:
+            session.execute(read_sql("state/record_reconciliation.sql").strip().rstrip(";"), {
+                "run_date": self._bind(run_date), "attempt": attempt,
+                "completed_at": self._bind(_utc_now()),
+                **{name: int(counts[name]) for name in ("listed", "added", "changed",
+                                                        "removed")}})
+
+    def last_reconciliation(self, before: date = date.max) -> dict[str, Any] | None:
+        """The newest completed reconciliation of a run date before ``before``, or None."""
+        rows = self._rows("state/last_reconciliation.sql", before=before)
+        if not rows:
+            return None
+        names = ("run_date", "attempt", "completed_at", "listed", "added", "changed",
+                 "removed")
+        found = dict(zip(names, rows[0], strict=True))
+        found["run_date"] = _as_date(found["run_date"])
+        found["completed_at"] = _as_datetime(found["completed_at"])
+        return found
+
+    def last_reconciliation_attempt(self, run_date: date) -> int:
+        """The highest attempt recorded for a run date; 0 when it was never reconciled."""
+        rows = self._rows("state/reconciliation_attempts.sql", run_date=run_date)
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
     @abstractmethod
     def lock_run_date(self, run_date: date, wait_seconds: float) -> AbstractContextManager[None]:
         """Hold the run date's lock for a block; RunDateBusy after ``wait_seconds`` of waiting."""

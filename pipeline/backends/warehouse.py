@@ -210,6 +210,25 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
         self.drop_table(staging_table)
 
+    def reconcile_staging(self, staging_table: str, update_id: str,
+                          removed_ids: Sequence[int]) -> tuple[int, int]:
+        """A reconciliation's load (issue 20), one transaction with its marker: upsert the
+        staging rows that are new or changed, delete ``removed_ids`` from production; then drop
+        staging. Returns (added, changed)."""
+        with self.transaction() as session:
+            added = session.run_file_value("reconcile/added_count.sql",
+                                           staging_table=staging_table)
+            upserted = session.run_file_value("reconcile/keep_changed_only.sql",
+                                              staging_table=staging_table)
+            session.run_file("production/merge_staging_into_production.sql",
+                             staging_table=staging_table)
+            delete = render(read_sql("reconcile/delete_removed.sql")).strip().rstrip(";")
+            for activity_id in removed_ids:
+                session.execute(delete, {"id": int(activity_id)})
+            self.write_marker(session, update_id, "strava_activity_data")
+        self.drop_table(staging_table)
+        return added, upserted - added
+
     def refresh_production_rows(self, lake: Lake, key: str, rebuild_table: str) -> int:
         """Replace production's rows by the rows of a rebuilt extract (``strava-pipeline
         rebuild-from-lake``): bulk-load the lake object into ``rebuild_table``, keep the ids

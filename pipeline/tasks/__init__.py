@@ -6,6 +6,7 @@ from pipeline.tasks.kudos import TrainKudosModel
 from pipeline.tasks.lake import UploadToLake
 from pipeline.tasks.models import BuildModel
 from pipeline.tasks.production import LoadProduction
+from pipeline.tasks.reconcile import Reconcile
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.tasks.validation import ValidateStaging
 from pipeline.tasks.watermark import RecordWatermark
@@ -18,6 +19,7 @@ __all__ = [
     "CopyToStaging",
     "ExtractActivities",
     "LoadProduction",
+    "Reconcile",
     "RecordWatermark",
     "TrainKudosModel",
     "UploadToLake",

@@ -11,6 +11,7 @@ import luigi
 
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
+from pipeline.raw_activities import raw_lake_key
 from pipeline.settings import Settings, load_settings
 from pipeline.sql_files import staging_table_name
 from pipeline.tasks.run_date_lock import holding_run_date_lock
@@ -19,6 +20,11 @@ from pipeline.tasks.run_date_lock import holding_run_date_lock
 def stage_marker_id(task_family: str, run_date: date) -> str:
     """The marker id of a run date's stage, e.g. 'LoadProduction(2026-11-29)'."""
     return f"{task_family}({run_date.isoformat()})"
+
+
+def unparseable_lake_key(run_date: date) -> str:
+    """Where a run date's unparseable activities (reason and raw JSON) are kept in the lake."""
+    return f"strava/unparseable/{run_date.isoformat()}/activities.json"
 
 
 class RunDateParameter(luigi.DateParameter):
@@ -89,6 +95,16 @@ class RunDateTask(CompletedDayDefaults, luigi.Task):
     def lake_key(self) -> str:
         """Where the run date's extract lives in the lake."""
         return f"strava/activities/{self.run_date.isoformat()}/activities.csv"
+
+    @property
+    def raw_key(self) -> str:
+        """Where the raw JSON of the activities read is kept in the lake."""
+        return raw_lake_key(self.run_date)
+
+    @property
+    def unparseable_key(self) -> str:
+        """Where the activities the parser set aside are kept in the lake."""
+        return unparseable_lake_key(self.run_date)
 
     @property
     def extract_path(self) -> Path:

@@ -18,11 +18,13 @@ from pipeline.athlete_zone import ensure_run_date_over
 from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
-from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through, raw_lake_key
+from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import RunDateTask
+from pipeline.tasks.base import RunDateTask, unparseable_lake_key
+
+__all__ = ["ExtractActivities", "extracts_missing", "put_keeping_earlier", "unparseable_lake_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +37,6 @@ def put_keeping_earlier(lake: Lake, path: Path, key: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         lake.move(key, f"{folder}/superseded-{stamp}.{name.partition('.')[2]}")
     lake.put_file(path, key)
-
-
-def unparseable_lake_key(run_date: date) -> str:
-    """Where a run date's unparseable activities (reason and raw JSON) are kept in the lake."""
-    return f"strava/unparseable/{run_date.isoformat()}/activities.json"
 
 
 def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]]
@@ -168,7 +165,7 @@ class ExtractActivities(RunDateTask):
         """Close the raw JSON of the activities read and store it in the lake beside the
         extract (pipeline/raw_activities.py); an earlier extract's is kept beside it."""
         raw.close()
-        key = raw_lake_key(self.run_date)
+        key = self.raw_key
         put_keeping_earlier(self.lake, raw.path, key)
         logger.info("kept the raw JSON of the %d activities read in %s", raw.activities,
                     self.lake.uri(key))
@@ -176,7 +173,7 @@ class ExtractActivities(RunDateTask):
     def keep_unparseable(self, unparseable: list[dict[str, Any]]) -> None:
         """Store the unparseable activities (reason and raw JSON) in the lake, an empty list
         when there are none, so the check no_unparseable_activities sees this extract's count."""
-        key = unparseable_lake_key(self.run_date)
+        key = self.unparseable_key
         for item in unparseable:
             logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])
         with tempfile.TemporaryDirectory(prefix="unparseable-") as folder:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import luigi
+
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
+from pipeline.tasks.reconcile import reconcile_if_due
 
 
 class TrainKudosModel(RunDateTask):
@@ -14,8 +17,8 @@ class TrainKudosModel(RunDateTask):
     Too little history or an unchanged production is a recorded skip, and the run completes.
     """
 
-    def requires(self) -> LoadProduction:
-        return LoadProduction(run_date=self.run_date)
+    def requires(self) -> list[luigi.Task]:
+        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self)]
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)

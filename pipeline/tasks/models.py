@@ -21,6 +21,7 @@ from pipeline.model_registry import Model
 from pipeline.run_dates import run_week
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
+from pipeline.tasks.reconcile import reconcile_if_due
 from pipeline.validator import Outcome, evaluate, format_value
 
 
@@ -83,7 +84,7 @@ class BuildModel(RunDateTask):
         refs = dict.fromkeys(self.definition.refs)
         for test in self.tests():
             refs.update(dict.fromkeys(ref for ref in test.refs if ref != self.model))
-        return [LoadProduction(run_date=self.run_date),
+        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self),
                 *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
 
     def run(self) -> None:

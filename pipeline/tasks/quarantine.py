@@ -39,12 +39,19 @@ def validation_marker_prefix(task: RunDateTask) -> str:
     return stage_marker_id("ValidateStaging", task.run_date)[:-1]
 
 
+def staging_markers(task: RunDateTask) -> tuple[list[str], str]:
+    """(the marker ids of the stage that made the task's staging table, the marker prefix of
+    its validation): the weekly run's, or those a task names (``staging_markers()``, e.g. a
+    reconciliation's own stages)."""
+    own = getattr(task, "staging_markers", None)
+    if own is not None:
+        return own()  # type: ignore[no-any-return]
+    return [stage_marker_id("CopyToStaging", task.run_date)], validation_marker_prefix(task)
+
+
 def forget_staging(task: RunDateTask) -> None:
     """Forget that the run date was staged and checked, so that both happen again."""
-    task.warehouse.quarantine_staging(
-        None, "", [stage_marker_id("CopyToStaging", task.run_date)],
-        validation_marker_prefix(task),
-    )
+    task.warehouse.quarantine_staging(None, "", *staging_markers(task))
 
 
 def quarantine_run_date(task: RunDateTask) -> Quarantine:
@@ -68,10 +75,7 @@ def quarantine_run_date(task: RunDateTask) -> Quarantine:
     places: list[str] = []
     problems: list[str] = []
     staging = task.staging_table if warehouse.table_exists(task.staging_table) else None
-    warehouse.quarantine_staging(
-        staging, table, [stage_marker_id("CopyToStaging", task.run_date)],
-        validation_marker_prefix(task),
-    )
+    warehouse.quarantine_staging(staging, table, *staging_markers(task))
     if staging:
         places.append(f"table {table}")
     try:

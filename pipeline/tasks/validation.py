@@ -22,7 +22,6 @@ from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.errors import one_line
 from pipeline.sql_files import parameter_names
 from pipeline.tasks.base import RunDateTask
-from pipeline.tasks.extract import unparseable_lake_key
 from pipeline.tasks.quarantine import quarantine_run_date
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.validator import (
@@ -82,7 +81,7 @@ class ValidateStaging(RunDateTask):
             self.set_status_message(f"check {number} of {len(self.checks)}: {check.name}")
             outcome = evaluate(self.warehouse, check, self.run_date,
                                self.settings.validation_min_history_weeks,
-                               self._extra_parameters(check))
+                               self._extra_parameters(check), self.staging_table)
             self._log(outcome)
             outcomes.append(outcome)
             if outcome.blocks:
@@ -113,7 +112,7 @@ class ValidateStaging(RunDateTask):
 
     def _unparseable_count(self) -> int:
         """How many activities of the extract could not be parsed (kept aside in the lake)."""
-        key = unparseable_lake_key(self.run_date)
+        key = self.unparseable_key
         if not self.lake.exists(key):
             return 0  # an extract made before activities were set aside
         with self.lake.open_binary(key) as handle:

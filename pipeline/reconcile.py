@@ -1,0 +1,65 @@
+"""Reconciliation rules (issue 20): when one is due, and when its deletions need a confirmation.
+
+The weekly run reads only its lookback window; a reconciliation lists the athlete's whole history
+(ceil(N/200) + 1 list requests) and brings production in line with it: new and changed
+activities upserted, the ones Strava no longer lists removed (kept in the lake first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.backends import StateStore
+from pipeline.settings import Settings
+
+MASS_DELETE_CHECK = "reconcile_mass_delete"
+
+
+def reconcile_due(state: StateStore, settings: Settings, run_date: date) -> bool:
+    """Whether WeeklyPipeline(run_date) reconciles: RECONCILE_EVERY_WEEKS (0: only on demand)
+    weeks or more after the last completed reconciliation of an earlier date, or, when there was
+    none, after the first run (which read the whole history). Never on a first run."""
+    every = settings.reconcile_every_weeks
+    if every <= 0:
+        return False
+    earlier = [day for day, _, _ in state.history() if day < run_date]
+    if not earlier:
+        return False
+    last = state.last_reconciliation(before=run_date)
+    since = last["run_date"] if last else min(earlier)
+    return (run_date - since).days >= 7 * every
+
+
+def list_requests(activities: int, per_page: int = 200) -> int:
+    """The list requests a reconciliation of ``activities`` makes: full pages and one empty."""
+    return math.ceil(activities / per_page) + 1 if activities else 1
+
+
+@dataclass(frozen=True)
+class DeleteGuard:
+    """Whether removing ``removing`` of ``in_scope`` production rows needs a confirmation."""
+
+    removing: int
+    in_scope: int
+    listed: int
+    max_share: float
+
+    @property
+    def trips(self) -> bool:
+        """More than the share would go, or Strava listed nothing while production holds rows."""
+        if self.removing == 0:
+            return False
+        return (self.listed == 0 and self.in_scope > 0) or \
+            self.removing > self.max_share * self.in_scope
+
+    def message(self, run_date: date) -> str:
+        """The one line of a tripped guard: how many rows would go and how to confirm."""
+        share = self.removing / max(1, self.in_scope)
+        why = ("Strava listed no activity at all" if self.listed == 0 else
+               f"more than RECONCILE_MAX_DELETE_SHARE={self.max_share:g}")
+        return (f"reconciliation of {run_date} would remove {self.removing} of "
+                f"{self.in_scope} activities from production ({share:.1%}; {why}); nothing "
+                "was deleted: check the athlete on Strava, then confirm with "
+                f"`strava-pipeline reconcile --date {run_date} --allow-mass-delete`")

@@ -1,0 +1,4 @@
+-- Production's rows a reconciliation of the run date covers: local start date on or before the
+-- run date (start_date_local < :run_week_end), or no local start at all.
+SELECT COUNT(*) FROM {production_table}
+WHERE start_date_local < :run_week_end OR start_date_local IS NULL;

@@ -1,0 +1,158 @@
+"""Reconciliation against the sandbox over HTTP, on the embedded default and (CI=true) on MariaDB
++ moto S3 + PostgreSQL: deletions outside the lookback, old edits and kudos, late uploads, the
+mass-delete guard and a list that fails half-way."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pipeline.backends import open_lake, open_state, open_warehouse
+from pipeline.sandbox import SyntheticAthlete, apply_changes
+from pipeline.settings import load_settings
+from pipeline.tasks import LoadProduction, Reconcile
+from tests.conftest import (
+    ATHLETE_END,
+    NEXT_RUN_DATE,
+    RUN_DATE,
+    FakeClock,
+    PipelineNow,
+    PipelineWorld,
+    succeeded,
+)
+from tests.support.backends import (  # noqa: F401 - fixtures
+    S3Server,
+    fixture_mysql_db,
+    fixture_pg_database,
+    fixture_s3_env,
+    fixture_s3_server,
+    mysql_url,
+    pg_url,
+)
+
+N_ACTIVITIES = 400
+LIST_PATH = "/athlete/activities"
+CHANGES = [
+    {"action": "delete", "days_ago": 60},
+    {"action": "rename", "days_ago": 40, "name": "Renamed 40 days later"},
+    {"action": "retype", "days_ago": 45, "sport_type": "Hike"},
+    {"action": "kudos", "days_ago": 20, "kudos_count": 56},
+    {"action": "upload", "days_ago": 17, "sport_type": "Ride", "name": "Synced 17 days late"},
+]
+
+
+@pytest.fixture(params=["embedded", "production"])
+def world(request: pytest.FixtureRequest, world_factory: Callable[..., PipelineWorld],
+          fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> PipelineWorld:
+    """A sandbox world on the embedded default or on MariaDB, moto S3 and PostgreSQL."""
+    world = world_factory(SyntheticAthlete(seed=7, n_activities=N_ACTIVITIES, end=ATHLETE_END),
+                          clock=fake_clock)
+    if request.param == "production":
+        s3: S3Server = request.getfixturevalue("s3_env")
+        urls = {"LAKE_URL": f"s3://{s3.new_bucket()}/lake",
+                "STATE_URL": mysql_url(request.getfixturevalue("mysql_db")),
+                "WAREHOUSE_URL": pg_url(request.getfixturevalue("pg_database"))}
+        for name, value in urls.items():
+            monkeypatch.setenv(name, value)
+            world.env[name] = value
+    return world
+
+
+def query(sql: str, **identifiers: str) -> list[tuple]:
+    """Rows from the configured warehouse, through the pipeline's own adapter."""
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    try:
+        return open_warehouse(load_settings().warehouse_url).query(sql, **identifiers)
+    finally:
+        release_all()
+
+
+def production() -> dict[int, dict[str, Any]]:
+    rows = query("SELECT id, name, sport_type, kudos_count FROM strava_activity_data")
+    return {row[0]: {"name": row[1], "sport_type": row[2], "kudos_count": row[3]}
+            for row in rows}
+
+
+def test_reconciliation_in_the_weekly_run_brings_every_old_change(
+        world: PipelineWorld, monkeypatch: pytest.MonkeyPatch, pipeline_now: PipelineNow
+) -> None:
+    monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "2")
+    monkeypatch.setenv("STRAVA_LOOKBACK_DAYS", "3")  # a window that misses 17 days back
+    assert succeeded(world.run_weekly(RUN_DATE))
+    assert succeeded(world.run_weekly(NEXT_RUN_DATE))  # one week: not due yet
+    assert open_state(load_settings().state_url).last_reconciliation() is None
+    watermark = open_state(load_settings().state_url).watermark_of(NEXT_RUN_DATE)
+    deleted, renamed, retyped, kudos, late = apply_changes(world.athlete, CHANGES)
+    assert deleted["id"] in production() and late["id"] not in production()
+
+    # Two weeks after the first run the weekly run reconciles (RECONCILE_EVERY_WEEKS=2).
+    third = NEXT_RUN_DATE.replace(day=13)
+    pipeline_now.moment += timedelta(days=7)
+    world.sandbox.reset_log()
+    assert succeeded(world.run_weekly(third))
+    # Its own window (the lookback) holds none of the changed activities ...
+    weekly = (world.data_dir / "extract" / str(third) / "activities.csv").read_text("utf-8")
+    for change in (deleted, renamed, retyped, kudos, late):
+        assert str(change["id"]) not in weekly
+    # ... the reconciliation brought every one.
+    rows = production()
+    assert deleted["id"] not in rows
+    assert rows[renamed["id"]]["name"] == "Renamed 40 days later"
+    assert rows[retyped["id"]]["sport_type"] == "Hike"
+    assert rows[kudos["id"]]["kudos_count"] == 56
+    assert rows[late["id"]]["name"] == "Synced 17 days late"
+    assert sorted(rows) == sorted(act["id"] for act in world.athlete.activities)
+    # The marts were built after it: the deleted activity is in none of them.
+    for mart in ("activity_log", "activity_routes", "weekly_new_activities"):
+        ids = {row[0] for row in query("SELECT id FROM {mart}", mart=mart)}
+        assert deleted["id"] not in ids, mart
+    assert late["id"] in {row[0] for row in query("SELECT id FROM activity_log")}
+    # Whole history: ceil(N/200) + 1 list requests, plus the weekly run's window (1 page + 1).
+    listing = math.ceil(len(world.athlete) / 200) + 1
+    assert world.sandbox.count(LIST_PATH) <= listing + 2
+    state = open_state(load_settings().state_url)
+    last = state.last_reconciliation()
+    assert last is not None and last["run_date"] == third
+    assert (last["added"], last["removed"]) == (1, 1) and last["changed"] >= 3
+    # The removed row went to the lake first; the watermark never moved back.
+    lake = open_lake(load_settings().lake_url)
+    with lake.open_binary(f"strava/deleted/{third}/activities.csv") as handle:
+        kept = handle.read().decode("utf-8")
+    assert str(deleted["id"]) in kept and len(kept.strip().splitlines()) == 2
+    assert state.watermark_of(third) >= watermark
+
+
+def test_mass_delete_guard_halts_with_nothing_deleted(world: PipelineWorld) -> None:
+    assert succeeded(world.run_weekly(RUN_DATE))
+    before = production()
+    doomed = [act["id"] for act in world.athlete.activities[:40]]  # 10% of the history
+    for activity_id in doomed:
+        world.athlete.remove_activity(activity_id)
+    result = world.build(Reconcile(run_date=RUN_DATE))
+    assert not succeeded(result)
+    assert production() == before
+    failing = query("SELECT status, message FROM validation_results "
+                    "WHERE check_name = 'reconcile_mass_delete'")
+    assert failing and failing[0][0] == "fail"
+    assert "would remove 40 of" in failing[0][1] and "--allow-mass-delete" in failing[0][1]
+
+    confirmed = world.build(Reconcile(run_date=RUN_DATE, allow_mass_delete=True))
+    assert succeeded(confirmed), confirmed.summary_text
+    assert not set(doomed) & set(production())
+
+
+def test_list_failing_half_way_deletes_nothing(world: PipelineWorld,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    assert succeeded(world.run_weekly(RUN_DATE))
+    before = production()
+    world.athlete.remove_activity(world.athlete.activities[5]["id"])
+    monkeypatch.setenv("STRAVA_MAX_ATTEMPTS", "1")
+    world.sandbox.inject("slow:0", "slow:0", "500")  # pages 1 and 2 answer, page 3 fails
+    assert not succeeded(world.build(Reconcile(run_date=RUN_DATE)))
+    assert production() == before
+    assert succeeded(world.build(LoadProduction(run_date=RUN_DATE)))  # nothing else broke
