@@ -5,6 +5,9 @@ mass-delete guard and a list that fails half-way."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -18,6 +21,7 @@ from pipeline.tasks import LoadProduction, Reconcile
 from tests.conftest import (
     ATHLETE_END,
     NEXT_RUN_DATE,
+    PROJECT_ROOT,
     RUN_DATE,
     FakeClock,
     PipelineNow,
@@ -156,3 +160,34 @@ def test_list_failing_half_way_deletes_nothing(world: PipelineWorld,
     assert not succeeded(world.build(Reconcile(run_date=RUN_DATE)))
     assert production() == before
     assert succeeded(world.build(LoadProduction(run_date=RUN_DATE)))  # nothing else broke
+
+
+def test_reconcile_command_removes_rebuilds_and_says_how_to_confirm(
+        world: PipelineWorld) -> None:
+    assert succeeded(world.run_weekly(RUN_DATE))
+    deleted = world.athlete.remove_activity(world.athlete.activities[3]["id"])
+    command = [sys.executable, "-m", "pipeline.cli", "reconcile", "--date", str(RUN_DATE)]
+    env = {**os.environ, **world.env, **world.sandbox.env()}
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1 removed" in done.stdout and "Rebuilding" in done.stdout
+    assert deleted["id"] not in production()
+    assert deleted["id"] not in {row[0] for row in query("SELECT id FROM activity_log")}
+    state = open_state(load_settings().state_url)
+    assert state.last_reconciliation_attempt(RUN_DATE) == 1
+
+    for act in world.athlete.activities[:60]:
+        world.athlete.remove_activity(act["id"])
+    env = {**os.environ, **world.env, **world.sandbox.env()}
+    halted = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert halted.returncode == 1
+    last = halted.stderr.strip().splitlines()[-1]
+    assert "would remove 60 of" in last and "--allow-mass-delete" in last
+    confirmed = subprocess.run([*command, "--allow-mass-delete"], cwd=PROJECT_ROOT,
+                               env={**os.environ, **world.env, **world.sandbox.env()},
+                               capture_output=True, text=True, timeout=600)
+    assert confirmed.returncode == 0, confirmed.stderr[-2000:]
+    assert "60 removed" in confirmed.stdout
+    assert state.last_reconciliation_attempt(RUN_DATE) == 2
