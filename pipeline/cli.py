@@ -51,6 +51,7 @@ from pipeline.strava import authorize
 from pipeline.tasks.backfill import SUNDAY, week_run_dates
 from pipeline.tasks.dashboard import dashboard_path
 from pipeline.tasks.extract import extracts_missing
+from pipeline.webhook import cli as webhook_cli
 
 PROG = "strava-pipeline"
 EXIT_CODES = {
@@ -403,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_date.set_defaults(handler=cmd_run_date)
     rebuild_lake.add_command(commands)
     reconcile_cli.add_command(commands)
+    webhook_cli.add_command(commands)
     return parser
 
 

@@ -21,6 +21,15 @@ from pipeline.backends.run_lock import file_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import read_sql, split_statements
 
+# The columns that identify a webhook event (a retried event has the same values).
+EVENT_KEY = ("subscription_id", "object_type", "object_id", "aspect_type", "event_time")
+
+
+def _statement(relative_path: str) -> str:
+    """The one statement of a state SQL file."""
+    return split_statements(read_sql(relative_path))[0]
+
+
 NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
 
 
@@ -85,7 +94,7 @@ class StateStore(ABC):
                               ) -> None:
         """Keep a completed reconciliation: rows listed, added, changed and removed."""
         with self.transaction() as session:
-            session.execute(read_sql("state/record_reconciliation.sql").strip().rstrip(";"), {
+            session.execute(_statement("state/record_reconciliation.sql"), {
                 "run_date": self._bind(run_date), "attempt": attempt,
                 "completed_at": self._bind(_utc_now()),
                 **{name: int(counts[name]) for name in ("listed", "added", "changed",
@@ -107,6 +116,43 @@ class StateStore(ABC):
         """The highest attempt recorded for a run date; 0 when it was never reconciled."""
         rows = self._rows("state/reconciliation_attempts.sql", run_date=run_date)
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    # -- webhook events (issue 20) -----------------------------------------------------------
+
+    def store_event(self, event: dict[str, Any]) -> bool:
+        """Keep one push event durably; False when it was already stored (a retry)."""
+        params = {name: event[name] for name in EVENT_KEY}
+        params.update(owner_id=int(event["owner_id"]), updates=event.get("updates"),
+                      received_at=self._bind(_utc_now()))
+        try:
+            with self.transaction() as session:
+                session.execute(_statement("state/insert_event.sql"), params)
+        except Exception as error:
+            if type(error).__name__ == "IntegrityError" or "UNIQUE" in str(error):
+                return False
+            raise
+        return True
+
+    def pending_events(self) -> list[dict[str, Any]]:
+        """Events not applied yet, oldest first."""
+        names = (*EVENT_KEY, "owner_id", "updates")
+        return [dict(zip(names, row, strict=True))
+                for row in self._rows("state/pending_events.sql")]
+
+    def mark_events_applied(self, outcomes: list[tuple[dict[str, Any], str]]) -> None:
+        """Mark events applied with what each did, in one transaction."""
+        statement = _statement("state/mark_event_applied.sql")
+        with self.transaction() as session:
+            for event, outcome in outcomes:
+                session.execute(statement, {
+                    **{name: event[name] for name in EVENT_KEY},
+                    "applied_at": self._bind(_utc_now()), "outcome": outcome[:200]})
+
+    def event_counts(self) -> tuple[int, int, datetime | None]:
+        """(pending, applied, newest received_at) of the webhook events."""
+        rows = self._rows("state/event_counts.sql")
+        pending, applied, newest = rows[0] if rows else (0, 0, None)
+        return int(pending or 0), int(applied or 0), _as_datetime(newest)
 
     @abstractmethod
     def lock_run_date(self, run_date: date, wait_seconds: float) -> AbstractContextManager[None]:

@@ -229,6 +229,27 @@ class Warehouse(ABC):
         self.drop_table(staging_table)
         return added, upserted - added
 
+    def apply_event_batch(self, staging_table: str | None, update_id: str,
+                          removed_ids: Sequence[int], applied: Sequence[Mapping[str, Any]]
+                          ) -> None:
+        """A batch of webhook events (issue 20), one transaction with its marker: upsert the
+        staging rows (when there is a staging table), delete ``removed_ids``, record the applied
+        events; then drop staging."""
+        self.ensure_schema()
+        with self.transaction() as session:
+            if staging_table is not None:
+                session.run_file("production/merge_staging_into_production.sql",
+                                 staging_table=staging_table)
+            delete = render(read_sql("reconcile/delete_removed.sql")).strip().rstrip(";")
+            for activity_id in removed_ids:
+                session.execute(delete, {"id": int(activity_id)})
+            record = read_sql("events/record_applied.sql").strip().rstrip(";")
+            for row in applied:
+                session.execute(record, {**row, "applied_at": utc_now()})
+            self.write_marker(session, update_id, "strava_activity_data")
+        if staging_table is not None:
+            self.drop_table(staging_table)
+
     def refresh_production_rows(self, lake: Lake, key: str, rebuild_table: str) -> int:
         """Replace production's rows by the rows of a rebuilt extract (``strava-pipeline
         rebuild-from-lake``): bulk-load the lake object into ``rebuild_table``, keep the ids

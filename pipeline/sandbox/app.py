@@ -14,6 +14,7 @@ import pipeline.sandbox.faults as faults
 from pipeline.sandbox.athlete import SyntheticAthlete
 from pipeline.sandbox.index import json_array
 from pipeline.sandbox.oauth import TokenStore, normalise_scope
+from pipeline.sandbox.push import PushSubscriptions, events_of
 from pipeline.sandbox.ratelimit import RateLimiter
 
 JSON = "application/json; charset=utf-8"
@@ -107,6 +108,7 @@ class SandboxApp:
         self.token_faults = faults.FaultQueue()
         self.inactive = False
         self.log: list[RequestRecord] = []
+        self.push = PushSubscriptions()
         self.listing_seconds = 0.0  # time spent answering activity lists (the benchmark reports it)
         self._log_lock = threading.Lock()
         self._sleep = sleep
@@ -135,6 +137,12 @@ class SandboxApp:
             return self._authorize(request)
         if path == "/admin/changes" and request.method == "POST":
             return self._changes(request)
+        if path == "/admin/deauthorize" and request.method == "POST":
+            status = self.push.post("athlete", self.athlete.athlete_id, "update",
+                                    self.athlete.athlete_id, {"authorized": "false"})
+            return json_response(200, {"delivered": status})
+        if path.startswith("/api/v3/push_subscriptions"):
+            return self._push_subscriptions(request, path)
         if path == "/api/v3" or path.startswith("/api/v3/"):
             response = self._api(request, path)
             if not response.drop:
@@ -205,10 +213,31 @@ class SandboxApp:
     def _changes(self, request: Request) -> Response:
         """The admin endpoint: apply a change list (pipeline/sandbox/changes.py)."""
         try:
-            done = changes.apply_changes(self.athlete, json.loads(request.body or b"null"))
+            items = changes.check_changes(json.loads(request.body or b"null"))
+            done = changes.apply_changes(self.athlete, items)
         except (ValueError, changes.ChangeError) as error:
             return json_response(400, _error(str(error), "Changes", "body", "invalid"))
+        for change, item in zip(done, items, strict=True):
+            for object_type, aspect, updates in events_of(change, item):
+                change["delivered"] = self.push.post(object_type, change["id"], aspect,
+                                                     self.athlete.athlete_id, updates)
         return json_response(200, done)
+
+    def _push_subscriptions(self, request: Request, path: str) -> Response:
+        """Strava's push subscription endpoints (client id and secret, no bearer token)."""
+        params = {**request.query, **request.form}
+        if not self.tokens.client_ok(params.get("client_id"), params.get("client_secret")):
+            return json_response(401, BAD_CLIENT)
+        rest = path.removeprefix("/api/v3/push_subscriptions").strip("/")
+        if request.method == "POST" and not rest:
+            status, answer = self.push.subscribe(params.get("callback_url", ""),
+                                                 params.get("verify_token", ""))
+            return json_response(status, answer)
+        if request.method == "GET" and not rest:
+            return json_response(200, self.push.listing())
+        if request.method == "DELETE" and rest.isdigit() and self.push.unsubscribe(int(rest)):
+            return Response(204, b"", JSON)
+        return json_response(404, NOT_FOUND)
 
     def _token(self, request: Request) -> Response:
         if self.inactive:

@@ -400,6 +400,24 @@ class StravaClient:
             )
         raise StravaError("Strava kept refusing the same page: try again later")
 
+    def get_json(self, path: str) -> Any | None:
+        """GET one API resource (e.g. ``/activities/123``, ``/athlete``) within the rate
+        limits; None for a 404 (a deleted activity). Issue 20's ApplyEvents uses it."""
+        for _ in range(100):
+            self.rate_limiter.before_request()
+            response = self._send("GET", f"{self.api_url}{path}",
+                                  headers={"Authorization": f"Bearer {self.access_token()}"})
+            self.rate_limiter.observe(response.headers)
+            if response.status_code == 429:
+                self.rate_limiter.after_429(response.headers)
+                continue
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise StravaError(f"Strava answered HTTP {response.status_code} to GET {path}")
+            return self._json(response)
+        raise StravaError(f"Strava kept refusing GET {path}: try again later")
+
     # -- listing -------------------------------------------------------------------------------
 
     def iter_pages(self, after: int, before: int) -> Iterator[list[dict[str, Any]]]:

@@ -1,5 +1,6 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
+from pipeline.tasks.apply_events import ApplyEvents
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.kudos import TrainKudosModel
@@ -13,6 +14,7 @@ from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 
 __all__ = [
+    "ApplyEvents",
     "Backfill",
     "BackfillWeek",
     "BuildModel",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import luigi
 
 from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.tasks.apply_events import apply_events_if_pending
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.reconcile import reconcile_if_due
@@ -18,7 +19,8 @@ class TrainKudosModel(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self)]
+        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self),
+                *apply_events_if_pending(self)]
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)

@@ -19,6 +19,7 @@ from pipeline import model_registry, model_tests
 from pipeline.backends.warehouse import Warehouse, WarehouseMarkerTarget
 from pipeline.model_registry import Model
 from pipeline.run_dates import run_week
+from pipeline.tasks.apply_events import apply_events_if_pending
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.reconcile import reconcile_if_due
@@ -85,6 +86,7 @@ class BuildModel(RunDateTask):
         for test in self.tests():
             refs.update(dict.fromkeys(ref for ref in test.refs if ref != self.model))
         return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self),
+                *apply_events_if_pending(self),
                 *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
 
     def run(self) -> None:
