@@ -63,3 +63,22 @@ class DeleteGuard:
                 f"{self.in_scope} activities from production ({share:.1%}; {why}); nothing "
                 "was deleted: check the athlete on Strava, then confirm with "
                 f"`strava-pipeline reconcile --date {run_date} --allow-mass-delete`")
+
+
+def status_lines(state: StateStore) -> list[str]:
+    """What ``strava-pipeline status`` says about reconciliations and webhook events."""
+    last = state.last_reconciliation()
+    if last is None:
+        lines = ["Reconciliation: none yet (strava-pipeline reconcile; the weekly run "
+                 "reconciles every RECONCILE_EVERY_WEEKS weeks)"]
+    else:
+        label = last["run_date"].isoformat() + (f".{last['attempt']}" if last["attempt"] > 1
+                                                 else "")
+        lines = [f"Reconciliation: last of {label}, completed "
+                 f"{last['completed_at']:%Y-%m-%d %H:%M} UTC: {last['listed']} listed, "
+                 f"{last['added']} added, {last['changed']} changed, {last['removed']} removed"
+                 + (f" (kept in strava/deleted/{label}/)" if last["removed"] else "")]
+    pending, applied, newest = state.event_counts()
+    received = f", newest received {newest:%Y-%m-%d %H:%M} UTC" if newest else ""
+    lines.append(f"Webhook events: {pending} pending, {applied} applied{received}")
+    return lines

@@ -27,6 +27,7 @@ from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.preflight import parse_date
+from pipeline.reconcile import status_lines as reconcile_status_lines
 from pipeline.sandbox import sandbox_environment
 from pipeline.settings import ConfigurationError, Settings, load_settings
 from pipeline.tasks import RecordWatermark, WeeklyPipeline
@@ -331,6 +332,10 @@ def run(args: argparse.Namespace) -> int:
         print()
         for line in format_detail(reader.status(detail)):
             print(line)
+        if not missing_locally(settings.state_url):  # issue 20
+            print()
+            for line in reconcile_status_lines(open_state(settings.state_url)):
+                print(line)
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

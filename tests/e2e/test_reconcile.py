@@ -191,3 +191,10 @@ def test_reconcile_command_removes_rebuilds_and_says_how_to_confirm(
     assert confirmed.returncode == 0, confirmed.stderr[-2000:]
     assert "60 removed" in confirmed.stdout
     assert state.last_reconciliation_attempt(RUN_DATE) == 2
+    status = subprocess.run([sys.executable, "-m", "pipeline.cli", "status"], cwd=PROJECT_ROOT,
+                            env={**os.environ, **world.env}, capture_output=True, text=True,
+                            timeout=300)
+    assert status.returncode == 0, status.stderr
+    assert f"Reconciliation: last of {RUN_DATE}.2" in status.stdout
+    assert "60 removed (kept in strava/deleted/" in status.stdout
+    assert "Webhook events: 0 pending, 0 applied" in status.stdout
