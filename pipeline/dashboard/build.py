@@ -26,6 +26,7 @@ from pipeline.dashboard.data import (
     iter_route_rows,
     marts_read,
     read_activities,
+    read_freshness,
     read_validation,
 )
 from pipeline.dashboard.kudos import kudos_panel
@@ -77,7 +78,8 @@ def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
             f"run the pipeline for {run_date.isoformat()}, which builds them before the dashboard")
     with warehouse.transaction() as session:
         data = DashboardData(run_date, read_activities(session, run_date),
-                             read_validation(session, run_date), options, sandbox)
+                             read_validation(session, run_date), options, sandbox,
+                             read_freshness(session))
         routes = build_routes(iter_route_rows(session, run_date, max_routes), data.week_start,
                               max_routes=max_routes)
     return data, routes

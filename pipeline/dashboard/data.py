@@ -80,6 +80,14 @@ def read_validation(session: Session, run_date: date) -> pd.DataFrame:
     return _frame(session.fetchall(), session.column_names)
 
 
+def read_freshness(session: Session) -> datetime | None:
+    """When production last took in data from Strava (naive UTC), or None."""
+    session.execute(reader_sql("dashboard/freshness.sql"))
+    row = session.fetchone()
+    value = row[0] if row else None
+    return None if value is None else pd.Timestamp(value).to_pydatetime()
+
+
 def iter_route_rows(session: Session, run_date: date, max_routes: int) -> Iterator[tuple]:
     """The newest ``max_routes`` routes, newest first, fetched in batches (bounded memory).
 
@@ -103,6 +111,7 @@ class DashboardData:
     validation: pd.DataFrame
     options: DashboardOptions = field(default_factory=DashboardOptions)
     sandbox: bool = False
+    read_at: datetime | None = None  # issue 20: the newest read from Strava (UTC)
 
     @property
     def week_start(self) -> date:

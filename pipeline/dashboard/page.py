@@ -375,6 +375,14 @@ def _config(data: DashboardData, maps: bool) -> dict[str, object]:
             "maps": list(figures.MAP_CHARTS), "tiles": tiles}
 
 
+def _freshness(data: DashboardData) -> str:
+    """' · data loaded from Strava up to ...': how fresh the page's data is."""
+    if data.read_at is None:
+        return ""
+    return (f' · <span id="freshness">data loaded from Strava up to '
+            f"{data.read_at:%Y-%m-%d %H:%M} UTC</span>")
+
+
 def render_dashboard(data: DashboardData, routes: RouteSet,
                      extra: list[Section] | None = None,
                      generated_at: datetime | None = None) -> str:
@@ -385,7 +393,7 @@ def render_dashboard(data: DashboardData, routes: RouteSet,
     header = (f"<h1>Training · week of {data.week_start:%d %b %Y}</h1>"
               f"<p>Run of {data.run_date:%A %Y-%m-%d} (local time) · distances in "
               f"{units.distance} · <a href=\"validation.html\" id=\"link-validation\">data "
-              "checks</a></p>")
+              f"checks</a>{_freshness(data)}</p>")
     body = (f'<h2 class="group">This week</h2><div class="cards" id="headline-week">'
             f"{_cards(week_metrics(data), group=3)}</div>"
             f'<h2 class="group">{data.run_date.year} so far</h2>'

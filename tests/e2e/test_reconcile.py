@@ -129,6 +129,8 @@ def test_reconciliation_in_the_weekly_run_brings_every_old_change(
         kept = handle.read().decode("utf-8")
     assert str(deleted["id"]) in kept and len(kept.strip().splitlines()) == 2
     assert state.watermark_of(third) >= watermark
+    page = (world.data_dir / "reports" / str(third) / "dashboard.html").read_text("utf-8")
+    assert '<span id="freshness">data loaded from Strava up to 20' in page
 
 
 def test_mass_delete_guard_halts_with_nothing_deleted(world: PipelineWorld) -> None:
