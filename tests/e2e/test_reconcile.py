@@ -8,37 +8,31 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from pipeline.backends import open_lake, open_state, open_warehouse
-from pipeline.sandbox import SyntheticAthlete, apply_changes
+from pipeline.sandbox import apply_changes
 from pipeline.settings import load_settings
 from pipeline.tasks import LoadProduction, Reconcile
 from tests.conftest import (
-    ATHLETE_END,
     NEXT_RUN_DATE,
     PROJECT_ROOT,
     RUN_DATE,
-    FakeClock,
     PipelineNow,
     PipelineWorld,
     succeeded,
 )
 from tests.support.backends import (  # noqa: F401 - fixtures
-    S3Server,
     fixture_mysql_db,
     fixture_pg_database,
     fixture_s3_env,
     fixture_s3_server,
-    mysql_url,
-    pg_url,
 )
+from tests.support.worlds import fixture_world_on_backends  # noqa: F401 - the world fixture
 
-N_ACTIVITIES = 400
 LIST_PATH = "/athlete/activities"
 CHANGES = [
     {"action": "delete", "days_ago": 60},
@@ -47,23 +41,6 @@ CHANGES = [
     {"action": "kudos", "days_ago": 20, "kudos_count": 56},
     {"action": "upload", "days_ago": 17, "sport_type": "Ride", "name": "Synced 17 days late"},
 ]
-
-
-@pytest.fixture(params=["embedded", "production"])
-def world(request: pytest.FixtureRequest, world_factory: Callable[..., PipelineWorld],
-          fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> PipelineWorld:
-    """A sandbox world on the embedded default or on MariaDB, moto S3 and PostgreSQL."""
-    world = world_factory(SyntheticAthlete(seed=7, n_activities=N_ACTIVITIES, end=ATHLETE_END),
-                          clock=fake_clock)
-    if request.param == "production":
-        s3: S3Server = request.getfixturevalue("s3_env")
-        urls = {"LAKE_URL": f"s3://{s3.new_bucket()}/lake",
-                "STATE_URL": mysql_url(request.getfixturevalue("mysql_db")),
-                "WAREHOUSE_URL": pg_url(request.getfixturevalue("pg_database"))}
-        for name, value in urls.items():
-            monkeypatch.setenv(name, value)
-            world.env[name] = value
-    return world
 
 
 def query(sql: str, **identifiers: str) -> list[tuple]:

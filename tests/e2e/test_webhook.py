@@ -24,6 +24,13 @@ from pipeline.tasks import ApplyEvents
 from pipeline.webhook.receiver import MAX_BODY, Receiver
 from pipeline.webhook.subscription import known_subscription, remember_subscription
 from tests.conftest import PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
+from tests.support.backends import (  # noqa: F401 - fixtures
+    fixture_mysql_db,
+    fixture_pg_database,
+    fixture_s3_env,
+    fixture_s3_server,
+)
+from tests.support.worlds import fixture_world_on_backends  # noqa: F401 - the world fixture
 
 TOKEN = "receiver-verify-token"
 EVENT = {"aspect_type": "create", "event_time": 1764400000, "object_id": 1234567,
@@ -91,9 +98,12 @@ def start_receiver(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     raise AssertionError("the receiver did not start: " + (process.stderr.read() or ""))
 
 
+@pytest.mark.parametrize("warehouse", ["duckdb file locked", "postgresql down"])
 def test_the_receiver_answers_within_two_seconds_while_the_warehouse_is_locked(
-        tmp_path: Path) -> None:
+        tmp_path: Path, warehouse: str) -> None:
     env = {**os.environ, "DATA_DIR": str(tmp_path), "STRAVA_WEBHOOK_VERIFY_TOKEN": TOKEN}
+    if warehouse == "postgresql down":  # nothing listens on port 9
+        env["WAREHOUSE_URL"] = "postgresql://strava@127.0.0.1:9/stopped"
     remember_subscription(tmp_path, {"id": 777})
     locked = duckdb.connect(str(tmp_path / "warehouse.duckdb"))  # holds the file's lock
     locked.execute("BEGIN TRANSACTION; CREATE TABLE busy (x INT)")
