@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ class Receiver:
         self.state = state
         self.verify_token = verify_token
         self.data_dir = data_dir
+        # One writer at a time from this process: threads queue here in order instead of in
+        # SQLite's busy handler, whose growing sleeps made the slowest answers seconds long.
+        self._store_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -100,7 +104,8 @@ class Receiver:
             logger.warning("webhook event refused: unknown subscription %d",
                            event["subscription_id"])
             return _answer(start_response, "403 Forbidden", {"error": "unknown subscription"})
-        new = self.state.store_event(event)
+        with self._store_lock:
+            new = self.state.store_event(event)
         logger.info("webhook event %s %s %d stored%s", event["object_type"],
                     event["aspect_type"], event["object_id"], "" if new else " (a retry)")
         return _answer(start_response, "200 OK", {"stored": True})
