@@ -23,7 +23,7 @@ from pipeline.settings import load_settings
 from pipeline.tasks import ApplyEvents
 from pipeline.webhook.receiver import MAX_BODY, Receiver
 from pipeline.webhook.subscription import known_subscription, remember_subscription
-from tests.conftest import PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
+from tests.conftest import NEXT_RUN_DATE, PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
 from tests.support.backends import (  # noqa: F401 - fixtures
     fixture_mysql_db,
     fixture_pg_database,
@@ -186,3 +186,19 @@ def test_the_whole_loop_ends_in_the_right_table(world: PipelineWorld,
     gone = cli(world, "webhook", "unsubscribe")
     assert gone.returncode == 0, gone.stderr
     assert known_subscription(world.data_dir) is None
+
+
+def test_the_weekly_run_applies_pending_events_before_its_models(world: PipelineWorld) -> None:
+    assert succeeded(world.run_weekly(RUN_DATE))
+    settings = load_settings()
+    remember_subscription(settings.data_dir, {"id": 5})
+    old = world.athlete.activities[25]  # far outside the next run's lookback
+    world.athlete.update_activity(old["id"], name="Renamed, weekly")
+    state = open_state(settings.state_url)
+    state.store_event({"subscription_id": 5, "object_type": "activity", "object_id": old["id"],
+                       "aspect_type": "update", "event_time": 1764400001,
+                       "owner_id": world.athlete.athlete_id, "updates": None})
+    assert succeeded(world.run_weekly(NEXT_RUN_DATE))
+    assert state.event_counts()[:2] == (0, 1)
+    log = dict(open_warehouse(settings.warehouse_url).query("SELECT id, name FROM activity_log"))
+    assert log[old["id"]] == "Renamed, weekly"
