@@ -20,16 +20,24 @@ MASS_DELETE_CHECK = "reconcile_mass_delete"
 def reconcile_due(state: StateStore, settings: Settings, run_date: date) -> bool:
     """Whether WeeklyPipeline(run_date) reconciles: RECONCILE_EVERY_WEEKS (0: only on demand)
     weeks or more after the last completed reconciliation of an earlier date, or, when there was
-    none, after the first run (which read the whole history). Never on a first run."""
+    none, after the first run (which read the whole history). Never on a first run, never for
+    a run date older than the newest one recorded (rerunning or inspecting an old date does not
+    reconcile, and ``status`` shows no retroactive stage)."""
     every = settings.reconcile_every_weeks
     if every <= 0:
         return False
-    earlier = [day for day, _, _ in state.history() if day < run_date]
-    if not earlier:
+    history = [day for day, _, _ in state.history()]
+    earlier = [day for day in history if day < run_date]
+    if not earlier or any(day > run_date for day in history):
         return False
     last = state.last_reconciliation(before=run_date)
     since = last["run_date"] if last else min(earlier)
     return (run_date - since).days >= 7 * every
+
+
+def is_newest_run_date(state: StateStore, run_date: date) -> bool:
+    """Whether no later run date has a watermark (the weekly run of the newest date)."""
+    return not any(day > run_date for day, _, _ in state.history())
 
 
 def list_requests(activities: int, per_page: int = 200) -> int:

@@ -24,6 +24,7 @@ import luigi
 
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.extract_stream import write_extract
+from pipeline.reconcile import is_newest_run_date
 from pipeline.strava import client_from_settings
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.extract import set_aside_unparseable
@@ -150,7 +151,7 @@ class ApplyEvents(RunDateTask):
 def apply_events_if_pending(task: RunDateTask) -> list[luigi.Task]:
     """[ApplyEvents] for the weekly run when webhook events wait, else []."""
     try:
-        pending = task.state.event_counts()[0]
+        pending = task.state.event_counts()[0] and is_newest_run_date(task.state, task.run_date)
     except Exception as error:  # a state store that cannot answer: the weekly run goes on
         logger.warning("could not count the pending webhook events: %s", error)
         return []
