@@ -27,7 +27,7 @@ from pathlib import Path
 
 from luigi.retcodes import run_with_retcodes
 
-from pipeline import preflight, rebuild_lake, sandbox_cli, status, validator
+from pipeline import notify, preflight, rebuild_lake, run_output, sandbox_cli, status, validator
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import open_state, open_warehouse
 from pipeline.backends.migrations import (
@@ -40,6 +40,7 @@ from pipeline.backends.migrations import (
 from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.errors import OneLineParser
+from pipeline.failures import known_error
 from pipeline.preflight import PreflightError, date_argument, fail
 from pipeline.project import project_file
 from pipeline.sandbox import sandbox_environment, sandbox_settings
@@ -58,9 +59,9 @@ EXIT_CODES = {
     20: "FAILED: input data is missing (exit code 20)",
     25: "FAILED: the scheduler did not let this run start a task, another run holds it "
         "(exit code 25)",
-    30: "FAILED: a task failed, see the log above (exit code 30)",
-    35: "FAILED: the tasks could not be scheduled (exit code 35)",
-    40: "FAILED: an unhandled error, see the log above (exit code 40)",
+    30: "FAILED: a task failed (exit code 30); the cause is on the last lines",
+    35: "FAILED: the tasks could not be scheduled (exit code 35); the cause is on the last lines",
+    40: "FAILED: an unhandled error (exit code 40); the cause is on the last lines",
 }
 def describe_exit_code(code: int) -> str:
     """'succeeded', or what Luigi's exit code means."""
@@ -126,11 +127,17 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
     return ["--local-scheduler"]
 
 
-def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
-    """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code."""
+def run_luigi(task_args: list[str], scheduler_args: list[str],
+              output: run_output.Output | None = None) -> int:
+    """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code.
+
+    With ``output`` the log goes where it says (quiet terminal, full log file); without it,
+    config/logging.ini's one line per message on stderr."""
     argv = ["--module", "pipeline.tasks", *task_args, *scheduler_args]
     logging_conf = project_file("config/logging.ini")
-    if logging_conf:
+    if output is not None:
+        output.configure_logging()
+    elif logging_conf:
         argv += ["--logging-conf-file", str(logging_conf)]
     try:
         run_with_retcodes(argv)
@@ -158,16 +165,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
     with _demo(args.demo, run_date - timedelta(days=1)):
         task = args.task or "WeeklyPipeline"
-        preflight.check([run_date], extracting=_extracting([run_date]))
+        settings = preflight.check([run_date], extracting=_extracting([run_date]))
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
+        output = run_output.output_for(args, settings, run_date.isoformat())
         sys.stdout.flush()
-        code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args)
+        code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args, output)
         what = "Weekly run" if task == "WeeklyPipeline" else task
         print(f"== {what} for {run_date} {describe_exit_code(code)}")
-        for line in summary_lines(load_settings(), run_date, args.demo):
+        settings = load_settings()
+        for line in summary_lines(settings, run_date, args.demo):
             print(line)
+        print(f"Log:       {output.log_file}")
+        if code == 0 and task == "WeeklyPipeline":
+            run_output.forget_failures(settings, [run_date])
+        ending = run_output.failure_lines(code, output, settings)
     if args.demo:
         print("This was a DEMO against the local Strava sandbox, not Strava.")
+    run_output.print_failures(ending)
     return code
 
 
@@ -189,9 +203,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         task_args = ["Backfill", "--start", args.start.isoformat(), "--stop", stop.isoformat(),
                      "--weekday", str(weekday)]
-        code = run_luigi(task_args, scheduler_args)
+        output = run_output.output_for(
+            args, load_settings(), f"backfill-{args.start.isoformat()}-{stop.isoformat()}")
+        code = run_luigi(task_args, scheduler_args, output)
         print(f"== Backfill {describe_exit_code(code)}")
         print(f"Status:    {command_hint('status', *(['--demo'] if args.demo else []))}")
+        print(f"Log:       {output.log_file}")
+        settings = load_settings()
+        if code == 0:
+            run_output.forget_failures(settings, run_dates)
+        ending = run_output.failure_lines(code, output, settings)
+    run_output.print_failures(ending)
     return code
 
 
@@ -325,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run only this stage and what it needs, e.g. CopyToStaging to stage "
                           f"a date for `validate` ({', '.join(STAGES)})")
     _scheduler_option(run)
+    run_output.add_arguments(run)
     run.set_defaults(handler=cmd_run)
 
     backfill = commands.add_parser(
@@ -338,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="weekday of the run dates: 0 Monday ... 6 Sunday (default)")
     backfill.add_argument("--demo", action="store_true", help="against the local sandbox")
     _scheduler_option(backfill)
+    run_output.add_arguments(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
     status_parser = commands.add_parser(
@@ -404,6 +428,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def refused(argv: list[str], error: Exception) -> int:
+    """A command stopped before Luigi: one line on stderr and, for a run or a backfill, one
+    Slack post when a webhook is set; the exit status."""
+    code = fail(error)
+    if argv[:1] in (["run"], ["backfill"]):
+        try:
+            settings = load_settings()
+            notify.post_to_slack(settings, notify.failure_line_payload(
+                settings, f"`strava-pipeline {argv[0]}` FAILED before any task ran: {error}"))
+        except Exception:  # a bad setting is the error itself; Slack needs good settings
+            pass
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """The console script ``strava-pipeline``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -414,7 +452,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except (PreflightError, ConfigurationError, WarehouseConnectionError) as error:
         sys.stdout.flush()
-        return fail(error)
+        return refused(argv, error)
+    except Exception as error:
+        if not known_error(error):
+            raise
+        sys.stdout.flush()  # a pipeline error raised before Luigi: its message says what to do
+        return refused(argv, error)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `strava-pipeline status | head`

@@ -1,5 +1,6 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
+from pipeline import failures  # noqa: F401  (registers the failure recorder)
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.kudos import TrainKudosModel

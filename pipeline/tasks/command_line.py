@@ -19,6 +19,7 @@ from luigi.retcodes import retcode
 from luigi.task_register import TaskClassException
 
 from pipeline.preflight import PreflightError, check, fail
+from pipeline.run_output import end_luigi_command_line
 from pipeline.scheduler import scheduler_answers, scheduler_url
 from pipeline.settings import ConfigurationError
 from pipeline.tasks.backfill import Backfill
@@ -83,6 +84,7 @@ def check_luigi_command_line(argv: list[str] | None = None) -> None:
         except (PreflightError, ConfigurationError) as error:
             raise SystemExit(fail(error, "luigi")) from None
         _check_scheduler()
+        end_luigi_command_line()
 
 
 def _check_scheduler() -> None:

@@ -120,6 +120,12 @@ def test_a_failing_run_exits_with_luigis_nonzero_code(
     assert "Warehouse:" in output
     assert sandbox.client_secret not in output and wrong_token not in output
     assert "rejected the token" in (checkout / "logs" / "2026-11-29.log").read_text()
+    # The cause comes last, one line per failed task; the traceback is in the log only.
+    ending = [line for line in output.splitlines() if line.strip()][-2:]
+    assert ending[0].startswith("FAILED ExtractActivities for 2026-11-29: "), ending
+    assert "rejected the token" in ending[0]
+    assert "Traceback" not in output
+    assert "Traceback" in (checkout / "logs" / "2026-11-29.log").read_text()
 
 
 @pytest.mark.parametrize("date_argument", ["yesterday", "2026-02-30"])
