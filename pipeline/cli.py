@@ -173,7 +173,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         what = "Weekly run" if task == "WeeklyPipeline" else task
         print(f"== {what} for {run_date} {describe_exit_code(code)}")
         settings = load_settings()
-        for line in summary_lines(settings, run_date, args.demo):
+        for line in [*run_output.run_summary_lines(settings, [run_date]),
+                     *summary_lines(settings, run_date, args.demo)]:
             print(line)
         print(f"Log:       {output.log_file}")
         if code == 0 and task == "WeeklyPipeline":
@@ -206,10 +207,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         output = run_output.output_for(
             args, load_settings(), f"backfill-{args.start.isoformat()}-{stop.isoformat()}")
         code = run_luigi(task_args, scheduler_args, output)
-        print(f"== Backfill {describe_exit_code(code)}")
-        print(f"Status:    {command_hint('status', *(['--demo'] if args.demo else []))}")
-        print(f"Log:       {output.log_file}")
+        print(f"== Backfill of {len(run_dates)} weeks {describe_exit_code(code)}")
         settings = load_settings()
+        for line in [*run_output.run_summary_lines(settings, run_dates),
+                     *summary_lines(settings, run_dates[-1] if run_dates else stop, args.demo)]:
+            print(line)
+        print(f"Log:       {output.log_file}")
         if code == 0:
             run_output.forget_failures(settings, run_dates)
         ending = run_output.failure_lines(code, output, settings)

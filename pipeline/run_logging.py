@@ -21,6 +21,9 @@ from pipeline.errors import one_line
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _OWN_HANDLERS: list[logging.Handler] = []
+# Pipeline loggers whose INFO lines stay in the log file unless --verbose: a check that passed
+# (the summary counts them; a warning or a failure still shows).
+QUIET_INFO = frozenset({"pipeline.tasks.validation"})
 
 
 class TerminalFilter(logging.Filter):
@@ -35,8 +38,10 @@ class TerminalFilter(logging.Filter):
             return True
         if record.name.startswith("luigi"):
             return False  # scheduling chatter; a failure's cause comes on the last lines
+        if record.levelno >= logging.WARNING:
+            return True
         own = record.name == "pipeline" or record.name.startswith("pipeline.")
-        return own or record.levelno >= logging.WARNING
+        return own and record.name not in QUIET_INFO
 
 
 class OneLineFormatter(logging.Formatter):

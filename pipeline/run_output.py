@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline import failures, run_logging
+from pipeline import failures, run_logging, run_summary
+from pipeline.backends import open_warehouse
+from pipeline.backends.urls import missing_locally
+from pipeline.errors import one_line
 from pipeline.settings import Settings
 
 
@@ -60,6 +63,19 @@ def failure_lines(code: int, output: Output, settings: Settings) -> list[str]:
     if lines:
         lines.append(f"Then {failures.RESUME}.")
     return lines
+
+
+def run_summary_lines(settings: Settings, run_dates: list[date]) -> list[str]:
+    """The counts of this run (tasks, activities, checks of its run dates, Strava requests)."""
+    failed = len(failures.failures_seen())
+    try:
+        warehouse = (None if missing_locally(settings.warehouse_url)
+                     else open_warehouse(settings.warehouse_url))
+        checks = run_summary.check_counts(warehouse, run_dates)
+    except Exception as error:  # the summary must not hide the run's own outcome
+        checks = dict.fromkeys(("passed", "warned", "failed", "skipped"), 0)
+        logging.getLogger(__name__).warning("checks not counted: %s", one_line(error))
+    return run_summary.summary_lines(run_summary.TALLY, checks, failed)
 
 
 def forget_failures(settings: Settings, run_dates: Iterable[date]) -> None:

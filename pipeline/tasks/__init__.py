@@ -1,6 +1,6 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
-from pipeline import failures  # noqa: F401  (registers the failure recorder)
+from pipeline import failures, run_summary  # noqa: F401  (register their event handlers)
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.kudos import TrainKudosModel
