@@ -27,9 +27,18 @@ from pathlib import Path
 
 from luigi.retcodes import run_with_retcodes
 
-from pipeline import notify, preflight, rebuild_lake, run_output, sandbox_cli, status, validator
+from pipeline import (
+    init_command,
+    notify,
+    preflight,
+    rebuild_lake,
+    run_output,
+    sandbox_cli,
+    status,
+    validator,
+)
 from pipeline.athlete_zone import default_run_date
-from pipeline.backends import open_state, open_warehouse
+from pipeline.backends import Warehouse, open_state, open_warehouse
 from pipeline.backends.migrations import (
     STATE_MIGRATIONS,
     WAREHOUSE_MIGRATIONS,
@@ -49,6 +58,7 @@ from pipeline.settings import ConfigurationError, Settings, load_settings
 from pipeline.sql_files import staging_table_name
 from pipeline.strava import authorize
 from pipeline.tasks.backfill import SUNDAY, week_run_dates
+from pipeline.tasks.base import stage_marker_id
 from pipeline.tasks.dashboard import dashboard_path
 from pipeline.tasks.extract import extracts_missing
 
@@ -155,6 +165,7 @@ def run_luigi(task_args: list[str], scheduler_args: list[str],
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
     if not args.demo and preflight.strava_setup(load_settings()) == "none":
+        preflight.check_settings(load_settings())  # refused as a run with credentials would be
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see docs/authorization.md.")
@@ -165,7 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
     with _demo(args.demo, run_date - timedelta(days=1)):
         task = args.task or "WeeklyPipeline"
-        settings = preflight.check([run_date], extracting=_extracting([run_date]))
+        settings = preflight.check([run_date], extracting=_extracting([run_date]),
+                                   create=args.create)
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         output = run_output.output_for(args, settings, run_date.isoformat())
         sys.stdout.flush()
@@ -199,7 +211,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         run_dates = week_run_dates(args.start, stop, weekday, latest=latest)
     print(f"== Backfill of {len(run_dates)} weeks from {args.start} to {stop}", flush=True)
     with _demo(args.demo, latest - timedelta(days=1)):
-        preflight.check(run_dates, extracting=_extracting(run_dates))
+        preflight.check(run_dates, extracting=_extracting(run_dates), create=args.create)
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         sys.stdout.flush()
         task_args = ["Backfill", "--start", args.start.isoformat(), "--stop", stop.isoformat(),
@@ -269,19 +281,38 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loaded(warehouse: Warehouse | None, run_date: date) -> bool:
+    return warehouse is not None and warehouse.table_exists("table_updates") and \
+        warehouse.marker_exists(stage_marker_id("LoadProduction", run_date))
+
+
+def _not_staged(warehouse: Warehouse | None, run_date: date, settings: Settings,
+                demo: bool) -> str:
+    """Why ``validate`` has nothing to check for a date, and advice that works for it."""
+    flag = ["--demo"] if demo else []
+    if not _loaded(warehouse, run_date):
+        stage = command_hint("run", "--date", run_date.isoformat(), "--task", "CopyToStaging",
+                             *flag)
+        return f"no staging table for {run_date} yet: stage it with `{stage}`"
+    newest = default_run_date(settings)
+    stage = command_hint("run", "--date", newest.isoformat(), "--task", "CopyToStaging", *flag)
+    other = (f"; to try a check, stage a date that is not loaded yet, e.g. `{stage}`"
+             if newest != run_date and not _loaded(warehouse, newest) else "")
+    return (f"{run_date} is already loaded into production and its staging table was dropped: "
+            f"its checks' latest results are in "
+            f"`{command_hint('status', '--date', run_date.isoformat(), *flag)}`{other}")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """One validation check on a staged run date."""
     _apply_demo(args.demo)
     settings = load_settings()
     run_date = args.date or default_run_date(settings)
     staging = staging_table_name(run_date.strftime("%Y%m%d"))
-    if missing_locally(settings.warehouse_url) or not open_warehouse(
-            settings.warehouse_url).table_exists(staging):
-        demo = " --demo" if args.demo else ""
-        stage = command_hint("run", "--date", run_date.isoformat(), "--task", "CopyToStaging")
-        raise PreflightError(
-            f"no staging table for {run_date} (staging is dropped once a date is loaded): "
-            f"stage a date that is not loaded yet with `{stage}{demo}`")
+    warehouse = None if missing_locally(settings.warehouse_url) else open_warehouse(
+        settings.warehouse_url)
+    if warehouse is None or not warehouse.table_exists(staging):
+        raise PreflightError(_not_staged(warehouse, run_date, settings, args.demo))
     argv = [args.left, args.right, args.operator, args.severity,
             "--run-date", run_date.isoformat(), *(["--slack"] if args.slack else [])]
     return validator.main(argv)
@@ -428,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the run uses the sandbox (and its DATA_DIR)")
     run_date.set_defaults(handler=cmd_run_date)
     rebuild_lake.add_command(commands)
+    init_command.add_command(commands)
     return parser
 
 

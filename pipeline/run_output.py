@@ -33,7 +33,7 @@ class Output:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """--verbose, --debug and --log-file, shared by ``run`` and ``backfill``."""
+    """--verbose, --debug, --create and --log-file, shared by ``run`` and ``backfill``."""
     parser.add_argument("--verbose", action="store_true",
                         help="also show Luigi's scheduling lines on the terminal (default: only "
                              "the pipeline's progress lines and the summary; every line is in "
@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true",
                         help="like --verbose, with tracebacks on the terminal (default: "
                              "tracebacks only in the log file)")
+    parser.add_argument("--create", action="store_true",
+                        help="create the folder of a DuckDB/SQLite URL that does not exist "
+                             "(default: refuse it, a typo would make a new, empty warehouse)")
     parser.add_argument("--log-file", type=Path, metavar="PATH",
                         help="where the full log goes (default: $DATA_DIR/logs/RUN-DATE.log; "
                              "./run_weekly.sh uses logs/RUN-DATE.log)")

@@ -130,6 +130,16 @@ def _is_default(env_name: str, section: str, option: str) -> bool:
         section, option)
 
 
+def explicit_location(field: str) -> bool:
+    """Whether a location setting (``lake_url``, ``state_url``, ``warehouse_url``) was set in the
+    environment or luigi.cfg to a path of its own (not the default, not under ``{data_dir}``)."""
+    for name, env_name, section, option, _default in _SOURCES:
+        if name == field:
+            return (not _is_default(env_name, section, option)
+                    and "{data_dir}" not in _raw_value(env_name, section, option, ""))
+    raise KeyError(field)
+
+
 def _as_number(name: str, raw: str, kind: type) -> float | int:
     try:
         value = kind(raw)

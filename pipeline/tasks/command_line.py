@@ -18,7 +18,7 @@ from luigi.interface import core
 from luigi.retcodes import retcode
 from luigi.task_register import TaskClassException
 
-from pipeline.preflight import PreflightError, check, fail
+from pipeline.preflight import PreflightError, check, fail, for_luigi_command_line
 from pipeline.run_output import end_luigi_command_line
 from pipeline.scheduler import scheduler_answers, scheduler_url
 from pipeline.settings import ConfigurationError
@@ -82,7 +82,8 @@ def check_luigi_command_line(argv: list[str] | None = None) -> None:
             dates = root_task_run_dates(task)
             check(dates, extracting=extracts_missing(dates))
         except (PreflightError, ConfigurationError) as error:
-            raise SystemExit(fail(error, "luigi")) from None
+            message = for_luigi_command_line(str(error))
+            raise SystemExit(fail(PreflightError(message), "luigi")) from None
         _check_scheduler()
         end_luigi_command_line()
 
