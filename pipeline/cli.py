@@ -28,6 +28,7 @@ from pathlib import Path
 from luigi.retcodes import run_with_retcodes
 
 from pipeline import (
+    debug_command,
     init_command,
     notify,
     preflight,
@@ -460,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_date.set_defaults(handler=cmd_run_date)
     rebuild_lake.add_command(commands)
     init_command.add_command(commands)
+    debug_command.add_command(commands)
     return parser
 
 

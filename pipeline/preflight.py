@@ -108,16 +108,17 @@ def check_backends(settings: Settings) -> None:
 
 
 def check_local_folders(settings: Settings, create: bool = False) -> list[Path]:
-    """A DuckDB or SQLite URL set to a folder that does not exist is a typo until said
-    otherwise: refused, or (``create``) its folder made. The folders made are returned."""
+    """A DuckDB or SQLite URL set to a folder outside DATA_DIR that does not exist is a typo
+    until said otherwise: refused, or (``create``) its folder made. The folders made are
+    returned."""
     made = []
     for field, setting, url in (("state_url", "STATE_URL", settings.state_url),
                                 ("warehouse_url", "WAREHOUSE_URL", settings.warehouse_url)):
         if scheme_of(url) not in ("sqlite", "duckdb") or not explicit_location(field):
             continue
         folder = local_path(url).parent
-        if folder.is_dir():
-            continue
+        if folder.is_dir() or folder.absolute().is_relative_to(settings.data_dir):
+            continue  # DATA_DIR and what is under it are made by a run
         if not create:
             raise PreflightError(
                 f"{setting}={mask_url(url)!r}: the folder {folder} does not exist: correct the "
