@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
+from importlib import metadata
 from pathlib import Path
 
 from luigi.retcodes import run_with_retcodes
@@ -50,7 +53,7 @@ from pipeline.backends.migrations import (
 from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.errors import OneLineParser
-from pipeline.failures import known_error
+from pipeline.failures import RESUME, known_error
 from pipeline.preflight import PreflightError, date_argument, fail
 from pipeline.project import project_file
 from pipeline.sandbox import sandbox_environment, sandbox_settings
@@ -83,16 +86,13 @@ def describe_exit_code(code: int) -> str:
 
 
 def command_hint(*args: str) -> str:
-    """How to run a ``strava-pipeline`` command without activating the environment: the console
-    script beside this interpreter, relative to the working directory when inside it."""
+    """How to run a ``strava-pipeline`` command without activating the environment: the
+    console script beside this interpreter, by its absolute path (a hint must work from any
+    directory, e.g. after ./run_weekly.sh was started from another one)."""
     script = Path(sys.executable).parent / PROG
     if not script.exists():
         return " ".join((PROG, *args))
-    try:
-        shown = str(script.relative_to(Path.cwd()))
-    except ValueError:
-        shown = str(script)
-    return " ".join((shown, *args))
+    return " ".join((str(script.absolute()), *args))
 
 
 def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> list[str]:
@@ -153,10 +153,14 @@ def run_luigi(task_args: list[str], scheduler_args: list[str],
     try:
         run_with_retcodes(argv)
     except SystemExit as done:
+        if _STOP_REQUESTED.is_set():
+            raise Stopped() from None
         if done.code is None or isinstance(done.code, int):
             return done.code or 0
         print(done.code, file=sys.stderr)  # Luigi's own message, e.g. "No task specified"
         return 1
+    if _STOP_REQUESTED.is_set():
+        raise Stopped()
     return 0
 
 
@@ -359,6 +363,14 @@ def _scheduler_option(parser: argparse.ArgumentParser) -> None:
              "Luigi will use, else the local one; a demo stays local unless 'central'")
 
 
+def package_version() -> str:
+    """The installed package's version."""
+    try:
+        return metadata.version("strava-luigi-pipeline")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``strava-pipeline`` command line."""
     parser = OneLineParser(
@@ -367,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "authorize Strava, serve the sandbox, find the dashboard, run a check. "
                     "Works from any directory; every failure exits non-zero.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=OneLineParser)
 
@@ -389,7 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill", help="every week of a date range, oldest first",
         description="WeeklyPipeline for every week (Sunday run dates) of a range, oldest first; "
                     "finished weeks are skipped, so it is also the catch-up and the resume.")
-    backfill.add_argument("--start", type=date_argument, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--start", type=date_argument, required=True, metavar="YYYY-MM-DD",
+                          help="first day of the range (required)")
     backfill.add_argument("--stop", type=date_argument, metavar="YYYY-MM-DD",
                           help="last day of the range, included (default: the default run date)")
     backfill.add_argument("--weekday", type=int, metavar="0-6",
@@ -408,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     authorize = commands.add_parser(
         "authorize", help="first-time Strava authorization (stores the token)", add_help=False,
-        description="python -m pipeline.strava.authorize; its options follow (--help).")
+        description="First-time Strava authorization; its options follow (--help).")
     authorize.add_argument("options", nargs="*", help="see strava-pipeline authorize --help")
 
     sandbox_parser = commands.add_parser(
@@ -421,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser(
         "dashboard", help="print (or --open) where a run date's dashboard is",
         description="Print the path of a run date's dashboard (default: the newest built).")
-    dashboard.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD")
+    dashboard.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD",
+                           help="the run date (default: the newest dashboard built)")
     dashboard.add_argument("--demo", action="store_true", help="the sandbox's dashboards")
     dashboard.add_argument("--open", action="store_true", help="open it in a browser")
     dashboard.set_defaults(handler=cmd_dashboard)
@@ -479,9 +495,47 @@ def refused(argv: list[str], error: Exception) -> int:
     return code
 
 
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM on a run or a backfill (Luigi lets a KeyboardInterrupt through)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signal_number = _STOPPED_BY[-1] if _STOPPED_BY else signal.SIGINT
+
+
+_STOP_REQUESTED = threading.Event()
+_STOPPED_BY: list[int] = []
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    """Inside Luigi's worker, ask it to stop as its SIGUSR1 does (the running task finishes,
+    nothing new starts; ``run_luigi`` then raises Stopped); before it, stop at once."""
+    _STOP_REQUESTED.set()
+    _STOPPED_BY.append(signum)
+    usr1 = getattr(signal, "SIGUSR1", None)
+    if usr1 is not None and signal.getsignal(usr1) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        os.kill(os.getpid(), usr1)
+        return
+    raise Stopped()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The console script ``strava-pipeline``; returns the exit status."""
+    """The console script ``strava-pipeline``; returns the exit status. A run or a backfill
+    stops on Ctrl-C or SIGTERM once the running task is done, saying how to resume."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if argv[:1] not in (["run"], ["backfill"]) or not on_main_thread:
+        return _main(argv)
+    previous = {number: signal.signal(number, _stop_on_signal)
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _main(argv)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if argv[:1] == ["authorize"]:  # its options are its own, --help included
             return cmd_authorize(argv[1:])
@@ -495,8 +549,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stdout.flush()  # a pipeline error raised before Luigi: its message says what to do
         return refused(argv, error)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stop:
+        sys.stdout.flush()
+        print(f"{PROG}: stopped; {RESUME}", file=sys.stderr)
+        return 128 + int(stop.signal_number if isinstance(stop, Stopped) else signal.SIGINT)
     except BrokenPipeError:  # `strava-pipeline status | head`
         sys.stderr.close()
         return 0

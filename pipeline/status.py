@@ -309,7 +309,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline.status",
+        prog="strava-pipeline status",
         description="Per run date: which stages finished, the watermark and the latest "
                     "validation results. Changes nothing.",
     )

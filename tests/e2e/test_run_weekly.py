@@ -80,8 +80,9 @@ def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path)
     with duckdb.connect(str(sandbox_data / "warehouse.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM strava_activity_data").fetchone()[0] > 1000
     assert not (checkout / "data").exists(), "sandbox data left its folder"
-    # What to run next, without activating the environment.
-    assert "Status:    .venv/bin/strava-pipeline status --demo" in output
+    # What to run next, without activating the environment, from any directory.
+    hint = re.search(r"^Status:    (/\S+/\.venv/bin/strava-pipeline) status --demo$", output, re.M)
+    assert hint and Path(hint.group(1)).exists(), output[-3000:]
 
     log = checkout / "logs" / f"{run_date}.log"
     assert f"Dashboard: {dashboard}" in log.read_text(encoding="utf-8")
