@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.settings import ENVIRONMENT_VARIABLES
-from tests.conftest import ATHLETE_END, RUN_DATE, PipelineWorld
+from tests.conftest import ATHLETE_END, RUN_DATE, PipelineWorld, port_open, require_server
 from tests.e2e.test_slack import Webhook
 from tests.support.helpers import as_unprivileged
 
@@ -86,23 +86,54 @@ def test_luigis_command_line_ends_with_the_cause_without_a_traceback(
     assert "Traceback" not in result.stderr
 
 
-def test_an_unreachable_state_store_before_any_task_is_one_line_and_one_slack_post(
-        tmp_path: Path) -> None:
+BEFORE_ANY_TASK = {
+    "MySQL unreachable": ({"STATE_URL": f"mysql://root:{PASSWORD}@127.0.0.1:1/strava_state"},
+                          "WeeklyPipeline", "cannot connect to the state store mysql://root:***@"),
+    "MariaDB wrong password": (
+        {"STATE_URL": f"mysql://root:{PASSWORD}@127.0.0.1:3306/strava_state"},
+        "WeeklyPipeline", "cannot connect to the state store mysql://root:***@"),
+    "S3 unreachable": ({"LAKE_URL": "s3://strava-lake/x", "AWS_ENDPOINT_URL_S3":
+                        "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "key",
+                        "AWS_SECRET_ACCESS_KEY": PASSWORD},
+                       "UploadToLake", "cannot reach S3 for bucket 'strava-lake'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BEFORE_ANY_TASK))
+def test_a_backend_failing_before_any_task_is_one_line_and_one_slack_post(
+        tmp_path: Path, case: str) -> None:
+    settings, task, cause = BEFORE_ANY_TASK[case]
+    if "MariaDB" in case:
+        require_server(port_open("127.0.0.1", 3306), "MariaDB is not running on 3306")
     env = {"DATA_DIR": str(tmp_path / "data"), "STRAVA_CLIENT_ID": "1",
            "STRAVA_CLIENT_SECRET": "client-secret-x", "STRAVA_REFRESH_TOKEN": "refresh-token-x",
-           "STATE_URL": f"mysql://root:{PASSWORD}@127.0.0.1:1/strava_state"}
+           **settings}
     with Webhook() as hook:
         result = console("run", "--date", RUN_DATE.isoformat(), cwd=tmp_path,
                          SLACK_WEBHOOK_URL=hook.url, **env)
     terminal = result.stdout + result.stderr
     assert result.returncode == 35, terminal[-3000:]
     failed, _then = last_lines(result.stdout, 2)
-    assert failed.startswith(f"FAILED WeeklyPipeline for {RUN_DATE}: cannot connect to the "
-                             "state store mysql://root:***@127.0.0.1:1/strava_state")
+    assert failed.startswith(f"FAILED {task} for {RUN_DATE}: {cause}"), failed
     assert "Traceback" not in terminal and PASSWORD not in terminal
     assert len(hook.payloads) == 1, hook.payloads
     text = hook.payloads[0]["text"]
-    assert "cannot connect to the state store" in text and PASSWORD not in text
+    assert cause in text and PASSWORD not in text and "client-secret-x" not in text
+
+
+@pytest.mark.parametrize("command", [["run", "--date", RUN_DATE.isoformat()], ["status"],
+                                     ["migrate", "--status"]])
+def test_an_unreachable_postgres_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    env = {"DATA_DIR": str(tmp_path / "data"), "STRAVA_CLIENT_ID": "1",
+           "STRAVA_CLIENT_SECRET": "client-secret-x", "STRAVA_REFRESH_TOKEN": "refresh-token-x",
+           "WAREHOUSE_URL": f"postgresql://strava:{PASSWORD}@127.0.0.1:1/strava"}
+    result = console(*command, cwd=tmp_path, **env)
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("strava-pipeline: error: cannot connect to the warehouse "
+                               "postgresql://strava:***@127.0.0.1:1/strava")
+    assert PASSWORD not in result.stdout + result.stderr
 
 
 def test_a_run_refused_before_luigi_posts_once_to_slack(tmp_path: Path) -> None:

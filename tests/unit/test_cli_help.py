@@ -4,6 +4,7 @@ and help with a default for every option."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 import pytest
 
@@ -52,3 +53,16 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert done.value.code == 0
     assert capsys.readouterr().out.strip() == f"{PROG} {package_version()}"
     assert package_version()[0].isdigit()
+
+
+def test_hints_name_the_console_script_by_its_absolute_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """./run_weekly.sh runs from the checkout; its hints must work from anywhere (#9)."""
+    from pathlib import Path
+
+    from pipeline.cli import command_hint
+
+    monkeypatch.chdir(Path(sys.executable).parent.parent.parent)  # the checkout
+    program, *rest = command_hint("status", "--demo").split()
+    assert rest == ["status", "--demo"]
+    assert Path(program).is_absolute() or program == PROG
