@@ -187,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         output = run_output.output_for(args, settings, run_date.isoformat())
         sys.stdout.flush()
         code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args, output)
+        run_output.end_progress()
         what = "Weekly run" if task == "WeeklyPipeline" else task
         print(f"== {what} for {run_date} {describe_exit_code(code)}")
         settings = load_settings()
@@ -224,6 +225,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         output = run_output.output_for(
             args, load_settings(), f"backfill-{args.start.isoformat()}-{stop.isoformat()}")
         code = run_luigi(task_args, scheduler_args, output)
+        run_output.end_progress()
         print(f"== Backfill of {len(run_dates)} weeks {describe_exit_code(code)}")
         settings = load_settings()
         for line in [*run_output.run_summary_lines(settings, run_dates),

@@ -60,6 +60,59 @@ class OneLineFormatter(logging.Formatter):
         return super().format(plain)
 
 
+class TerminalHandler(logging.StreamHandler):
+    """The terminal's handler. On a terminal (not with --verbose), the per-task progress lines
+    (records with a ``progress`` attribute: tasks done, tasks to run) become one bar that is
+    redrawn in place; any other line is printed above it. Not on a terminal (cron, a pipe):
+    plain lines."""
+
+    BAR_WIDTH = 30
+
+    def __init__(self, stream: object, bar: bool) -> None:
+        super().__init__(stream)  # type: ignore[arg-type]
+        self.bar = bar
+        self.shown = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        progress = getattr(record, "progress", None)
+        if not self.bar or progress is None:
+            self.clear()
+            super().emit(record)
+            if self.shown:
+                self._draw(self.shown)
+            return
+        done, total = progress
+        total = max(total, done, 1)
+        filled = round(self.BAR_WIDTH * done / total)
+        self.shown = (f"[{'#' * filled}{'.' * (self.BAR_WIDTH - filled)}] {done}/{total} tasks  "
+                      f"{one_line(record.getMessage())}")[:120]
+        self._draw(self.shown)
+
+    def _draw(self, text: str) -> None:
+        self.stream.write("\r\x1b[K" + text)
+        self.flush()
+
+    def clear(self) -> None:
+        """Take the bar off the line (before other output)."""
+        if self.bar and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.flush()
+
+    def finish(self) -> None:
+        """End the bar's line, keeping its last state (before the summary)."""
+        if self.bar and self.shown:
+            self.stream.write("\n")
+            self.flush()
+            self.shown = ""
+
+
+def finish_progress() -> None:
+    """End a progress bar on the terminal, so that what is printed next starts a new line."""
+    for handler in _OWN_HANDLERS:
+        if isinstance(handler, TerminalHandler):
+            handler.finish()
+
+
 def configure(log_file: Path | None, verbose: bool = False, debug: bool = False) -> None:
     """Send this process's log records to ``log_file`` (every line) and the terminal (quiet)."""
     root = logging.getLogger()
@@ -67,7 +120,8 @@ def configure(log_file: Path | None, verbose: bool = False, debug: bool = False)
         root.removeHandler(handler)
         handler.close()
     _OWN_HANDLERS.clear()
-    terminal = logging.StreamHandler(sys.stderr)
+    bar = sys.stderr.isatty() and not (verbose or debug)
+    terminal = TerminalHandler(sys.stderr, bar)
     terminal.addFilter(TerminalFilter(verbose, debug))
     terminal.setFormatter(OneLineFormatter(debug))
     _OWN_HANDLERS.append(terminal)

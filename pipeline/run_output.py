@@ -87,6 +87,11 @@ def forget_failures(settings: Settings, run_dates: Iterable[date]) -> None:
         failures.clear(settings.data_dir, run_date)
 
 
+def end_progress() -> None:
+    """End the terminal's progress bar before the summary is printed."""
+    run_logging.finish_progress()
+
+
 def print_failures(lines: list[str]) -> None:
     """The failure lines, last, on stdout after everything else is out."""
     sys.stderr.flush()

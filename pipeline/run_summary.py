@@ -41,6 +41,7 @@ class Tally:
 
     done: set[str] = field(default_factory=set)
     already_done: set[str] = field(default_factory=set)
+    to_run: set[str] = field(default_factory=set)
     loads: dict[date, LoadCounts] = field(default_factory=dict)
     requests: int = 0
     budget: ratelimit.Budget | None = None
@@ -132,7 +133,14 @@ def _name(task: luigi.Task) -> str:
 def _on_done(task: luigi.Task, seconds: float) -> None:
     if _counted(task):
         TALLY.done.add(task.task_id)
-        logger.info("done %s (%.1f s)", _name(task), seconds)
+        logger.info("done %s (%.1f s)", _name(task), seconds,
+                    extra={"progress": (len(TALLY.done), len(TALLY.to_run | TALLY.done))})
+
+
+@luigi.Task.event_handler(luigi.Event.DEPENDENCY_MISSING)
+def _on_to_run(task: luigi.Task) -> None:
+    if _counted(task):
+        TALLY.to_run.add(task.task_id)
 
 
 @luigi.Task.event_handler(luigi.Event.DEPENDENCY_PRESENT)

@@ -3,7 +3,10 @@ are checked against the warehouse and the sandbox after a run with a warning."""
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +15,9 @@ import duckdb
 import pytest
 
 from pipeline.sandbox import SyntheticAthlete
+from pipeline.settings import ENVIRONMENT_VARIABLES
 from tests.conftest import ATHLETE_END, RUN_DATE, PipelineWorld
-from tests.e2e.test_failure_causes import console
+from tests.e2e.test_failure_causes import CONSOLE_SCRIPT, console
 
 OUTCOMES = {"pass": "passed", "warn": "warned", "fail": "failed", "error": "failed",
             "skipped": "skipped"}
@@ -83,3 +87,34 @@ def test_a_backfill_ends_with_counts(small_world: PipelineWorld, tmp_path: Path)
     assert counts(result.stdout, "Activities")["added"] == rows
     assert sum(counts(result.stdout, "Checks").values()) == checks
     assert "Dashboard: " in result.stdout and "Log:       " in result.stdout
+
+
+def test_on_a_terminal_progress_is_one_bar(small_world: PipelineWorld, tmp_path: Path) -> None:
+    """stderr on a terminal: the per-task lines become one bar redrawn in place; stdout's
+    summary starts on a line of its own."""
+    primary, secondary = pty.openpty()
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ENVIRONMENT_VARIABLES}
+    run = subprocess.Popen([str(CONSOLE_SCRIPT), "run", "--date", RUN_DATE.isoformat()],
+                           cwd=tmp_path, env={**environment, **small_world.env},
+                           stdout=subprocess.PIPE, stderr=secondary, text=True)
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the run closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = run.communicate(timeout=300)
+    os.close(primary)
+    terminal = shown.decode("utf-8", "replace")
+    assert run.returncode == 0, out[-2000:] + terminal[-2000:]
+    bars = re.findall(r"\r\x1b\[K\[[#.]{30}\] (\d+)/(\d+) tasks  done ", terminal)
+    assert len(bars) >= 20, terminal[-2000:]
+    done, total = bars[-1]
+    assert done == total
+    assert "INFO pipeline.progress: done" not in terminal  # no plain per-task lines
+    assert counts(out, "Tasks")["done"] == int(done)
