@@ -33,7 +33,6 @@ from luigi.retcodes import run_with_retcodes
 from pipeline import (
     debug_command,
     init_command,
-    notify,
     preflight,
     rebuild_lake,
     run_output,
@@ -53,7 +52,7 @@ from pipeline.backends.migrations import (
 from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.errors import OneLineParser
-from pipeline.failures import RESUME, known_error
+from pipeline.failures import RESUME, known_error, post_refusal
 from pipeline.preflight import PreflightError, date_argument, fail
 from pipeline.project import project_file
 from pipeline.sandbox import sandbox_environment, sandbox_settings
@@ -488,12 +487,7 @@ def refused(argv: list[str], error: Exception) -> int:
     Slack post when a webhook is set; the exit status."""
     code = fail(error)
     if argv[:1] in (["run"], ["backfill"]):
-        try:
-            settings = load_settings()
-            notify.post_to_slack(settings, notify.failure_line_payload(
-                settings, f"`strava-pipeline {argv[0]}` FAILED before any task ran: {error}"))
-        except Exception:  # a bad setting is the error itself; Slack needs good settings
-            pass
+        post_refusal(f"`strava-pipeline {argv[0]}` FAILED before any task ran: {error}")
     return code
 
 

@@ -91,6 +91,17 @@ def forget_failures() -> None:
     _SEEN.clear()
 
 
+def post_refusal(text: str) -> None:
+    """One Slack post for a run refused before Luigi scheduled anything (when a webhook is set
+    and the settings load); never raises."""
+    try:
+        settings = load_settings()
+        if settings.slack_webhook_url:
+            notify.post_to_slack(settings, notify.failure_line_payload(settings, text))
+    except Exception:  # a bad setting is the error itself; Slack needs good settings
+        logger.debug("refusal not posted to Slack")
+
+
 # -- kept for status ------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from luigi.interface import core
 from luigi.retcodes import retcode
 from luigi.task_register import TaskClassException
 
+from pipeline.failures import post_refusal
 from pipeline.preflight import PreflightError, check, fail, for_luigi_command_line
 from pipeline.run_output import end_luigi_command_line
 from pipeline.scheduler import scheduler_answers, scheduler_url
@@ -83,7 +84,10 @@ def check_luigi_command_line(argv: list[str] | None = None) -> None:
             check(dates, extracting=extracts_missing(dates))
         except (PreflightError, ConfigurationError) as error:
             message = for_luigi_command_line(str(error))
-            raise SystemExit(fail(PreflightError(message), "luigi")) from None
+            code = fail(PreflightError(message), "luigi")
+            post_refusal(f"`luigi --module pipeline.tasks {task_cls.__name__}` FAILED before "
+                         f"any task ran: {message}")
+            raise SystemExit(code) from None
         _check_scheduler()
         end_luigi_command_line()
 

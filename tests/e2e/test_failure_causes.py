@@ -148,6 +148,18 @@ def test_a_run_refused_before_luigi_posts_once_to_slack(tmp_path: Path) -> None:
     assert len(hook.payloads) == 1 and "LAKE_URL" in hook.payloads[0]["text"]
     assert "client-secret-x" not in hook.payloads[0]["text"]
 
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ENVIRONMENT_VARIABLES}
+    with Webhook() as hook:
+        luigi = subprocess.run(
+            [str(CONSOLE_SCRIPT.parent / "luigi"), "--module", "pipeline.tasks", "WeeklyPipeline",
+             "--run-date", RUN_DATE.isoformat(), "--local-scheduler"], cwd=tmp_path,
+            env={**environment, **env, "SLACK_WEBHOOK_URL": hook.url}, capture_output=True,
+            text=True, timeout=120)
+    assert luigi.returncode == 2 and "LAKE_URL" in luigi.stderr
+    assert len(hook.payloads) == 1 and "luigi --module pipeline.tasks WeeklyPipeline" in \
+        hook.payloads[0]["text"]
+
 
 def test_a_read_only_data_dir_with_a_duckdb_file_is_one_line() -> None:
     folder = Path(tempfile.mkdtemp(prefix="read-only-duckdb-"))
