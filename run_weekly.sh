@@ -3,8 +3,9 @@
 #
 # Creates .venv on first use, then runs `.venv/bin/strava-pipeline run` for the date (the
 # central scheduler when luigid answers, else --local-scheduler; the local sandbox in its own
-# DATA_DIR with --demo or when no Strava credentials are configured), logs to logs/DATE.log as
-# well as the terminal, and exits with Luigi's exit code (2 for a problem found before it).
+# DATA_DIR with --demo or when no Strava credentials are configured), logs every line to
+# logs/DATE.log (the terminal shows progress, the summary and, last, each failed task's cause),
+# and exits with Luigi's exit code (2 for a problem found before it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,12 +20,14 @@ usage: ./run_weekly.sh [--date YYYY-MM-DD] [--demo]
   --date YYYY-MM-DD  the run date, a day that is over in the athlete's time zone
                      (default: the most recent such day, i.e. yesterday there)
   --demo             run against the local Strava sandbox (synthetic data), not Strava
+  Other options of `strava-pipeline run` follow the same way: --verbose, --debug.
 Afterwards, without activating anything: .venv/bin/strava-pipeline status [--demo]
 EOF
 }
 
 run_date=""
 demo=0
+extra_args=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --date)
@@ -37,6 +40,7 @@ while [ "$#" -gt 0 ]; do
       ;;
     --date=*) run_date="${1#--date=}"; shift ;;
     --demo) demo=1; shift ;;
+    --verbose | --debug) extra_args+=("$1"); shift ;;
     -h | --help) usage; exit 0 ;;
     *)
       echo "run_weekly.sh: unknown argument '$1'" >&2
@@ -85,15 +89,15 @@ run_date="$("$CLI" run-date ${date_args[@]+"${date_args[@]}"})" || exit 2
 
 mkdir -p "$ROOT/logs"
 LOG="$ROOT/logs/$run_date.log"
-run_args=(run --date "$run_date")
+run_args=(run --date "$run_date" --log-file "$LOG")
 if [ "$demo" -eq 1 ]; then
   run_args+=(--demo)
 fi
+run_args+=(${extra_args[@]+"${extra_args[@]}"})
 
 main() {
   local rc=0
   "$CLI" "${run_args[@]}" || rc=$?
-  echo "Log:       $LOG"
   return "$rc"
 }
 

@@ -21,16 +21,29 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
+from importlib import metadata
 from pathlib import Path
 
 from luigi.retcodes import run_with_retcodes
 
-from pipeline import preflight, rebuild_lake, reconcile_cli, sandbox_cli, status, validator
+from pipeline import (
+    debug_command,
+    init_command,
+    preflight,
+    rebuild_lake,
+    reconcile_cli,
+    run_output,
+    sandbox_cli,
+    status,
+    validator,
+)
 from pipeline.athlete_zone import default_run_date
-from pipeline.backends import open_state, open_warehouse
+from pipeline.backends import Warehouse, open_state, open_warehouse
 from pipeline.backends.migrations import (
     STATE_MIGRATIONS,
     WAREHOUSE_MIGRATIONS,
@@ -41,6 +54,7 @@ from pipeline.backends.migrations import (
 from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.errors import OneLineParser
+from pipeline.failures import RESUME, known_error, post_refusal
 from pipeline.preflight import PreflightError, date_argument, fail
 from pipeline.project import project_file
 from pipeline.sandbox import sandbox_environment, sandbox_settings
@@ -49,6 +63,7 @@ from pipeline.settings import ConfigurationError, Settings, load_settings
 from pipeline.sql_files import staging_table_name
 from pipeline.strava import authorize
 from pipeline.tasks.backfill import SUNDAY, week_run_dates
+from pipeline.tasks.base import stage_marker_id
 from pipeline.tasks.dashboard import dashboard_path
 from pipeline.tasks.extract import extracts_missing
 from pipeline.webhook import cli as webhook_cli
@@ -60,9 +75,9 @@ EXIT_CODES = {
     20: "FAILED: input data is missing (exit code 20)",
     25: "FAILED: the scheduler did not let this run start a task, another run holds it "
         "(exit code 25)",
-    30: "FAILED: a task failed, see the log above (exit code 30)",
-    35: "FAILED: the tasks could not be scheduled (exit code 35)",
-    40: "FAILED: an unhandled error, see the log above (exit code 40)",
+    30: "FAILED: a task failed (exit code 30); the cause is on the last lines",
+    35: "FAILED: the tasks could not be scheduled (exit code 35); the cause is on the last lines",
+    40: "FAILED: an unhandled error (exit code 40); the cause is on the last lines",
 }
 def describe_exit_code(code: int) -> str:
     """'succeeded', or what Luigi's exit code means."""
@@ -73,16 +88,13 @@ def describe_exit_code(code: int) -> str:
 
 
 def command_hint(*args: str) -> str:
-    """How to run a ``strava-pipeline`` command without activating the environment: the console
-    script beside this interpreter, relative to the working directory when inside it."""
+    """How to run a ``strava-pipeline`` command without activating the environment: the
+    console script beside this interpreter, by its absolute path (a hint must work from any
+    directory, e.g. after ./run_weekly.sh was started from another one)."""
     script = Path(sys.executable).parent / PROG
     if not script.exists():
         return " ".join((PROG, *args))
-    try:
-        shown = str(script.relative_to(Path.cwd()))
-    except ValueError:
-        shown = str(script)
-    return " ".join((shown, *args))
+    return " ".join((str(script.absolute()), *args))
 
 
 def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> list[str]:
@@ -128,19 +140,29 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
     return ["--local-scheduler"]
 
 
-def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
-    """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code."""
+def run_luigi(task_args: list[str], scheduler_args: list[str],
+              output: run_output.Output | None = None) -> int:
+    """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code.
+
+    With ``output`` the log goes where it says (quiet terminal, full log file); without it,
+    config/logging.ini's one line per message on stderr."""
     argv = ["--module", "pipeline.tasks", *task_args, *scheduler_args]
     logging_conf = project_file("config/logging.ini")
-    if logging_conf:
+    if output is not None:
+        output.configure_logging()
+    elif logging_conf:
         argv += ["--logging-conf-file", str(logging_conf)]
     try:
         run_with_retcodes(argv)
     except SystemExit as done:
+        if _STOP_REQUESTED.is_set():
+            raise Stopped() from None
         if done.code is None or isinstance(done.code, int):
             return done.code or 0
         print(done.code, file=sys.stderr)  # Luigi's own message, e.g. "No task specified"
         return 1
+    if _STOP_REQUESTED.is_set():
+        raise Stopped()
     return 0
 
 
@@ -150,6 +172,7 @@ def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
     if not args.demo and preflight.strava_setup(load_settings()) == "none":
+        preflight.check_settings(load_settings())  # refused as a run with credentials would be
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see docs/authorization.md.")
@@ -160,16 +183,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
     with _demo(args.demo, run_date - timedelta(days=1)):
         task = args.task or "WeeklyPipeline"
-        preflight.check([run_date], extracting=_extracting([run_date]))
+        settings = preflight.check([run_date], extracting=_extracting([run_date]),
+                                   create=args.create)
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
+        output = run_output.output_for(args, settings, run_date.isoformat())
         sys.stdout.flush()
-        code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args)
+        code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args, output)
+        run_output.end_progress()
         what = "Weekly run" if task == "WeeklyPipeline" else task
         print(f"== {what} for {run_date} {describe_exit_code(code)}")
-        for line in summary_lines(load_settings(), run_date, args.demo):
+        settings = load_settings()
+        for line in [*run_output.run_summary_lines(settings, [run_date]),
+                     *summary_lines(settings, run_date, args.demo)]:
             print(line)
+        print(f"Log:       {output.log_file}")
+        if code == 0 and task == "WeeklyPipeline":
+            run_output.forget_failures(settings, [run_date])
+        ending = run_output.failure_lines(code, output, settings)
     if args.demo:
         print("This was a DEMO against the local Strava sandbox, not Strava.")
+    run_output.print_failures(ending)
     return code
 
 
@@ -186,14 +219,25 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         run_dates = week_run_dates(args.start, stop, weekday, latest=latest)
     print(f"== Backfill of {len(run_dates)} weeks from {args.start} to {stop}", flush=True)
     with _demo(args.demo, latest - timedelta(days=1)):
-        preflight.check(run_dates, extracting=_extracting(run_dates))
+        preflight.check(run_dates, extracting=_extracting(run_dates), create=args.create)
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         sys.stdout.flush()
         task_args = ["Backfill", "--start", args.start.isoformat(), "--stop", stop.isoformat(),
                      "--weekday", str(weekday)]
-        code = run_luigi(task_args, scheduler_args)
-        print(f"== Backfill {describe_exit_code(code)}")
-        print(f"Status:    {command_hint('status', *(['--demo'] if args.demo else []))}")
+        output = run_output.output_for(
+            args, load_settings(), f"backfill-{args.start.isoformat()}-{stop.isoformat()}")
+        code = run_luigi(task_args, scheduler_args, output)
+        run_output.end_progress()
+        print(f"== Backfill of {len(run_dates)} weeks {describe_exit_code(code)}")
+        settings = load_settings()
+        for line in [*run_output.run_summary_lines(settings, run_dates),
+                     *summary_lines(settings, run_dates[-1] if run_dates else stop, args.demo)]:
+            print(line)
+        print(f"Log:       {output.log_file}")
+        if code == 0:
+            run_output.forget_failures(settings, run_dates)
+        ending = run_output.failure_lines(code, output, settings)
+    run_output.print_failures(ending)
     return code
 
 
@@ -246,19 +290,38 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loaded(warehouse: Warehouse | None, run_date: date) -> bool:
+    return warehouse is not None and warehouse.table_exists("table_updates") and \
+        warehouse.marker_exists(stage_marker_id("LoadProduction", run_date))
+
+
+def _not_staged(warehouse: Warehouse | None, run_date: date, settings: Settings,
+                demo: bool) -> str:
+    """Why ``validate`` has nothing to check for a date, and advice that works for it."""
+    flag = ["--demo"] if demo else []
+    if not _loaded(warehouse, run_date):
+        stage = command_hint("run", "--date", run_date.isoformat(), "--task", "CopyToStaging",
+                             *flag)
+        return f"no staging table for {run_date} yet: stage it with `{stage}`"
+    newest = default_run_date(settings)
+    stage = command_hint("run", "--date", newest.isoformat(), "--task", "CopyToStaging", *flag)
+    other = (f"; to try a check, stage a date that is not loaded yet, e.g. `{stage}`"
+             if newest != run_date and not _loaded(warehouse, newest) else "")
+    return (f"{run_date} is already loaded into production and its staging table was dropped: "
+            f"its checks' latest results are in "
+            f"`{command_hint('status', '--date', run_date.isoformat(), *flag)}`{other}")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """One validation check on a staged run date."""
     _apply_demo(args.demo)
     settings = load_settings()
     run_date = args.date or default_run_date(settings)
     staging = staging_table_name(run_date.strftime("%Y%m%d"))
-    if missing_locally(settings.warehouse_url) or not open_warehouse(
-            settings.warehouse_url).table_exists(staging):
-        demo = " --demo" if args.demo else ""
-        stage = command_hint("run", "--date", run_date.isoformat(), "--task", "CopyToStaging")
-        raise PreflightError(
-            f"no staging table for {run_date} (staging is dropped once a date is loaded): "
-            f"stage a date that is not loaded yet with `{stage}{demo}`")
+    warehouse = None if missing_locally(settings.warehouse_url) else open_warehouse(
+        settings.warehouse_url)
+    if warehouse is None or not warehouse.table_exists(staging):
+        raise PreflightError(_not_staged(warehouse, run_date, settings, args.demo))
     argv = [args.left, args.right, args.operator, args.severity,
             "--run-date", run_date.isoformat(), *(["--slack"] if args.slack else [])]
     return validator.main(argv)
@@ -304,6 +367,14 @@ def _scheduler_option(parser: argparse.ArgumentParser) -> None:
              "Luigi will use, else the local one; a demo stays local unless 'central'")
 
 
+def package_version() -> str:
+    """The installed package's version."""
+    try:
+        return metadata.version("strava-luigi-pipeline")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``strava-pipeline`` command line."""
     parser = OneLineParser(
@@ -312,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "authorize Strava, serve the sandbox, find the dashboard, run a check. "
                     "Works from any directory; every failure exits non-zero.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=OneLineParser)
 
@@ -327,19 +400,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run only this stage and what it needs, e.g. CopyToStaging to stage "
                           f"a date for `validate` ({', '.join(STAGES)})")
     _scheduler_option(run)
+    run_output.add_arguments(run)
     run.set_defaults(handler=cmd_run)
 
     backfill = commands.add_parser(
         "backfill", help="every week of a date range, oldest first",
         description="WeeklyPipeline for every week (Sunday run dates) of a range, oldest first; "
                     "finished weeks are skipped, so it is also the catch-up and the resume.")
-    backfill.add_argument("--start", type=date_argument, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--start", type=date_argument, required=True, metavar="YYYY-MM-DD",
+                          help="first day of the range (required)")
     backfill.add_argument("--stop", type=date_argument, metavar="YYYY-MM-DD",
                           help="last day of the range, included (default: the default run date)")
     backfill.add_argument("--weekday", type=int, metavar="0-6",
                           help="weekday of the run dates: 0 Monday ... 6 Sunday (default)")
     backfill.add_argument("--demo", action="store_true", help="against the local sandbox")
     _scheduler_option(backfill)
+    run_output.add_arguments(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
     status_parser = commands.add_parser(
@@ -351,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     authorize = commands.add_parser(
         "authorize", help="first-time Strava authorization (stores the token)", add_help=False,
-        description="python -m pipeline.strava.authorize; its options follow (--help).")
+        description="First-time Strava authorization; its options follow (--help).")
     authorize.add_argument("options", nargs="*", help="see strava-pipeline authorize --help")
 
     sandbox_parser = commands.add_parser(
@@ -364,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser(
         "dashboard", help="print (or --open) where a run date's dashboard is",
         description="Print the path of a run date's dashboard (default: the newest built).")
-    dashboard.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD")
+    dashboard.add_argument("--date", type=date_argument, metavar="YYYY-MM-DD",
+                           help="the run date (default: the newest dashboard built)")
     dashboard.add_argument("--demo", action="store_true", help="the sandbox's dashboards")
     dashboard.add_argument("--open", action="store_true", help="open it in a browser")
     dashboard.set_defaults(handler=cmd_dashboard)
@@ -405,12 +482,61 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild_lake.add_command(commands)
     reconcile_cli.add_command(commands)
     webhook_cli.add_command(commands)
+    init_command.add_command(commands)
+    debug_command.add_command(commands)
     return parser
 
 
+def refused(argv: list[str], error: Exception) -> int:
+    """A command stopped before Luigi: one line on stderr and, for a run or a backfill, one
+    Slack post when a webhook is set; the exit status."""
+    code = fail(error)
+    if argv[:1] in (["run"], ["backfill"]):
+        post_refusal(f"`strava-pipeline {argv[0]}` FAILED before any task ran: {error}")
+    return code
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM on a run or a backfill (Luigi lets a KeyboardInterrupt through)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signal_number = _STOPPED_BY[-1] if _STOPPED_BY else signal.SIGINT
+
+
+_STOP_REQUESTED = threading.Event()
+_STOPPED_BY: list[int] = []
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    """Inside Luigi's worker, ask it to stop as its SIGUSR1 does (the running task finishes,
+    nothing new starts; ``run_luigi`` then raises Stopped); before it, stop at once."""
+    _STOP_REQUESTED.set()
+    _STOPPED_BY.append(signum)
+    usr1 = getattr(signal, "SIGUSR1", None)
+    if usr1 is not None and signal.getsignal(usr1) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        os.kill(os.getpid(), usr1)
+        return
+    raise Stopped()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The console script ``strava-pipeline``; returns the exit status."""
+    """The console script ``strava-pipeline``; returns the exit status. A run or a backfill
+    stops on Ctrl-C or SIGTERM once the running task is done, saying how to resume."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if argv[:1] not in (["run"], ["backfill"]) or not on_main_thread:
+        return _main(argv)
+    previous = {number: signal.signal(number, _stop_on_signal)
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _main(argv)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if argv[:1] == ["authorize"]:  # its options are its own, --help included
             return cmd_authorize(argv[1:])
@@ -418,9 +544,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except (PreflightError, ConfigurationError, WarehouseConnectionError) as error:
         sys.stdout.flush()
-        return fail(error)
-    except KeyboardInterrupt:
-        return 130
+        return refused(argv, error)
+    except Exception as error:
+        if not known_error(error):
+            raise
+        sys.stdout.flush()  # a pipeline error raised before Luigi: its message says what to do
+        return refused(argv, error)
+    except KeyboardInterrupt as stop:
+        sys.stdout.flush()
+        print(f"{PROG}: stopped; {RESUME}", file=sys.stderr)
+        return 128 + int(stop.signal_number if isinstance(stop, Stopped) else signal.SIGINT)
     except BrokenPipeError:  # `strava-pipeline status | head`
         sys.stderr.close()
         return 0

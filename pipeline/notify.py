@@ -93,6 +93,12 @@ def failure_payload(settings: Settings, task: luigi.Task, error: BaseException |
     return {"text": redact(text, settings)}
 
 
+def failure_line_payload(settings: Settings, line: str) -> dict:
+    """The message for a failure already said in one line (a task Luigi could not schedule, a
+    run refused before Luigi): the title and the line, without secrets."""
+    return {"text": redact(f"{_title(settings)}: {one_line(line)}", settings)}
+
+
 @luigi.Task.event_handler(luigi.Event.FAILURE)
 def notify_task_failure(task: luigi.Task, exception: BaseException) -> None:
     """Luigi FAILURE handler: tell Slack which task failed and why, when a webhook is set."""

@@ -12,15 +12,23 @@ import argparse
 import sys
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends import LAKES, STATE_STORES, WAREHOUSES
 from pipeline.backends.urls import local_path, mask_url, scheme_of
 from pipeline.sandbox import sandbox_settings
-from pipeline.settings import ConfigurationError, Settings, load_settings
+from pipeline.settings import ConfigurationError, Settings, explicit_location, load_settings
 from pipeline.validator import checks_file, load_checks
 
 EXIT_USAGE = 2
+DEMO_HINT = "or add --demo to run against the local sandbox"
+CREATE_HINT = "create it on purpose with --create (or `strava-pipeline init`)"
+# Luigi's command line has no --demo nor --create: what works there instead.
+LUIGI_CREATE_HINT = "create it on purpose with `strava-pipeline init` (or mkdir -p)"
+LUIGI_DEMO_HINT = ("or run the demo with `strava-pipeline run --demo` (Luigi's command line has "
+                   "no --demo; export the settings `strava-pipeline sandbox` prints to run "
+                   "`luigi --module pipeline.tasks` against a sandbox)")
 
 
 class PreflightError(ConfigurationError):
@@ -99,6 +107,35 @@ def check_backends(settings: Settings) -> None:
             )
 
 
+def check_local_folders(settings: Settings, create: bool = False) -> list[Path]:
+    """A DuckDB or SQLite URL set to a folder outside DATA_DIR that does not exist is a typo
+    until said otherwise: refused, or (``create``) its folder made. The folders made are
+    returned."""
+    made = []
+    for field, setting, url in (("state_url", "STATE_URL", settings.state_url),
+                                ("warehouse_url", "WAREHOUSE_URL", settings.warehouse_url)):
+        if scheme_of(url) not in ("sqlite", "duckdb") or not explicit_location(field):
+            continue
+        folder = local_path(url).parent
+        if folder.is_dir() or folder.absolute().is_relative_to(settings.data_dir):
+            continue  # DATA_DIR and what is under it are made by a run
+        if not create:
+            raise PreflightError(
+                f"{setting}={mask_url(url)!r}: the folder {folder} does not exist: correct the "
+                f"path, or {CREATE_HINT}")
+        folder.mkdir(parents=True, exist_ok=True)
+        made.append(folder)
+    return made
+
+
+def check_settings(settings: Settings) -> None:
+    """Every setting that can be checked without a connection: backends, local folders and the
+    checks file (a demo run checks the user's settings too before it replaces them)."""
+    check_backends(settings)
+    check_local_folders(settings)
+    check_validation_checks(settings)
+
+
 def has_strava_credentials(settings: Settings) -> bool:
     """Whether a run can reach Strava: a refresh token in the environment/luigi.cfg or stored."""
     return bool(settings.strava_refresh_token) or settings.token_store_path.exists()
@@ -118,8 +155,7 @@ def check_credentials(settings: Settings) -> None:
     if not client_id and not secret and not has_strava_credentials(settings):
         raise PreflightError(
             "no Strava credentials (STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET): set them and run "
-            "`strava-pipeline authorize` (docs/authorization.md), or add --demo "
-            "to run against the local sandbox"
+            f"`strava-pipeline authorize` (docs/authorization.md), {DEMO_HINT}"
         )
     for name, value, other in (("STRAVA_CLIENT_ID", client_id, "STRAVA_CLIENT_SECRET"),
                                ("STRAVA_CLIENT_SECRET", secret, "STRAVA_CLIENT_ID")):
@@ -144,7 +180,7 @@ def check_validation_checks(settings: Settings) -> None:
 
 
 def check(run_dates: Iterable[date], settings: Settings | None = None,
-          extracting: bool = True) -> Settings:
+          extracting: bool = True, create: bool = False) -> Settings:
     """Everything a run of these dates needs, checked once; the settings, or a PreflightError.
 
     Credentials are needed only when some date still has to be extracted (``extracting``), so a
@@ -156,12 +192,19 @@ def check(run_dates: Iterable[date], settings: Settings | None = None,
     except ConfigurationError as error:
         raise PreflightError(str(error)) from None
     check_backends(settings)
+    check_local_folders(settings, create)
     if dates:  # the newest: the rule passes every earlier date once it passes this one
         check_run_date(max(dates), settings)
     check_validation_checks(settings)
     if extracting:
         check_credentials(settings)
     return settings
+
+
+def for_luigi_command_line(message: str) -> str:
+    """A pre-flight message with the console command's options replaced by what works on
+    Luigi's own command line."""
+    return message.replace(DEMO_HINT, LUIGI_DEMO_HINT).replace(CREATE_HINT, LUIGI_CREATE_HINT)
 
 
 def fail(error: Exception, prog: str = "strava-pipeline") -> int:

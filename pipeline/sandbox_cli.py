@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.athlete_zone import default_run_date
+from pipeline.errors import OneLineParser
 from pipeline.preflight import date_argument
 from pipeline.sandbox import (
     ChangeError,
@@ -62,11 +63,13 @@ def default_last_day() -> date:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The sandbox's options (shared by ``strava-pipeline sandbox``)."""
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="port to listen on; 0 picks a free port")
     parser.add_argument("--activities", type=int, default=DEMO_ACTIVITIES,
                         help="how many activities")
-    parser.add_argument("--seed", type=int, default=DEMO_SEED)
+    parser.add_argument("--seed", type=int, default=DEMO_SEED,
+                        help="the synthetic athlete's seed (the same seed, the same history)")
     parser.add_argument("--end-date", type=date_argument, metavar="YYYY-MM-DD",
                         help="the history's last day (default: the day before the run date)")
     parser.add_argument("--print-env-file", type=Path, metavar="PATH",
@@ -80,8 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.sandbox",
+    parser = OneLineParser(
+        prog="strava-pipeline sandbox",
         description="Serve a local fake Strava API (the sandbox) with a synthetic athlete.",
     )
     add_arguments(parser)
@@ -111,7 +114,7 @@ def demo_sandbox(last_day: date) -> Iterator[None]:
         try:
             yield
         finally:
-            print("Sandbox stopped.")
+            print("Sandbox stopped.", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
     while not stopping.wait(0.5):
         pass
     server.stop()
-    print("sandbox stopped", flush=True)
+    print("sandbox stopped; start it again with the same command (it serves the same athlete, "
+          "with new tokens: paste its new export lines)", flush=True)
     return 0
 
 

@@ -138,6 +138,34 @@ def _is_default(env_name: str, section: str, option: str) -> bool:
         section, option)
 
 
+SECRET_SETTINGS = frozenset({"STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN", "SLACK_WEBHOOK_URL"})
+
+
+def setting_sources() -> list[tuple[str, str, str]]:
+    """(environment variable, value as given, where it came from: 'environment',
+    'luigi.cfg [section] option' or 'default') for every setting, in a fixed order."""
+    rows = []
+    for _field, env_name, section, option, default in _SOURCES:
+        if env_name in os.environ:
+            source = "environment"
+        elif configuration.get_config().has_option(section, option):
+            source = f"luigi.cfg [{section}] {option}"
+        else:
+            source = "default"
+        rows.append((env_name, _raw_value(env_name, section, option, default), source))
+    return rows
+
+
+def explicit_location(field: str) -> bool:
+    """Whether a location setting (``lake_url``, ``state_url``, ``warehouse_url``) was set in the
+    environment or luigi.cfg to a path of its own (not the default, not under ``{data_dir}``)."""
+    for name, env_name, section, option, _default in _SOURCES:
+        if name == field:
+            return (not _is_default(env_name, section, option)
+                    and "{data_dir}" not in _raw_value(env_name, section, option, ""))
+    raise KeyError(field)
+
+
 def _as_number(name: str, raw: str, kind: type) -> float | int:
     try:
         value = kind(raw)

@@ -23,6 +23,7 @@ from typing import Any
 import luigi
 from luigi.task import flatten
 
+from pipeline import failures
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
@@ -71,6 +72,7 @@ class RunStatus:
     watermark: datetime | None = None
     recorded_at: datetime | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    failure: failures.Failure | None = None  # the last failure, while the date is unfinished
 
     @property
     def finished(self) -> int:
@@ -130,8 +132,12 @@ class StatusReader:
             dates.update(
                 date.fromisoformat(entry.name)
                 for entry in self.settings.extract_dir.iterdir()
-                if entry.is_dir() and _ISO_DATE.match(entry.name)
+                if entry.is_dir() and _ISO_DATE.match(entry.name) and any(entry.iterdir())
             )
+        failed = self.settings.data_dir / failures.FAILURES_FOLDER
+        if failed.is_dir():
+            dates.update(date.fromisoformat(entry.stem) for entry in failed.glob("*.json")
+                         if _ISO_DATE.match(entry.stem))
         if self.warehouse and self.has_validation:
             dates.update(_as_date(row[0]) for row in
                          self.warehouse.query_file("status/validation_dates.sql"))
@@ -186,6 +192,8 @@ class StatusReader:
             stages = [replace(s, superseded=True, detail=note) if report and not s.done else s
                       for s, report in zip(stages, reports, strict=True)]
         result.stages = stages
+        if result.next_stage is not None:
+            result.failure = failures.last_failure(self.settings.data_dir, run_date)
         if run_date in self.watermarks:
             result.has_watermark = True
             result.watermark, result.recorded_at = self.watermarks[run_date]
@@ -238,6 +246,10 @@ def validation_summary(checks: list[CheckResult]) -> str:
     return ", ".join(f"{counts[name]} {name}" for name in names)
 
 
+def _shorten(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def watermark_text(status: RunStatus) -> str:
     """The watermark column: the newest start in production when the run recorded it."""
     if not status.has_watermark:
@@ -253,6 +265,8 @@ def format_table(statuses: list[RunStatus]) -> list[str]:
     for status in statuses:
         stages = f"{status.finished}/{len(status.stages)}"
         next_stage = status.next_stage or "(all done)"
+        if status.failure is not None:
+            next_stage += f" (last run FAILED: {_shorten(status.failure.cause)})"
         lines.append(
             f"{status.run_date.isoformat():<10}  {stages:<7}  {watermark_text(status):<24}  "
             f"{validation_summary(status.checks):<28}  {next_stage}"
@@ -267,6 +281,8 @@ def format_detail(status: RunStatus) -> list[str]:
     for stage in status.stages:
         mark = "done   " if stage.done else "newer  " if stage.superseded else "MISSING"
         lines.append(f"  {mark}  {stage.name:<28} {stage.detail}".rstrip())
+    if status.failure is not None:
+        lines.append(f"  last failure ({status.failure.failed_at}): {status.failure.line()}")
     recorded = f" (recorded {_when(status.recorded_at)})" if status.recorded_at else ""
     lines.append(f"  watermark: {watermark_text(status)}{recorded}")
     if not status.checks:
@@ -294,7 +310,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline.status",
+        prog="strava-pipeline status",
         description="Per run date: which stages finished, the watermark and the latest "
                     "validation results. Changes nothing.",
     )

@@ -347,7 +347,7 @@ def evaluate(warehouse: Warehouse, check: Check, run_date: date,
 
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m pipeline.validator",
+        prog="strava-pipeline validate",
         description="Compare two SQL results (or numbers) on the configured warehouse.",
         epilog="Exit status: 0 pass, skipped or warn; 1 a halt check failed; 2 a usage error, "
         "a missing file, or SQL that fails or returns no row.",
@@ -381,7 +381,7 @@ def _cli_side(spec: str) -> Side:
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
     arguments = _parser().parse_args(argv)
-    prog = "python -m pipeline.validator"
+    prog = "strava-pipeline validate"
     try:
         settings = load_settings()
         check = Check(

@@ -36,6 +36,10 @@ IDLE_RELEASE_SECONDS = 1.0
 _MARKER_IDS = "SELECT update_id FROM {marker_table}"
 
 
+class WarehouseFileError(RuntimeError):
+    """The DuckDB file cannot be opened (a read-only DATA_DIR, no such folder, a full disk)."""
+
+
 class WarehouseBusyError(RuntimeError):
     """Another process kept the DuckDB file locked for longer than the adapter waits."""
 
@@ -86,8 +90,19 @@ class _OpenDatabase:
             return True
 
 
+def _cannot_use(path: Path, error: Exception) -> WarehouseFileError:
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return WarehouseFileError(
+        f"cannot use the DuckDB warehouse {path}: {reason}: make {path.parent} writable for "
+        "this user (and free disk space) or point DATA_DIR / WAREHOUSE_URL elsewhere, then run "
+        "again")
+
+
 def _open(path: Path, lock_wait_seconds: float) -> Any:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _cannot_use(path, error) from None
     try:
         for attempt in Retrying(
             retry=retry_if_exception(_is_lock_conflict),
@@ -99,7 +114,7 @@ def _open(path: Path, lock_wait_seconds: float) -> Any:
                 return duckdb.connect(str(path))
     except duckdb.IOException as error:
         if not _is_lock_conflict(error):
-            raise
+            raise _cannot_use(path, error) from None
         holder = re.search(r"PID (\d+)", str(error))
         raise WarehouseBusyError(
             f"the DuckDB warehouse {path} stayed locked by another process"

@@ -237,7 +237,7 @@ def exchange_and_store(settings: Settings, code: str) -> tuple[CodeGrant, bool]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline.strava.authorize",
+        prog="strava-pipeline authorize",
         description="Authorize the pipeline for your Strava account (scope activity:read_all) "
                     "and store its tokens in $DATA_DIR/strava_tokens.json.",
     )

@@ -154,7 +154,7 @@ class StravaClient:
             if not self.credentials.refresh_token:
                 raise MissingCredentialsError(
                     "no Strava token yet: set STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET and run "
-                    "`python -m pipeline.strava.authorize` (docs/authorization.md), "
+                    "`strava-pipeline authorize` (docs/authorization.md), "
                     "or run ./run_weekly.sh --demo to use the local sandbox"
                 )
             self._tokens = Tokens(refresh_token=self.credentials.refresh_token)
@@ -211,7 +211,7 @@ class StravaClient:
         if self.is_sandbox:
             return (f"the local Strava SANDBOX at {self.api_url} rejected the token (a sandbox "
                     "issues new tokens each time it starts and rotates them on refresh): use "
-                    "the exports that a running `python -m pipeline.sandbox` prints (its own "
+                    "the exports that a running `strava-pipeline sandbox` prints (its own "
                     f"DATA_DIR and token), or delete {self.token_store.path}; real Strava needs "
                     "no re-authorization")
         return REAUTHORIZE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-REAUTHORIZE = "re-authorize with `python -m pipeline.strava.authorize` (see docs/authorization.md)"
+REAUTHORIZE = "re-authorize with `strava-pipeline authorize` (see docs/authorization.md)"
 
 
 class StravaError(Exception):

@@ -7,7 +7,7 @@ midnight, so the wait is until the next boundary, not a flat 15 minutes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -74,6 +74,11 @@ def _hhmm(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%H:%M")
 
 
+# Called with each API response's budget (None when it had no usage headers): the run's summary
+# counts requests and shows the last budget (pipeline/run_summary.py).
+RESPONSE_OBSERVERS: list[Callable[[Budget | None], None]] = []
+
+
 class RateLimiter:
     """Decides when the next request may go out, and waits (or refuses) accordingly."""
 
@@ -84,10 +89,16 @@ class RateLimiter:
         self.waits: list[float] = []
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Remember the budget a response reported."""
+        """Remember the budget a response reported (and tell RESPONSE_OBSERVERS)."""
+        budget = self._remember(headers)
+        for observer in RESPONSE_OBSERVERS:
+            observer(budget)
+
+    def _remember(self, headers: Mapping[str, str]) -> Budget | None:
         budget = read_budget(headers, self.clock.now())
         if budget is not None:
             self.budget = budget
+        return budget
 
     def before_request(self) -> None:
         """Wait for the next window when the last reading says the budget is spent."""
@@ -102,7 +113,7 @@ class RateLimiter:
 
     def after_429(self, headers: Mapping[str, str]) -> None:
         """Strava said 429: wait for the window that is spent (daily if that one is)."""
-        self.observe(headers)
+        self._remember(headers)
         now = self.clock.now()
         if self.budget is not None and self.budget.daily_spent:
             self._wait_until(next_utc_midnight(now), "daily")

@@ -43,7 +43,7 @@ def _parse(data: Any, path: Path) -> tuple[Tokens, str | None]:
     """Tokens and the recorded API of a decoded store; TokenStoreError when the shape is wrong."""
     wrong = (f"the token store {path} is not a token store (expected a JSON object with a "
              "string refresh_token): delete it and re-authorize with "
-             "`python -m pipeline.strava.authorize`, or set STRAVA_REFRESH_TOKEN")
+             "`strava-pipeline authorize`, or set STRAVA_REFRESH_TOKEN")
     if not isinstance(data, dict) or not isinstance(data.get("refresh_token"), str) \
             or not data["refresh_token"]:
         raise TokenStoreError(wrong)
@@ -76,7 +76,7 @@ class TokenStore:
             raise TokenStoreError(
                 f"the token store {self.path} is unreadable ({type(error).__name__}): fix its "
                 "permissions, or delete it and re-authorize with "
-                "`python -m pipeline.strava.authorize`"
+                "`strava-pipeline authorize`"
             ) from None
         try:
             data = json.loads(text)
@@ -159,7 +159,7 @@ class TokenStore:
         raise TokenStoreError(
             f"the new Strava tokens could not be saved to {self.path} ({reason}) nor to a rescue "
             "file: Strava rotated the refresh token, so re-authorize with "
-            "`python -m pipeline.strava.authorize` once the folder is writable"
+            "`strava-pipeline authorize` once the folder is writable"
         )
 
 

@@ -1,5 +1,6 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
+from pipeline import failures, run_summary  # noqa: F401  (register their event handlers)
 from pipeline.tasks.apply_events import ApplyEvents
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities

@@ -18,7 +18,9 @@ from luigi.interface import core
 from luigi.retcodes import retcode
 from luigi.task_register import TaskClassException
 
-from pipeline.preflight import PreflightError, check, fail
+from pipeline.failures import post_refusal
+from pipeline.preflight import PreflightError, check, fail, for_luigi_command_line
+from pipeline.run_output import end_luigi_command_line
 from pipeline.scheduler import scheduler_answers, scheduler_url
 from pipeline.settings import ConfigurationError
 from pipeline.tasks.backfill import Backfill
@@ -81,8 +83,13 @@ def check_luigi_command_line(argv: list[str] | None = None) -> None:
             dates = root_task_run_dates(task)
             check(dates, extracting=extracts_missing(dates))
         except (PreflightError, ConfigurationError) as error:
-            raise SystemExit(fail(error, "luigi")) from None
+            message = for_luigi_command_line(str(error))
+            code = fail(PreflightError(message), "luigi")
+            post_refusal(f"`luigi --module pipeline.tasks {task_cls.__name__}` FAILED before "
+                         f"any task ran: {message}")
+            raise SystemExit(code) from None
         _check_scheduler()
+        end_luigi_command_line()
 
 
 def _check_scheduler() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tempfile
@@ -111,6 +112,15 @@ class ExtractActivities(RunDateTask):
         return max(0, min(after, before)), before
 
     def run(self) -> None:
+        try:
+            self._extract()
+        except BaseException:
+            for folder in (self.extract_path.parent, self.settings.extract_dir):
+                with contextlib.suppress(OSError):  # a failed run leaves no empty folder
+                    folder.rmdir()
+            raise
+
+    def _extract(self) -> None:
         ensure_run_date_over(self.run_date, self.settings)
         after, before = self.window()
         client = client_from_settings(self.settings)

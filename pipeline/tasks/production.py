@@ -6,6 +6,7 @@ import logging
 
 import luigi
 
+from pipeline import run_summary
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.quarantine import forget_staging
@@ -31,6 +32,11 @@ class LoadProduction(RunDateTask):
                 f"{self.staging_table} is missing although the date was staged and checked: "
                 "those markers are now removed; rerun the date to stage and check it again"
             )
+        ((added, changed, before),) = self.warehouse.query_file(
+            "production/load_counts.sql", staging_table=self.staging_table)
         self.warehouse.merge_staging(self.staging_table, self.update_id)
         logger.info("merged %s into strava_activity_data", self.staging_table)
+        ((after,),) = self.warehouse.query_file("production/production_rows.sql")
+        added, changed = int(added or 0), int(changed or 0)
+        run_summary.loaded(self.run_date, added, changed, int(before) + added - int(after))
         self.set_status_message("production updated")

@@ -80,8 +80,9 @@ def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path)
     with duckdb.connect(str(sandbox_data / "warehouse.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM strava_activity_data").fetchone()[0] > 1000
     assert not (checkout / "data").exists(), "sandbox data left its folder"
-    # What to run next, without activating the environment.
-    assert "Status:    .venv/bin/strava-pipeline status --demo" in output
+    # What to run next, without activating the environment, from any directory.
+    hint = re.search(r"^Status:    (/\S+/\.venv/bin/strava-pipeline) status --demo$", output, re.M)
+    assert hint and Path(hint.group(1)).exists(), output[-3000:]
 
     log = checkout / "logs" / f"{run_date}.log"
     assert f"Dashboard: {dashboard}" in log.read_text(encoding="utf-8")
@@ -120,6 +121,12 @@ def test_a_failing_run_exits_with_luigis_nonzero_code(
     assert "Warehouse:" in output
     assert sandbox.client_secret not in output and wrong_token not in output
     assert "rejected the token" in (checkout / "logs" / "2026-11-29.log").read_text()
+    # The cause comes last, one line per failed task; the traceback is in the log only.
+    ending = [line for line in output.splitlines() if line.strip()][-2:]
+    assert ending[0].startswith("FAILED ExtractActivities for 2026-11-29: "), ending
+    assert "rejected the token" in ending[0]
+    assert "Traceback" not in output
+    assert "Traceback" in (checkout / "logs" / "2026-11-29.log").read_text()
 
 
 @pytest.mark.parametrize("date_argument", ["yesterday", "2026-02-30"])

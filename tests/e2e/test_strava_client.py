@@ -157,7 +157,7 @@ def test_persistent_failure_gives_up_clearly(world, fake_clock, tmp_path) -> Non
 
 def test_rejected_sandbox_refresh_token_says_what_to_do(world, fake_clock, tmp_path) -> None:
     client = make_client(world, fake_clock, tmp_path, refresh_token="stale-token")
-    with pytest.raises(StravaAuthError, match="python -m pipeline.sandbox") as raised:
+    with pytest.raises(StravaAuthError, match="strava-pipeline sandbox") as raised:
         every_activity(client)
     assert "stale-token" not in str(raised.value)
     assert "\n" not in str(raised.value)

@@ -126,7 +126,7 @@ def test_a_rejected_sandbox_token_gets_sandbox_advice(live_world: PipelineWorld,
     message = str(error.value)
     assert "\n" not in message and "a-token-of-an-earlier-sandbox" not in message
     assert message.startswith("the local Strava SANDBOX at http://127.0.0.1:")
-    assert "python -m pipeline.sandbox" in message and "authorize" not in message
+    assert "strava-pipeline sandbox" in message and "authorize" not in message
     real = StravaClient("https://www.strava.com/api/v3", "https://www.strava.com/oauth/token",
                         Credentials("1", "s"), TokenStore(Path("unused.json")))
     assert real._rejected_advice() == REAUTHORIZE

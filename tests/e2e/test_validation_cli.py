@@ -62,6 +62,6 @@ def test_the_command_runs_shipped_checks_on_a_run_dates_staging_table(
 
     unknown = _cli("staging_duplicate_ids.sql", "0", "gt", "halt", env=env)
     assert unknown.returncode == 2
-    assert unknown.stderr.strip() == ("python -m pipeline.validator: error: unknown operator "
+    assert unknown.stderr.strip() == ("strava-pipeline validate: error: unknown operator "
                                       "'gt': use one of equals, not_equals, greater, "
                                       "greater_equals, less, less_equals")

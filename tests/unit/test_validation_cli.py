@@ -92,7 +92,7 @@ def test_usage_errors_exit_2_with_one_line(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1
-    assert captured.err.startswith("python -m pipeline.validator: error: ")
+    assert captured.err.startswith("strava-pipeline validate: error: ")
     assert expected in captured.err
 
 
