@@ -26,8 +26,8 @@ from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.extract_stream import write_extract
 from pipeline.reconcile import is_newest_run_date
 from pipeline.strava import client_from_settings
+from pipeline.strava.activities import parse_problem
 from pipeline.tasks.base import RunDateTask
-from pipeline.tasks.extract import set_aside_unparseable
 
 logger = logging.getLogger(__name__)
 
@@ -132,14 +132,16 @@ class ApplyEvents(RunDateTask):
 
     def _stage(self, activities: list[dict[str, Any]]) -> str | None:
         """The fetched activities as an extract file, in the lake, in staging."""
-        unparseable: list[dict[str, Any]] = []
-        pages = set_aside_unparseable([activities], unparseable)
+        kept = []
+        for activity in activities:
+            problem = parse_problem(activity)
+            if problem:
+                logger.warning("event's activity set aside, it cannot be parsed: %s", problem)
+            else:
+                kept.append(activity)
         with tempfile.TemporaryDirectory(prefix="events-") as folder:
             path = Path(folder) / "activities.csv"
-            rows = write_extract(pages, path, extracted_at=datetime.now(timezone.utc))
-            for item in unparseable:
-                logger.warning("event's activity set aside, it cannot be parsed: %s",
-                               item["reason"])
+            rows = write_extract([kept], path, extracted_at=datetime.now(timezone.utc))
             if not rows:
                 return None
             self.lake.put_file(path, self.lake_key)

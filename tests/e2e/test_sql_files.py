@@ -39,6 +39,12 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "max_routes": 2000,
     "non_iana_timezones": 0,
     "unparseable_activities": 0,
+    # issue 20: reconciliation and webhook events
+    "id": 1234567,
+    "event_key": "1:activity:1234567:update:1764400000",
+    "batch": "20261206t191500",
+    "outcome": "upserted from GET /activities",
+    "applied_at": datetime(2026, 12, 6, 19, 15),
 }
 
 
