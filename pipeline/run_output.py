@@ -104,13 +104,21 @@ def print_failures(lines: list[str]) -> None:
 
 
 class KnownErrorTraceback(logging.Filter):
-    """Drops the traceback of a pipeline error from Luigi's 'failed' line: its message says
-    what to do, and it is repeated on the last lines."""
+    """Drops the traceback of a pipeline error from Luigi's 'failed' line and from its 'Will
+    not run ... error in complete() method' warning (keeping the error's own line): its message
+    says what to do, and it is repeated on the last lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[1] is not None \
                 and failures.known_error(record.exc_info[1]):
             record.exc_info, record.exc_text = None, None
+        message = record.getMessage()
+        if failures.complete_error(message) and "\n" in message:
+            head, *rest = message.splitlines()
+            last = next((line for line in reversed(rest) if line.strip()
+                         and not line.startswith(" ")), "")
+            if last.startswith("pipeline."):  # a known error: its last line says it all
+                record.msg, record.args = f"{head}\n{last}", None
         return True
 
 

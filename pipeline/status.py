@@ -289,7 +289,8 @@ def format_detail(status: RunStatus) -> list[str]:
         lines.append("  validation: no results")
         return lines
     lines.append(f"  validation (latest per check): {validation_summary(status.checks)}")
-    for check in status.checks:
+    attention = {"fail": 0, "error": 0, "warn": 1}  # the checks that failed or warned first
+    for check in sorted(status.checks, key=lambda c: attention.get(c.status, 2)):
         comparison = ""
         if check.operator:
             comparison = (f"{_number(check.left_value)} {check.operator} "

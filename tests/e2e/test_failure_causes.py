@@ -182,3 +182,20 @@ def test_a_read_only_data_dir_with_a_duckdb_file_is_one_line() -> None:
         assert f"make {folder} writable" in lines[0]
     shutil.rmtree(folder)
 
+
+
+def test_luigis_command_line_with_a_backend_down_ends_with_the_cause(tmp_path: Path) -> None:
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ENVIRONMENT_VARIABLES}
+    env = {"DATA_DIR": str(tmp_path / "data"), "STRAVA_CLIENT_ID": "1",
+           "STRAVA_CLIENT_SECRET": "client-secret-x", "STRAVA_REFRESH_TOKEN": "refresh-token-x",
+           "STATE_URL": f"mysql://root:{PASSWORD}@127.0.0.1:1/strava_state"}
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT.parent / "luigi"), "--module", "pipeline.tasks", "WeeklyPipeline",
+         "--run-date", RUN_DATE.isoformat(), "--local-scheduler"], cwd=tmp_path,
+        env={**environment, **env}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 35, result.stderr[-3000:]
+    failed, _then = last_lines(result.stderr, 2)
+    assert failed.startswith(f"luigi: FAILED WeeklyPipeline for {RUN_DATE}: cannot connect to "
+                             "the state store mysql://root:***@127.0.0.1:1/strava_state")
+    assert "Traceback" not in result.stderr and PASSWORD not in result.stderr

@@ -118,3 +118,15 @@ def test_on_a_terminal_progress_is_one_bar(small_world: PipelineWorld, tmp_path:
     assert done == total
     assert "INFO pipeline.progress: done" not in terminal  # no plain per-task lines
     assert counts(out, "Tasks")["done"] == int(done)
+
+
+def test_status_of_a_date_lists_the_checks_that_warned_first(small_world: PipelineWorld,
+                                                             tmp_path: Path) -> None:
+    assert console("run", "--date", RUN_DATE.isoformat(), cwd=tmp_path,
+                   **small_world.env).returncode == 0
+    status = console("status", "--date", RUN_DATE.isoformat(), cwd=tmp_path, **small_world.env)
+    assert status.returncode == 0, status.stderr
+    detail = status.stdout.split("validation (latest per check):", 1)[1].splitlines()[1:]
+    outcomes = [line.split()[0] for line in detail if line.startswith("    ")]
+    assert "warn" in outcomes, status.stdout
+    assert outcomes.index("warn") < outcomes.index("pass")
