@@ -223,6 +223,22 @@ class DuckDBWarehouse(Warehouse):
             cursor.close()
             database.returned()
 
+    @contextmanager
+    def read_only_transaction(self) -> Iterator[Session]:
+        """``BEGIN TRANSACTION READ ONLY`` on a short cursor, always rolled back: DuckDB refuses
+        every write in it (the file stays open read-write for the rest of the process)."""
+        database = self._database
+        cursor = self._connect()
+        try:
+            cursor.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                yield Session(cursor, self.paramstyle)
+            finally:
+                cursor.rollback()
+        finally:
+            cursor.close()
+            database.returned()
+
     def marker_exists(self, update_id: str) -> bool:
         """Whether the stage finished, from one read of every marker id.
 

@@ -126,9 +126,22 @@ class PostgresWarehouse(Warehouse):
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """The base transaction; a connection lost on the way becomes one clear error."""
+        with self._connection_errors_as_one_line(), super().transaction() as session:
+            yield session
+
+    @contextmanager
+    def read_only_transaction(self) -> Iterator[Session]:
+        """``BEGIN READ ONLY`` (psycopg2's read-only session), always rolled back."""
+        with self._connection_errors_as_one_line(), super().read_only_transaction() as session:
+            yield session
+
+    def _make_read_only(self, connection: Any) -> None:
+        connection.set_session(readonly=True)
+
+    @contextmanager
+    def _connection_errors_as_one_line(self) -> Iterator[None]:
         try:
-            with super().transaction() as session:
-                yield session
+            yield
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             raise WarehouseConnectionError(
                 f"the warehouse {mask_url(self.url)} failed during a transaction: "

@@ -76,6 +76,25 @@ class Warehouse(ABC):
         """Roll back; adapters whose connection may already be gone override this."""
         connection.rollback()
 
+    @contextmanager
+    def read_only_transaction(self) -> Iterator[Session]:
+        """A transaction the server itself keeps read-only, always rolled back: where checks
+        run, so that no check can change the warehouse whatever its SQL."""
+        connection = self._connect()
+        try:
+            self._make_read_only(connection)
+            cursor = self._begin(connection)
+            try:
+                yield Session(cursor, self.paramstyle)
+            finally:
+                self._rollback(connection)
+        finally:
+            connection.close()
+
+    def _make_read_only(self, connection: Any) -> None:
+        """Make the connection's next transaction read-only (each adapter says how)."""
+        raise NotImplementedError(f"{type(self).__name__} has no read-only transaction")
+
     def ensure_schema(self) -> None:
         """Apply the pending migrations of ``sql/migrations/`` once per process and warehouse
         (``exists()`` checks call it often)."""
