@@ -6,7 +6,8 @@ A file may include a fragment, SQL text written once for several files, as
 ``{{ fragment('name') }}``: ``sql/fragments/<name>.sql``, or one generated from
 ``sql/fragments/physical_ranges.csv`` (``outside_physical_ranges``: the condition that a row has
 a measure outside its range; ``null_outside_physical_ranges``: the SET list that makes each such
-measure NULL).
+measure NULL), or from ``run_dates.EARLIEST_PLAUSIBLE_START`` (``plausible_start_local``: the
+condition that a row's local start is not before it, or unknown).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from pipeline.run_dates import EARLIEST_PLAUSIBLE_START
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 FRAGMENTS_DIR = SQL_DIR / "fragments"
@@ -116,9 +119,15 @@ def _null_outside_physical_ranges() -> str:
                           for r in physical_ranges())
 
 
+def _plausible_start_local() -> str:
+    earliest = EARLIEST_PLAUSIBLE_START.strftime("%Y-%m-%d %H:%M:%S")
+    return f"(start_date_local IS NULL OR start_date_local >= TIMESTAMP '{earliest}')"
+
+
 _GENERATED_FRAGMENTS: dict[str, Callable[[], str]] = {
     "outside_physical_ranges": _outside_physical_ranges,
     "null_outside_physical_ranges": _null_outside_physical_ranges,
+    "plausible_start_local": _plausible_start_local,
 }
 
 

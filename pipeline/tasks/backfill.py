@@ -155,7 +155,7 @@ class ExtractRange(luigi.Task):
                     for week in weeks]
             pages = set_aside_unparseable(with_progress(
                 passing_through(client.iter_pages(after, before), week_router(weeks, raws)),
-                on_page=report), unparseable)
+                on_page=report), unparseable, weeks[-1])
             paths = [Path(files.enter_context(atomic_local_path(extract.output())))
                      for extract in extracts]
             filters = [local_dates_through(week, previous)

@@ -42,14 +42,16 @@ def unparseable_lake_key(run_date: date) -> str:
     return f"strava/unparseable/{run_date.isoformat()}/activities.json"
 
 
-def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]]
-                          ) -> Iterator[list[dict[str, Any]]]:
-    """The pages without the activities the parser cannot read; those go to ``unparseable``
-    as {"reason", "activity"}."""
+def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]],
+                          run_date: date) -> Iterator[list[dict[str, Any]]]:
+    """The pages without the activities the parser cannot read or that start outside the
+    plausible range of ``run_date`` (``run_dates.plausible_starts``); those go to
+    ``unparseable`` as {"reason", "activity"}."""
+    plausible = run_dates.plausible_starts(run_date)
     for page in pages:
         kept = []
         for activity in page:
-            problem = parse_problem(activity)
+            problem = parse_problem(activity, plausible)
             if problem:
                 unparseable.append({"reason": problem, "activity": activity})
             else:
@@ -144,7 +146,7 @@ class ExtractActivities(RunDateTask):
                 RawJsonLines(Path(folder) / RAW_FILE_NAME, extracted_at) as raw:
             pages = set_aside_unparseable(with_progress(
                 passing_through(client.iter_pages(after, before), raw.write), on_page=report),
-                unparseable)
+                unparseable, self.run_date)
             with atomic_local_path(self.output()) as temporary:
                 rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
                                      keep=local_dates_through(self.run_date))
