@@ -221,13 +221,15 @@ class Warehouse(ABC):
         return int(count)
 
     def merge_staging(self, staging_table: str, update_id: str) -> None:
-        """Upsert staging into production and mark it in one transaction, then drop staging."""
+        """Upsert staging into production, mark it and drop staging, in one transaction: a
+        kill after the commit leaves no staging table behind (DROP is transactional on DuckDB,
+        PostgreSQL and Redshift)."""
         with self.transaction() as session:
             session.run_file(
                 "production/merge_staging_into_production.sql", staging_table=staging_table
             )
             self.write_marker(session, update_id, "strava_activity_data")
-        self.drop_table(staging_table)
+            session.execute(f"DROP TABLE {check_identifier(staging_table)}")
 
     def refresh_production_rows(self, lake: Lake, key: str, rebuild_table: str) -> int:
         """Replace production's rows by the rows of a rebuilt extract (``strava-pipeline

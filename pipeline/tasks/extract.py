@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask
+from pipeline.temporaries import temporary_folder
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +142,8 @@ class ExtractActivities(RunDateTask):
 
         unparseable: list[dict[str, Any]] = []
         extracted_at = datetime.now(timezone.utc)
-        with tempfile.TemporaryDirectory(prefix="raw-") as folder, \
-                RawJsonLines(Path(folder) / RAW_FILE_NAME, extracted_at) as raw:
+        with temporary_folder(self.extract_path.parent, "raw") as folder, \
+                RawJsonLines(folder / RAW_FILE_NAME, extracted_at) as raw:
             pages = set_aside_unparseable(with_progress(
                 passing_through(client.iter_pages(after, before), raw.write), on_page=report),
                 unparseable, self.run_date)
@@ -181,8 +181,8 @@ class ExtractActivities(RunDateTask):
         key = unparseable_lake_key(self.run_date)
         for item in unparseable:
             logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])
-        with tempfile.TemporaryDirectory(prefix="unparseable-") as folder:
-            path = Path(folder) / "activities.json"
+        with temporary_folder(self.extract_path.parent, "unparseable") as folder:
+            path = folder / "activities.json"
             path.write_text(json.dumps(unparseable, indent=1), encoding="ascii")
             # An earlier extract's list is kept, under another name.
             put_keeping_earlier(self.lake, path, key)
