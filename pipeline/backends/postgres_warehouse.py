@@ -26,7 +26,7 @@ from pipeline.settings import ConfigurationError
 from pipeline.sql_files import quote_literal
 
 # libpq options a URL may carry as ?name=value (TLS for a managed database, mostly).
-_URL_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
+_URL_OPTIONS = {"password", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
                 "application_name", "options", "keepalives_idle", "target_session_attrs"}
 _COPY_CHUNK = 1024 * 1024
 MIGRATION_LOCK_KEY = 7_215_120_012  # pg_advisory_xact_lock key of pipeline.backends.migrations
