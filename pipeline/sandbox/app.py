@@ -150,7 +150,8 @@ class SandboxApp:
         if replacement is None:
             return fault, None
         response = Response(
-            replacement.status, replacement.body, replacement.content_type, drop=replacement.drop
+            replacement.status, replacement.body, replacement.content_type,
+            headers=dict(replacement.headers), drop=replacement.drop
         )
         return fault, response
 

@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from pipeline.errors import one_line
+from pipeline.strava.body import ACCEPT_ENCODING, read_capped
 from pipeline.strava.clock import SYSTEM_CLOCK, Clock
 from pipeline.strava.errors import (
     REAUTHORIZE,
@@ -291,13 +292,20 @@ class StravaClient:
         else:
             retryable += (requests.ConnectTimeout,)
 
+        headers = {"Accept-Encoding": ACCEPT_ENCODING, **kwargs.pop("headers", {})}
+
         def attempt() -> requests.Response:
             response = self.session.request(
-                method, url, timeout=self.timeout, verify=True, allow_redirects=False, **kwargs
+                method, url, timeout=self.timeout, verify=True, allow_redirects=False,
+                headers=headers, stream=True, **kwargs
             )
             self._notice_sandbox(response)
             if response.status_code >= 500:
+                response.close()
                 raise TransientStravaError(f"HTTP {response.status_code}")
+            # The body, capped on the wire and decompressed (pipeline/strava/body.py).
+            response._content = read_capped(response, urlsplit(url).path)
+            response._content_consumed = True
             if response.status_code == 200 and _looks_like_html(response):
                 raise TransientStravaError("an HTML error page instead of JSON")
             return response
