@@ -29,6 +29,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from pipeline import activity_csv
 from pipeline.backends.lake import Lake
+from pipeline.backends.run_lock import verify_run_date_lock
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.sql_files import quote_literal, render
 
@@ -214,6 +215,7 @@ class DuckDBWarehouse(Warehouse):
             cursor.begin()
             try:
                 yield Session(cursor, self.paramstyle)
+                verify_run_date_lock()  # a run that lost its run date's lock saves nothing
                 cursor.commit()
             except BaseException:
                 cursor.rollback()

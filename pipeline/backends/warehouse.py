@@ -19,6 +19,7 @@ import luigi
 
 from pipeline.backends.lake import Lake
 from pipeline.backends.migrations import WAREHOUSE_MIGRATIONS, ensure_migrated
+from pipeline.backends.run_lock import verify_run_date_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import (
     TABLES,
@@ -65,6 +66,7 @@ class Warehouse(ABC):
             cursor = self._begin(connection)
             try:
                 yield Session(cursor, self.paramstyle)
+                verify_run_date_lock()  # a run that lost its run date's lock saves nothing
                 connection.commit()
             except BaseException:
                 self._rollback(connection)
