@@ -16,8 +16,12 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from pipeline.backends.warehouse import Warehouse
 from pipeline.sandbox import SyntheticAthlete
+from pipeline.sql_files import staging_table_name
+from pipeline.validator import evaluate, load_checks
 from tests.conftest import ATHLETE_END, NEXT_RUN_DATE, RUN_DATE, FakeClock, PipelineWorld, succeeded
+from tests.support.backends import fixture_warehouse  # noqa: F401 - fixture
 
 IMPLAUSIBLE = {
     "1800-06-01T08:00:00Z": "start_date_local '1800-06-01T08:00:00Z' is outside the plausible"
@@ -79,3 +83,24 @@ def test_a_warehouse_already_holding_an_activity_of_1800_keeps_building(
         weeks = db.execute("SELECT COUNT(*) FROM stg_weeks").fetchone()[0]
     assert failed == []
     assert weeks < 10_000
+
+
+def test_a_late_start_in_staging_is_cited_with_its_own_id_and_times(warehouse: Warehouse
+                                                                       ) -> None:
+    """The halt check no_start_after_upper_bound cited the latest local date and the smallest
+    id, of two different rows; its note now cites one row, the latest, with its own values."""
+    staging = staging_table_name(RUN_DATE.strftime("%Y%m%d"))
+    with warehouse.transaction() as session:
+        session.run_file("staging/create_staging_table.sql", staging_table=staging)
+        for activity_id, local, start in (
+                (5, datetime(2026, 11, 30, 8), datetime(2026, 11, 30, 13)),
+                (900, datetime(9999, 12, 31, 8), datetime(9999, 12, 31, 13)),
+                (7, datetime(2026, 11, 20, 8), datetime(2026, 11, 20, 13))):
+            session.execute(f"INSERT INTO {staging} (id, start_date_local, start_date)"
+                            " VALUES (:id, :local, :start)",
+                            {"id": activity_id, "local": local, "start": start})
+    check = next(c for c in load_checks() if c.name == "no_start_after_upper_bound")
+    outcome = evaluate(warehouse, check, RUN_DATE)
+    assert (outcome.status, outcome.left_value) == ("fail", 2)
+    assert "for example id 900: start_date_local 9999-12-31 08:00:00, start_date 9999-12-31 " \
+           "13:00:00" in outcome.message
