@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import pickle
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from pipeline import activity_csv
 from pipeline.strava.activities import activities_frame, parse_activities
 from pipeline.strava.client import PageProgress
+from pipeline.temporaries import temporary_folder
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +108,7 @@ def write_extracts(
     every chunk (``keep``); return the rows written to each."""
     if not outputs:
         return []
-    with tempfile.TemporaryDirectory(prefix=".extract-", dir=outputs[0][0].parent) as folder:
-        work = Path(folder)
+    with temporary_folder(outputs[0][0].parent, "extract") as work:
         parts: list[list[Path]] = [[] for _ in outputs]
         rows = [0] * len(outputs)
         from_type = 0

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline import model_registry
 from pipeline.model_registry import ModelError, render_model_sql
+from pipeline.sql_files import check_single_query
 from pipeline.validator import Check, Side, check_severity
 
 KINDS: tuple[str, ...] = ("unique", "not_null", "accepted_values", "relationships", "expression")
@@ -125,7 +126,7 @@ def load_model_tests(path: Path | None = None) -> list[ModelTest]:
             if kind not in KINDS:
                 raise ModelError(f"test = {kind!r}; use one of {', '.join(KINDS)}")
             severity = check_severity(section.get("severity", "halt").strip())
-            sql = _sql(kind, section)
+            sql = check_single_query(_sql(kind, section), "sql")
             refs = model_registry.refs_in(sql)
             for ref in refs:
                 if ref not in models:

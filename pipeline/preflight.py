@@ -15,8 +15,15 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
-from pipeline.backends import LAKES, STATE_STORES, WAREHOUSES
-from pipeline.backends.urls import local_path, mask_url, scheme_of
+from pipeline.backends import LAKES, STATE_STORES, WAREHOUSES, open_state, open_warehouse
+from pipeline.backends.duckdb_warehouse import release_all
+from pipeline.backends.migrations import (
+    STATE_MIGRATIONS,
+    WAREHOUSE_MIGRATIONS,
+    MigrationError,
+    refuse_unknown,
+)
+from pipeline.backends.urls import local_path, mask_url, missing_locally, scheme_of
 from pipeline.sandbox import sandbox_settings
 from pipeline.settings import ConfigurationError, Settings, explicit_location, load_settings
 from pipeline.validator import checks_file, load_checks
@@ -179,6 +186,26 @@ def check_validation_checks(settings: Settings) -> None:
         raise PreflightError(f"VALIDATION_CHECKS_FILE: {error}") from None
 
 
+def check_schema_versions(settings: Settings) -> None:
+    """Neither the warehouse nor the state store was migrated by a newer release (issue 25):
+    refused here, before any task, with one line naming the migration. A database that does
+    not exist yet or cannot be reached is left to the run, which says so itself."""
+    for what, url, folder in (("warehouse", settings.warehouse_url, WAREHOUSE_MIGRATIONS),
+                              ("state store", settings.state_url, STATE_MIGRATIONS)):
+        if missing_locally(url):
+            continue
+        try:
+            target = (open_warehouse(url) if what == "warehouse"
+                      else open_state(url, migrate=False))
+            refuse_unknown(target, folder, what)
+        except MigrationError as error:
+            raise PreflightError(str(error)) from None
+        except Exception:  # noqa: BLE001 - unreachable or unreadable: the run reports it
+            continue
+        finally:
+            release_all()  # a DuckDB file stays free for the run's own processes
+
+
 def check(run_dates: Iterable[date], settings: Settings | None = None,
           extracting: bool = True, create: bool = False) -> Settings:
     """Everything a run of these dates needs, checked once; the settings, or a PreflightError.
@@ -196,6 +223,7 @@ def check(run_dates: Iterable[date], settings: Settings | None = None,
     if dates:  # the newest: the rule passes every earlier date once it passes this one
         check_run_date(max(dates), settings)
     check_validation_checks(settings)
+    check_schema_versions(settings)
     if extracting:
         check_credentials(settings)
     return settings

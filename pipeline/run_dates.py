@@ -82,6 +82,17 @@ def run_week(run_date: date) -> RunWeek:
     return RunWeek(run_date)
 
 
+EARLIEST_PLAUSIBLE_START = datetime(1970, 1, 1)
+
+
+def plausible_starts(run_date: date) -> tuple[datetime, datetime]:
+    """[earliest, latest) naive bounds of a plausible start (UTC or local) for a run date's
+    extract: from 1970-01-01 to the end of the day after the run date. An activity starting
+    outside is set aside like an unparseable one (the one definition of the range)."""
+    latest = datetime.combine(run_date + timedelta(days=2), time())
+    return EARLIEST_PLAUSIBLE_START, latest
+
+
 def extract_before(run_date: date) -> datetime:
     """Strava's ``before`` for the run date (naive UTC): after the end of D in every time zone.
 

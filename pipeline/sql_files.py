@@ -6,7 +6,8 @@ A file may include a fragment, SQL text written once for several files, as
 ``{{ fragment('name') }}``: ``sql/fragments/<name>.sql``, or one generated from
 ``sql/fragments/physical_ranges.csv`` (``outside_physical_ranges``: the condition that a row has
 a measure outside its range; ``null_outside_physical_ranges``: the SET list that makes each such
-measure NULL).
+measure NULL), or from ``run_dates.EARLIEST_PLAUSIBLE_START`` (``plausible_start_local``: the
+condition that a row's local start is not before it, or unknown).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from pipeline.run_dates import EARLIEST_PLAUSIBLE_START
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 FRAGMENTS_DIR = SQL_DIR / "fragments"
@@ -123,10 +126,16 @@ def _compared_columns() -> str:
     return ", ".join(name for name in ACTIVITY_COLUMNS if name != "extracted_at")
 
 
+def _plausible_start_local() -> str:
+    earliest = EARLIEST_PLAUSIBLE_START.strftime("%Y-%m-%d %H:%M:%S")
+    return f"(start_date_local IS NULL OR start_date_local >= TIMESTAMP '{earliest}')"
+
+
 _GENERATED_FRAGMENTS: dict[str, Callable[[], str]] = {
     "outside_physical_ranges": _outside_physical_ranges,
     "null_outside_physical_ranges": _null_outside_physical_ranges,
     "compared_columns": _compared_columns,
+    "plausible_start_local": _plausible_start_local,
 }
 
 
@@ -193,3 +202,47 @@ def split_statements(sql: str) -> list[str]:
         if code.strip():
             statements.append(part.strip())
     return statements
+
+
+# -- one read-only query -------------------------------------------------------------------------
+
+QUERY_KEYWORDS = ("select", "with", "values")
+_SQL_TOKEN = re.compile(
+    r"""(?P<comment>--[^\n]*|/\*.*?\*/)"""
+    r"""|(?P<quoted>'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`)"""
+    r"""|(?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)"""
+    r"""|(?P<semicolon>;)"""
+    r"""|(?P<word>[A-Za-z_]+)""",
+    re.DOTALL,
+)
+
+
+class NotAQueryError(ValueError):
+    """SQL given as a check is not exactly one query (SELECT, WITH ... SELECT or VALUES)."""
+
+
+def check_single_query(sql: str, label: str = "the SQL") -> str:
+    """``sql`` (without a trailing ';') when it is one query; a one-line NotAQueryError when it
+    holds no statement, several, or one that is not a query (DELETE, DROP, COPY, CREATE...).
+
+    Semicolons and words inside string literals, quoted names and comments do not count. A
+    query that writes anyway (``WITH d AS (DELETE ... RETURNING ...) SELECT``) is stopped by
+    the read-only transaction checks run in; this refuses the rest before anything runs.
+    """
+    first_word, ends = None, []
+    for match in _SQL_TOKEN.finditer(sql):
+        if match.group("semicolon"):
+            ends.append(match.start())
+        elif match.group("word") and first_word is None:
+            first_word = match.group("word").lower()
+        elif match.group("word") and ends:
+            raise NotAQueryError(
+                f"{label} holds more than one statement: a check is one query (SELECT or WITH),"
+                " nothing after its ';'")
+    if first_word is None:
+        raise NotAQueryError(f"{label} holds no SQL statement")
+    if first_word not in QUERY_KEYWORDS:
+        raise NotAQueryError(
+            f"{label} is not a query ({first_word.upper()}): a check runs one SELECT (or WITH "
+            "... SELECT) in a read-only transaction and never changes the warehouse")
+    return sql[:ends[0]].rstrip() if ends else sql.rstrip()

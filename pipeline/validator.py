@@ -39,9 +39,10 @@ from pipeline.notify import post_to_slack
 from pipeline.settings import ConfigurationError, Settings, load_settings
 from pipeline.sql_files import (
     SQL_DIR,
+    NotAQueryError,
+    check_single_query,
     parameter_names,
     render,
-    split_statements,
     staging_table_name,
 )
 
@@ -76,6 +77,13 @@ class Side:
     label: str
     sql: str | None = None
     constant: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.sql is not None:
+            try:
+                check_single_query(self.sql, self.label)
+            except NotAQueryError as error:
+                raise ConfigurationError(str(error)) from None
 
     @classmethod
     def parse(cls, spec: str, base: Path = VALIDATION_SQL_DIR) -> Side:
@@ -287,21 +295,22 @@ def _number(value: Any, label: str) -> float | None:
 
 def side_value(session: Session, side: Side, parameters: Mapping[str, Any],
                staging_table: str) -> tuple[float | None, str]:
-    """(value, note) of one side: the first row of its last statement, or its constant."""
+    """(value, note) of one side: the first row of its one query, or its constant."""
     if side.sql is None:
         return side.constant, ""
-    statements = split_statements(render(side.sql, staging_table=staging_table))
-    if not statements:
-        raise ValidationError(f"{side.label} holds no SQL statement")
-    for statement in statements:
-        unknown = sorted(set(parameter_names(statement)) - set(parameters))
-        if unknown:
-            raise ValidationError(
-                f"{side.label} binds :{unknown[0]}, which is not one of "
-                f"{', '.join(':' + name for name in parameters)}"
-            )
-        used = {name: parameters[name] for name in parameter_names(statement)}
-        session.execute(statement, used or None)
+    try:
+        statement = check_single_query(render(side.sql, staging_table=staging_table),
+                                       side.label)
+    except NotAQueryError as error:
+        raise ValidationError(str(error)) from None
+    unknown = sorted(set(parameter_names(statement)) - set(parameters))
+    if unknown:
+        raise ValidationError(
+            f"{side.label} binds :{unknown[0]}, which is not one of "
+            f"{', '.join(':' + name for name in parameters)}"
+        )
+    used = {name: parameters[name] for name in parameter_names(statement)}
+    session.execute(statement, used or None)
     row = session.fetchone()
     if row is None or len(row) == 0:
         raise ValidationError(f"{side.label} returned no row")
@@ -321,7 +330,8 @@ def evaluate(warehouse: Warehouse, check: Check, run_date: date,
     parameters = {**check_parameters(run_date, min_history_weeks), **(extra_parameters or {})}
     staging_table = staging_table or staging_table_name(run_date.strftime("%Y%m%d"))
     try:
-        with warehouse.transaction() as session:  # read-only: one connection for both sides
+        # Read-only on the server and rolled back: one connection for both sides.
+        with warehouse.read_only_transaction() as session:
             left, left_note = side_value(session, check.left, parameters, staging_table)
             right, right_note = side_value(session, check.right, parameters, staging_table)
     except Exception as error:  # a broken query is an outcome of its own, kept in the history

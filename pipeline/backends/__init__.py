@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from pipeline.backends.lake import Lake, LocalLake
 from pipeline.backends.state import SqliteStateStore, StateStore
-from pipeline.backends.urls import local_path, mask_url, scheme_of
+from pipeline.backends.urls import local_path, mask_url, remember_secrets, scheme_of
 from pipeline.backends.warehouse import Warehouse
 from pipeline.settings import ConfigurationError, load_settings
 
@@ -72,6 +72,7 @@ WAREHOUSES: dict[str, Callable[[str], Warehouse]] = {
 
 def _open(kind: str, setting: str, url: str, registry: dict[str, Callable],
           **options: object) -> object:
+    remember_secrets(url)  # masked in every message of this process from now on
     scheme = scheme_of(url)
     factory = registry.get(scheme)
     if factory is None:

@@ -29,6 +29,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from pipeline import activity_csv
 from pipeline.backends.lake import Lake
+from pipeline.backends.run_lock import verify_run_date_lock
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.sql_files import quote_literal, render
 
@@ -229,12 +230,29 @@ class DuckDBWarehouse(Warehouse):
             cursor.begin()
             try:
                 yield Session(cursor, self.paramstyle)
+                verify_run_date_lock()  # a run that lost its run date's lock saves nothing
                 cursor.commit()
             except BaseException:
                 cursor.rollback()
                 raise
         finally:
             database.markers = None
+            cursor.close()
+            database.returned()
+
+    @contextmanager
+    def read_only_transaction(self) -> Iterator[Session]:
+        """``BEGIN TRANSACTION READ ONLY`` on a short cursor, always rolled back: DuckDB refuses
+        every write in it (the file stays open read-write for the rest of the process)."""
+        database = self._database
+        cursor = self._connect()
+        try:
+            cursor.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                yield Session(cursor, self.paramstyle)
+            finally:
+                cursor.rollback()
+        finally:
             cursor.close()
             database.returned()
 

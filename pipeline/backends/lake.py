@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 import luigi
 
+from pipeline.backends.run_lock import verify_run_date_lock
+
 logger = logging.getLogger(__name__)
 
 
@@ -49,6 +51,7 @@ def atomic_local_path(target: luigi.LocalTarget) -> Iterator[str]:
     with target.temporary_path() as temporary:
         try:
             yield temporary
+            verify_run_date_lock()  # renamed into place only while the run date is still ours
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.backends.urls import mask_url
 from pipeline.errors import one_line
 from pipeline.sql_files import SQL_DIR, render, split_statements
 
@@ -127,9 +128,38 @@ def applied(target: Migratable) -> dict[str, datetime]:
     return {str(version): applied_at for version, applied_at in rows}
 
 
+def unknown_migrations(target: Migratable, folder: Path) -> list[tuple[str, str]]:
+    """(version, name) of every migration recorded in the target that ``folder`` does not
+    hold: a newer release migrated it (read only)."""
+    known = {migration.version for migration in discover(folder, variant_of(target))}
+    if not set(applied(target)) - known:
+        return []
+    with target.transaction() as session:
+        rows = session.execute("SELECT version, name FROM schema_migrations").fetchall()
+    return sorted((str(version), str(name)) for version, name in rows
+                  if str(version) not in known)
+
+
+def refuse_unknown(target: Migratable, folder: Path, what: str) -> None:
+    """A one-line MigrationError naming the first migration this release does not know."""
+    unknown = unknown_migrations(target, folder)
+    if unknown:
+        version, name = unknown[0]
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise MigrationError(
+            f"the {what} {mask_url(target.url)} has migration {version}_{name}{more}, which this "
+            "release does not know: a newer release migrated it, and this one would misread "
+            "its tables; run the newer release (or restore the backup from before it)"
+        )
+
+
 def apply_migrations(target: Migratable, folder: Path) -> list[Migration]:
-    """Apply the pending migrations of ``folder`` in order; return those this call applied."""
+    """Apply the pending migrations of ``folder`` in order; return those this call applied.
+
+    A target migrated by a newer release (a migration ``folder`` does not hold) is refused
+    before anything runs."""
     plan = discover(folder, variant_of(target))
+    refuse_unknown(target, folder, "state store" if folder == STATE_MIGRATIONS else "warehouse")
     done = applied(target)
     if all(migration.version in done for migration in plan):
         return []
@@ -175,6 +205,9 @@ def status_lines(target: Migratable, folder: Path, title: str) -> Iterator[str]:
         when = done.get(migration.version)
         state = f"applied {when}" if when else "pending"
         yield f"  {migration.version} {migration.name:<40} {state}  ({migration.label})"
+    for version, name in unknown_migrations(target, folder):
+        yield (f"  {version} {name:<40} applied {done[version]}  (UNKNOWN to this release: "
+               "a newer release migrated this database)")
 
 
 _MIGRATED: set[tuple[str, str]] = set()

@@ -17,7 +17,14 @@ from typing import Any
 
 import pymysql
 
-from pipeline.backends.run_lock import RunDateBusy, busy_message
+from pipeline.backends.run_lock import (
+    RunDateBusy,
+    RunDateLockLost,
+    busy_message,
+    guarding,
+    lost_message,
+    verify_run_date_lock,
+)
 from pipeline.backends.session import Session
 from pipeline.backends.state import StateStore
 from pipeline.backends.urls import mask_url, redact, server_parts
@@ -89,6 +96,7 @@ class MySQLStateStore(StateStore):
             cursor = connection.cursor()
             try:
                 yield Session(cursor, "pyformat")
+                verify_run_date_lock()
                 connection.commit()
             except BaseException:
                 if connection.open:
@@ -127,8 +135,21 @@ class MySQLStateStore(StateStore):
                     raise RunDateBusy(busy_message(
                         run_date, f"state-store connection {holder}",
                         time.monotonic() - started))
+
+            def verify() -> None:
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT IS_USED_LOCK(%s) = CONNECTION_ID()", (name,))
+                        (mine,) = cursor.fetchone()
+                except pymysql.err.MySQLError:
+                    mine = 0
+                if mine != 1:
+                    raise RunDateLockLost(lost_message(
+                        run_date, f"the state store {mask_url(self.url)}")) from None
+
             try:
-                yield
+                with guarding(verify):
+                    yield
             finally:
                 with suppress(pymysql.err.MySQLError), connection.cursor() as cursor:
                     cursor.execute("SELECT RELEASE_LOCK(%s)", (name,))

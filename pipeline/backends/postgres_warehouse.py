@@ -26,7 +26,7 @@ from pipeline.settings import ConfigurationError
 from pipeline.sql_files import quote_literal
 
 # libpq options a URL may carry as ?name=value (TLS for a managed database, mostly).
-_URL_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
+_URL_OPTIONS = {"password", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
                 "application_name", "options", "keepalives_idle", "target_session_attrs"}
 _COPY_CHUNK = 1024 * 1024
 MIGRATION_LOCK_KEY = 7_215_120_012  # pg_advisory_xact_lock key of pipeline.backends.migrations
@@ -126,9 +126,22 @@ class PostgresWarehouse(Warehouse):
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """The base transaction; a connection lost on the way becomes one clear error."""
+        with self._connection_errors_as_one_line(), super().transaction() as session:
+            yield session
+
+    @contextmanager
+    def read_only_transaction(self) -> Iterator[Session]:
+        """``BEGIN READ ONLY`` (psycopg2's read-only session), always rolled back."""
+        with self._connection_errors_as_one_line(), super().read_only_transaction() as session:
+            yield session
+
+    def _make_read_only(self, connection: Any) -> None:
+        connection.set_session(readonly=True)
+
+    @contextmanager
+    def _connection_errors_as_one_line(self) -> Iterator[None]:
         try:
-            with super().transaction() as session:
-                yield session
+            yield
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             raise WarehouseConnectionError(
                 f"the warehouse {mask_url(self.url)} failed during a transaction: "

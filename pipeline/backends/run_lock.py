@@ -4,6 +4,9 @@ Luigi's own pid lock only stops a second identical command line, so the state st
 lock that every task of a date takes while it runs: a file lock beside the SQLite file for the
 embedded default, ``GET_LOCK`` on MySQL/MariaDB (which covers runs on two machines). A second run
 waits for it (at most RUN_LOCK_WAIT seconds) and then fails with one line, changing nothing.
+A lock held on a server connection can be lost while held (the connection dies): the holder
+checks it before every commit (``verify_run_date_lock``, called by the warehouse and state
+transactions and by every file or lake write), and stops with one line, saving nothing.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,6 +30,42 @@ class RunDateBusy(RuntimeError):
 
 class RunDateLockError(RuntimeError):
     """The lock could not be taken at all (e.g. a read-only DATA_DIR); nothing was done."""
+
+
+class RunDateLockLost(RuntimeError):
+    """The run date's lock was lost while held (its server connection ended): the step that
+    was about to save stopped, nothing of it was saved."""
+
+
+_GUARD = threading.local()  # the verification of the lock this thread holds
+
+
+@contextmanager
+def guarding(verify: Callable[[], None]) -> Iterator[None]:
+    """Make ``verify`` (raises RunDateLockLost) the check ``verify_run_date_lock`` runs in this
+    thread for the block: the lock holder calls it before every commit."""
+    previous = getattr(_GUARD, "verify", None)
+    _GUARD.verify = verify
+    try:
+        yield
+    finally:
+        _GUARD.verify = previous
+
+
+def verify_run_date_lock() -> None:
+    """Before a commit (a warehouse or state transaction, a file renamed into place, an upload
+    to the lake): RunDateLockLost when this thread holds a run date's lock that is gone. Outside
+    a locked task, or with a lock that cannot be lost (a flock), nothing."""
+    verify = getattr(_GUARD, "verify", None)
+    if verify is not None:
+        verify()
+
+
+def lost_message(run_date: date, where: str) -> str:
+    """The one line a run gets when its run date's lock is gone."""
+    return (f"the lock of run date {run_date.isoformat()} in {where} was lost (its connection "
+            "ended): this run stopped before saving the step, so nothing of it was written; "
+            "another run may hold the date now: run the date again once that one has finished")
 
 
 def holder_description() -> str:

@@ -20,6 +20,7 @@ import luigi
 from luigi.contrib.s3 import S3Client, S3Target
 
 from pipeline.backends.lake import Lake
+from pipeline.backends.run_lock import verify_run_date_lock
 from pipeline.backends.urls import mask_url
 from pipeline.settings import ConfigurationError
 
@@ -148,6 +149,7 @@ class S3Lake(Lake):
     def put_file(self, local_path: Path, key: str) -> None:
         # One PUT (or a multipart upload completed in one call): the object appears whole or not.
         self.check_bucket()
+        verify_run_date_lock()  # uploaded only while the run date is still ours
         with self.guard():
             self._s3.upload_file(str(local_path), self.bucket, self._object_key(key))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.backends.migrations import STATE_MIGRATIONS, ensure_migrated
-from pipeline.backends.run_lock import file_lock
+from pipeline.backends.run_lock import file_lock, verify_run_date_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import read_sql, split_statements
 
@@ -214,6 +214,7 @@ class SqliteStateStore(StateStore):
         try:
             try:
                 yield Session(connection.cursor(), "dollar")
+                verify_run_date_lock()
                 connection.execute("COMMIT")
             except sqlite3.OperationalError as error:
                 connection.execute("ROLLBACK")

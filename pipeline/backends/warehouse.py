@@ -19,6 +19,7 @@ import luigi
 
 from pipeline.backends.lake import Lake
 from pipeline.backends.migrations import WAREHOUSE_MIGRATIONS, ensure_migrated
+from pipeline.backends.run_lock import verify_run_date_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import (
     TABLES,
@@ -65,6 +66,7 @@ class Warehouse(ABC):
             cursor = self._begin(connection)
             try:
                 yield Session(cursor, self.paramstyle)
+                verify_run_date_lock()  # a run that lost its run date's lock saves nothing
                 connection.commit()
             except BaseException:
                 self._rollback(connection)
@@ -75,6 +77,25 @@ class Warehouse(ABC):
     def _rollback(self, connection: Any) -> None:
         """Roll back; adapters whose connection may already be gone override this."""
         connection.rollback()
+
+    @contextmanager
+    def read_only_transaction(self) -> Iterator[Session]:
+        """A transaction the server itself keeps read-only, always rolled back: where checks
+        run, so that no check can change the warehouse whatever its SQL."""
+        connection = self._connect()
+        try:
+            self._make_read_only(connection)
+            cursor = self._begin(connection)
+            try:
+                yield Session(cursor, self.paramstyle)
+            finally:
+                self._rollback(connection)
+        finally:
+            connection.close()
+
+    def _make_read_only(self, connection: Any) -> None:
+        """Make the connection's next transaction read-only (each adapter says how)."""
+        raise NotImplementedError(f"{type(self).__name__} has no read-only transaction")
 
     def ensure_schema(self) -> None:
         """Apply the pending migrations of ``sql/migrations/`` once per process and warehouse
@@ -202,13 +223,15 @@ class Warehouse(ABC):
         return int(count)
 
     def merge_staging(self, staging_table: str, update_id: str) -> None:
-        """Upsert staging into production and mark it in one transaction, then drop staging."""
+        """Upsert staging into production, mark it and drop staging, in one transaction: a
+        kill after the commit leaves no staging table behind (DROP is transactional on DuckDB,
+        PostgreSQL and Redshift)."""
         with self.transaction() as session:
             session.run_file(
                 "production/merge_staging_into_production.sql", staging_table=staging_table
             )
             self.write_marker(session, update_id, "strava_activity_data")
-        self.drop_table(staging_table)
+            session.execute(f"DROP TABLE {check_identifier(staging_table)}")
 
     def reconcile_staging(self, staging_table: str, update_id: str,
                           removed_ids: Sequence[int]) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from pipeline.sandbox.index import json_array
 from pipeline.sandbox.oauth import TokenStore, normalise_scope
 from pipeline.sandbox.push import PushSubscriptions, events_of
 from pipeline.sandbox.ratelimit import RateLimiter
+from pipeline.sandbox.sports import SPORTS
 
 JSON = "application/json; charset=utf-8"
 DEFAULT_PER_PAGE = 30
@@ -107,6 +109,7 @@ class SandboxApp:
         self.api_faults = faults.FaultQueue()
         self.token_faults = faults.FaultQueue()
         self.inactive = False
+        self.repeat_pages = False  # every page answers page 1's activities (paging never ends)
         self.log: list[RequestRecord] = []
         self.push = PushSubscriptions()
         self.listing_seconds = 0.0  # time spent answering activity lists (the benchmark reports it)
@@ -159,7 +162,8 @@ class SandboxApp:
         if replacement is None:
             return fault, None
         response = Response(
-            replacement.status, replacement.body, replacement.content_type, drop=replacement.drop
+            replacement.status, replacement.body, replacement.content_type,
+            headers=dict(replacement.headers), drop=replacement.drop
         )
         return fault, response
 
@@ -187,7 +191,19 @@ class SandboxApp:
             return self._activity(path.rsplit("/", 1)[1])
         if request.method == "GET" and path == "/api/v3/athlete":
             return json_response(200, self.athlete.profile())
+        if request.method == "GET" and path == f"/api/v3/athletes/{self.athlete.athlete_id}/stats":
+            return json_response(200, self._stats())
         return json_response(404, NOT_FOUND)
+
+    def _stats(self) -> dict[str, Any]:
+        """Strava's ActivityStats, counts only: every ride, run and swim the athlete has."""
+        families = Counter(
+            "swim" if "Swim" in str(activity.get("sport_type")) else
+            SPORTS[activity["sport_type"]].family if activity.get("sport_type") in SPORTS
+            else "other"
+            for activity in self.athlete.activities)
+        return {f"all_{family}_totals": {"count": families[family]}
+                for family in ("ride", "run", "swim")}
 
     def _activities(self, query: dict[str, str], short: bool) -> Response:
         try:
@@ -196,7 +212,7 @@ class SandboxApp:
             per_page = int(_number(query, "per_page") or DEFAULT_PER_PAGE)
         except ValueError as error:
             return json_response(400, _error("Bad Request", "Application", str(error), "invalid"))
-        page = max(page, 1)
+        page = 1 if self.repeat_pages else max(page, 1)
         per_page = DEFAULT_PER_PAGE if per_page < 1 else min(per_page, MAX_PER_PAGE)
         chunk = self.athlete.serving_index(self.clock()).page(after, before, page, per_page)
         if short:

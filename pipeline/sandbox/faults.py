@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html>\n<head><title>Strava | We'll be right back</title></head>\n"
@@ -22,6 +24,8 @@ _STATUS_FAULTS = {
     "502": (502, "text", "Bad Gateway"),
     "503": (503, "json", "Service Unavailable"),
 }
+SIZED_FAULTS = ("gzipbomb", "large")  # <kind>:<MiB>, a body too big for any page
+MIB = 1024 * 1024
 SIMPLE_FAULTS = frozenset(
     {*_STATUS_FAULTS, *(f"{s}:{b}" for s in _STATUS_FAULTS for b in ("json", "text")),
      "html", "html502", "reset", "short"}
@@ -43,7 +47,8 @@ def validate(fault: str) -> str:
     """The fault itself if it is known, else ValueError.
 
     Known: ``500``, ``502``, ``503`` (optionally ``:json`` or ``:text``), ``html``, ``html502``,
-    ``reset``, ``short`` (the next activities page comes back half empty) and ``slow:<seconds>``.
+    ``reset``, ``short`` (the next activities page comes back half empty), ``slow:<seconds>``,
+    ``gzipbomb:<MiB>`` and ``large:<MiB>`` (a body too big for any page).
     """
     if fault in SIMPLE_FAULTS:
         return fault
@@ -54,7 +59,11 @@ def validate(fault: str) -> str:
             seconds = -1.0
         if seconds >= 0:
             return fault
-    raise ValueError(f"unknown fault {fault!r}; known: {sorted(SIMPLE_FAULTS)} and slow:<seconds>")
+    kind, _, size = fault.partition(":")
+    if kind in SIZED_FAULTS and size.isdigit() and int(size) > 0:
+        return fault
+    raise ValueError(f"unknown fault {fault!r}; known: {sorted(SIMPLE_FAULTS)}, slow:<seconds>, "
+                     "gzipbomb:<MiB> and large:<MiB>")
 
 
 def slow_seconds(fault: str | None) -> float:
@@ -62,10 +71,29 @@ def slow_seconds(fault: str | None) -> float:
     return float(fault[5:]) if fault and fault.startswith("slow:") else 0.0
 
 
+@lru_cache(maxsize=4)
+def sized_answer(fault: str) -> FaultAnswer:
+    """``gzipbomb:<MiB>``: a 200 whose gzip body expands to that many MiB of a JSON list (the
+    plain text is never held whole); ``large:<MiB>``: a plain 200 JSON list of that many MiB.
+    Cached: a test may build it before it measures memory."""
+    kind, _, size = fault.partition(":")
+    if kind == "gzipbomb":
+        packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        block = b" " * MIB
+        parts = [packer.compress(b"[")]
+        parts += [packer.compress(block) for _ in range(int(size))]
+        parts += [packer.compress(b"]"), packer.flush()]
+        return FaultAnswer(200, b"".join(parts), "application/json",
+                           headers={"Content-Encoding": "gzip"})
+    return FaultAnswer(200, b"[" + b" " * (int(size) * MIB - 2) + b"]", "application/json")
+
+
 def answer(fault: str | None) -> FaultAnswer | None:
     """The replacement answer for a fault, or None when the request proceeds normally."""
     if fault is None or fault.startswith("slow:") or fault == "short":
         return None
+    if fault.partition(":")[0] in SIZED_FAULTS:
+        return sized_answer(fault)
     if fault == "reset":
         return FaultAnswer(drop=True)
     if fault == "html":

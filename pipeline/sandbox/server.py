@@ -196,6 +196,10 @@ class SandboxServer:
         """Make every call answer 403 Application Status Inactive (or undo it)."""
         self.app.inactive = inactive
 
+    def set_repeating_pages(self, repeating: bool = True) -> None:
+        """Make every page of the activity list answer page 1's activities (or undo it)."""
+        self.app.repeat_pages = repeating
+
     def inject(self, *faults: str) -> None:
         """Queue faults for the next ``/api/v3`` requests, one per request.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -195,8 +195,10 @@ class ParsedActivities:
     sport_type_from_type: int = 0  # activities without sport_type that took their type
 
 
-def parse_problem(activity: Any) -> str | None:
-    """Why an activity cannot be parsed, or None when it can."""
+def parse_problem(activity: Any, plausible: tuple[datetime, datetime] | None = None
+                  ) -> str | None:
+    """Why an activity cannot be parsed, or None when it can; given ``plausible`` ([earliest,
+    latest) naive times), a start outside it is a reason too."""
     if not isinstance(activity, Mapping):
         return f"not a JSON object but {type(activity).__name__}"
     identifier = activity.get("id")
@@ -222,9 +224,13 @@ def parse_problem(activity: Any) -> str | None:
         if key == "start_date" and value in (None, ""):
             return "no start_date"
         try:
-            _strava_time(value, local=key == "start_date_local")
-        except (TypeError, ValueError):
+            moment = _strava_time(value, local=key == "start_date_local")
+        except (TypeError, ValueError, OverflowError):
             return f"{key} {str(value)[:60]!r} is not an ISO 8601 time"
+        if plausible is not None and moment is not None \
+                and not plausible[0] <= moment < plausible[1]:
+            return (f"{key} {str(value)[:60]!r} is outside the plausible range "
+                    f"{plausible[0].date()} to {(plausible[1] - timedelta(days=1)).date()}")
     return None
 
 

@@ -23,12 +23,15 @@ from tenacity import (
     wait_exponential,
 )
 
+from pipeline.errors import one_line
+from pipeline.strava.body import ACCEPT_ENCODING, read_capped
 from pipeline.strava.clock import SYSTEM_CLOCK, Clock
 from pipeline.strava.errors import (
     REAUTHORIZE,
     ApplicationInactiveError,
     MissingCredentialsError,
     MissingScopeError,
+    PagingError,
     StravaAuthError,
     StravaError,
     StravaUnavailable,
@@ -40,6 +43,11 @@ from pipeline.strava.tokens import Tokens, TokenStore
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 200
+# Paging guards (iter_pages): the athlete's count is asked once a listing passes this many.
+UNCHECKED_ACTIVITIES = 10_000
+CAP_FACTOR = 2
+CAP_SLACK = 10_000
+FALLBACK_CAP = 1_000_000
 REFRESH_MARGIN_SECONDS = 5 * 60
 SANDBOX_HEADER = "X-Strava-Sandbox"
 INACTIVE_MESSAGE = (
@@ -284,13 +292,20 @@ class StravaClient:
         else:
             retryable += (requests.ConnectTimeout,)
 
+        headers = {"Accept-Encoding": ACCEPT_ENCODING, **kwargs.pop("headers", {})}
+
         def attempt() -> requests.Response:
             response = self.session.request(
-                method, url, timeout=self.timeout, verify=True, allow_redirects=False, **kwargs
+                method, url, timeout=self.timeout, verify=True, allow_redirects=False,
+                headers=headers, stream=True, **kwargs
             )
             self._notice_sandbox(response)
             if response.status_code >= 500:
+                response.close()
                 raise TransientStravaError(f"HTTP {response.status_code}")
+            # The body, capped on the wire and decompressed (pipeline/strava/body.py).
+            response._content = read_capped(response, urlsplit(url).path)
+            response._content_consumed = True
             if response.status_code == 200 and _looks_like_html(response):
                 raise TransientStravaError("an HTML error page instead of JSON")
             return response
@@ -361,6 +376,13 @@ class StravaClient:
 
     def _get_page(self, params: dict[str, int]) -> list[dict[str, Any]]:
         """One page of activities; waits out rate limits and retries the same page."""
+        page = self._get("/athlete/activities", params, "the activity list")
+        if not isinstance(page, list):
+            raise StravaError("Strava's activity list was not a JSON list")
+        return page
+
+    def _get(self, path: str, params: dict[str, int], what: str) -> Any:
+        """The JSON of one GET of the API; waits out rate limits and retries the same request."""
         refreshed_for_401 = False
         for _ in range(100):
             self.rate_limiter.before_request()
@@ -368,16 +390,13 @@ class StravaClient:
             self.list_requests += 1
             response = self._send(
                 "GET",
-                f"{self.api_url}/athlete/activities",
+                f"{self.api_url}{path}",
                 params=params,
                 headers={"Authorization": f"Bearer {token}"},
             )
             self.rate_limiter.observe(response.headers)
             if response.status_code == 200:
-                page = self._page_json(response)
-                if not isinstance(page, list):
-                    raise StravaError("Strava's activity list was not a JSON list")
-                return page
+                return self._page_json(response)
             if response.status_code == 429:
                 self.rate_limiter.after_429(response.headers)
                 continue
@@ -391,11 +410,11 @@ class StravaClient:
                 continue
             if response.status_code in (401, 403):
                 raise StravaAuthError(
-                    f"Strava refused the activity list (HTTP {response.status_code}): "
+                    f"Strava refused {what} (HTTP {response.status_code}): "
                     + self._rejected_advice()
                 )
             raise StravaError(
-                f"Strava answered HTTP {response.status_code} to the activity list: "
+                f"Strava answered HTTP {response.status_code} to {what}: "
                 "check STRAVA_API_URL"
             )
         raise StravaError("Strava kept refusing the same page: try again later")
@@ -423,8 +442,13 @@ class StravaClient:
     def iter_pages(self, after: int, before: int) -> Iterator[list[dict[str, Any]]]:
         """Pages of activities with ``after < start_date < before``, oldest first.
 
-        Pages until an empty page: short pages happen on Strava and do not mean the end.
+        Pages until an empty page: short pages happen on Strava and do not mean the end. Two
+        guards end a listing that never ends (PagingError, one line): a page that brings only
+        activities already read, and more activities than the athlete can have
+        (``activity_cap``, asked once the listing passes UNCHECKED_ACTIVITIES).
         """
+        seen: set[int] = set()
+        cap: int | None = None
         page_number = 1
         while True:
             page = self._get_page(
@@ -432,8 +456,42 @@ class StravaClient:
             )
             if not page:
                 return
+            ids = {activity["id"] for activity in page if isinstance(activity, dict)
+                   and isinstance(activity.get("id"), int)}
+            if ids and ids <= seen:
+                raise PagingError(
+                    f"Strava's page {page_number} of the activity list brought only activities "
+                    f"already read (ids {min(ids)} to {max(ids)}): its paging repeats, so the "
+                    "extract stops and saves nothing; run the date again later"
+                )
+            seen |= ids
+            if page_number * PER_PAGE > UNCHECKED_ACTIVITIES:
+                cap = self.activity_cap() if cap is None else cap
+                if page_number * PER_PAGE > cap:
+                    raise PagingError(
+                        f"Strava's activity list reached page {page_number} ({len(seen)} "
+                        f"activities), more than this athlete can have (at most {cap}, from the "
+                        "athlete's activity count): its paging does not end, so the extract "
+                        "stops and saves nothing; run the date again later"
+                    )
             yield page
             page_number += 1
+
+    def activity_cap(self) -> int:
+        """The most activities a listing may bring: ``CAP_FACTOR`` times the athlete's count
+        (``/athletes/{id}/stats``: rides, runs and swims) plus ``CAP_SLACK`` (other sports,
+        private activities); ``FALLBACK_CAP`` when Strava does not say."""
+        try:
+            athlete = self._get("/athlete", {}, "the athlete profile")
+            stats = self._get(f"/athletes/{int(athlete['id'])}/stats", {},
+                              "the athlete's statistics")
+            counted = sum(int(stats[f"all_{sport}_totals"]["count"])
+                          for sport in ("ride", "run", "swim"))
+        except (StravaError, KeyError, TypeError, ValueError) as error:
+            logger.warning("could not read the athlete's activity count (%s): paging stops at "
+                           "%d activities", one_line(error), FALLBACK_CAP)
+            return FALLBACK_CAP
+        return CAP_FACTOR * counted + CAP_SLACK
 
 
 def _describe(error: BaseException | None) -> str:

@@ -29,6 +29,11 @@ class RateLimitWaitTooLong(StravaError):
     """The rate-limit budget resets later than the configured maximum wait."""
 
 
+class PagingError(StravaError):
+    """Strava's activity list does not end: a page repeats earlier ones, or it brings more
+    activities than the athlete can have."""
+
+
 class StravaUnavailable(StravaError):
     """Strava kept failing (5xx, HTML pages, timeouts) after every retry."""
 

@@ -21,7 +21,6 @@ never included (see pipeline/run_dates.py), whatever ``--stop`` says.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
@@ -41,6 +40,7 @@ from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
 from pipeline.tasks.extract import ExtractActivities, local_dates_through, set_aside_unparseable
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
+from pipeline.temporaries import temporary_folder
 
 logger = logging.getLogger(__name__)
 
@@ -150,12 +150,13 @@ class ExtractRange(luigi.Task):
         extracts = [ExtractActivities(run_date=week) for week in weeks]
         extracted_at = datetime.now(timezone.utc)
         with ExitStack() as files:
-            folder = Path(files.enter_context(tempfile.TemporaryDirectory(prefix="raw-")))
+            folder = files.enter_context(temporary_folder(extracts[-1].extract_path.parent,
+                                                          "raw"))
             raws = [files.enter_context(RawJsonLines(folder / f"{week}.jsonl.gz", extracted_at))
                     for week in weeks]
             pages = set_aside_unparseable(with_progress(
                 passing_through(client.iter_pages(after, before), week_router(weeks, raws)),
-                on_page=report), unparseable)
+                on_page=report), unparseable, weeks[-1])
             paths = [Path(files.enter_context(atomic_local_path(extract.output())))
                      for extract in extracts]
             filters = [local_dates_through(week, previous)

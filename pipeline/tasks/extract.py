@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, unparseable_lake_key
+from pipeline.temporaries import temporary_folder
 
 __all__ = ["ExtractActivities", "extracts_missing", "put_keeping_earlier", "unparseable_lake_key"]
 
@@ -40,14 +40,16 @@ def put_keeping_earlier(lake: Lake, path: Path, key: str) -> None:
     lake.put_file(path, key)
 
 
-def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]]
-                          ) -> Iterator[list[dict[str, Any]]]:
-    """The pages without the activities the parser cannot read; those go to ``unparseable``
-    as {"reason", "activity"}."""
+def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]],
+                          run_date: date) -> Iterator[list[dict[str, Any]]]:
+    """The pages without the activities the parser cannot read or that start outside the
+    plausible range of ``run_date`` (``run_dates.plausible_starts``); those go to
+    ``unparseable`` as {"reason", "activity"}."""
+    plausible = run_dates.plausible_starts(run_date)
     for page in pages:
         kept = []
         for activity in page:
-            problem = parse_problem(activity)
+            problem = parse_problem(activity, plausible)
             if problem:
                 unparseable.append({"reason": problem, "activity": activity})
             else:
@@ -147,11 +149,11 @@ class ExtractActivities(RunDateTask):
 
         unparseable: list[dict[str, Any]] = []
         extracted_at = datetime.now(timezone.utc)
-        with tempfile.TemporaryDirectory(prefix="raw-") as folder, \
-                RawJsonLines(Path(folder) / RAW_FILE_NAME, extracted_at) as raw:
+        with temporary_folder(self.extract_path.parent, "raw") as folder, \
+                RawJsonLines(folder / RAW_FILE_NAME, extracted_at) as raw:
             pages = set_aside_unparseable(with_progress(
                 passing_through(client.iter_pages(after, before), raw.write), on_page=report),
-                unparseable)
+                unparseable, self.run_date)
             with atomic_local_path(self.output()) as temporary:
                 rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
                                      keep=local_dates_through(self.run_date))
@@ -186,8 +188,8 @@ class ExtractActivities(RunDateTask):
         key = self.unparseable_key
         for item in unparseable:
             logger.warning("activity set aside, it cannot be parsed: %s", item["reason"])
-        with tempfile.TemporaryDirectory(prefix="unparseable-") as folder:
-            path = Path(folder) / "activities.json"
+        with temporary_folder(self.extract_path.parent, "unparseable") as folder:
+            path = folder / "activities.json"
             path.write_text(json.dumps(unparseable, indent=1), encoding="ascii")
             # An earlier extract's list is kept, under another name.
             put_keeping_earlier(self.lake, path, key)

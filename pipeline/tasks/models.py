@@ -124,8 +124,11 @@ class BuildModel(RunDateTask):
             f"model test {first.check.name} (halt) failed for run date {self.run_date}: "
             f"{format_value(first.left_value)} rows break it ({first.message}){others}; the "
             f"table {self.model} was left as it was and the new build kept as the candidate "
-            f"{candidate}: fix {definition.label} (or the test in "
-            f"{model_tests.tests_file().name}) and rerun the date"
+            f"{candidate}: look at the data first, the rows of {candidate} that break the test "
+            f"and the activities in strava_activity_data they come from (a date or a value no "
+            f"activity can have); correct or remove those in the source and rerun the date. Only "
+            f"when the data is right is {definition.label} (or the test in "
+            f"{model_tests.tests_file().name}) to change"
         )
 
 

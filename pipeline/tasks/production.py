@@ -25,6 +25,21 @@ class LoadProduction(RunDateTask):
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
+    def complete(self) -> bool:
+        """Done once merged; a staging table a release before this one left after the merge
+        (a kill between the merge's commit and the drop) is dropped here, on the rerun."""
+        done = super().complete()
+        if done and not getattr(self, "_leftover_checked", False):
+            self._leftover_checked = True
+            self._drop_leftover_staging()
+        return done
+
+    def _drop_leftover_staging(self) -> None:
+        if self.warehouse.table_exists(self.staging_table):
+            self.warehouse.drop_table(self.staging_table)
+            logger.info("dropped %s, left after its merge by a run that was killed",
+                        self.staging_table)
+
     def run(self) -> None:
         if not self.warehouse.table_exists(self.staging_table):
             forget_staging(self)

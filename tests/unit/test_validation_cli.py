@@ -30,7 +30,8 @@ def sql_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "five.sql": "SELECT 5 AS five;\n",
         "null.sql": "SELECT CAST(NULL AS INTEGER), 'only 2 weeks of history';\n",
         "no_row.sql": "SELECT 1 WHERE 1 = 0;\n",
-        "broken.sql": "SELEC 1;\n",
+        "broken.sql": "SELECT * FROM no_such_table;\n",
+        "write.sql": "DELETE FROM table_updates RETURNING 0;\n",
         "text.sql": "SELECT 'abc';\n",
     }.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -82,6 +83,7 @@ def test_null_is_skipped_with_the_reason_not_a_crash(
     (["no_row.sql", "five.sql", "equals", "halt"], "no_row.sql returned no row"),
     (["broken.sql", "five.sql", "equals", "warn"], "could not run"),
     (["text.sql", "five.sql", "equals", "warn"], "is not a number"),
+    (["write.sql", "five.sql", "equals", "warn"], "write.sql is not a query (DELETE)"),
 ])
 def test_usage_errors_exit_2_with_one_line(
     sql_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
