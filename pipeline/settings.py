@@ -63,6 +63,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
         "4",
     ),
     ("kudos_min_activities", "KUDOS_MIN_ACTIVITIES", "kudos", "min_activities", "200"),
+    ("kudos_model", "KUDOS_MODEL", "kudos", "model", ""),
     ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
     ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
     ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
@@ -99,6 +100,7 @@ class Settings:
     redshift_copy_region: str = ""
     athlete_timezone: str = ""
     run_lock_wait_seconds: float = 3600.0
+    kudos_model: str = ""  # "on", "off", or "" (on for the sandbox only: pipeline/kudos/terms.py)
 
     @property
     def extract_dir(self) -> Path:
@@ -192,4 +194,15 @@ def load_settings() -> Settings:
         run_lock_wait_seconds=float(
             _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
         ),
+        kudos_model=_on_off("KUDOS_MODEL", raw["kudos_model"]),
     )
+
+
+def _on_off(name: str, raw: str) -> str:
+    """'on', 'off' or '' (the setting's default rule), whatever the case and spaces."""
+    value = raw.strip().lower()
+    if value not in {"on", "off", ""}:
+        raise ConfigurationError(
+            f"{name}={raw!r} is neither on nor off: set it to on or off in the environment "
+            "or luigi.cfg, or leave it unset")
+    return value

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.dashboard.data import DashboardData
 from pipeline.dashboard.page import Section
+from pipeline.kudos.terms import is_off_reason
 
 CHART_IDS: dict[str, str] = {
     "predicted_vs_actual": "chart-kudos-predicted-vs-actual",
@@ -146,6 +147,11 @@ def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
 def kudos_section(kudos: KudosDashboard) -> Section:
     """The panel: a one-line summary of the champion and the three charts, or why none yet."""
     trained = kudos.trained
+    if len(kudos.runs) and is_off_reason(kudos.runs.iloc[-1]["reason"]):
+        reason = html.escape(str(kudos.runs.iloc[-1]["reason"]))
+        return Section("section-kudos-model", "Kudos model",
+                       f'<p class="empty" id="kudos-model-off">No kudos model: {reason}.</p>',
+                       wide=True)
     if not len(trained):
         reason = (": " + html.escape(str(kudos.runs.iloc[-1]["reason"]))
                   if len(kudos.runs) else "")

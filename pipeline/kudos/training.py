@@ -96,9 +96,18 @@ def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
 
 
 def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
-                    update_id: str) -> RunOutcome:
-    """Train (or skip, with the reason), promote, predict and record one run date."""
+                    update_id: str, refusal: str | None = None) -> RunOutcome:
+    """Train (or skip, with the reason), promote, predict and record one run date.
+
+    ``refusal`` (pipeline/kudos/terms.py) records a skip with that reason: nothing is read,
+    trained or predicted.
+    """
     warehouse.ensure_schema()
+    if refusal is not None:
+        row = _row(run_date, refusal)
+        record_run(warehouse, row, update_id, None, None)
+        logger.info("kudos model for %s: %s", run_date, refusal)
+        return RunOutcome(row, None, 0)
     windows = Windows(run_date)
     frame = read_activities(warehouse, windows.end)
     champion = current_champion(warehouse)

@@ -439,3 +439,34 @@ def test_hostile_values_in_production_train_by_one_rule_instead_of_failing(
     assert newest["model_version"] == "2026-11-29+2"
     assert newest["n_train"] == world.runs().iloc[0]["n_train"] - 1  # the negative count
     assert np.isfinite(newest["rmse"])
+
+
+def test_on_strava_data_the_model_is_off_by_default_and_the_dashboard_says_why(
+        world: KudosWorld, tmp_path: Path) -> None:
+    """Issue 22, finding 7: the same data read from Strava's API (not the sandbox) trains no
+    model unless KUDOS_MODEL=on; the skip is recorded and the dashboard panel names it."""
+    from pipeline.kudos.terms import is_off_reason
+    from pipeline.tasks import TrainKudosModel
+    from pipeline.tasks.dashboard import BuildDashboard
+
+    copy = world.copy(tmp_path / "data")
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    (copy.data_dir / "reports" / "2026-11-29" / "dashboard.html").unlink()
+    strava = {**copy.env, "STRAVA_API_URL": "https://www.strava.com/api/v3"}
+    with environment(strava):
+        assert ok(build(BuildDashboard(run_date=RUN_DATE)))
+    runs = copy.runs()
+    skip = runs.iloc[-1]
+    assert is_off_reason(skip["reason"]) and "KUDOS_MODEL=on" in skip["reason"]
+    assert pd.isna(skip["model_version"]) and not bool(skip["promoted"])
+    assert copy.rows("SELECT COUNT(*) FROM kudos_predictions WHERE run_date = ?",
+                     [RUN_DATE]) == [(0,)]
+    page = (copy.data_dir / "reports" / "2026-11-29" / "dashboard.html").read_text()
+    assert 'id="kudos-model-off"' in page and "KUDOS_MODEL=on" in page
+    assert 'id="kudos-model-summary"' not in page
+
+    # The operator's decision: KUDOS_MODEL=on trains on the same configuration.
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment({**strava, "KUDOS_MODEL": "on"}):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    assert not is_off_reason(copy.runs().iloc[-1]["reason"])
