@@ -22,7 +22,14 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from pipeline.settings import ConfigurationError
-from pipeline.sql_files import SQL_DIR, check_identifier, parameter_names, read_sql, render
+from pipeline.sql_files import (
+    SQL_DIR,
+    check_identifier,
+    include_fragments,
+    parameter_names,
+    read_sql,
+    render,
+)
 
 MODELS_DIR = SQL_DIR / "models"
 LAYERS: tuple[str, ...] = ("staging", "marts")
@@ -77,11 +84,12 @@ def refs_in(text: str) -> tuple[str, ...]:
 
 def render_model_sql(text: str) -> str:
     """Model SQL with its config line dropped, refs as table names and placeholders filled."""
-    body = _CONFIG.sub("", text, count=1)
+    body = include_fragments(_CONFIG.sub("", text, count=1))  # e.g. the week: week_start
     body = _REF.sub(lambda match: check_identifier(match.group(1)), body)
     left = _ANY_TEMPLATE.search(body)
     if left:
-        raise ModelError(f"unknown template {left.group(0)!r}: use {{{{ ref('model') }}}}")
+        raise ModelError(f"unknown template {left.group(0)!r}: use {{{{ ref('model') }}}} or "
+                         "{{{{ fragment('name') }}}}")
     return render(body).rstrip().rstrip(";")
 
 

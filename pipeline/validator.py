@@ -258,7 +258,7 @@ def _parse_checks(path: Path, version: tuple[int, int] | None) -> tuple[Check, .
 def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
     """The values a validation query may bind, all derived from the run date.
 
-    The run's week is the seven local dates ending with the run date
+    The run's week is its Monday to the run date
     (``run_dates.run_week``: :run_week_start <= start_date_local < :run_week_end); the upper
     bound is the extract's ``before`` in UTC (the end of the run date at UTC-12).
     """

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.run_dates import run_week
+from pipeline.run_dates import run_week, week_start
 
 TEST_WEEKS = 12
 
@@ -38,9 +38,8 @@ TARGET = "kudos_count"
 class Windows:
     """The local-time bounds of one run date's training, test and prediction sets.
 
-    The run's week is pipeline.run_dates.run_week (the seven local dates ending with the run
-    date); the test set is the TEST_WEEKS such weeks ending with it, the training set everything
-    before.
+    The run's week is pipeline.run_dates.run_week (its Monday to the run date: the one week);
+    the test set is the TEST_WEEKS weeks ending with it, the training set everything before.
     """
 
     run_date: date
@@ -52,13 +51,13 @@ class Windows:
 
     @property
     def run_week_start(self) -> datetime:
-        """Local midnight starting the run's week (the run date minus six days)."""
+        """Local midnight starting the run's week (its Monday)."""
         return run_week(self.run_date).start
 
     @property
     def test_start(self) -> datetime:
         """Local midnight starting the last TEST_WEEKS weeks (the run's week is the last one)."""
-        return self.end - timedelta(weeks=TEST_WEEKS)
+        return self.run_week_start - timedelta(weeks=TEST_WEEKS - 1)
 
 
 def _numeric(values: pd.Series) -> pd.Series:
@@ -107,6 +106,14 @@ def _rolling_kudos(frame: pd.DataFrame, athlete: pd.Series, week: pd.Series) -> 
     return pd.concat(result, ignore_index=True)
 
 
+def weeks_of(local: pd.Series) -> pd.Series:
+    """The week (its Monday, as a timestamp) of each local start: pipeline.run_dates.week_start."""
+    days = local.dt.normalize()
+    mondays = {day: pd.Timestamp(week_start(day.date())) for day in days.dropna().unique()
+               for day in [pd.Timestamp(day)]}
+    return days.map(mondays).astype("datetime64[ns]")
+
+
 def build_features(frame: pd.DataFrame) -> pd.DataFrame:
     """One row of FEATURES per activity of ``frame`` (production columns), same index.
 
@@ -142,7 +149,7 @@ def build_features(frame: pd.DataFrame) -> pd.DataFrame:
     gap = order.groupby("athlete")["start"].diff().dt.total_seconds() / 86_400
     features["days_since_previous"] = gap.reindex(frame.index).astype("float64")
 
-    week = local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    week = weeks_of(local)
     rolling = _rolling_kudos(frame, athlete, week)
     keys = pd.DataFrame({"athlete": athlete, "week": week}, index=frame.index)
     joined = keys.merge(rolling, on=["athlete", "week"], how="left")

@@ -78,6 +78,10 @@ def rendered_statements(relative_path: str) -> list[str]:
                     f"{sorted([*TABLES, *IDENTIFIERS])} or add it to sql_files.TABLES")
     statements = split_statements(rendered)
     assert statements, f"sql/{relative_path} holds no statement"
+    if relative_path.startswith("fragments/") and not re.match(
+            r"(?is)^(?:\s*--[^\n]*\n)*\s*(select|with)\b", statements[0]):
+        # An expression fragment (week_start): evaluated over production's rows.
+        statements = [render(f"SELECT {statements[0]} FROM {{production_table}}")]
     return statements
 
 

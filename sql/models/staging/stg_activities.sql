@@ -2,7 +2,7 @@
 -- One row per production activity, with everything the marts derive from it, derived here once:
 -- the sport family (stg_sport_families; NULL for a sport without one) and readable workout label
 -- (stg_workout_types: the label of the family's code, else its 'default'), the athlete's local
--- week (Monday), month and year (from start_date_local, the athlete's wall clock, never UTC),
+-- week (its Monday: sql/fragments/week_start.sql, the one week), month and year (from start_date_local, the athlete's wall clock, never UTC),
 -- and km, miles, hours and minutes.
 WITH labelled AS (
     SELECT
@@ -24,7 +24,7 @@ SELECT
     workout_type,
     workout_type_label,
     start_date_local,
-    CAST(DATE_TRUNC('week', start_date_local) AS DATE) AS week_start,
+    {{ fragment('week_start') }} AS week_start,
     CAST(DATE_TRUNC('month', start_date_local) AS DATE) AS activity_month,
     CAST(EXTRACT(YEAR FROM start_date_local) AS INTEGER) AS activity_year,
     timezone,
