@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pipeline import run_dates
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.tasks import LoadProduction
 from pipeline.tasks.validation import ValidateStaging
@@ -249,7 +250,8 @@ def test_an_empty_week_warns_and_skips_the_kudos_check(vworld: PipelineWorld) ->
 
 def test_a_short_history_skips_the_statistical_checks(vworld: PipelineWorld) -> None:
     first = date.fromisoformat(min(a["start_date_local"] for a in vworld.athlete.activities)[:10])
-    early = first + timedelta(days=20)  # the run's week starts 14 days after the first activity
+    # A Sunday: the run's week is the third Monday week of the history.
+    early = run_dates.week_start(first) + timedelta(days=20)
 
     assert succeeded(vworld.build(LoadProduction(run_date=early)))
 
