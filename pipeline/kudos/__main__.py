@@ -83,6 +83,7 @@ def _activity(args: argparse.Namespace, start: datetime, athlete_id: object) -> 
         "achievement_count": args.achievements, "kudos_count": None,
         "athlete_count": args.athlete_count, "pr_count": args.prs, "trainer": args.trainer,
         "commute": args.commute, "visibility": args.visibility,
+        "private": args.visibility == "only_me",
     }
 
 

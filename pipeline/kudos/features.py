@@ -22,7 +22,7 @@ TEST_WEEKS = 12
 SOURCE_COLUMNS: tuple[str, ...] = (
     "id", "athlete_id", "distance", "moving_time", "total_elevation_gain", "sport_type",
     "workout_type", "start_date", "start_date_local", "achievement_count", "kudos_count",
-    "athlete_count", "pr_count", "trainer", "commute", "visibility",
+    "athlete_count", "pr_count", "trainer", "commute", "visibility", "private",
 )
 CATEGORICAL: tuple[str, ...] = ("sport_type", "workout_type", "visibility")
 FEATURES: tuple[str, ...] = (
@@ -76,14 +76,24 @@ def usable_kudos(frame: pd.DataFrame) -> pd.Series:
     return kudos.where(kudos >= 0)
 
 
+def kudos_possible(frame: pd.DataFrame) -> pd.Series:
+    """Whether each activity can get kudos: not private (Strava's ``private`` flag, or
+    visibility 'only_me'). sql/fragments/kudos_possible.sql says the same in SQL; a private
+    activity counts in no kudos aggregate (the trailing kudos levels here)."""
+    private = frame["private"].map(lambda value: value is not None and not pd.isna(value)
+                                   and bool(value)).astype(bool)
+    return ~private & (frame["visibility"].fillna("everyone") != "only_me")
+
+
 def _flag(values: pd.Series) -> pd.Series:
     return values.map(lambda value: np.nan if value is None or pd.isna(value)
                       else float(bool(value))).astype("float64")
 
 
 def _rolling_kudos(frame: pd.DataFrame, athlete: pd.Series, week: pd.Series) -> pd.DataFrame:
-    """Mean kudos per activity of the previous 1 and 4 complete local weeks, per athlete."""
-    kudos = usable_kudos(frame)
+    """Mean kudos per activity of the previous 1 and 4 complete local weeks, per athlete
+    (activities that can get kudos only)."""
+    kudos = usable_kudos(frame).where(kudos_possible(frame))
     weekly = pd.DataFrame({"athlete": athlete, "week": week, "kudos": kudos,
                            "counted": kudos.notna().astype("float64")})
     weekly = weekly.groupby(["athlete", "week"]).agg(kudos=("kudos", "sum"),

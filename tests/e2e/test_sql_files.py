@@ -34,6 +34,7 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "run_week_start": datetime(2026, 11, 23),
     "run_week_end": datetime(2026, 11, 30),
     "min_history_weeks": 4,
+    "trailing_weeks": 12,
     "local_end": datetime(2026, 11, 30),
     "day_after_run_date": datetime(2026, 11, 30),
     "max_routes": 2000,

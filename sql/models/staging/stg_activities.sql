@@ -2,8 +2,9 @@
 -- One row per production activity, with everything the marts derive from it, derived here once:
 -- the sport family (stg_sport_families; NULL for a sport without one) and readable workout label
 -- (stg_workout_types: the label of the family's code, else its 'default'), the athlete's local
--- week (its Monday: sql/fragments/week_start.sql, the one week), month and year (from start_date_local, the athlete's wall clock, never UTC),
--- and km, miles, hours and minutes.
+-- week (its Monday: sql/fragments/week_start.sql, the one week), month and year (from
+-- start_date_local, the athlete's wall clock, never UTC), and km, miles, hours and minutes. A private activity's kudos_count is NULL
+-- (sql/fragments/kudos_possible.sql): it can get no kudos, so no mart's kudos aggregate counts it.
 WITH labelled AS (
     SELECT
         p.*,
@@ -36,7 +37,7 @@ SELECT
     CAST(COALESCE(moving_time, 0) AS DOUBLE PRECISION) / 3600.0 AS moving_hours,
     CAST(COALESCE(moving_time, 0) AS DOUBLE PRECISION) / 60.0 AS moving_minutes,
     total_elevation_gain,
-    kudos_count,
+    CASE WHEN {{ fragment('kudos_possible') }} THEN kudos_count END AS kudos_count,
     comment_count,
     average_heartrate,
     suffer_score,
