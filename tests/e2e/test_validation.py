@@ -59,9 +59,10 @@ def run_week(athlete: SyntheticAthlete) -> list[dict[str, Any]]:
 
 
 def independent_zscores(activities: list[dict[str, Any]], run_date: date) -> tuple[float, float]:
-    """|z| of the run week's count and average kudos, from the sandbox's own activity dicts."""
+    """|z| of the run week's count and average kudos against the trailing 12 weeks (private
+    activities in no kudos average), from the sandbox's own activity dicts."""
     upper = (run_date + timedelta(days=1)).isoformat()
-    week_start = run_date - timedelta(days=6)
+    week_start = run_dates.week_start(run_date)
     counts: Counter[int] = Counter()
     kudos: defaultdict[int, list[int]] = defaultdict(list)
     for a in activities:
@@ -70,8 +71,9 @@ def independent_zscores(activities: list[dict[str, Any]], run_date: date) -> tup
             continue
         week = math.ceil((week_start - day).days / 7)
         counts[week] += 1
-        kudos[week].append(a["kudos_count"])
-    weeks = max(counts)
+        if not a["private"] and a["visibility"] != "only_me":
+            kudos[week].append(a["kudos_count"])
+    weeks = min(max(counts), 12)
     history = [counts[week] for week in range(1, weeks + 1)]
     averages = [statistics.mean(kudos[week]) for week in range(1, weeks + 1) if kudos[week]]
     return (abs(counts[0] - statistics.mean(history)) / statistics.stdev(history),
