@@ -64,6 +64,7 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ),
     ("kudos_min_activities", "KUDOS_MIN_ACTIVITIES", "kudos", "min_activities", "200"),
     ("kudos_model", "KUDOS_MODEL", "kudos", "model", ""),
+    ("kudos_settle_days", "KUDOS_SETTLE_DAYS", "kudos", "settle_days", "7"),
     ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
     ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
     ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
@@ -101,6 +102,7 @@ class Settings:
     athlete_timezone: str = ""
     run_lock_wait_seconds: float = 3600.0
     kudos_model: str = ""  # "on", "off", or "" (on for the sandbox only: pipeline/kudos/terms.py)
+    kudos_settle_days: int = 7
 
     @property
     def extract_dir(self) -> Path:
@@ -195,6 +197,7 @@ def load_settings() -> Settings:
             _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
         ),
         kudos_model=_on_off("KUDOS_MODEL", raw["kudos_model"]),
+        kudos_settle_days=int(_as_number("KUDOS_SETTLE_DAYS", raw["kudos_settle_days"], int)),
     )
 
 

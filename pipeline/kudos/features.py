@@ -8,6 +8,7 @@ checks that no prediction moves).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,15 +23,19 @@ TEST_WEEKS = 12
 SOURCE_COLUMNS: tuple[str, ...] = (
     "id", "athlete_id", "distance", "moving_time", "total_elevation_gain", "sport_type",
     "workout_type", "start_date", "start_date_local", "achievement_count", "kudos_count",
-    "athlete_count", "pr_count", "trainer", "commute", "visibility", "private",
+    "athlete_count", "pr_count", "trainer", "commute", "visibility", "private", "name",
+    "total_photo_count",
 )
 CATEGORICAL: tuple[str, ...] = ("sport_type", "workout_type", "visibility")
 FEATURES: tuple[str, ...] = (
     "distance_km", "moving_minutes", "pace_min_per_km", "elevation_gain_m", "sport_type",
     "workout_type", "local_hour", "local_weekday", "visibility", "athlete_count",
     "achievement_count", "pr_count", "commute", "trainer", "days_since_previous",
-    "kudos_prev_week_mean", "kudos_prev_4_weeks_mean",
+    "kudos_prev_week_mean", "kudos_prev_4_weeks_mean", "kudos_prev_12_weeks_mean",
+    "total_photo_count", "custom_name",
 )
+# Strava's automatic title: the part of the day and the sport ("Morning Run", "Lunch Ride"...).
+DEFAULT_NAME = re.compile(r"(Morning|Lunch|Afternoon|Evening|Night) [A-Za-z][A-Za-z -]*")
 TARGET = "kudos_count"
 
 
@@ -91,8 +96,9 @@ def _flag(values: pd.Series) -> pd.Series:
 
 
 def _rolling_kudos(frame: pd.DataFrame, athlete: pd.Series, week: pd.Series) -> pd.DataFrame:
-    """Mean kudos per activity of the previous 1 and 4 complete local weeks, per athlete
-    (activities that can get kudos only)."""
+    """Mean kudos per activity of the previous 1, 4 and 12 complete local weeks, per athlete
+    (activities that can get kudos only): the athlete's trailing kudos level, which grows with
+    the follower base."""
     kudos = usable_kudos(frame).where(kudos_possible(frame))
     weekly = pd.DataFrame({"athlete": athlete, "week": week, "kudos": kudos,
                            "counted": kudos.notna().astype("float64")})
@@ -105,14 +111,16 @@ def _rolling_kudos(frame: pd.DataFrame, athlete: pd.Series, week: pd.Series) -> 
         full = group.droplevel("athlete").reindex(spine, fill_value=0.0)
         previous = full.shift(1, fill_value=0.0)
         four = previous.rolling(4, min_periods=1).sum()
+        twelve = previous.rolling(12, min_periods=1).sum()
         result.append(pd.DataFrame({
             "athlete": athlete_id, "week": spine,
             "kudos_prev_week_mean": previous["kudos"] / previous["counted"].replace(0, np.nan),
             "kudos_prev_4_weeks_mean": four["kudos"] / four["counted"].replace(0, np.nan),
+            "kudos_prev_12_weeks_mean": twelve["kudos"] / twelve["counted"].replace(0, np.nan),
         }))
     if not result:
         return pd.DataFrame(columns=["athlete", "week", "kudos_prev_week_mean",
-                                     "kudos_prev_4_weeks_mean"])
+                                     "kudos_prev_4_weeks_mean", "kudos_prev_12_weeks_mean"])
     return pd.concat(result, ignore_index=True)
 
 
@@ -166,6 +174,11 @@ def build_features(frame: pd.DataFrame) -> pd.DataFrame:
     joined.index = frame.index
     features["kudos_prev_week_mean"] = joined["kudos_prev_week_mean"].astype("float64")
     features["kudos_prev_4_weeks_mean"] = joined["kudos_prev_4_weeks_mean"].astype("float64")
+    features["kudos_prev_12_weeks_mean"] = joined["kudos_prev_12_weeks_mean"].astype("float64")
+    features["total_photo_count"] = _numeric(frame["total_photo_count"])
+    features["custom_name"] = frame["name"].map(
+        lambda name: np.nan if name is None or pd.isna(name)
+        else float(not DEFAULT_NAME.fullmatch(str(name).strip()))).astype("float64")
     return features[list(FEATURES)]
 
 
