@@ -315,7 +315,10 @@ def test_predict_and_report_commands_from_another_directory(world: KudosWorld) -
                           "150")
     private = predicted("--sport-type", "Run", "--distance-km", "10", "--moving-minutes", "50",
                         "--visibility", "only_me")
+    titled = predicted("--sport-type", "Run", "--distance-km", "10", "--moving-minutes", "50",
+                       "--photos", "3", "--name", "Easy 10k with the crew")
     assert 2 < easy_run < 15  # the sandbox's mean for a 10 km easy run is about 7.4
+    assert 0 <= titled < 50
     assert long_ride > 2 * easy_run
     assert private < 1.5
 
