@@ -19,13 +19,14 @@ import argparse
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
+from pipeline.backends.session import Session
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.model_registry import CANDIDATE_SUFFIX, load_models
 from pipeline.preflight import PreflightError
@@ -95,6 +96,18 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _empty(session: Session, tables: Sequence[str]) -> list[str]:
+    """Delete every row of these tables in the caller's transaction; how many went, per table
+    that held any."""
+    lines = []
+    for table in tables:
+        count = session.execute(f"SELECT COUNT(*) FROM {check_identifier(table)}").fetchone()[0]
+        session.execute(f"DELETE FROM {table}")
+        if count:
+            lines.append(f"{_plural(int(count), 'row')} of {table}")
+    return lines
+
+
 def forget_warehouse(run: Forgetting) -> list[str]:
     """Every row of the fixed tables and of the model tables, every per-date table; one
     transaction (all or nothing)."""
@@ -110,14 +123,8 @@ def forget_warehouse(run: Forgetting) -> list[str]:
                if name in tables]
     dropped = sorted(name for name in tables
                      if any(pattern.match(name) for pattern in WAREHOUSE_DROPPED))
-    lines = []
     with warehouse.transaction() as session:
-        for table in emptied:
-            count = session.execute(
-                f"SELECT COUNT(*) FROM {check_identifier(table)}").fetchone()[0]
-            session.execute(f"DELETE FROM {table}")
-            if count:
-                lines.append(f"{_plural(int(count), 'row')} of {table}")
+        lines = _empty(session, emptied)
         for table in dropped:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
             lines.append(f"table {table}")
@@ -145,15 +152,8 @@ def forget_state(run: Forgetting) -> list[str]:
     if missing_locally(url):
         return []
     run.state.ensure_schema()
-    lines = []
     with run.state.transaction() as session:
-        for table in STATE_TABLES:
-            count = session.execute(
-                f"SELECT COUNT(*) FROM {check_identifier(table)}").fetchone()[0]
-            session.execute(f"DELETE FROM {table}")
-            if count:
-                lines.append(f"{_plural(int(count), 'row')} of {table}")
-    return lines
+        return _empty(session, STATE_TABLES)
 
 
 def _files_in(path: Path) -> int:
