@@ -251,8 +251,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             removed = forget(settings, revoke_access)
         except StravaError as error:
-            print(f"{error}; nothing was deleted: run it again, or without --revoke and "
-                  "revoke the access at https://www.strava.com/settings/apps",
+            print(f"{error}; nothing was deleted: run it again, or without --revoke",
                   file=sys.stderr)
             return 1
     print("forgot the athlete: " + ("removed" if removed else "nothing was stored"))

@@ -215,6 +215,8 @@ class SandboxApp:
     def _deauthorize(self, request: Request) -> Response:
         """Strava's POST /oauth/deauthorize: the access token (a parameter or the Bearer header)
         revokes the application's access; its answer names the token."""
+        if self.inactive:
+            return json_response(403, INACTIVE)
         scheme, _, bearer = (request.authorization or "").partition(" ")
         token = {**request.query, **request.form}.get("access_token") or (
             bearer.strip() if scheme.lower() == "bearer" else "")

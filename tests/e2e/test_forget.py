@@ -165,6 +165,22 @@ def test_forget_on_mariadb_s3_and_postgresql(
         "SELECT COUNT(*) FROM {production_table}") == [(0,)]
 
 
+def test_a_refused_revocation_deletes_nothing(world_factory: Callable[..., PipelineWorld],
+                                             fake_clock: FakeClock) -> None:
+    world = world_factory(small_athlete(), clock=fake_clock)
+    assert succeeded(world.run_weekly())
+    before = sorted(p.relative_to(world.data_dir) for p in world.data_dir.rglob("*"))
+    world.sandbox.set_inactive()
+    code, out, err = command("forget", "--yes", "--revoke")
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        "Strava refused to revoke the access (HTTP 403): revoke it by hand at "
+        "https://www.strava.com/settings/apps; nothing was deleted: run it again, or without "
+        "--revoke"]
+    assert sorted(p.relative_to(world.data_dir) for p in world.data_dir.rglob("*")) == before
+    assert world.sandbox.app.tokens.revocations == 0
+
+
 def test_without_yes_nothing_is_deleted_and_one_line_says_how(
         world_factory: Callable[..., PipelineWorld], fake_clock: FakeClock,
         tmp_path: Path) -> None:
