@@ -85,6 +85,16 @@ def read_header(path: Path | str) -> list[str]:
         return next(csv.reader(handle, delimiter=DELIMITER, quotechar=QUOTE), [])
 
 
+def read_ids(path: Path | str) -> frozenset[int]:
+    """The activity ids of an extract file (its first column), read as text, one row at a time."""
+    with open(path, encoding=ENCODING, newline="") as handle:
+        rows = csv.reader(handle, delimiter=DELIMITER, quotechar=QUOTE)
+        header = next(rows, [])
+        column = header.index("id") if "id" in header else 0
+        return frozenset(int(row[column]) for row in rows
+                         if len(row) > column and _INTEGER.fullmatch(row[column]))
+
+
 def check_header(header: list[str], where: str) -> None:
     """Fail clearly when an extract's columns are not the production table's, in order."""
     expected = list(ACTIVITY_COLUMNS)

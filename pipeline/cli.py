@@ -11,6 +11,7 @@
     strava-pipeline run-date [--demo] [D]          print the run date a run would take
     strava-pipeline rebuild-from-lake [--date D]   production's rows again from the raw JSON
     strava-pipeline reconcile [--date D]           the whole history listed, production in line
+    strava-pipeline forget [--yes] [--revoke]      delete every trace of the athlete
 
 It works from any directory because importing ``pipeline`` loads the project's luigi.cfg
 (pipeline/project.py). Every problem found before scheduling is one line on stderr and exit 2;
@@ -33,6 +34,7 @@ from luigi.retcodes import run_with_retcodes
 
 from pipeline import (
     debug_command,
+    forget,
     init_command,
     preflight,
     rebuild_lake,
@@ -484,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     webhook_cli.add_command(commands)
     init_command.add_command(commands)
     debug_command.add_command(commands)
+    forget.add_command(commands)
     return parser
 
 

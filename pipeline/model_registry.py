@@ -83,13 +83,13 @@ def refs_in(text: str) -> tuple[str, ...]:
 
 
 def render_model_sql(text: str) -> str:
-    """Model SQL with its config line dropped, refs as table names, fragments included and
-    placeholders filled."""
-    body = _CONFIG.sub("", text, count=1)
-    body = include_fragments(_REF.sub(lambda match: check_identifier(match.group(1)), body))
+    """Model SQL with its config line dropped, refs as table names and placeholders filled."""
+    body = include_fragments(_CONFIG.sub("", text, count=1))  # e.g. the week: week_start
+    body = _REF.sub(lambda match: check_identifier(match.group(1)), body)
     left = _ANY_TEMPLATE.search(body)
     if left:
-        raise ModelError(f"unknown template {left.group(0)!r}: use {{{{ ref('model') }}}}")
+        raise ModelError(f"unknown template {left.group(0)!r}: use {{{{ ref('model') }}}} or "
+                         "{{{{ fragment('name') }}}}")
     return render(body).rstrip().rstrip(";")
 
 

@@ -1,9 +1,17 @@
-"""The run-date rule: a run date is a completed local day; its week, the seven dates ending with it.
+"""The run-date rule: a run date is a completed local day; the week, Monday to Sunday.
 
 Every activity belongs to the local calendar date of its ``start_date_local`` (the wall-clock time
-where it happened). Run date D covers every activity whose local date is on or before D; the run's
-week is the local dates D-6 ... D. Both are the same for any machine time zone, because they use
-only the activities' own local times.
+where it happened). Run date D covers every activity whose local date is on or before D.
+
+**The week** (one definition for every mart, check, dashboard panel and the kudos window): the
+local Monday-to-Sunday week, named by its Monday (``week_start``; in SQL the fragment
+``sql/fragments/week_start.sql``). The run's week is the week holding D, up to D: for a Sunday
+D all seven days, a finished week; for any other D the days from its Monday to D, an
+*unfinished* week, labelled so on the dashboard and given no week-over-week change. Example: run
+date Saturday 2026-11-28 has the unfinished week Monday 2026-11-23 to Saturday 2026-11-28 (the
+activities of Sunday 2026-11-29 belong to it once a run of that Sunday covers them).
+Both are the same for any machine time zone, because they use only the activities' own local
+times.
 
 Whether D is over, and which date a run takes when none is given, depend on the athlete's time
 zone (see ``athlete_zone``): D may run once the athlete's local clock has passed D's midnight, and
@@ -29,6 +37,12 @@ EASTERNMOST_OFFSET = timedelta(hours=14)
 # Activities in two zones can start in the opposite order in UTC and in local time by this much.
 ZONE_SPREAD = EASTERNMOST_OFFSET - WESTERNMOST_OFFSET
 DAYS_PER_WEEK = 7
+WEEK_FIRST_WEEKDAY = 0  # Monday (date.weekday()); sql/fragments/week_start.sql says the same
+
+
+def week_start(day: date) -> date:
+    """The Monday of the week holding a local date (the week's name)."""
+    return day - timedelta(days=(day.weekday() - WEEK_FIRST_WEEKDAY) % DAYS_PER_WEEK)
 
 
 class RunDateNotOver(ValueError):
@@ -45,7 +59,8 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class RunWeek:
-    """The seven local dates ending with the run date, as naive local-time bounds.
+    """The run's week: from the Monday of the run date's week to the run date, as naive
+    local-time bounds (see the module's docstring).
 
     ``start <= start_date_local < end`` is the test for "in the run's week", and
     ``start_date_local < end`` for "covered by the run date".
@@ -55,8 +70,18 @@ class RunWeek:
 
     @property
     def first_day(self) -> date:
-        """The first local date of the week (run date minus six days)."""
-        return self.run_date - timedelta(days=DAYS_PER_WEEK - 1)
+        """The first local date of the week: its Monday."""
+        return week_start(self.run_date)
+
+    @property
+    def last_day(self) -> date:
+        """The last local date of the whole week: its Sunday."""
+        return self.first_day + timedelta(days=DAYS_PER_WEEK - 1)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run date is the week's last day (a Sunday): the whole week is covered."""
+        return self.run_date == self.last_day
 
     @property
     def start(self) -> datetime:
@@ -78,7 +103,7 @@ class RunWeek:
 
 
 def run_week(run_date: date) -> RunWeek:
-    """The run's week: the seven local dates ending with ``run_date`` (the one definition)."""
+    """The run's week: its Monday to ``run_date`` (the one definition; finished on a Sunday)."""
     return RunWeek(run_date)
 
 

@@ -63,6 +63,8 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
         "4",
     ),
     ("kudos_min_activities", "KUDOS_MIN_ACTIVITIES", "kudos", "min_activities", "200"),
+    ("kudos_model", "KUDOS_MODEL", "kudos", "model", ""),
+    ("kudos_settle_days", "KUDOS_SETTLE_DAYS", "kudos", "settle_days", "7"),
     ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
     ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
     ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
@@ -107,6 +109,8 @@ class Settings:
     reconcile_every_weeks: int = 4
     reconcile_max_delete_share: float = 0.05
     webhook_verify_token: str = ""
+    kudos_model: str = ""  # "on", "off", or "" (on for the sandbox only: pipeline/kudos/terms.py)
+    kudos_settle_days: int = 7
 
     @property
     def extract_dir(self) -> Path:
@@ -233,4 +237,16 @@ def load_settings() -> Settings:
         reconcile_max_delete_share=float(_as_number(
             "RECONCILE_MAX_DELETE_SHARE", raw["reconcile_max_delete_share"], float)),
         webhook_verify_token=raw["webhook_verify_token"].strip(),
+        kudos_model=_on_off("KUDOS_MODEL", raw["kudos_model"]),
+        kudos_settle_days=int(_as_number("KUDOS_SETTLE_DAYS", raw["kudos_settle_days"], int)),
     )
+
+
+def _on_off(name: str, raw: str) -> str:
+    """'on', 'off' or '' (the setting's default rule), whatever the case and spaces."""
+    value = raw.strip().lower()
+    if value not in {"on", "off", ""}:
+        raise ConfigurationError(
+            f"{name}={raw!r} is neither on nor off: set it to on or off in the environment "
+            "or luigi.cfg, or leave it unset")
+    return value

@@ -49,6 +49,9 @@ from pipeline.sql_files import (
 PROJECT_ROOT = SQL_DIR.parent
 DEFAULT_CHECKS_FILE = PROJECT_ROOT / "config" / "validation_checks.ini"
 VALIDATION_SQL_DIR = SQL_DIR / "validation"
+# The weekly z-score checks compare the run's week with this many weeks before it (:trailing_weeks):
+# a growing account's first years would make every recent week look like an outlier.
+ZSCORE_TRAILING_WEEKS = 12
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "equals": op.eq,
@@ -266,7 +269,7 @@ def _parse_checks(path: Path, version: tuple[int, int] | None) -> tuple[Check, .
 def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
     """The values a validation query may bind, all derived from the run date.
 
-    The run's week is the seven local dates ending with the run date
+    The run's week is its Monday to the run date
     (``run_dates.run_week``: :run_week_start <= start_date_local < :run_week_end); the upper
     bound is the extract's ``before`` in UTC (the end of the run date at UTC-12).
     """
@@ -275,6 +278,7 @@ def check_parameters(run_date: date, min_history_weeks: int) -> dict[str, Any]:
         **run_dates.run_week(run_date).parameters(),
         "upper_bound": run_dates.extract_before(run_date),
         "min_history_weeks": int(min_history_weeks),
+        "trailing_weeks": ZSCORE_TRAILING_WEEKS,
         # Set by ValidateStaging (NULL, so 'skipped', when run by hand): the extract's count of
         # activities it could not parse, and staging's count of non-IANA time zones.
         "unparseable_activities": None,

@@ -86,6 +86,14 @@ class Lake(ABC):
         """Whether the key holds an object."""
         return self.target(key).exists()
 
+    @abstractmethod
+    def keys(self, prefix: str) -> list[str]:
+        """Every key starting with ``prefix`` (a folder such as 'strava/'), sorted."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Delete one object (``strava-pipeline forget`` only: every other change moves)."""
+
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         """A local path holding the object for the duration of the block."""
@@ -130,6 +138,23 @@ class LocalLake(Lake):
         destination = self._path(new_key)
         destination.parent.mkdir(parents=True, exist_ok=True)
         self._path(key).rename(destination)
+
+    def keys(self, prefix: str) -> list[str]:
+        root = self.root.resolve()
+        folder = self._path(prefix.rstrip("/")) if prefix.strip("/") else root
+        if not folder.is_dir():
+            return []
+        return sorted(path.relative_to(root).as_posix() for path in folder.rglob("*")
+                      if path.is_file() or path.is_symlink())
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        root = self.root.resolve()
+        for folder in path.parents:  # the folders it leaves empty go too, never the root
+            if folder == root or root not in folder.parents or any(folder.iterdir()):
+                break
+            folder.rmdir()
 
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:

@@ -167,6 +167,22 @@ class S3Lake(Lake):
                                  Key=self._object_key(new_key))
             self._s3.delete_object(**source)
 
+    def keys(self, prefix: str) -> list[str]:
+        self.check_bucket()
+        start = f"{self.prefix}/" if self.prefix else ""
+        found = []
+        with self.guard():
+            pages = self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=start + prefix)
+            for page in pages:
+                found.extend(item["Key"][len(start):] for item in page.get("Contents", []))
+        return sorted(found)
+
+    def delete(self, key: str) -> None:
+        self.check_bucket()
+        with self.guard():
+            self._s3.delete_object(Bucket=self.bucket, Key=self._object_key(key))
+
     def close(self) -> None:
         if self.client._s3 is not None:
             self._s3.close()

@@ -115,5 +115,10 @@ class DashboardData:
 
     @property
     def week_start(self) -> date:
-        """First day of the run's week (the seven local dates ending with the run date)."""
+        """First day of the run's week: its Monday (pipeline/run_dates.py, the one week)."""
         return run_week(self.run_date).first_day
+
+    @property
+    def week_finished(self) -> bool:
+        """Whether the run date is the week's Sunday; else the week is unfinished."""
+        return run_week(self.run_date).finished

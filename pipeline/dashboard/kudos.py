@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.dashboard.data import DashboardData
 from pipeline.dashboard.page import Section
+from pipeline.kudos.terms import is_off_reason
 
 CHART_IDS: dict[str, str] = {
     "predicted_vs_actual": "chart-kudos-predicted-vs-actual",
@@ -104,14 +105,18 @@ def predicted_vs_actual(kudos: KudosDashboard) -> go.Figure:
 
 
 def rmse_over_time(kudos: KudosDashboard) -> go.Figure:
-    """Test RMSE of every trained model by run date, with both baselines."""
+    """Test RMSE of every trained model by run date, with every baseline."""
     trained = kudos.trained
     figure = go.Figure()
     if len(trained):
         days = [pd.Timestamp(day).date().isoformat() for day in trained["run_date"]]
         for column, name, colour in (("rmse", "model", "#fc4c02"),
                                      ("baseline_rmse", "mean baseline", "#1f77b4"),
-                                     ("sport_baseline_rmse", "per-sport baseline", "#2ca02c")):
+                                     ("sport_baseline_rmse", "per-sport baseline", "#2ca02c"),
+                                     ("trailing_4_weeks_rmse", "trailing 4-week baseline",
+                                      "#9467bd"),
+                                     ("trailing_12_weeks_rmse", "trailing 12-week baseline",
+                                      "#8c564b")):
             figure.add_trace(go.Scatter(x=days, y=_numbers(trained[column]), name=name,
                                         mode="lines+markers", line={"color": colour}))
         if len(set(days)) == 1:  # one run: a fortnight around it, not milliseconds
@@ -138,6 +143,17 @@ def feature_importance(kudos: KudosDashboard) -> go.Figure:
     return _layout(figure, "What the model uses (permutation importance)")
 
 
+def _best_baseline(run: pd.Series) -> str:
+    """'4.10 for the best baseline, the trailing 4-week mean' (a run before migration 0007
+    recorded only the two means: the better of them)."""
+    name, value = run.get("best_baseline"), run.get("best_baseline_rmse")
+    if name is None or pd.isna(name) or value is None or pd.isna(value):
+        name, value = min((("training mean", run["baseline_rmse"]),
+                           ("per-sport mean", run["sport_baseline_rmse"])),
+                          key=lambda pair: float(pair[1]))
+    return f"{float(value):.2f} for the best baseline, the {html.escape(str(name))}"
+
+
 def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
     """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS)."""
     return kudos_section(load_kudos_dashboard(warehouse, data.run_date))
@@ -146,6 +162,11 @@ def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
 def kudos_section(kudos: KudosDashboard) -> Section:
     """The panel: a one-line summary of the champion and the three charts, or why none yet."""
     trained = kudos.trained
+    if len(kudos.runs) and is_off_reason(kudos.runs.iloc[-1]["reason"]):
+        reason = html.escape(str(kudos.runs.iloc[-1]["reason"]))
+        return Section("section-kudos-model", "Kudos model",
+                       f'<p class="empty" id="kudos-model-off">No kudos model: {reason}.</p>',
+                       wide=True)
     if not len(trained):
         reason = (": " + html.escape(str(kudos.runs.iloc[-1]["reason"]))
                   if len(kudos.runs) else "")
@@ -154,9 +175,10 @@ def kudos_section(kudos: KudosDashboard) -> Section:
     champions = kudos.runs[kudos.runs["promoted"].astype(bool)]
     champion = champions.iloc[-1] if len(champions) else trained.iloc[-1]
     summary = (f"Champion {html.escape(str(champion['model_version']))}: test RMSE "
-               f"{float(champion['rmse']):.2f} kudos vs {float(champion['baseline_rmse']):.2f} "
-               f"for the mean and {float(champion['sport_baseline_rmse']):.2f} for the "
-               f"per-sport mean, on {int(champion['n_test'])} activities of its last 12 weeks.")
+               f"{float(champion['rmse']):.2f} kudos vs {_best_baseline(champion)}, on "
+               f"{int(champion['n_test'])} activities of its last 12 weeks (training mean "
+               f"{float(champion['baseline_rmse']):.2f}, per-sport mean "
+               f"{float(champion['sport_baseline_rmse']):.2f}).")
     return Section("section-kudos-model", "Kudos model",
                    f'<p id="kudos-model-summary">{summary}</p>',
                    {CHART_IDS["predicted_vs_actual"]: predicted_vs_actual(kudos),

@@ -383,6 +383,15 @@ def _freshness(data: DashboardData) -> str:
             f"{data.read_at:%Y-%m-%d %H:%M} UTC</span>")
 
 
+def week_heading(data: DashboardData) -> str:
+    """'This week', or 'This week, unfinished: Mon 23 Nov – Sat 28 Nov' when the run date is
+    not the week's Sunday."""
+    if data.week_finished:
+        return "This week"
+    return (f'This week, <span id="week-unfinished">unfinished: {data.week_start:%a %d %b} – '
+            f"{data.run_date:%a %d %b}</span>")
+
+
 def render_dashboard(data: DashboardData, routes: RouteSet,
                      extra: list[Section] | None = None,
                      generated_at: datetime | None = None) -> str:
@@ -394,7 +403,7 @@ def render_dashboard(data: DashboardData, routes: RouteSet,
               f"<p>Run of {data.run_date:%A %Y-%m-%d} (local time) · distances in "
               f"{units.distance} · <a href=\"validation.html\" id=\"link-validation\">data "
               f"checks</a>{_freshness(data)}</p>")
-    body = (f'<h2 class="group">This week</h2><div class="cards" id="headline-week">'
+    body = (f'<h2 class="group">{week_heading(data)}</h2><div class="cards" id="headline-week">'
             f"{_cards(week_metrics(data), group=3)}</div>"
             f'<h2 class="group">{data.run_date.year} so far</h2>'
             f'<div class="cards" id="headline-year">{_cards(year_metrics(data))}</div>'

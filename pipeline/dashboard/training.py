@@ -1,8 +1,8 @@
 """Training numbers from the activity rows: weekly volume, years, days, load, records.
 
 All dates are the athlete's local dates (``start_date_local``). Weekly charts use the run's week
-(the seven local dates ending with the run date, ``pipeline.run_dates.run_week``) and the weeks
-before it, so the last bar is always "this week"; for a Sunday run date they are Monday weeks.
+(its Monday to the run date, ``pipeline.run_dates.run_week``: the one week) and the Monday weeks
+before it, so the last bar is always "this week", unfinished unless the run date is a Sunday.
 
 Training load (the fitness trend) is documented here because it is an estimate:
 

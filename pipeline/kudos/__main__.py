@@ -68,6 +68,10 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--prs", type=_non_negative(int), default=0)
     ask.add_argument("--commute", action="store_true")
     ask.add_argument("--trainer", action="store_true")
+    ask.add_argument("--photos", type=_non_negative(int), default=0,
+                     help="its photos (Strava's total_photo_count)")
+    ask.add_argument("--name", default=None,
+                     help="its title (default: Strava's automatic one, e.g. 'Morning Run')")
     report = commands.add_parser("report", help="print every kudos model run")
     report.add_argument("--run-date", type=date.fromisoformat, default=date.max,
                         help="only runs up to this run date")
@@ -83,6 +87,9 @@ def _activity(args: argparse.Namespace, start: datetime, athlete_id: object) -> 
         "achievement_count": args.achievements, "kudos_count": None,
         "athlete_count": args.athlete_count, "pr_count": args.prs, "trainer": args.trainer,
         "commute": args.commute, "visibility": args.visibility,
+        "private": args.visibility == "only_me",
+        "name": args.name if args.name is not None else f"Morning {args.sport_type}",
+        "total_photo_count": args.photos,
     }
 
 

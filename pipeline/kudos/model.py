@@ -24,14 +24,37 @@ THREADS = 1
 IMPORTANCE_REPEATS = 5
 
 
+# The baselines a model must beat, by the name kudos_model_runs.best_baseline records.
+MEAN, SPORT_MEAN = "training mean", "per-sport mean"
+TRAILING_4, TRAILING_12 = "trailing 4-week mean", "trailing 12-week mean"
+# The feature holding each trailing baseline's prediction (the activity's trailing kudos level).
+TRAILING_FEATURES: dict[str, str] = {TRAILING_4: "kudos_prev_4_weeks_mean",
+                                     TRAILING_12: "kudos_prev_12_weeks_mean"}
+
+
 @dataclass(frozen=True)
 class Scores:
-    """Test-set errors of a model and of the two baselines on the same activities."""
+    """Test-set errors of a model and of every baseline on the same activities."""
 
     rmse: float
     mae: float
-    baseline_rmse: float
-    sport_baseline_rmse: float
+    baselines: dict[str, float]
+
+    @property
+    def baseline_rmse(self) -> float:
+        """The training mean's RMSE."""
+        return self.baselines[MEAN]
+
+    @property
+    def sport_baseline_rmse(self) -> float:
+        """The per-sport training mean's RMSE."""
+        return self.baselines[SPORT_MEAN]
+
+    @property
+    def best_baseline(self) -> tuple[str, float]:
+        """The baseline with the lowest RMSE (the first listed on a tie), and that RMSE."""
+        name = min(self.baselines, key=lambda key: self.baselines[key])
+        return name, self.baselines[name]
 
 
 def rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -57,27 +80,31 @@ def predict(model: KudosModel, features: pd.DataFrame) -> np.ndarray:
         return np.clip(model.estimator.predict(encode(features, model.categories)), 0, None)
 
 
-def baselines(train_kudos: pd.Series, train_sport: pd.Series, test_kudos: pd.Series,
-              test_sport: pd.Series) -> tuple[float, float]:
-    """RMSE on the test set of the training mean, and of the training mean per sport type
-    (the overall mean for a sport the training set lacks)."""
+def baselines(train: pd.DataFrame, train_kudos: pd.Series, test: pd.DataFrame,
+              test_kudos: pd.Series) -> dict[str, float]:
+    """RMSE on the test set of each baseline: the training mean; the training mean per sport
+    type (the overall mean for a sport the training set lacks); the trailing 4-week and 12-week
+    means (each activity's mean kudos per activity of the 4 or 12 complete weeks before its own,
+    the training mean when those weeks hold none). A growing account's trailing means are much
+    harder to beat than its training mean."""
     mean = float(train_kudos.mean())
-    by_sport = train_kudos.groupby(train_sport.to_numpy()).mean()
-    sport_prediction = test_sport.map(by_sport).astype("float64").fillna(mean)
+    by_sport = train_kudos.groupby(train["sport_type"].to_numpy()).mean()
     actual = test_kudos.to_numpy(dtype="float64")
-    return (rmse(np.full(len(actual), mean), actual),
-            rmse(sport_prediction.to_numpy(), actual))
+    predictions = {MEAN: np.full(len(actual), mean),
+                   SPORT_MEAN: test["sport_type"].map(by_sport).astype("float64").fillna(mean)}
+    for name, feature in TRAILING_FEATURES.items():
+        predictions[name] = test[feature].astype("float64").fillna(mean)
+    return {name: rmse(np.asarray(values, dtype="float64"), actual)
+            for name, values in predictions.items()}
 
 
 def score(model: KudosModel, train: pd.DataFrame, train_kudos: pd.Series,
           test: pd.DataFrame, test_kudos: pd.Series) -> Scores:
-    """The model's RMSE and MAE on the test set, next to both baselines."""
+    """The model's RMSE and MAE on the test set, next to every baseline."""
     predicted = predict(model, test)
     actual = test_kudos.to_numpy(dtype="float64")
-    baseline, sport_baseline = baselines(train_kudos, train["sport_type"], test_kudos,
-                                         test["sport_type"])
     return Scores(rmse(predicted, actual), float(np.mean(np.abs(predicted - actual))),
-                  baseline, sport_baseline)
+                  baselines(train, train_kudos, test, test_kudos))
 
 
 def importance(model: KudosModel, test: pd.DataFrame, test_kudos: pd.Series) -> pd.DataFrame:

@@ -16,7 +16,8 @@ from pipeline.kudos.features import SOURCE_COLUMNS
 RUN_COLUMNS: tuple[str, ...] = (
     "run_date", "model_version", "trained_at", "n_train", "n_test", "rmse", "mae",
     "baseline_rmse", "sport_baseline_rmse", "promoted", "reason", "model_sha256",
-    "data_fingerprint",
+    "data_fingerprint", "trailing_4_weeks_rmse", "trailing_12_weeks_rmse", "best_baseline",
+    "best_baseline_rmse",
 )
 REASON_LENGTH = 1024
 _ROWS_PER_INSERT = 200

@@ -1,5 +1,6 @@
 """One run of the kudos model for a run date: retrain when production changed, keep the better
-model as champion, predict the last 12 weeks under the champion, record everything."""
+model as champion (it must beat the best baseline and the champion), score the last 12 weeks
+and the activities the run loaded under the champion, record everything."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -78,7 +79,9 @@ def _row(run_date: date, reason: str, **values: Any) -> dict[str, Any]:
                            "n_train": None, "n_test": None, "rmse": None, "mae": None,
                            "baseline_rmse": None, "sport_baseline_rmse": None,
                            "promoted": False, "reason": reason, "model_sha256": None,
-                           "data_fingerprint": None}
+                           "data_fingerprint": None, "trailing_4_weeks_rmse": None,
+                           "trailing_12_weeks_rmse": None, "best_baseline": None,
+                           "best_baseline_rmse": None}
     row.update(values)
     return row
 
@@ -96,9 +99,21 @@ def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
 
 
 def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
-                    update_id: str) -> RunOutcome:
-    """Train (or skip, with the reason), promote, predict and record one run date."""
+                    update_id: str, refusal: str | None = None, settle_days: int = 7,
+                    loaded_ids: frozenset[int] = frozenset()) -> RunOutcome:
+    """Train (or skip, with the reason), promote, predict and record one run date.
+
+    ``refusal`` (pipeline/kudos/terms.py) records a skip with that reason: nothing is read,
+    trained or predicted. Activities that started less than ``settle_days`` before the end of
+    the run date (their kudos still arriving) stay out of training and testing. The champion
+    scores the test weeks and every activity of ``loaded_ids`` (what the run loaded).
+    """
     warehouse.ensure_schema()
+    if refusal is not None:
+        row = _row(run_date, refusal)
+        record_run(warehouse, row, update_id, None, None)
+        logger.info("kudos model for %s: %s", run_date, refusal)
+        return RunOutcome(row, None, 0)
     windows = Windows(run_date)
     frame = read_activities(warehouse, windows.end)
     champion = current_champion(warehouse)
@@ -107,8 +122,10 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     local = pd.to_datetime(frame["start_date_local"])
     kudos = usable_kudos(frame)
     window = (local >= windows.test_start).to_numpy()
-    train_rows = (~window) & kudos.notna().to_numpy()
-    test_rows = window & kudos.notna().to_numpy()
+    settled = (local < windows.end - timedelta(days=settle_days)).to_numpy()
+    train_rows = (~window) & settled & kudos.notna().to_numpy()
+    test_rows = window & settled & kudos.notna().to_numpy()
+    scored = window | frame["id"].isin(loaded_ids).to_numpy()
     trained: KudosModel | None = None
     importance = None
     incumbent = _load_champion(lake, champion)
@@ -138,10 +155,14 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         version = _version(warehouse, run_date)
         promoted, reason = _decide(run_date, champion, incumbent, scores, test, test_kudos)
         data = model_bytes(trained)
+        best_name, best_rmse = scores.best_baseline
         row = _row(run_date, reason, model_version=version, n_train=len(train),
                    n_test=len(test), rmse=scores.rmse, mae=scores.mae,
                    baseline_rmse=scores.baseline_rmse,
-                   sport_baseline_rmse=scores.sport_baseline_rmse, promoted=promoted,
+                   sport_baseline_rmse=scores.sport_baseline_rmse,
+                   trailing_4_weeks_rmse=scores.baselines[kudos_model.TRAILING_4],
+                   trailing_12_weeks_rmse=scores.baselines[kudos_model.TRAILING_12],
+                   best_baseline=best_name, best_baseline_rmse=best_rmse, promoted=promoted,
                    model_sha256=sha256_of(data), data_fingerprint=data_fingerprint)
         save_model(lake, version, data, _metrics(row, windows, trained, importance))
         if promoted:
@@ -150,8 +171,8 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     champion_model = trained if trained is not None and row["promoted"] else incumbent
     predictions = None
     if champion_model is not None and champion is not None:
-        predicted = kudos_model.predict(champion_model, features[window])
-        predictions = pd.DataFrame({"activity_id": frame["id"][window].astype("int64"),
+        predicted = kudos_model.predict(champion_model, features[scored])
+        predictions = pd.DataFrame({"activity_id": frame["id"][scored].astype("int64"),
                                     "model_version": champion.model_version,
                                     "predicted_kudos": predicted})
     record_run(warehouse, row, update_id, importance, predictions)
@@ -164,10 +185,16 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
 def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | None,
             scores: kudos_model.Scores, test: pd.DataFrame, test_kudos: pd.Series
             ) -> tuple[bool, str]:
-    """Champion/challenger on the same test set: promote only a strictly lower RMSE."""
+    """Champion/challenger on the same test set: promote only a strictly lower RMSE than the
+    best baseline's and the champion's."""
+    best_name, best_rmse = scores.best_baseline
+    if scores.rmse >= best_rmse:
+        return False, (f"not promoted: test RMSE {scores.rmse:.2f} does not beat the best "
+                       f"baseline, the {best_name} ({best_rmse:.2f}), on the same "
+                       f"{len(test)} test activities")
     if champion is None:
-        return True, (f"promoted: first model; test RMSE {scores.rmse:.2f} vs mean baseline "
-                      f"{scores.baseline_rmse:.2f}")
+        return True, (f"promoted: first model; test RMSE {scores.rmse:.2f} beats the best "
+                      f"baseline, the {best_name} ({best_rmse:.2f})")
     if incumbent is not None and champion.run_date > run_date:
         # The later champion may have trained on this date's test weeks: no fair comparison.
         return False, (f"not promoted: champion {champion.model_version} is from a later run "

@@ -146,6 +146,8 @@ class SandboxApp:
             return json_response(200, {"delivered": status})
         if path.startswith("/api/v3/push_subscriptions"):
             return self._push_subscriptions(request, path)
+        if path == "/oauth/deauthorize" and request.method == "POST":
+            return self._deauthorize(request)
         if path == "/api/v3" or path.startswith("/api/v3/"):
             response = self._api(request, path)
             if not response.drop:
@@ -275,6 +277,18 @@ class SandboxApp:
             answer["athlete"] = self.athlete.profile()
             return json_response(200, answer)
         return json_response(400, _error("Bad Request", "Application", "grant_type", "invalid"))
+
+    def _deauthorize(self, request: Request) -> Response:
+        """Strava's POST /oauth/deauthorize: the access token (a parameter or the Bearer header)
+        revokes the application's access; its answer names the token."""
+        if self.inactive:
+            return json_response(403, INACTIVE)
+        scheme, _, bearer = (request.authorization or "").partition(" ")
+        token = {**request.query, **request.form}.get("access_token") or (
+            bearer.strip() if scheme.lower() == "bearer" else "")
+        if not self.tokens.revoke(token):
+            return json_response(401, INVALID_TOKEN)
+        return json_response(200, {"access_token": token})
 
     def _authorize(self, request: Request) -> Response:
         if self.inactive:

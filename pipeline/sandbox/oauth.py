@@ -48,6 +48,7 @@ class TokenStore:
         self._refresh = (refresh_token, Grant(scope))
         self._access: dict[str, Grant] = {}
         self._codes: dict[str, Grant] = {}
+        self.revocations = 0  # how many times the application's access was revoked
 
     @property
     def current_refresh_token(self) -> str:
@@ -113,6 +114,17 @@ class TokenStore:
             self._refresh = (self._new_refresh_token(), grant)
             new_token = self._refresh[0]
         return self._answer(grant.scope, new_token)
+
+    def revoke(self, access_token: str | None) -> bool:
+        """Strava's deauthorize: a valid access token ends the application's access (every
+        access token and the refresh token die). False for a token that is not valid."""
+        if not access_token or self.access(access_token) is None:
+            return False
+        with self._lock:
+            self._access.clear()
+            self._refresh = (f"revoked-{secrets.token_hex(8)}", self._refresh[1])
+            self.revocations += 1
+        return True
 
     def access(self, token: str) -> Grant | None:
         """The grant behind a valid, unexpired access token, else None."""

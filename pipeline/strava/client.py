@@ -272,6 +272,18 @@ class StravaClient:
         athlete = body.get("athlete") if isinstance(body.get("athlete"), dict) else {}
         return CodeGrant(tokens, athlete)
 
+    def deauthorize(self) -> None:
+        """Revoke this application's access to the athlete at Strava (POST /oauth/deauthorize,
+        beside the token endpoint); every token it holds stops working."""
+        url = self.auth_url.rsplit("/", 1)[0] + "/deauthorize"
+        token = self.access_token()
+        response = self._send("POST", url, data={"access_token": token},
+                              retry_on_read_timeout=False)
+        if response.status_code != 200:
+            raise StravaAuthError(
+                f"Strava refused to revoke the access (HTTP {response.status_code}): revoke it "
+                "by hand at https://www.strava.com/settings/apps")
+
     def verify_activity_scope(self) -> None:
         """Ask for one activity; MissingScopeError when the token lacks activity:read_all."""
         self._get_page({"page": 1, "per_page": 1})

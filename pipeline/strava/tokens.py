@@ -163,6 +163,12 @@ class TokenStore:
         )
 
 
+def rescued_token_files() -> list[Path]:
+    """Every rescue file ``save_or_rescue`` may have left (strava-pipeline forget deletes them)."""
+    return sorted(path for folder in _rescue_folders()
+                  for path in folder.glob("strava_tokens.rescue-*.json"))
+
+
 def _rescue_folders() -> list[Path]:
     """Where rescued tokens may go: the user's state folder, home, then the temp folder."""
     state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

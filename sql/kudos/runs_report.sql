@@ -1,6 +1,7 @@
 -- Every kudos model run, oldest first (python -m pipeline.kudos report, the dashboard).
 SELECT run_date, model_version, trained_at, n_train, n_test, rmse, mae, baseline_rmse,
-       sport_baseline_rmse, promoted, reason
+       sport_baseline_rmse, trailing_4_weeks_rmse, trailing_12_weeks_rmse, best_baseline,
+       best_baseline_rmse, promoted, reason
 FROM kudos_model_runs
 WHERE run_date <= :run_date
 ORDER BY trained_at, model_version;

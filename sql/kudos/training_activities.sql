@@ -1,7 +1,7 @@
 -- Production rows the kudos model learns from, up to the run's end in the athlete's local time.
 SELECT id, athlete_id, distance, moving_time, total_elevation_gain, sport_type, workout_type,
        start_date, start_date_local, achievement_count, kudos_count, athlete_count, pr_count,
-       trainer, commute, visibility
+       trainer, commute, visibility, private, name, total_photo_count
 FROM {production_table}
 WHERE start_date_local < :local_end
 ORDER BY start_date, id;

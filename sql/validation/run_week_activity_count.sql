@@ -1,4 +1,4 @@
--- Activities that started in the run's week: the seven local dates ending with the run date
+-- Activities that started in the run's week: its Monday to the run date (pipeline/run_dates.py)
 -- (:run_week_start <= start_date_local < :run_week_end), counted in staging plus the production
 -- rows that staging does not replace, i.e. production as it will be after this load.
 WITH activities AS (

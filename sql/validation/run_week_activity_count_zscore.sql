@@ -1,7 +1,8 @@
--- |z| of the number of activities that started in the run's week against the earlier weeks.
--- Weeks are seven-day buckets of local dates aligned with the run's week (weeks_before = 0 is the
--- run's week, 1 the week before it, ...); the history runs from the week of the first activity
--- to the week before the run's, and weeks without activities count as zero. Activities are
+-- |z| of the number of activities that started in the run's week against the trailing weeks.
+-- Weeks are the local Monday weeks (weeks_before = 0 is the run's week, 1 the week before it,
+-- ...); the history is the :trailing_weeks weeks before the run's (fewer when the first
+-- activity is more recent: from its week on), and weeks without activities count as zero. A
+-- growing account is compared with its recent weeks, not with its first years. Activities are
 -- staging plus the production rows staging does not replace (production after this load).
 -- The z-score is NULL, with the reason in the note, when the history has fewer than
 -- :min_history_weeks weeks or never varies.
@@ -22,11 +23,11 @@ weekly AS (
 ),
 history AS (
     SELECT
-        COALESCE(MAX(weeks_before), 0) AS weeks,
+        LEAST(COALESCE(MAX(weeks_before), 0), :trailing_weeks) AS weeks,
         CAST(COALESCE(SUM(activity_count), 0) AS DOUBLE PRECISION) AS total,
         CAST(COALESCE(SUM(activity_count * activity_count), 0) AS DOUBLE PRECISION) AS squares
     FROM weekly
-    WHERE weeks_before >= 1
+    WHERE weeks_before BETWEEN 1 AND :trailing_weeks
 ),
 run_week AS (
     SELECT CAST(COALESCE(SUM(activity_count), 0) AS DOUBLE PRECISION) AS activity_count

@@ -1,7 +1,8 @@
--- |z| of the run's week's average kudos against the average kudos of the earlier weeks.
--- Weeks are seven-day buckets of local dates aligned with the run's week (weeks_before = 0 is the
--- run's week); a week without activities has no average and is not part of the history.
--- Activities are staging plus the production rows staging does not replace.
+-- |z| of the run's week's average kudos against the average kudos of the trailing weeks.
+-- Weeks are the local Monday weeks (weeks_before = 0 is the run's week); the history is the
+-- :trailing_weeks weeks before the run's, and a week without activities that can get kudos has
+-- no average and is not part of it. Activities are staging plus the production rows staging
+-- does not replace; a private activity (kudos_count NULL in the fragment) counts in no average.
 -- The z-score is NULL, with the reason in the note, when the run's week has no kudos counts,
 -- the history has fewer than :min_history_weeks weeks, or the history never varies.
 WITH activities AS (
@@ -29,7 +30,7 @@ history AS (
         MIN(average_kudos) AS lowest,
         MAX(average_kudos) AS highest
     FROM weekly
-    WHERE weeks_before >= 1
+    WHERE weeks_before BETWEEN 1 AND :trailing_weeks
 ),
 run_week AS (
     SELECT MAX(average_kudos) AS average_kudos

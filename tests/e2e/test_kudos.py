@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from luigi.execution_summary import LuigiStatusCode
 
+from pipeline.activity_csv import read_ids
 from pipeline.backends import open_lake, open_warehouse
 from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.kudos.__main__ import main as kudos_main
@@ -39,6 +40,7 @@ TEST_START = datetime(2026, 9, 7)  # Monday 11 weeks before the run week's Monda
 
 
 RUN_END = datetime(2026, 11, 30)
+SETTLED_END = RUN_END - timedelta(days=7)  # KUDOS_SETTLE_DAYS: younger kudos still arriving
 
 
 MODEL_DIR = Path("lake/models/kudos/2026-11-29")
@@ -152,7 +154,7 @@ def test_champion_beats_the_mean_baseline_by_a_quarter_on_the_last_12_weeks(
 
     # The split and the mean baseline, recomputed with pandas from production.
     frame = production(world)
-    frame = frame[frame["kudos_count"].notna() & (frame["start_date_local"] < RUN_END)]
+    frame = frame[frame["kudos_count"].notna() & (frame["start_date_local"] < SETTLED_END)]
     train = frame[frame["start_date_local"] < TEST_START]
     test = frame[frame["start_date_local"] >= TEST_START]
     assert (run["n_train"], run["n_test"]) == (len(train), len(test))
@@ -173,7 +175,10 @@ def test_predictions_cover_the_run_week_under_the_champion(world: KudosWorld) ->
     window = {row[0] for row in world.rows(
         "SELECT id FROM strava_activity_data WHERE start_date_local >= ? AND "
         "start_date_local < ?", [TEST_START, RUN_END])}
-    assert set(predicted) == window
+    # Every run scores the test weeks and every activity it loaded (the first run: all).
+    loaded = read_ids(world.data_dir / "lake/strava/activities/2026-11-29/activities.csv")
+    assert len(loaded) > len(window)
+    assert set(predicted) == window | loaded
     importance = world.rows("SELECT feature FROM kudos_feature_importance "
                             "ORDER BY importance_mean DESC")
     assert importance[0][0] == "distance_km"  # the sandbox's kudos grow with distance
@@ -310,7 +315,10 @@ def test_predict_and_report_commands_from_another_directory(world: KudosWorld) -
                           "150")
     private = predicted("--sport-type", "Run", "--distance-km", "10", "--moving-minutes", "50",
                         "--visibility", "only_me")
+    titled = predicted("--sport-type", "Run", "--distance-km", "10", "--moving-minutes", "50",
+                       "--photos", "3", "--name", "Easy 10k with the crew")
     assert 2 < easy_run < 15  # the sandbox's mean for a 10 km easy run is about 7.4
+    assert 0 <= titled < 50
     assert long_ride > 2 * easy_run
     assert private < 1.5
 
@@ -345,7 +353,9 @@ def test_dashboard_shows_predictions_rmse_history_and_importance(world: KudosWor
     assert list(points.y) == pytest.approx([row[1] for row in labelled])
     history = rmse_over_time(kudos).data
     run = world.runs().iloc[0]
-    assert [trace.name for trace in history] == ["model", "mean baseline", "per-sport baseline"]
+    assert [trace.name for trace in history] == [
+        "model", "mean baseline", "per-sport baseline", "trailing 4-week baseline",
+        "trailing 12-week baseline"]
     assert history[0].y == pytest.approx([run["rmse"]])
     assert history[1].y == pytest.approx([run["baseline_rmse"]])
     assert feature_importance(kudos).data[0].y[-1] == "distance_km"  # drawn top
@@ -353,7 +363,8 @@ def test_dashboard_shows_predictions_rmse_history_and_importance(world: KudosWor
     page = (world.data_dir / "reports" / "2026-11-29" / "dashboard.html").read_text()
     assert 'id="section-kudos-model"' in page
     assert all(f'id="{chart}"' in page for chart in CHART_IDS.values())
-    assert f"test RMSE {run['rmse']:.2f} kudos vs {run['baseline_rmse']:.2f}" in page
+    assert (f"test RMSE {run['rmse']:.2f} kudos vs {run['best_baseline_rmse']:.2f} for the best "
+            f"baseline, the {run['best_baseline']}") in page
 
 
 def test_the_same_run_on_postgresql_gives_the_same_model_and_rows(
@@ -375,8 +386,11 @@ def test_the_same_run_on_postgresql_gives_the_same_model_and_rows(
                 f"INSERT INTO strava_activity_data ({', '.join(names)}) VALUES "
                 f"({', '.join(['%s'] * len(names))})", rows)
         lake = LocalLake("file://" + str(tmp_path / "lake"), tmp_path / "lake")
-        outcome = run_kudos_model(warehouse, lake, RUN_DATE, 200, "TrainKudosModel(2026-11-29)")
-        again = run_kudos_model(warehouse, lake, RUN_DATE, 200, "TrainKudosModel(2026-11-29)")
+        loaded = read_ids(world.data_dir / "lake/strava/activities/2026-11-29/activities.csv")
+        outcome = run_kudos_model(warehouse, lake, RUN_DATE, 200, "TrainKudosModel(2026-11-29)",
+                                  loaded_ids=loaded)
+        again = run_kudos_model(warehouse, lake, RUN_DATE, 200, "TrainKudosModel(2026-11-29)",
+                                loaded_ids=loaded)
         runs = pg_rows(database, "SELECT model_version, rmse, promoted, reason FROM "
                                  "kudos_model_runs ORDER BY trained_at, model_version")
         predictions = pg_rows(database, "SELECT COUNT(*) FROM kudos_predictions")[0][0]
@@ -402,7 +416,7 @@ def test_next_weeks_new_data_retrains_and_compares_on_the_new_test_set(
     runs = kudos.runs()
     assert list(runs["model_version"]) == ["2026-11-29", "2026-12-06"]
     second = runs.iloc[1]
-    test_start, end = datetime(2026, 9, 14), datetime(2026, 12, 7)
+    test_start, end = datetime(2026, 9, 14), datetime(2026, 11, 30)  # settled: 7 days before
     n_test = kudos.rows("SELECT COUNT(*) FROM strava_activity_data WHERE kudos_count IS NOT "
                         "NULL AND start_date_local >= ? AND start_date_local < ?",
                         [test_start, end])[0][0]
@@ -439,3 +453,60 @@ def test_hostile_values_in_production_train_by_one_rule_instead_of_failing(
     assert newest["model_version"] == "2026-11-29+2"
     assert newest["n_train"] == world.runs().iloc[0]["n_train"] - 1  # the negative count
     assert np.isfinite(newest["rmse"])
+
+
+def test_on_strava_data_the_model_is_off_by_default_and_the_dashboard_says_why(
+        world: KudosWorld, tmp_path: Path) -> None:
+    """Issue 22, finding 7: the same data read from Strava's API (not the sandbox) trains no
+    model unless KUDOS_MODEL=on; the skip is recorded and the dashboard panel names it."""
+    from pipeline.kudos.terms import is_off_reason
+    from pipeline.tasks import TrainKudosModel
+    from pipeline.tasks.dashboard import BuildDashboard
+
+    copy = world.copy(tmp_path / "data")
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    (copy.data_dir / "reports" / "2026-11-29" / "dashboard.html").unlink()
+    strava = {**copy.env, "STRAVA_API_URL": "https://www.strava.com/api/v3"}
+    with environment(strava):
+        assert ok(build(BuildDashboard(run_date=RUN_DATE)))
+    runs = copy.runs()
+    skip = runs.iloc[-1]
+    assert is_off_reason(skip["reason"]) and "KUDOS_MODEL=on" in skip["reason"]
+    assert pd.isna(skip["model_version"]) and not bool(skip["promoted"])
+    assert copy.rows("SELECT COUNT(*) FROM kudos_predictions WHERE run_date = ?",
+                     [RUN_DATE]) == [(0,)]
+    page = (copy.data_dir / "reports" / "2026-11-29" / "dashboard.html").read_text()
+    assert 'id="kudos-model-off"' in page and "KUDOS_MODEL=on" in page
+    assert 'id="kudos-model-summary"' not in page
+
+    # The operator's decision: KUDOS_MODEL=on trains on the same configuration.
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment({**strava, "KUDOS_MODEL": "on"}):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    assert not is_off_reason(copy.runs().iloc[-1]["reason"])
+
+
+def test_a_growing_account_is_promoted_only_against_the_best_baseline(
+        world: KudosWorld, tmp_path: Path) -> None:
+    """Issue 22, finding 4: on a growing account (kudos = the week's number) the model beats
+    the training mean by far but not the trailing 4-week mean: it is not promoted, and the run
+    records every baseline and the best."""
+    from pipeline.tasks import TrainKudosModel
+
+    copy = world.copy(tmp_path / "data")
+    copy.execute("UPDATE strava_activity_data SET private = FALSE, visibility = 'everyone', "
+                 "kudos_count = CAST(date_diff('day', DATE '2020-01-06', "
+                 "CAST(start_date_local AS DATE)) / 7 AS BIGINT)")
+    copy.execute("DELETE FROM table_updates WHERE update_id = 'TrainKudosModel(2026-11-29)'")
+    with environment(copy.env):
+        assert ok(build(TrainKudosModel(run_date=RUN_DATE)))
+    run = copy.runs().iloc[-1]
+    assert run["model_version"] == "2026-11-29+2" and not bool(run["promoted"])
+    assert run["best_baseline"] == "trailing 4-week mean"
+    assert run["best_baseline_rmse"] == pytest.approx(run["trailing_4_weeks_rmse"])
+    assert run["trailing_4_weeks_rmse"] < run["trailing_12_weeks_rmse"] < run["baseline_rmse"]
+    assert run["rmse"] < 0.5 * run["baseline_rmse"]  # what the old claim compared with
+    assert run["rmse"] >= run["best_baseline_rmse"]
+    assert run["reason"].startswith("not promoted: test RMSE") and \
+        "does not beat the best baseline, the trailing 4-week mean" in run["reason"]
+    assert copy.rows("SELECT DISTINCT model_version FROM kudos_predictions") == [("2026-11-29",)]

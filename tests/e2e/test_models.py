@@ -43,6 +43,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelWorld]:
 @pytest.fixture(scope="module")
 def production(world: ModelWorld) -> pd.DataFrame:
     frame = world.production()
+    # The documented rule (sql/fragments/kudos_possible.sql): a private activity's kudos count
+    # in no aggregate.
+    private = (frame["private"].fillna(False).astype(bool)
+               | (frame["visibility"].fillna("everyone") == "only_me"))
+    assert private.any()
+    frame["kudos_count"] = frame["kudos_count"].astype("float64").where(~private)
     frame["week_start"] = local_week(frame["start_date_local"])
     frame["month"] = local_month(frame["start_date_local"])
     return frame

@@ -34,6 +34,7 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "run_week_start": datetime(2026, 11, 23),
     "run_week_end": datetime(2026, 11, 30),
     "min_history_weeks": 4,
+    "trailing_weeks": 12,
     "local_end": datetime(2026, 11, 30),
     "day_after_run_date": datetime(2026, 11, 30),
     "max_routes": 2000,
@@ -84,6 +85,10 @@ def rendered_statements(relative_path: str) -> list[str]:
                     f"{sorted([*TABLES, *IDENTIFIERS])} or add it to sql_files.TABLES")
     statements = split_statements(rendered)
     assert statements, f"sql/{relative_path} holds no statement"
+    if relative_path.startswith("fragments/") and not re.match(
+            r"(?is)^(?:\s*--[^\n]*\n)*\s*(select|with)\b", statements[0]):
+        # An expression fragment (week_start): evaluated over production's rows.
+        statements = [render(f"SELECT {statements[0]} FROM {{production_table}}")]
     return statements
 
 

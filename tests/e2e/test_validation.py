@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pipeline import run_dates
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.tasks import LoadProduction
 from pipeline.tasks.validation import ValidateStaging
@@ -58,9 +59,10 @@ def run_week(athlete: SyntheticAthlete) -> list[dict[str, Any]]:
 
 
 def independent_zscores(activities: list[dict[str, Any]], run_date: date) -> tuple[float, float]:
-    """|z| of the run week's count and average kudos, from the sandbox's own activity dicts."""
+    """|z| of the run week's count and average kudos against the trailing 12 weeks (private
+    activities in no kudos average), from the sandbox's own activity dicts."""
     upper = (run_date + timedelta(days=1)).isoformat()
-    week_start = run_date - timedelta(days=6)
+    week_start = run_dates.week_start(run_date)
     counts: Counter[int] = Counter()
     kudos: defaultdict[int, list[int]] = defaultdict(list)
     for a in activities:
@@ -69,8 +71,9 @@ def independent_zscores(activities: list[dict[str, Any]], run_date: date) -> tup
             continue
         week = math.ceil((week_start - day).days / 7)
         counts[week] += 1
-        kudos[week].append(a["kudos_count"])
-    weeks = max(counts)
+        if not a["private"] and a["visibility"] != "only_me":
+            kudos[week].append(a["kudos_count"])
+    weeks = min(max(counts), 12)
     history = [counts[week] for week in range(1, weeks + 1)]
     averages = [statistics.mean(kudos[week]) for week in range(1, weeks + 1) if kudos[week]]
     return (abs(counts[0] - statistics.mean(history)) / statistics.stdev(history),
@@ -249,7 +252,8 @@ def test_an_empty_week_warns_and_skips_the_kudos_check(vworld: PipelineWorld) ->
 
 def test_a_short_history_skips_the_statistical_checks(vworld: PipelineWorld) -> None:
     first = date.fromisoformat(min(a["start_date_local"] for a in vworld.athlete.activities)[:10])
-    early = first + timedelta(days=20)  # the run's week starts 14 days after the first activity
+    # A Sunday: the run's week is the third Monday week of the history.
+    early = run_dates.week_start(first) + timedelta(days=20)
 
     assert succeeded(vworld.build(LoadProduction(run_date=early)))
 

@@ -25,14 +25,15 @@ RUN_DATE = date(2026, 11, 29)  # a Sunday: the run's week is Monday 23 .. Sunday
 WEEK_START = datetime(2026, 11, 23)
 CHECKS = {check.name: check for check in load_checks()}
 COLUMNS = ("id", "sport_type", "start_date", "start_date_local", "distance", "moving_time",
-           "elapsed_time", "kudos_count")
+           "elapsed_time", "kudos_count", "private", "visibility")
 
 
 def activity(activity_id: int, local: datetime, kudos: int | None = 3, **fields: Any) -> dict:
     """A row with the columns the checks read; the rest stay NULL."""
     row = {"id": activity_id, "sport_type": "Run", "start_date": local + timedelta(hours=5),
            "start_date_local": local, "distance": 5000.0, "moving_time": 1500,
-           "elapsed_time": 1600, "kudos_count": kudos}
+           "elapsed_time": 1600, "kudos_count": kudos, "private": False,
+           "visibility": "everyone"}
     row.update(fields)
     return row
 
@@ -70,8 +71,9 @@ def weekly_history(counts: list[int], kudos: int = 3, first_id: int = 1000) -> l
     return rows
 
 
-def expected_zscores(rows: list[dict]) -> tuple[float, float]:
-    """|z| of the run's week's count and average kudos, computed here without SQL."""
+def expected_zscores(rows: list[dict], trailing: int = 12) -> tuple[float, float]:
+    """|z| of the run's week's count and average kudos against the ``trailing`` weeks before it
+    (private activities in no kudos average), computed here without SQL."""
     counts: Counter[int] = Counter()
     kudos: defaultdict[int, list[int]] = defaultdict(list)
     for row in rows:
@@ -80,9 +82,10 @@ def expected_zscores(rows: list[dict]) -> tuple[float, float]:
             continue
         weeks_before = math.ceil((WEEK_START.date() - day).days / 7)
         counts[weeks_before] += 1
-        if row["kudos_count"] is not None:
+        if row["kudos_count"] is not None and not row["private"] \
+                and row["visibility"] != "only_me":
             kudos[weeks_before].append(row["kudos_count"])
-    weeks = max(counts)
+    weeks = min(max(counts), trailing)
     history = [counts[week] for week in range(1, weeks + 1)]
     count_z = abs(counts[0] - statistics.mean(history)) / statistics.stdev(history)
     averages = [statistics.mean(kudos[week]) for week in range(1, weeks + 1) if kudos[week]]
@@ -121,6 +124,32 @@ def test_statistics_count_empty_weeks_as_zero_and_only_the_runs_week_as_this_wee
     assert kudos.left_value == pytest.approx(kudos_z, rel=1e-9)
     assert kudos_z > 1.645 and kudos.status == "warn"
     assert "7 earlier weeks with activities" in kudos.message
+
+
+def test_a_growing_account_is_compared_with_its_trailing_12_weeks(warehouse: Warehouse) -> None:
+    """Issue 22, finding 5: compared with all history, a growing account's normal week warns;
+    against the trailing 12 weeks it passes. Finding 6: a private activity (no kudos possible)
+    counts in no kudos average."""
+    recent = [5, 6, 4, 5, 6, 5, 4, 6, 5, 5, 6, 4]  # the last 12 weeks
+    history = weekly_history(recent, kudos=30) + [
+        row for row in weekly_history([1] * 100, kudos=1, first_id=5000)
+        if row["start_date_local"] < WEEK_START - timedelta(weeks=12)]
+    week = [activity(n, WEEK_START + timedelta(days=n, hours=7), kudos=31 + n % 3)
+            for n in range(1, 6)]
+    week.append(activity(6, WEEK_START + timedelta(days=5, hours=9), kudos=0, private=True,
+                         visibility="only_me"))
+    load(warehouse, history, week)
+    rows = history + week
+    count_z, kudos_z = expected_zscores(rows)
+    all_count_z, all_kudos_z = expected_zscores(rows, trailing=10_000)
+    assert all_count_z > 1.645 and all_kudos_z > 1.645  # what the old checks compared with
+    count = run(warehouse, "weekly_activity_count_zscore")
+    kudos = run(warehouse, "weekly_kudos_zscore")
+    assert count.left_value == pytest.approx(count_z, rel=1e-9) and count.status == "pass"
+    assert kudos.left_value == pytest.approx(kudos_z, rel=1e-9) and kudos.status == "pass"
+    assert "12 earlier weeks" in count.message and "12 earlier weeks" in kudos.message
+    # The private activity would pull the week's average down from 32.20 to 26.83.
+    assert "average kudos 32.20 in the run's week" in kudos.message
 
 
 def test_an_outlier_week_warns_and_a_normal_week_passes(warehouse: Warehouse) -> None:

@@ -22,15 +22,28 @@ def zone(name: str) -> run_dates.AthleteZone:
     return run_dates.AthleteZone(name, ZoneInfo(name), "test")
 
 
-def test_the_runs_week_is_the_seven_local_dates_ending_with_the_run_date() -> None:
-    week = run_dates.run_week(date(2026, 11, 29))
+def test_the_runs_week_is_its_monday_to_the_run_date() -> None:
+    week = run_dates.run_week(date(2026, 11, 29))  # a Sunday: the whole week, finished
     assert (week.first_day, week.start, week.end) == (
         date(2026, 11, 23), datetime(2026, 11, 23), datetime(2026, 11, 30))
+    assert week.finished and week.last_day == date(2026, 11, 29)
     assert week.contains(datetime(2026, 11, 29, 23, 59, 59))
     assert not week.contains(datetime(2026, 11, 30, 0, 0))
     assert not week.contains(datetime(2026, 11, 22, 23, 59, 59))
-    # A Wednesday run date has a Thursday-to-Wednesday week, not the Monday week around it.
-    assert run_dates.run_week(date(2026, 12, 2)).first_day == date(2026, 11, 26)
+
+
+def test_a_saturday_run_date_has_the_unfinished_monday_week() -> None:
+    """Issue 22, finding 3: one week everywhere. Saturday 2026-11-28's week is Monday 23 to
+    Saturday 28 November, unfinished (it was Sunday 22 to Saturday 28 before, while the marts
+    used the Monday week)."""
+    week = run_dates.run_week(date(2026, 11, 28))
+    assert (week.first_day, week.start, week.end) == (
+        date(2026, 11, 23), datetime(2026, 11, 23), datetime(2026, 11, 29))
+    assert not week.finished and week.last_day == date(2026, 11, 29)
+    assert not week.contains(datetime(2026, 11, 22, 12))  # Sunday: the week before
+    assert run_dates.run_week(date(2026, 12, 2)).first_day == date(2026, 11, 30)  # a Wednesday
+    assert {run_dates.week_start(date(2026, 11, 23) + timedelta(days=n)) for n in range(7)} == {
+        date(2026, 11, 23)}
 
 
 def test_the_extract_window_covers_the_run_date_in_every_time_zone() -> None:

@@ -1,7 +1,14 @@
 -- Week-over-week change of kudos by workout label (runs and rides), every week of the spine,
 -- including weeks without activities. The percentage is NULL when the previous week had no
--- kudos (no division by zero) and for the first week.
-WITH weekly AS (
+-- kudos (no division by zero) and for the first week. The newest run's week is unfinished
+-- when its run date is not a Sunday (pipeline/run_dates.py): week_finished is false and it
+-- gets no change (kudos_change and kudos_change_pct NULL) until a Sunday's run covers it.
+WITH newest_run AS (
+    SELECT week_start, CAST(ends_at AS DATE) - week_start >= 7 AS week_finished
+    FROM {{ ref('stg_run_weeks') }}
+    WHERE run_date = (SELECT MAX(run_date) FROM {{ ref('stg_run_weeks') }})
+),
+weekly AS (
     SELECT week_start, sport_family, workout_type_label,
            COUNT(*) AS activity_count,
            COALESCE(SUM(kudos_count), 0) AS total_kudos
@@ -33,14 +40,19 @@ with_previous AS (
     FROM filled
 )
 SELECT
-    week_start,
-    sport_family,
-    workout_type_label,
-    label_order,
-    activity_count,
-    total_kudos,
-    previous_week_kudos,
-    total_kudos - previous_week_kudos AS kudos_change,
-    ROUND(CAST(100.0 * CAST(total_kudos - previous_week_kudos AS DOUBLE PRECISION)
-               / NULLIF(previous_week_kudos, 0) AS NUMERIC(18, 6)), 1) AS kudos_change_pct
-FROM with_previous
+    p.week_start,
+    p.sport_family,
+    p.workout_type_label,
+    p.label_order,
+    p.activity_count,
+    p.total_kudos,
+    p.previous_week_kudos,
+    CASE WHEN COALESCE(n.week_finished, TRUE) THEN p.total_kudos - p.previous_week_kudos
+    END AS kudos_change,
+    CASE WHEN COALESCE(n.week_finished, TRUE) THEN
+        ROUND(CAST(100.0 * CAST(p.total_kudos - p.previous_week_kudos AS DOUBLE PRECISION)
+                   / NULLIF(p.previous_week_kudos, 0) AS NUMERIC(18, 6)), 1)
+    END AS kudos_change_pct,
+    COALESCE(n.week_finished, TRUE) AS week_finished
+FROM with_previous AS p
+LEFT JOIN newest_run AS n ON n.week_start = p.week_start

@@ -1,4 +1,4 @@
--- The activities of every run's week (the seven local dates ending with its run date), each
+-- The activities of every run's week (its Monday to its run date: pipeline/run_dates.py), each
 -- with its run date: the dashboard of a date reads its own rows, so a later (or earlier) run
 -- never changes what a date shows.
 SELECT

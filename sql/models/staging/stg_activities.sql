@@ -2,10 +2,12 @@
 -- One row per production activity, with everything the marts derive from it, derived here once:
 -- the sport family (stg_sport_families; NULL for a sport without one) and readable workout label
 -- (stg_workout_types: the label of the family's code, else its 'default'), the athlete's local
--- week (Monday), month and year (from start_date_local, the athlete's wall clock, never UTC),
--- and km, miles, hours and minutes. An activity whose local start is before 1970 (one a release
--- before the plausible-date rule let in, see pipeline/run_dates.py) stays in production but is
--- left out here, so that no model or the week spine depends on the oldest date being sane.
+-- week (its Monday: sql/fragments/week_start.sql, the one week), month and year (from
+-- start_date_local, the athlete's wall clock, never UTC), and km, miles, hours and minutes. A
+-- private activity's kudos_count is NULL (sql/fragments/kudos_possible.sql): it can get no kudos, so no mart's kudos aggregate counts it.
+-- An activity whose local start is before 1970 (one a release before the plausible-date rule let
+-- in, see pipeline/run_dates.py) stays in production but is left out here, so that no model or
+-- the week spine depends on the oldest date being sane.
 WITH labelled AS (
     SELECT
         p.*,
@@ -26,7 +28,7 @@ SELECT
     workout_type,
     workout_type_label,
     start_date_local,
-    CAST(DATE_TRUNC('week', start_date_local) AS DATE) AS week_start,
+    {{ fragment('week_start') }} AS week_start,
     CAST(DATE_TRUNC('month', start_date_local) AS DATE) AS activity_month,
     CAST(EXTRACT(YEAR FROM start_date_local) AS INTEGER) AS activity_year,
     timezone,
@@ -38,7 +40,7 @@ SELECT
     CAST(COALESCE(moving_time, 0) AS DOUBLE PRECISION) / 3600.0 AS moving_hours,
     CAST(COALESCE(moving_time, 0) AS DOUBLE PRECISION) / 60.0 AS moving_minutes,
     total_elevation_gain,
-    kudos_count,
+    CASE WHEN {{ fragment('kudos_possible') }} THEN kudos_count END AS kudos_count,
     comment_count,
     average_heartrate,
     suffer_score,
