@@ -10,6 +10,7 @@
     strava-pipeline migrate [--status]             apply (or list) the schema migrations
     strava-pipeline run-date [--demo] [D]          print the run date a run would take
     strava-pipeline rebuild-from-lake [--date D]   production's rows again from the raw JSON
+    strava-pipeline import-archive PATH            the athlete's Strava archive (ZIP or folder)
 
 It works from any directory because importing ``pipeline`` loads the project's luigi.cfg
 (pipeline/project.py). Every problem found before scheduling is one line on stderr and exit 2;
@@ -28,6 +29,7 @@ from pathlib import Path
 from luigi.retcodes import run_with_retcodes
 
 from pipeline import preflight, rebuild_lake, sandbox_cli, status, validator
+from pipeline.archive import command as archive_command
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import open_state, open_warehouse
 from pipeline.backends.migrations import (
@@ -401,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the run uses the sandbox (and its DATA_DIR)")
     run_date.set_defaults(handler=cmd_run_date)
     rebuild_lake.add_command(commands)
+    archive_command.add_command(commands)
     return parser
 
 

@@ -1,5 +1,6 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
+from pipeline.tasks.archive import ImportArchive
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.kudos import TrainKudosModel
@@ -17,6 +18,7 @@ __all__ = [
     "BuildModel",
     "CopyToStaging",
     "ExtractActivities",
+    "ImportArchive",
     "LoadProduction",
     "RecordWatermark",
     "TrainKudosModel",
