@@ -33,6 +33,7 @@ from pipeline.athlete_zone import athlete_zone
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.warehouse import utc_now
 from pipeline.settings import Settings
+from pipeline.sql_files import parameter_names, read_sql, render, split_statements
 from pipeline.strava.activities import typed_frame
 
 logger = logging.getLogger(__name__)
@@ -184,8 +185,10 @@ def _import(archive: Archive, settings: Settings) -> ImportResult:
         for line in result.failures:
             logger.warning("archive %s: %s", archive.short_id, line)
         with warehouse.transaction() as session:
-            session.run_file("archive/merge_archive_into_production.sql",
-                             {"archive_id": archive.short_id}, staging_table=table)
+            for statement in split_statements(render(
+                    read_sql("archive/merge_archive_into_production.sql"), staging_table=table)):
+                wanted = parameter_names(statement)
+                session.execute(statement, {"archive_id": archive.short_id} if wanted else None)
             warehouse._insert_validation_rows(session, [validation_row(
                 datetime.now(timezone.utc).date(), result.failures,
                 _summary(archive, result.failures))])
