@@ -30,6 +30,7 @@ from luigi.retcodes import run_with_retcodes
 
 from pipeline import preflight, rebuild_lake, sandbox_cli, status, validator
 from pipeline.archive import command as archive_command
+from pipeline.archive.options import archive_only
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import open_state, open_warehouse
 from pipeline.backends.migrations import (
@@ -149,7 +150,8 @@ def run_luigi(task_args: list[str], scheduler_args: list[str]) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
-    if not args.demo and preflight.strava_setup(load_settings()) == "none":
+    if not args.demo and preflight.strava_setup(load_settings()) == "none" \
+            and not archive_only():
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see docs/authorization.md.")

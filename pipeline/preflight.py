@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from datetime import date
 
+from pipeline.archive.options import archive_only
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends import LAKES, STATE_STORES, WAREHOUSES
 from pipeline.backends.urls import local_path, mask_url, scheme_of
@@ -159,7 +160,7 @@ def check(run_dates: Iterable[date], settings: Settings | None = None,
     if dates:  # the newest: the rule passes every earlier date once it passes this one
         check_run_date(max(dates), settings)
     check_validation_checks(settings)
-    if extracting:
+    if extracting and not archive_only():  # archive-only mode reads nothing from Strava
         check_credentials(settings)
     return settings
 

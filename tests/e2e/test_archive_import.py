@@ -167,6 +167,38 @@ def test_hostile_archives_are_one_line_each_and_never_wedge(
     statuses = [(status, left) for status, _message, left in archive_rows()]
     assert statuses == [("warn", 1.0)] * 4 + [("warn", 3.0)]
     assert not (tmp_path.parent / "escaped.txt").exists()
+    shown = status_output()
+    assert "Archive imports (newest first" in shown and "3 problem(s)" in shown
+    assert "path traversal" in shown
+
+
+def status_output() -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["status"]) == 0
+    release_all()
+    return out.getvalue()
+
+
+def test_archive_only_mode_builds_models_and_dashboard_without_strava(
+        archive_world: PipelineWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.tasks import WeeklyPipeline
+    from pipeline.tasks.dashboard import dashboard_path
+
+    for name in ("STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN",
+                 "STRAVA_API_URL", "STRAVA_AUTH_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARCHIVE_ONLY", "on")
+    archive = tmp_path / "export.zip"
+    write_archive(archive_world.athlete.snapshot(), archive)
+    import_archive(archive)
+    archive_world.sandbox.reset_log()
+    assert succeeded(archive_world.build(WeeklyPipeline(run_date=RUN_DATE)))
+    assert archive_world.sandbox.count() == 0  # not one request to Strava (or the sandbox)
+    assert dashboard_path(load_settings().data_dir, RUN_DATE).exists()
+    (weekly,) = query("SELECT COUNT(*) FROM weekly_distance_by_sport")[0]
+    assert weekly > 0
+    assert len(production()) == len(archive_world.athlete)
 
 
 def test_import_archive_luigi_task_and_watermark(archive_world: PipelineWorld,
