@@ -39,6 +39,7 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "max_routes": 2000,
     "non_iana_timezones": 0,
     "unparseable_activities": 0,
+    "archive_id": "0123456789abcdef",
 }
 
 
