@@ -31,6 +31,8 @@ from pipeline.sandbox import (
     sandbox_environment,
     sandbox_settings,
 )
+from pipeline.sandbox.activity_files import activity_file
+from pipeline.sandbox.archive_export import write_archive
 from pipeline.settings import ConfigurationError
 
 DEMO_SEED = 42
@@ -69,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print-env-file", type=Path, metavar="PATH",
                         help="also write the export lines to PATH (for a shell to source)")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    parser.add_argument("action", nargs="?", choices=("serve", "export"), default="serve",
+                        help="serve (default) the fake API, or export the athlete's archive "
+                             "(with --out) in Strava's format")
+    parser.add_argument("--out", type=Path, metavar="PATH.zip",
+                        help="export: where to write the archive ZIP")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -107,6 +114,20 @@ def demo_sandbox(last_day: date) -> Iterator[None]:
             print("Sandbox stopped.")
 
 
+def export_archive(athlete: SyntheticAthlete, out: Path | None, last_day: date) -> int:
+    """``strava-pipeline sandbox export --out PATH.zip``: the athlete's archive, as Strava's
+    "Download your data" writes it (pipeline/sandbox/archive_export.py)."""
+    if out is None:
+        print("sandbox: error: export needs --out PATH.zip: where to write the archive",
+              file=sys.stderr)
+        return 2
+    count = write_archive(athlete.snapshot(), out, files=activity_file)
+    print(f"Wrote the sandbox athlete's archive ({count} activities up to {last_day}, with "
+          f"their FIT, GPX and TCX files) to {out}")
+    print(f"Import it with: strava-pipeline import-archive {shlex.quote(str(out))} --demo")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the sandbox, print how to use it, serve until SIGINT or SIGTERM."""
     return run(parse_args(argv))
@@ -122,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     last_day = args.end_date or default_last_day()
     athlete = SyntheticAthlete(seed=args.seed, n_activities=args.activities,
                                end=athlete_end(last_day))
+    if getattr(args, "action", "serve") == "export":
+        return export_archive(athlete, args.out, last_day)
     server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
     try:
         server.start()
