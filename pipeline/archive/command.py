@@ -21,6 +21,10 @@ def describe(result: ImportResult, path: Path) -> list[str]:
     lines = [f"== Imported {path.name} ({result.archive_id}): {result.rows_read} activities "
              f"read, {result.added} added, {result.replaced} replaced (from an earlier "
              f"archive), {result.kept_from_api} kept as the API loaded them."]
+    if result.streams.samples:
+        lines.append(f"Streams: {result.streams.samples} samples of {result.streams.activities} "
+                     f"activities in activity_streams and {result.streams.parts} Parquet "
+                     f"file(s) in the lake ({result.streams.parquet_bytes} bytes).")
     if result.watermark_date:
         lines.append(f"Watermark recorded for {result.watermark_date}: the next weekly run "
                      "reads from Strava only what is newer.")

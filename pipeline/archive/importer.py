@@ -28,13 +28,15 @@ from typing import Any
 from pipeline import activity_csv, run_dates
 from pipeline.archive import csv_reader
 from pipeline.archive.options import archive_limits
-from pipeline.archive.source import CSV_NAME, Archive, ArchiveError, open_archive
+from pipeline.archive.source import CSV_NAME, Archive, ArchiveError, MemberError, open_archive
 from pipeline.athlete_zone import athlete_zone
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.warehouse import utc_now
 from pipeline.settings import Settings
 from pipeline.sql_files import parameter_names, read_sql, render, split_statements
 from pipeline.strava.activities import typed_frame
+from pipeline.streams.parse import StreamError, file_format, parse_file
+from pipeline.streams.store import StreamTotals, StreamWriter
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class ImportResult:
     failures: list[str] = field(default_factory=list)
     watermark_date: date | None = None
     files: list[tuple[int, str]] = field(default_factory=list)  # (activity id, file name)
+    streams: StreamTotals = field(default_factory=StreamTotals)
 
 
 @dataclass
@@ -178,6 +181,7 @@ def _import(archive: Archive, settings: Settings) -> ImportResult:
     warehouse.load_staging(backends.lake, key, table, f"ArchiveStaging({archive.short_id})")
     try:
         _check_staging(warehouse, table)
+        _import_streams(archive, backends, result)
         staged, from_api, from_archive = warehouse.query_file(
             "archive/import_counts.sql", staging_table=table)[0]
         result.kept_from_api, result.replaced = int(from_api or 0), int(from_archive or 0)
@@ -199,6 +203,27 @@ def _import(archive: Archive, settings: Settings) -> ImportResult:
         result.watermark_date = max(frame["start_date_local"]).date()
         _record_watermark(backends, result.watermark_date)
     return result
+
+
+def _import_streams(archive: Archive, backends: _Backends, result: ImportResult) -> None:
+    """Every activity file's samples, a batch at a time; a file that cannot be read is one
+    problem line and no stream."""
+    writer = StreamWriter(backends.lake, backends.warehouse, archive.short_id)
+    for activity_id, name in result.files:
+        if file_format(name) is None:
+            continue
+        try:
+            with archive.open(name, gunzip=name.lower().endswith(".gz")) as stream:
+                data = stream.read()
+            parsed = parse_file(activity_id, name, data)
+        except (MemberError, StreamError) as error:
+            result.failures.append(f"activity {activity_id}: {name}: {error}")
+            continue
+        note = parsed.note()
+        if note:
+            result.failures.append(f"activity {activity_id}: {name}: {note}")
+        writer.add(parsed)
+    result.streams = writer.close()
 
 
 def _record_watermark(backends: _Backends, day: date) -> None:
