@@ -235,11 +235,11 @@ class Warehouse(ABC):
         """Replace the samples of the activities in a local Parquet file of activity_streams
         rows by the file's, in one transaction; the rows loaded."""
         self.ensure_schema()
-        table = "staging_activity_streams"
+        table = "staging_activity_streams"  # as named in sql/streams/
         with self.transaction() as session:
-            session.run_file("streams/create_stream_staging.sql", staging_table=table)
+            session.run_file("streams/create_stream_staging.sql")
             count = self._load_parquet(session, parquet, table)
-            session.run_file("streams/replace_streams.sql", staging_table=table)
+            session.run_file("streams/replace_streams.sql")
         return count
 
     def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:

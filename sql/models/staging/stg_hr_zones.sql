@@ -1,11 +1,11 @@
--- The athlete's five heart-rate zones, from their maximum heart rate: the highest max_heartrate
--- of any activity in production (between 100 and 230 bpm, so a sensor glitch does not count).
+-- The athlete's five heart-rate zones, from their maximum heart rate: the highest heart rate of
+-- any stream sample (between 100 and 230 bpm, so a sensor glitch does not count).
 -- Zone 1 below 60 % of it, zone 2 60-70 %, zone 3 70-80 %, zone 4 80-90 %, zone 5 from 90 %
 -- (a zone holds its lower bound, not its upper one). Edit the shares here to use other zones.
 WITH top AS (
-    SELECT MAX(max_heartrate) AS max_hr
-    FROM {production_table}
-    WHERE max_heartrate BETWEEN 100 AND 230
+    SELECT MAX(heart_rate) AS max_hr
+    FROM {{ ref('stg_activity_samples') }}
+    WHERE heart_rate BETWEEN 100 AND 230
 ),
 shares AS (
     SELECT 1 AS zone, 0.0 AS low_share, 0.6 AS high_share
