@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.dashboard.streams import CHART_IDS
+from pipeline.settings import load_settings
+from pipeline.tasks.dashboard import dashboard_path
 from tests.conftest import RUN_DATE, succeeded
 from tests.e2e.test_archive_import import (  # noqa: F401 - the fixture
     archive_world,
@@ -118,6 +121,10 @@ def test_stream_marts_equal_a_recomputation_from_the_samples(
 
     power = {(i, effort): float(watts) for i, effort, watts in query(
         "SELECT activity_id, effort, best_watts FROM activity_best_power")}
+    page = dashboard_path(load_settings().data_dir, RUN_DATE).read_text(encoding="utf-8")
+    for chart in CHART_IDS.values():
+        assert chart in page
+
     rides = [i for i in samples if families.get(i) == "ride" and samples[i][0][8] is not None]
     assert rides and power
     for activity_id in rides:
