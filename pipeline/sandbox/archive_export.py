@@ -112,19 +112,18 @@ def csv_text(activities: Iterable[Mapping[str, Any]],
 def write_archive(activities: list[Mapping[str, Any]], out: Path,
                   files: Callable[[Mapping[str, Any]], tuple[str, bytes] | None] | None = None
                   ) -> int:
-    """Write the archive ZIP: activities.csv and, given ``files``, each activity's file
-    (name relative to the archive, bytes); return the number of activities."""
-    written: dict[int, tuple[str, bytes]] = {}
-    if files:
-        for act in activities:
-            made = files(act)
-            if made:
-                written[act["id"]] = made
+    """Write the archive ZIP: each activity's file (given ``files``: name relative to the
+    archive, bytes), written as it is made so that one file at a time is in memory, then
+    activities.csv naming them; return the number of activities."""
+    names: dict[int, str] = {}
     temporary = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        for act in activities if files else ():
+            made = files(act)  # type: ignore[misc]
+            if made:
+                names[act["id"]] = made[0]
+                archive.writestr(made[0], made[1])
         archive.writestr("activities.csv", csv_text(
-            activities, lambda act: written.get(act["id"], ("", b""))[0]))
-        for name, data in written.values():
-            archive.writestr(name, data)
+            activities, lambda act: names.get(act["id"], "")))
     temporary.replace(out)
     return len(activities)
