@@ -10,7 +10,8 @@ _ON = {"on", "true", "1", "yes"}
 _OFF = {"off", "false", "0", "no", ""}
 
 
-def _flag(env_name: str, option: str) -> bool:
+def flag_setting(env_name: str, option: str) -> bool:
+    """An on/off setting of [archive] (environment variable first); one line when neither."""
     raw = _raw_value(env_name, "archive", option, "off").strip().lower()
     if raw not in _ON | _OFF:
         raise ConfigurationError(f"{env_name}={raw!r} is neither on nor off: set it to on or off")
@@ -20,7 +21,7 @@ def _flag(env_name: str, option: str) -> bool:
 def archive_only() -> bool:
     """ARCHIVE_ONLY=on: no Strava application; the weekly run reads nothing from Strava and
     its activities come from `strava-pipeline import-archive` (default off)."""
-    return _flag("ARCHIVE_ONLY", "archive_only")
+    return flag_setting("ARCHIVE_ONLY", "archive_only")
 
 
 def archive_limits() -> ArchiveLimits:

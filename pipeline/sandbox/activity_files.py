@@ -171,6 +171,26 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def api_streams(act: Mapping[str, Any]) -> dict[str, Any]:
+    """The activity's samples as the API's ``/activities/{id}/streams?key_by_type=true``."""
+    samples = points(act)
+    start = samples[0].time if samples else None
+    streams: dict[str, Any] = {
+        "time": [(s.time - start).total_seconds() for s in samples] if start else [],
+        "distance": [round(s.distance, 1) for s in samples],
+        "moving": [True for _ in samples],
+    }
+    if samples and samples[0].lat is not None:
+        streams["latlng"] = [[s.lat, s.lng] for s in samples]
+    for key, name in (("altitude", "altitude"), ("heartrate", "heart_rate"),
+                      ("cadence", "cadence"), ("watts", "power"), ("temp", "temperature")):
+        values = [getattr(s, name) for s in samples]
+        if samples and values[0] is not None:
+            streams[key] = values
+    return {key: {"data": data, "series_type": "time", "original_size": len(data),
+                  "resolution": "high"} for key, data in streams.items()}
+
+
 def activity_file(act: Mapping[str, Any]) -> tuple[str, bytes] | None:
     """(name in the archive, bytes) of the activity's file, or None (manual, no samples).
 

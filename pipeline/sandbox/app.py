@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import pipeline.sandbox.faults as faults
+from pipeline.sandbox.activity_files import api_streams
 from pipeline.sandbox.athlete import SyntheticAthlete
 from pipeline.sandbox.index import json_array
 from pipeline.sandbox.oauth import TokenStore, normalise_scope
@@ -173,7 +174,18 @@ class SandboxApp:
                 self.listing_seconds += time.perf_counter() - started
         if request.method == "GET" and path == "/api/v3/athlete":
             return json_response(200, self.athlete.profile())
+        if request.method == "GET" and path.startswith("/api/v3/activities/") \
+                and path.endswith("/streams"):  # issue 21: STREAMS_FROM_API
+            return self._streams(path.split("/")[4])
         return json_response(404, NOT_FOUND)
+
+    def _streams(self, identifier: str) -> Response:
+        """An activity's streams (key_by_type), from the samples of its file in the export."""
+        try:
+            act = self.athlete.get(int(identifier))
+        except (KeyError, ValueError):
+            return json_response(404, NOT_FOUND)
+        return json_response(200, api_streams(act))
 
     def _activities(self, query: dict[str, str], short: bool) -> Response:
         try:

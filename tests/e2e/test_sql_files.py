@@ -40,6 +40,7 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "non_iana_timezones": 0,
     "unparseable_activities": 0,
     "archive_id": "0123456789abcdef",
+    "streams_since": datetime(2026, 11, 2),
 }
 
 
