@@ -142,8 +142,9 @@ def tcx_bytes(act: Mapping[str, Any], samples: list[Point]) -> bytes:
     """A TCX activity: one lap, one track, a trackpoint per sample."""
     ET.register_namespace("", _TCX)
     root = ET.Element(f"{{{_TCX}}}TrainingCenterDatabase")
+    sport = act.get("sport_type") or act.get("type") or ""  # older shapes have type only
     activity = ET.SubElement(ET.SubElement(root, f"{{{_TCX}}}Activities"), f"{{{_TCX}}}Activity",
-                             Sport="Running" if "Run" in act["sport_type"] else "Other")
+                             Sport="Running" if "Run" in sport else "Other")
     ET.SubElement(activity, f"{{{_TCX}}}Id").text = _iso(samples[0].time)
     lap = ET.SubElement(activity, f"{{{_TCX}}}Lap", StartTime=_iso(samples[0].time))
     ET.SubElement(lap, f"{{{_TCX}}}TotalTimeSeconds").text = str(act["moving_time"])

@@ -62,7 +62,7 @@ def csv_cells(act: Mapping[str, Any], filename: str) -> dict[tuple[str, int], st
         ("Activity ID", 0): str(act["id"]),
         ("Activity Date", 0): format_archive_time(_utc(act["start_date"])),
         ("Activity Name", 0): act.get("name") or "",
-        ("Activity Type", 0): sport_label(act["sport_type"]),
+        ("Activity Type", 0): sport_label(act.get("sport_type") or act["type"]),
         ("Activity Description", 0): _DESCRIPTIONS[act["id"] % len(_DESCRIPTIONS)],
         ("Elapsed Time", 0): str(act["elapsed_time"]),
         ("Distance", 0): f"{distance / 1000:.2f}",
