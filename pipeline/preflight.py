@@ -65,7 +65,7 @@ def resolve_run_date(settings: Settings, text: str = "", demo: bool = False) -> 
     A demo run (asked for, or no Strava credentials) reads the sandbox's warehouse for the
     athlete's zone, as the run will.
     """
-    if demo or strava_setup(settings) == "none":
+    if demo or (strava_setup(settings) == "none" and not archive_only()):
         with sandbox_settings():
             return _checked_run_date(load_settings(), text)
     return _checked_run_date(settings, text)

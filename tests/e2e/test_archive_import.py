@@ -214,3 +214,20 @@ def test_import_archive_luigi_task_and_watermark(archive_world: PipelineWorld,
         assert opened.read("activities.csv").count(b"\n") > len(archive_world.athlete)
     history = open_state(load_settings().state_url).history()
     assert len(history) == 1 and history[0][1] is not None
+
+
+def test_archive_only_command_line_needs_no_credentials_and_no_demo(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`strava-pipeline run-date` and `run` in archive-only mode keep to the real DATA_DIR."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ATHLETE_TIMEZONE", "America/Toronto")
+    monkeypatch.setenv("ARCHIVE_ONLY", "on")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["run-date", RUN_DATE.isoformat()]) == 0
+    assert out.getvalue().strip() == RUN_DATE.isoformat()
+    monkeypatch.setenv("ARCHIVE_ONLY", "maybe")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli.main(["run-date", RUN_DATE.isoformat()]) == 2
+    assert "ARCHIVE_ONLY='maybe' is neither on nor off" in err.getvalue()
