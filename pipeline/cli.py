@@ -12,6 +12,7 @@
     strava-pipeline rebuild-from-lake [--date D]   production's rows again from the raw JSON
     strava-pipeline reconcile [--date D]           the whole history listed, production in line
     strava-pipeline forget [--yes] [--revoke]      delete every trace of the athlete
+    strava-pipeline import-archive PATH            the athlete's Strava archive (ZIP or folder)
 
 It works from any directory because importing ``pipeline`` loads the project's luigi.cfg
 (pipeline/project.py). Every problem found before scheduling is one line on stderr and exit 2;
@@ -44,6 +45,8 @@ from pipeline import (
     status,
     validator,
 )
+from pipeline.archive import command as archive_command
+from pipeline.archive.options import archive_only
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import Warehouse, open_state, open_warehouse
 from pipeline.backends.migrations import (
@@ -173,7 +176,8 @@ def run_luigi(task_args: list[str], scheduler_args: list[str],
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
-    if not args.demo and preflight.strava_setup(load_settings()) == "none":
+    if not args.demo and preflight.strava_setup(load_settings()) == "none" \
+            and not archive_only():
         preflight.check_settings(load_settings())  # refused as a run with credentials would be
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
@@ -487,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     init_command.add_command(commands)
     debug_command.add_command(commands)
     forget.add_command(commands)
+    archive_command.add_command(commands)
     return parser
 
 

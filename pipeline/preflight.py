@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+from pipeline.archive.options import archive_only
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends import LAKES, STATE_STORES, WAREHOUSES, open_state, open_warehouse
 from pipeline.backends.duckdb_warehouse import release_all
@@ -79,7 +80,7 @@ def resolve_run_date(settings: Settings, text: str = "", demo: bool = False) -> 
     A demo run (asked for, or no Strava credentials) reads the sandbox's warehouse for the
     athlete's zone, as the run will.
     """
-    if demo or strava_setup(settings) == "none":
+    if demo or (strava_setup(settings) == "none" and not archive_only()):
         with sandbox_settings():
             return _checked_run_date(load_settings(), text)
     return _checked_run_date(settings, text)
@@ -224,7 +225,7 @@ def check(run_dates: Iterable[date], settings: Settings | None = None,
         check_run_date(max(dates), settings)
     check_validation_checks(settings)
     check_schema_versions(settings)
-    if extracting:
+    if extracting and not archive_only():  # archive-only mode reads nothing from Strava
         check_credentials(settings)
     return settings
 

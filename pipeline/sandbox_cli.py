@@ -35,6 +35,8 @@ from pipeline.sandbox import (
     sandbox_environment,
     sandbox_settings,
 )
+from pipeline.sandbox.activity_files import activity_file
+from pipeline.sandbox.archive_export import write_archive
 from pipeline.settings import ConfigurationError
 
 DEMO_SEED = 42
@@ -79,6 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a JSON change list applied at start: deletions, renames, re-types, "
                              "kudos, late uploads (docs/reconciliation.md); POST more to "
                              "/admin/changes while it serves")
+    parser.add_argument("action", nargs="?", choices=("serve", "export"), default="serve",
+                        help="serve (default) the fake API, or export the athlete's archive "
+                             "(with --out) in Strava's format")
+    parser.add_argument("--out", type=Path, metavar="PATH.zip",
+                        help="export: where to write the archive ZIP")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -117,6 +124,20 @@ def demo_sandbox(last_day: date) -> Iterator[None]:
             print("Sandbox stopped.", flush=True)
 
 
+def export_archive(athlete: SyntheticAthlete, out: Path | None, last_day: date) -> int:
+    """``strava-pipeline sandbox export --out PATH.zip``: the athlete's archive, as Strava's
+    "Download your data" writes it (pipeline/sandbox/archive_export.py)."""
+    if out is None:
+        print("sandbox: error: export needs --out PATH.zip: where to write the archive",
+              file=sys.stderr)
+        return 2
+    count = write_archive(athlete.snapshot(), out, files=activity_file)
+    print(f"Wrote the sandbox athlete's archive ({count} activities up to {last_day}, with "
+          f"their FIT, GPX and TCX files) to {out}")
+    print(f"Import it with: strava-pipeline import-archive {shlex.quote(str(out))} --demo")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the sandbox, print how to use it, serve until SIGINT or SIGTERM."""
     return run(parse_args(argv))
@@ -141,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         for change in done:
             print(f"  changed: {change['action']} activity {change['id']} "
                   f"(started {change['start_date']})")
+    if getattr(args, "action", "serve") == "export":
+        return export_archive(athlete, args.out, last_day)
     server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
     try:
         server.start()

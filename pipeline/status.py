@@ -24,6 +24,7 @@ import luigi
 from luigi.task import flatten
 
 from pipeline import failures
+from pipeline.archive.report import status_lines as archive_status_lines
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
@@ -334,6 +335,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Warehouse: {mask_url(settings.warehouse_url)}")
         print(f"State:     {mask_url(settings.state_url)}")
         print(f"Lake:      {mask_url(settings.lake_url)}")
+        for line in archive_status_lines(settings):  # issue 21: the archive imports
+            print(line)
         dates = reader.run_dates()
         if not dates and detail_date is None:
             demo = " --demo" if args.demo else ""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
@@ -152,6 +154,21 @@ class PostgresWarehouse(Warehouse):
     def lock_migrations(self, session: Session) -> None:
         """A transaction-scoped advisory lock: one process migrates at a time."""
         session.execute("SELECT pg_advisory_xact_lock(:key)", {"key": MIGRATION_LOCK_KEY})
+
+    def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:
+        """COPY FROM STDIN of the Parquet file's rows as CSV, written by DuckDB to a temporary
+        file (streamed, never whole in memory)."""
+        import duckdb
+
+        with tempfile.TemporaryDirectory(prefix="streams-") as folder:
+            csv_path = Path(folder) / "streams.csv"
+            duckdb.connect().execute(
+                f"COPY (SELECT * FROM read_parquet({quote_literal(str(parquet))})) TO "
+                f"{quote_literal(str(csv_path))} (FORMAT csv, HEADER false)")
+            with open(csv_path, "rb") as stream:
+                session.cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", stream,
+                                           size=_COPY_CHUNK)
+        return int(session.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def copy_statement(self, table: str) -> str:
         """``COPY table FROM STDIN`` in the extract file's dialect (see ``activity_csv``)."""

@@ -18,7 +18,7 @@ from pipeline.backends.migrations import schema_migrations_ddl
 from pipeline.backends.postgres_warehouse import PostgresWarehouse, read_header_line
 from pipeline.backends.s3_lake import S3Lake
 from pipeline.backends.urls import mask_url
-from pipeline.backends.warehouse import Session
+from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.settings import ConfigurationError
 from pipeline.sql_files import quote_literal
 
@@ -101,6 +101,9 @@ class RedshiftWarehouse(PostgresWarehouse):
         if self.copy_region:
             lines.append(f"REGION {quote_literal(self.copy_region)}")
         return "\n".join(lines)
+
+    # No COPY FROM STDIN on Redshift: samples go in by batched INSERTs (Warehouse's way).
+    _load_parquet = Warehouse._load_parquet
 
     def _bulk_load(self, session: Session, lake: Lake, key: str, table: str) -> None:
         if not isinstance(lake, S3Lake):

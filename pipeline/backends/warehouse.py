@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import luigi
@@ -290,6 +291,35 @@ class Warehouse(ABC):
                              staging_table=rebuild_table)
             session.execute(f"DROP TABLE {rebuild_table}")
         return int(count)
+
+    # -- activity streams (pipeline/streams/) ---------------------------------------------------
+
+    def replace_streams(self, parquet: Path) -> int:
+        """Replace the samples of the activities in a local Parquet file of activity_streams
+        rows by the file's, in one transaction; the rows loaded."""
+        self.ensure_schema()
+        table = "staging_activity_streams"  # as named in sql/streams/
+        with self.transaction() as session:
+            session.run_file("streams/create_stream_staging.sql")
+            count = self._load_parquet(session, parquet, table)
+            session.run_file("streams/replace_streams.sql")
+        return count
+
+    def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:
+        """Insert a Parquet file's rows into ``table`` (any DB-API driver: batched inserts;
+        adapters with a bulk path override it)."""
+        import duckdb  # reads the Parquet file in batches; the rows never all sit in memory
+
+        count = 0
+        reader = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(parquet)])
+        names = [column[0] for column in reader.description]
+        insert = (f"INSERT INTO {check_identifier(table)} ({', '.join(names)}) VALUES "
+                  f"({', '.join(':' + name for name in names)})")
+        while rows := reader.fetchmany(5000):
+            for row in rows:
+                session.execute(insert, dict(zip(names, row, strict=True)))
+            count += len(rows)
+        return count
 
     # -- models --------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from pipeline.dashboard.kudos import kudos_panel
 from pipeline.dashboard.options import DashboardOptions
 from pipeline.dashboard.page import Section, render_dashboard, render_validation
 from pipeline.dashboard.routes import MAX_ROUTES, RouteSet, build_routes
+from pipeline.dashboard.streams import streams_panel
 
 DASHBOARD_FILE = "dashboard.html"
 VALIDATION_FILE = "validation.html"
@@ -44,7 +45,7 @@ SectionBuilder = Callable[[Warehouse, DashboardData], "Section | None"]
 # Optional panels placed after the kudos panel, in this order: each builder gets the warehouse
 # and the run's data and returns a Section (its id, title, HTML and plotly figures) or None to
 # leave it out. The kudos model's section (pipeline/dashboard/kudos.py) registers here.
-OPTIONAL_SECTIONS: list[SectionBuilder] = [kudos_panel]
+OPTIONAL_SECTIONS: list[SectionBuilder] = [kudos_panel, streams_panel]
 
 
 def optional_sections(warehouse: Warehouse, data: DashboardData) -> list[Section]:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import pipeline.sandbox.changes as changes
 import pipeline.sandbox.faults as faults
+from pipeline.sandbox.activity_files import api_streams
 from pipeline.sandbox.athlete import SyntheticAthlete
 from pipeline.sandbox.index import json_array
 from pipeline.sandbox.oauth import TokenStore, normalise_scope
@@ -189,6 +190,9 @@ class SandboxApp:
                 return self._activities(request.query, short=fault == "short")
             finally:
                 self.listing_seconds += time.perf_counter() - started
+        if request.method == "GET" and path.startswith("/api/v3/activities/") \
+                and path.endswith("/streams"):  # issue 21: STREAMS_FROM_API
+            return self._streams(path.split("/")[4])
         if request.method == "GET" and path.startswith("/api/v3/activities/"):
             return self._activity(path.rsplit("/", 1)[1])
         if request.method == "GET" and path == "/api/v3/athlete":
@@ -206,6 +210,14 @@ class SandboxApp:
             for activity in self.athlete.activities)
         return {f"all_{family}_totals": {"count": families[family]}
                 for family in ("ride", "run", "swim")}
+
+    def _streams(self, identifier: str) -> Response:
+        """An activity's streams (key_by_type), from the samples of its file in the export."""
+        try:
+            act = self.athlete.get(int(identifier))
+        except (KeyError, ValueError):
+            return json_response(404, NOT_FOUND)
+        return json_response(200, api_streams(act))
 
     def _activities(self, query: dict[str, str], short: bool) -> Response:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.archive.no_strava import NoStravaClient
+from pipeline.archive.options import archive_only
 from pipeline.settings import Settings
 from pipeline.strava.client import Credentials, StravaClient
 from pipeline.strava.clock import SYSTEM_CLOCK, Clock
@@ -9,7 +11,10 @@ from pipeline.strava.tokens import TokenStore
 
 
 def client_from_settings(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> StravaClient:
-    """A StravaClient configured from the pipeline's settings."""
+    """A StravaClient configured from the pipeline's settings (in archive-only mode, one that
+    reads nothing: pipeline/archive/no_strava.py)."""
+    if archive_only():
+        return NoStravaClient()  # type: ignore[return-value]
     return StravaClient(
         settings.strava_api_url,
         settings.strava_auth_url,

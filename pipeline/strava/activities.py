@@ -295,6 +295,12 @@ def activities_frame(
     return parse_activities(activities, extracted_at).frame
 
 
+def typed_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The typed frame of parsed rows (keys of ACTIVITY_COLUMNS), de-duplicated by id (the
+    later copy wins) and sorted by start time then id; also used by the archive import."""
+    return _frame(rows)
+
+
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     if not rows:
         return empty_activity_frame()

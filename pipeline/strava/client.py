@@ -449,6 +449,35 @@ class StravaClient:
             return self._json(response)
         raise StravaError(f"Strava kept refusing GET {path}: try again later")
 
+    # -- streams (issue 21, STREAMS_FROM_API) ----------------------------------------------------
+
+    def budget_left_for_streams(self, reserve: float = 0.1) -> bool:
+        """Whether more than ``reserve`` of the 15-minute and the daily read budgets is left,
+        by the last reading (True before any): streams never spend the list's budget."""
+        budget = self.rate_limiter.budget
+        if budget is None:
+            return True
+        return (budget.usage_15min < (1 - reserve) * budget.limit_15min
+                and budget.usage_daily < (1 - reserve) * budget.limit_daily)
+
+    def get_streams(self, activity_id: int) -> Any:
+        """``GET /activities/{id}/streams`` keyed by type; None when Strava has none (404) or
+        answers 429 (the streams wait for the next run). One request, no waiting."""
+        self.rate_limiter.before_request()
+        self.stream_requests = getattr(self, "stream_requests", 0) + 1
+        response = self._send(
+            "GET", f"{self.api_url}/activities/{int(activity_id)}/streams",
+            params={"keys": "time,latlng,distance,altitude,heartrate,cadence,watts,temp,moving",
+                    "key_by_type": "true"},
+            headers={"Authorization": f"Bearer {self.access_token()}"})
+        self.rate_limiter.observe(response.headers)
+        if response.status_code == 200:
+            return self._json(response)
+        if response.status_code in (404, 429):
+            return None
+        raise StravaError(f"Strava answered HTTP {response.status_code} to the streams of "
+                          f"activity {int(activity_id)}")
+
     # -- listing -------------------------------------------------------------------------------
 
     def iter_pages(self, after: int, before: int) -> Iterator[list[dict[str, Any]]]:

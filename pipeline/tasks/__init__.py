@@ -2,6 +2,7 @@
 
 from pipeline import failures, run_summary  # noqa: F401  (register their event handlers)
 from pipeline.tasks.apply_events import ApplyEvents
+from pipeline.tasks.archive import ImportArchive
 from pipeline.tasks.backfill import Backfill, BackfillWeek
 from pipeline.tasks.extract import ExtractActivities
 from pipeline.tasks.kudos import TrainKudosModel
@@ -21,6 +22,7 @@ __all__ = [
     "BuildModel",
     "CopyToStaging",
     "ExtractActivities",
+    "ImportArchive",
     "LoadProduction",
     "Reconcile",
     "RecordWatermark",

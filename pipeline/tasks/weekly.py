@@ -6,6 +6,7 @@ import luigi
 
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.dashboard import BuildDashboard
+from pipeline.tasks.streams import FetchStreams, streams_from_api
 from pipeline.tasks.watermark import RecordWatermark
 
 
@@ -19,4 +20,8 @@ class WeeklyPipeline(RunDateTask, luigi.WrapperTask):
     def requires(self) -> list[luigi.Task]:
         # The dashboard requires the marts and the kudos model; the watermark is the only
         # stage it does not imply.
-        return [RecordWatermark(run_date=self.run_date), BuildDashboard(run_date=self.run_date)]
+        tasks: list[luigi.Task] = [RecordWatermark(run_date=self.run_date),
+                                   BuildDashboard(run_date=self.run_date)]
+        if streams_from_api():  # issue 21: the new activities' streams, after the list
+            tasks.append(FetchStreams(run_date=self.run_date))
+        return tasks

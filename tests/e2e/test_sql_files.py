@@ -46,6 +46,8 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "batch": "20261206t191500",
     "outcome": "upserted from GET /activities",
     "applied_at": datetime(2026, 12, 6, 19, 15),
+    "archive_id": "0123456789abcdef",
+    "streams_since": datetime(2026, 11, 2),
 }
 
 
