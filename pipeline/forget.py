@@ -44,20 +44,25 @@ CONFIRMATION = "forget"
 # (the markers), so that every stage runs again.
 WAREHOUSE_ROW_TABLES: tuple[str, ...] = (
     "strava_activity_data", "validation_results", "kudos_model_runs", "kudos_predictions",
-    "kudos_feature_importance", "table_updates",
+    "kudos_feature_importance", "webhook_events_applied", "archive_activities",
+    "activity_streams", "table_updates",
 )
 # Tables a run makes per date (staging, quarantined staging, rebuilds, model candidates): dropped.
 WAREHOUSE_DROPPED: tuple[re.Pattern[str], ...] = (
     re.compile(r"^staging_strava_activity_data_\d{8}$"),
+    re.compile(r"^staging_reconcile_\d{8}(_\d+)?$"),
+    re.compile(r"^staging_events_[a-z0-9_]+$"),
+    re.compile(r"^staging_strava_archive_[a-z0-9_]+$"),
     re.compile(r"^quarantine_strava_activity_data_[a-z0-9_]+$"),
     re.compile(r"^rebuild_strava_activity_data_\d{8}$"),
     re.compile(rf"^[a-z][a-z0-9_]*{CANDIDATE_SUFFIX}_\d{{8}}$"),
 )
-# Lake folders: the extracts and raw JSON (strava/), the kudos model files (models/), the
+# Lake folders: the extracts, raw JSON, deleted rows, webhook batches, archive imports and
+# streams (strava/), the kudos model files (models/), the
 # quarantined extracts (quarantine/), the published dashboards (reports/).
 LAKE_PREFIXES: tuple[str, ...] = ("strava/", "models/", "quarantine/", "reports/")
-# State-store tables: the watermarks.
-STATE_TABLES: tuple[str, ...] = ("last_extracted",)
+# State-store tables: the watermarks, the reconciliations and the stored webhook events.
+STATE_TABLES: tuple[str, ...] = ("last_extracted", "reconciliations", "webhook_events")
 # DATA_DIR's folders and files of the athlete's data (the token store is a store of its own).
 LOCAL_PATHS: tuple[str, ...] = ("extract", "reports", "quarantine")
 

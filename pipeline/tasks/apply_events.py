@@ -7,7 +7,8 @@ the fetched activities take the weekly run's path as a micro-batch: extract file
 merge, the deletions and the applied events' keys are one warehouse transaction with the marker;
 the state store marks the events applied afterwards (a crash in between is healed by the next
 batch, which finds their keys in the warehouse). An athlete event with ``authorized: false``
-removes the stored tokens (issue 22's forget command removes the data, once merged). Events of
+forgets the athlete after the batch: every store emptied by the forget command's code
+(pipeline/forget.py), as Strava's terms ask on revocation. Events of
 another athlete are marked applied without effect.
 """
 
@@ -30,6 +31,7 @@ from pipeline.strava.activities import parse_problem
 from pipeline.tasks.base import RunDateTask
 
 logger = logging.getLogger(__name__)
+DEAUTHORIZED = "deauthorized"
 
 
 def event_key(event: dict[str, Any]) -> str:
@@ -88,6 +90,20 @@ class ApplyEvents(RunDateTask):
         self.state.mark_events_applied(outcomes)
         logger.info("applied %d webhook events (batch %s)", len(outcomes), self._batch)
         self.set_status_message(f"{len(outcomes)} events applied")
+        if any(outcome.startswith(DEAUTHORIZED) for _, outcome in outcomes):
+            self._forget_athlete()
+
+    def _forget_athlete(self) -> None:
+        """Strava's terms: an athlete who revoked access is forgotten, in every store (the
+        forget command's code), once the batch's other effects are recorded."""
+        from pipeline.forget import forget  # the stores' adapters: only for a revocation
+
+        removed = forget(self.settings)
+        with self.warehouse.transaction() as session:  # this batch's marker: no athlete data
+            self.warehouse.write_marker(session, self.update_id, "strava_activity_data")
+        logger.warning("the athlete revoked the application's access: every trace was deleted "
+                       "(%d stores); a new authorization starts from scratch",
+                       sum(1 for line in removed if not line.startswith(" ")))
 
     def _apply(self, pending: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
         client = client_from_settings(self.settings)
@@ -125,10 +141,7 @@ class ApplyEvents(RunDateTask):
     def _athlete_event(self, event: dict[str, Any]) -> str:
         if not deauthorizes(event):
             return "ignored: athlete update"
-        self.settings.token_store_path.unlink(missing_ok=True)
-        logger.warning("the athlete revoked the application's access: the stored tokens were "
-                       "removed (their data stays until the forget command removes it)")
-        return "deauthorized: tokens removed"
+        return f"{DEAUTHORIZED}: the athlete forgotten in every store"
 
     def _stage(self, activities: list[dict[str, Any]]) -> str | None:
         """The fetched activities as an extract file, in the lake, in staging."""

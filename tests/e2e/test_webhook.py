@@ -154,38 +154,47 @@ def test_the_whole_loop_ends_in_the_right_table(world: PipelineWorld,
         assert all(change["delivered"] == 200 for change in done), done
         stranger = {**EVENT, "subscription_id": known_subscription(world.data_dir)}
         assert requests.post(url, json=stranger, timeout=5).status_code == 200
+
+        state = open_state(load_settings().state_url)
+        # Two updates of one activity within a second share Strava's idempotency key: one event.
+        assert state.event_counts()[0] == 4
+        world.sandbox.reset_log()
+        result = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop1"))
+        assert succeeded(result), result.summary_text
+        rows = dict(open_warehouse(load_settings().warehouse_url).query(
+            "SELECT id, name FROM strava_activity_data"))
+        upload, renamed, _, deleted = done
+        assert rows[upload["id"]] == "Fresh from the watch"
+        assert rows[renamed["id"]] == "Renamed twice"
+        assert deleted["id"] not in rows and EVENT["object_id"] not in rows
+        # One GET per changed activity however many events it had; none for the deleted one.
+        assert world.sandbox.count(f"/activities/{renamed['id']}") == 1
+        assert world.sandbox.count(f"/activities/{deleted['id']}") == 0
+        assert state.event_counts()[:2] == (0, 4)
+        again = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop2"))
+        assert succeeded(again)
+        assert dict(open_warehouse(load_settings().warehouse_url).query(
+            "SELECT id, name FROM strava_activity_data")) == rows
+
+        # The athlete revokes access: Strava's terms ask for their data to go, in every store.
         deauthorized = requests.post(world.sandbox.base_url + "/admin/deauthorize", timeout=30)
         assert deauthorized.json()["delivered"] == 200
+        monkeypatch.setenv("STRAVA_REFRESH_TOKEN", world.sandbox.current_refresh_token)
+        gone = cli(world, "webhook", "unsubscribe")
+        assert gone.returncode == 0, gone.stderr
+        assert known_subscription(world.data_dir) is None
     finally:
         process.terminate()
         process.wait(timeout=10)
 
-    state = open_state(load_settings().state_url)
-    # Two updates of one activity within a second share Strava's idempotency key: one event.
-    assert state.event_counts()[0] == 5
-    world.sandbox.reset_log()
-    result = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop1"))
-    assert succeeded(result), result.summary_text
-    rows = dict(open_warehouse(load_settings().warehouse_url).query(
-        "SELECT id, name FROM strava_activity_data"))
-    upload, renamed, _, deleted = done
-    assert rows[upload["id"]] == "Fresh from the watch"
-    assert rows[renamed["id"]] == "Renamed twice"
-    assert deleted["id"] not in rows and EVENT["object_id"] not in rows
-    # One GET per changed activity however many events it had; none for the deleted one.
-    assert world.sandbox.count(f"/activities/{renamed['id']}") == 1
-    assert world.sandbox.count(f"/activities/{deleted['id']}") == 0
-    assert state.event_counts()[:2] == (0, 5)
-    assert not (world.data_dir / "strava_tokens.json").exists()  # deauthorized: tokens gone
-    again = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop2"))
-    assert succeeded(again)
-    assert dict(open_warehouse(load_settings().warehouse_url).query(
-        "SELECT id, name FROM strava_activity_data")) == rows
-
-    monkeypatch.setenv("STRAVA_REFRESH_TOKEN", world.sandbox.current_refresh_token)
-    gone = cli(world, "webhook", "unsubscribe")
-    assert gone.returncode == 0, gone.stderr
-    assert known_subscription(world.data_dir) is None
+    assert state.event_counts()[0] == 1
+    forgotten = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop3"))
+    assert succeeded(forgotten), forgotten.summary_text
+    warehouse = open_warehouse(load_settings().warehouse_url)
+    assert warehouse.query("SELECT COUNT(*) FROM strava_activity_data") == [(0,)]
+    assert warehouse.query("SELECT update_id FROM table_updates") == [("ApplyEvents(loop3)",)]
+    assert state.event_counts()[:2] == (0, 0)
+    assert not (world.data_dir / "strava_tokens.json").exists()
 
 
 def test_the_weekly_run_applies_pending_events_before_its_models(world: PipelineWorld) -> None:
