@@ -2,7 +2,9 @@
 -- Weeks are the local Monday weeks (weeks_before = 0 is the run's week, 1 the week before it,
 -- ...); the history is the :trailing_weeks weeks before the run's (fewer when the first
 -- activity is more recent: from its week on), and weeks without activities count as zero. A
--- growing account is compared with its recent weeks, not with its first years. Activities are
+-- growing account is compared with its recent weeks, not with its first years. When the run's
+-- week is unfinished (a run date before Sunday), every week counts only the same days, Monday
+-- to the run date's weekday, so a partial week is compared with partial weeks. Activities are
 -- staging plus the production rows staging does not replace (production after this load).
 -- The z-score is NULL, with the reason in the note, when the history has fewer than
 -- :min_history_weeks weeks or never varies.
@@ -15,6 +17,8 @@ dated AS (
     ) AS INTEGER) AS weeks_before
     FROM activities
     WHERE start_date_local < :run_week_end
+        AND ((CAST(start_date_local AS DATE) - CAST(:run_week_start AS DATE)) % 7 + 7) % 7
+            < CAST(:run_week_end AS DATE) - CAST(:run_week_start AS DATE)
 ),
 weekly AS (
     SELECT weeks_before, COUNT(*) AS activity_count

@@ -3,6 +3,8 @@
 -- :trailing_weeks weeks before the run's, and a week without activities that can get kudos has
 -- no average and is not part of it. Activities are staging plus the production rows staging
 -- does not replace; a private activity (kudos_count NULL in the fragment) counts in no average.
+-- When the run's week is unfinished, every week counts only the same days (Monday to the run
+-- date's weekday).
 -- The z-score is NULL, with the reason in the note, when the run's week has no kudos counts,
 -- the history has fewer than :min_history_weeks weeks, or the history never varies.
 WITH activities AS (
@@ -16,6 +18,8 @@ dated AS (
         CAST(kudos_count AS DOUBLE PRECISION) AS kudos
     FROM activities
     WHERE start_date_local < :run_week_end AND kudos_count IS NOT NULL
+        AND ((CAST(start_date_local AS DATE) - CAST(:run_week_start AS DATE)) % 7 + 7) % 7
+            < CAST(:run_week_end AS DATE) - CAST(:run_week_start AS DATE)
 ),
 weekly AS (
     SELECT weeks_before, AVG(kudos) AS average_kudos

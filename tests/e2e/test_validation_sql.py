@@ -38,9 +38,10 @@ def activity(activity_id: int, local: datetime, kudos: int | None = 3, **fields:
     return row
 
 
-def load(warehouse: Warehouse, production: list[dict], staging: list[dict]) -> None:
+def load(warehouse: Warehouse, production: list[dict], staging: list[dict],
+         run_date: date = RUN_DATE) -> None:
     """Replace production's rows and the run date's staging table with these rows."""
-    table = staging_table_name(RUN_DATE.strftime("%Y%m%d"))
+    table = staging_table_name(run_date.strftime("%Y%m%d"))
     names = ", ".join(COLUMNS)
     values = ", ".join(f":{name}" for name in COLUMNS)
     with warehouse.transaction() as session:
@@ -54,9 +55,10 @@ def load(warehouse: Warehouse, production: list[dict], staging: list[dict]) -> N
             session.execute(f"INSERT INTO {table} ({names}) VALUES ({values})", row)
 
 
-def run(warehouse: Warehouse, name: str, min_history_weeks: int = 4) -> Outcome:
+def run(warehouse: Warehouse, name: str, min_history_weeks: int = 4,
+        run_date: date = RUN_DATE) -> Outcome:
     """One shipped check against the crafted tables."""
-    return evaluate(warehouse, CHECKS[name], RUN_DATE, min_history_weeks)
+    return evaluate(warehouse, CHECKS[name], run_date, min_history_weeks)
 
 
 def weekly_history(counts: list[int], kudos: int = 3, first_id: int = 1000) -> list[dict]:
@@ -150,6 +152,30 @@ def test_a_growing_account_is_compared_with_its_trailing_12_weeks(warehouse: War
     assert "12 earlier weeks" in count.message and "12 earlier weeks" in kudos.message
     # The private activity would pull the week's average down from 32.20 to 26.83.
     assert "average kudos 32.20 in the run's week" in kudos.message
+
+
+def test_an_unfinished_week_is_compared_with_the_same_days_of_earlier_weeks(
+        warehouse: Warehouse) -> None:
+    """A Wednesday run date's week (Monday to Wednesday) is compared with the Mondays to
+    Wednesdays of the trailing weeks, not with whole weeks (it would always look low)."""
+    wednesday = date(2026, 11, 25)
+    history, number = [], 1000
+    for weeks_back in range(1, 13):
+        monday = WEEK_START - timedelta(weeks=weeks_back)
+        days = [0, 1] + ([2] if weeks_back % 2 else []) + [3, 4, 5, 6][: 2 + weeks_back % 3]
+        for day in days:
+            history.append(activity(number, monday + timedelta(days=day, hours=7)))
+            number += 1
+    week = [activity(n, WEEK_START + timedelta(days=n - 1, hours=7)) for n in (1, 2, 3)]
+    load(warehouse, history, week, run_date=wednesday)
+    partial = [sum(1 for row in history if WEEK_START - timedelta(weeks=k)
+                   <= row["start_date_local"] < WEEK_START - timedelta(weeks=k, days=-3))
+               for k in range(1, 13)]
+    expected = abs(3 - statistics.mean(partial)) / statistics.stdev(partial)
+    outcome = run(warehouse, "weekly_activity_count_zscore", run_date=wednesday)
+    assert outcome.left_value == pytest.approx(expected, rel=1e-9)
+    assert outcome.status == "pass"
+    assert run(warehouse, "activities_in_run_week", run_date=wednesday).left_value == 3
 
 
 def test_an_outlier_week_warns_and_a_normal_week_passes(warehouse: Warehouse) -> None:
