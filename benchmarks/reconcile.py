@@ -91,6 +91,7 @@ def receiver_throughput(events: int, threads: int = 8) -> dict[str, Any]:
             latencies = sorted(pool.map(post, range(events)))
         seconds = time.perf_counter() - started
         server.close()
+        thread.join(timeout=10)
         stored = state.event_counts()[0]
     if stored != events:
         raise BenchmarkFailure(f"{events} events posted, {stored} stored")
