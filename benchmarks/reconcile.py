@@ -91,6 +91,7 @@ def receiver_throughput(events: int, threads: int = 8) -> dict[str, Any]:
             latencies = sorted(pool.map(post, range(events)))
         seconds = time.perf_counter() - started
         server.close()
+        thread.join(timeout=10)
         stored = state.event_counts()[0]
     if stored != events:
         raise BenchmarkFailure(f"{events} events posted, {stored} stored")
@@ -100,7 +101,58 @@ def receiver_throughput(events: int, threads: int = 8) -> dict[str, Any]:
             "max_ms": 1000 * latencies[-1]}
 
 
-def tables(reconciled: list[dict[str, Any]], receiver: dict[str, Any] | None) -> list[str]:
+def apply_latency(samples: int = 5, n_activities: int = 1000) -> dict[str, Any]:
+    """Seconds from a stored event to its change in production through ``strava-pipeline
+    apply-events`` (a process of its own, as cron starts it), and the freshness that gives with
+    apply-events every minute (an event waits up to a minute for the next call)."""
+    import os
+    import subprocess
+
+    import requests
+
+    with SandboxProcess(42, n_activities, ATHLETE_END) as sandbox, \
+            tempfile.TemporaryDirectory(prefix="strava-bench-events-") as folder:
+        data_dir = Path(folder) / "data"
+        env = _child_env(sandbox, data_dir)
+        _json_child(["benchmarks.reconcile_run", "load", RUN_DATE.isoformat()], env)
+        headers = {"Authorization": f"Bearer {sandbox.access_token()}"}
+        owner = requests.get(sandbox.info["api_url"] + "/athlete", headers=headers,
+                             timeout=10).json()["id"]
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            from pipeline.backends import open_state, open_warehouse
+            from pipeline.backends.duckdb_warehouse import release_all
+            from pipeline.settings import load_settings
+
+            settings = load_settings()
+            ids = [row[0] for row in open_warehouse(settings.warehouse_url).query(
+                "SELECT id FROM {production_table} ORDER BY id")][:samples]
+            release_all()
+            state = open_state(settings.state_url)
+            seconds = []
+            for number, activity_id in enumerate(ids):
+                state.store_event({"subscription_id": 1, "object_type": "activity",
+                                   "object_id": activity_id, "aspect_type": "update",
+                                   "event_time": 1764400000 + number, "owner_id": owner,
+                                   "updates": None})
+                started = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "pipeline.cli", "apply-events"],
+                                      env=env, capture_output=True, text=True)
+                seconds.append(time.perf_counter() - started)
+                if done.returncode != 0 or state.event_counts()[0] != 0:
+                    raise BenchmarkFailure("apply-events did not apply the event:\n"
+                                           + done.stderr[-1500:])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    return {"samples": len(seconds), "apply_median_s": statistics.median(seconds),
+            "apply_worst_s": max(seconds),
+            "fresh_median_s": 30 + statistics.median(seconds), "fresh_worst_s": 60 + max(seconds)}
+
+
+def tables(reconciled: list[dict[str, Any]], receiver: dict[str, Any] | None,
+           fresh: dict[str, Any] | None = None) -> list[str]:
     """Markdown tables of the measurements."""
     lines = ["| activities | list requests (ceil(N/200)+1) | wall | peak RSS |",
              "|---|---|---|---|"]
@@ -112,6 +164,12 @@ def tables(reconciled: list[dict[str, Any]], receiver: dict[str, Any] | None) ->
                   f"| {receiver['events']:,} | {receiver['per_second']:.0f} | "
                   f"{receiver['p50_ms']:.1f} ms | {receiver['p99_ms']:.1f} ms | "
                   f"{receiver['max_ms']:.1f} ms |"]
+    if fresh:
+        lines += ["", "| apply-events: one event to production (median / worst) | freshness with "
+                  "apply-events every minute (median / worst) |", "|---|---|",
+                  f"| {fresh['apply_median_s']:.1f} s / {fresh['apply_worst_s']:.1f} s "
+                  f"({fresh['samples']} samples) | {fresh['fresh_median_s']:.0f} s / "
+                  f"{fresh['fresh_worst_s']:.0f} s |"]
     return lines
 
 
@@ -121,13 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--activities", type=int, nargs="*", default=SIZES)
     parser.add_argument("--events", type=int, default=10_000,
                         help="events for the receiver (0: skip it)")
+    parser.add_argument("--freshness", type=int, default=5,
+                        help="apply-events samples (0: skip them)")
     args = parser.parse_args(argv)
     reconciled = []
     for size in args.activities:
         reconciled.append(reconcile_size(size))
         print(f"reconciled {size:,}: {reconciled[-1]}", file=sys.stderr, flush=True)
     receiver = receiver_throughput(args.events) if args.events else None
-    print("\n".join(tables(reconciled, receiver)))
+    fresh = apply_latency(args.freshness) if args.freshness else None
+    print("\n".join(tables(reconciled, receiver, fresh)))
     return 0
 
 

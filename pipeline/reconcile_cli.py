@@ -78,10 +78,15 @@ def run(args: argparse.Namespace) -> int:
         if done else {}
     print("== Reconciliation: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     if any(counts.get(name) for name in ("added", "changed", "removed")):
-        print(f"== Rebuilding the models, the kudos model and the dashboard of {run_date}",
+        # The reconciled date's reports, and the newest run date's (what people look at).
+        later = [day for day, _, _ in state.history() if day > run_date]
+        dates = [run_date, *([max(later)] if later else [])]
+        shown = ", ".join(str(day) for day in dates)
+        print(f"== Rebuilding the models, the kudos model and the dashboard of {shown}",
               flush=True)
-        forget_built_outputs(settings, run_date)
-        if not _build(WeeklyPipeline(run_date=run_date)):
+        for day in dates:
+            forget_built_outputs(settings, day)
+        if not _build(*(WeeklyPipeline(run_date=day) for day in dates)):
             print("strava-pipeline reconcile: error: production is reconciled but rebuilding "
                   f"the models failed, see the log above; rerun `strava-pipeline run --date "
                   f"{run_date}`", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.reconcile import receiver_throughput, reconcile_size, tables
+from benchmarks.reconcile import apply_latency, receiver_throughput, reconcile_size, tables
 
 
 def test_reconcile_benchmark_checks_requests_and_rows() -> None:
@@ -10,4 +10,6 @@ def test_reconcile_benchmark_checks_requests_and_rows() -> None:
     assert row["activities"] == 450 and row["requests"] == row["expected"] == 4
     receiver = receiver_throughput(200, threads=4)
     assert receiver["events"] == 200 and receiver["per_second"] > 0
-    assert any("450" in line for line in tables([row], receiver))
+    fresh = apply_latency(samples=1, n_activities=200)
+    assert fresh["samples"] == 1 and fresh["fresh_worst_s"] >= 60
+    assert any("450" in line for line in tables([row], receiver, fresh))

@@ -144,6 +144,7 @@ def test_list_failing_half_way_deletes_nothing(world: PipelineWorld,
 def test_reconcile_command_removes_rebuilds_and_says_how_to_confirm(
         world: PipelineWorld) -> None:
     assert succeeded(world.run_weekly(RUN_DATE))
+    assert succeeded(world.run_weekly(NEXT_RUN_DATE))  # the newest reports: rebuilt too
     deleted = world.athlete.remove_activity(world.athlete.activities[3]["id"])
     command = [sys.executable, "-m", "pipeline.cli", "reconcile", "--date", str(RUN_DATE)]
     env = {**os.environ, **world.env, **world.sandbox.env()}
@@ -153,6 +154,9 @@ def test_reconcile_command_removes_rebuilds_and_says_how_to_confirm(
     assert "1 removed" in done.stdout and "Rebuilding" in done.stdout
     assert deleted["id"] not in production()
     assert deleted["id"] not in {row[0] for row in query("SELECT id FROM activity_log")}
+    assert f"dashboard of {RUN_DATE}, {NEXT_RUN_DATE}" in done.stdout
+    newest = (world.data_dir / "reports" / str(NEXT_RUN_DATE)).glob("dashboard-before-*.html")
+    assert list(newest), "the newest dashboard was not rebuilt"
     state = open_state(load_settings().state_url)
     assert state.last_reconciliation_attempt(RUN_DATE) == 1
 

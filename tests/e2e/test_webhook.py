@@ -48,6 +48,7 @@ def receiver(tmp_path: Path) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}/"
     server.close()
+    thread.join(timeout=10)  # run() returns once closed: no thread left at exit
 
 
 def test_validation_get_echoes_only_for_the_right_token(receiver: str) -> None:
