@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
@@ -172,7 +173,6 @@ def run_luigi(task_args: list[str], scheduler_args: list[str],
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
     if not args.demo and preflight.strava_setup(load_settings()) == "none":
-        preflight.check_settings(load_settings())  # refused as a run with credentials would be
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see docs/authorization.md.")
@@ -375,6 +375,19 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def settings_checked_first(handler: Callable[[argparse.Namespace], int]
+                           ) -> Callable[[argparse.Namespace], int]:
+    """The handler, after the settings given were checked (backends, folders, checks file):
+    also when no credentials make ``run`` switch to the demo, whose settings replace them."""
+
+    def checked(args: argparse.Namespace) -> int:
+        if not args.demo:
+            preflight.check_settings(load_settings(), create=args.create)
+        return handler(args)
+
+    return checked
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``strava-pipeline`` command line."""
     parser = OneLineParser(
@@ -401,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
                           f"a date for `validate` ({', '.join(STAGES)})")
     _scheduler_option(run)
     add_output_arguments(run)
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=settings_checked_first(cmd_run))
 
     backfill = commands.add_parser(
         "backfill", help="every week of a date range, oldest first",
