@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
@@ -34,13 +35,10 @@ from pathlib import Path
 from luigi.retcodes import run_with_retcodes
 
 from pipeline import (
-    debug_command,
     forget,
-    init_command,
     preflight,
     rebuild_lake,
     reconcile_cli,
-    run_output,
     sandbox_cli,
     status,
     validator,
@@ -58,10 +56,22 @@ from pipeline.backends.migrations import (
 )
 from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url, missing_locally
+from pipeline.debug_command import add_command as add_debug_command
 from pipeline.errors import OneLineParser
 from pipeline.failures import RESUME, known_error, post_refusal
+from pipeline.init_command import add_command as add_init_command
 from pipeline.preflight import PreflightError, date_argument, fail
 from pipeline.project import project_file
+from pipeline.run_output import (
+    Output,
+    end_progress,
+    failure_lines,
+    forget_failures,
+    output_for,
+    print_failures,
+    run_summary_lines,
+)
+from pipeline.run_output import add_arguments as add_output_arguments
 from pipeline.sandbox import sandbox_environment, sandbox_settings
 from pipeline.scheduler import VISUALISER_PATH, scheduler_answers, scheduler_url
 from pipeline.settings import ConfigurationError, Settings, load_settings
@@ -146,7 +156,7 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
 
 
 def run_luigi(task_args: list[str], scheduler_args: list[str],
-              output: run_output.Output | None = None) -> int:
+              output: Output | None = None) -> int:
     """``luigi --module pipeline.tasks TASK_ARGS`` in this process; Luigi's exit code.
 
     With ``output`` the log goes where it says (quiet terminal, full log file); without it,
@@ -178,7 +188,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
     if not args.demo and preflight.strava_setup(load_settings()) == "none" \
             and not archive_only():
-        preflight.check_settings(load_settings())  # refused as a run with credentials would be
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
               "or token store);")
         print("running the demo instead. For Strava see docs/authorization.md.")
@@ -192,23 +201,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = preflight.check([run_date], extracting=_extracting([run_date]),
                                    create=args.create)
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
-        output = run_output.output_for(args, settings, run_date.isoformat())
+        output = output_for(args, settings, run_date.isoformat())
         sys.stdout.flush()
         code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args, output)
-        run_output.end_progress()
+        end_progress()
         what = "Weekly run" if task == "WeeklyPipeline" else task
         print(f"== {what} for {run_date} {describe_exit_code(code)}")
         settings = load_settings()
-        for line in [*run_output.run_summary_lines(settings, [run_date]),
+        for line in [*run_summary_lines(settings, [run_date]),
                      *summary_lines(settings, run_date, args.demo)]:
             print(line)
         print(f"Log:       {output.log_file}")
         if code == 0 and task == "WeeklyPipeline":
-            run_output.forget_failures(settings, [run_date])
-        ending = run_output.failure_lines(code, output, settings)
+            forget_failures(settings, [run_date])
+        ending = failure_lines(code, output, settings)
     if args.demo:
         print("This was a DEMO against the local Strava sandbox, not Strava.")
-    run_output.print_failures(ending)
+    print_failures(ending)
     return code
 
 
@@ -230,20 +239,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         task_args = ["Backfill", "--start", args.start.isoformat(), "--stop", stop.isoformat(),
                      "--weekday", str(weekday)]
-        output = run_output.output_for(
+        output = output_for(
             args, load_settings(), f"backfill-{args.start.isoformat()}-{stop.isoformat()}")
         code = run_luigi(task_args, scheduler_args, output)
-        run_output.end_progress()
+        end_progress()
         print(f"== Backfill of {len(run_dates)} weeks {describe_exit_code(code)}")
         settings = load_settings()
-        for line in [*run_output.run_summary_lines(settings, run_dates),
+        for line in [*run_summary_lines(settings, run_dates),
                      *summary_lines(settings, run_dates[-1] if run_dates else stop, args.demo)]:
             print(line)
         print(f"Log:       {output.log_file}")
         if code == 0:
-            run_output.forget_failures(settings, run_dates)
-        ending = run_output.failure_lines(code, output, settings)
-    run_output.print_failures(ending)
+            forget_failures(settings, run_dates)
+        ending = failure_lines(code, output, settings)
+    print_failures(ending)
     return code
 
 
@@ -381,6 +390,19 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def settings_checked_first(handler: Callable[[argparse.Namespace], int]
+                           ) -> Callable[[argparse.Namespace], int]:
+    """The handler, after the settings given were checked (backends, folders, checks file):
+    also when no credentials make ``run`` switch to the demo, whose settings replace them."""
+
+    def checked(args: argparse.Namespace) -> int:
+        if not args.demo:
+            preflight.check_settings(load_settings(), create=args.create)
+        return handler(args)
+
+    return checked
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``strava-pipeline`` command line."""
     parser = OneLineParser(
@@ -406,8 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run only this stage and what it needs, e.g. CopyToStaging to stage "
                           f"a date for `validate` ({', '.join(STAGES)})")
     _scheduler_option(run)
-    run_output.add_arguments(run)
-    run.set_defaults(handler=cmd_run)
+    add_output_arguments(run)
+    run.set_defaults(handler=settings_checked_first(cmd_run))
 
     backfill = commands.add_parser(
         "backfill", help="every week of a date range, oldest first",
@@ -421,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="weekday of the run dates: 0 Monday ... 6 Sunday (default)")
     backfill.add_argument("--demo", action="store_true", help="against the local sandbox")
     _scheduler_option(backfill)
-    run_output.add_arguments(backfill)
+    add_output_arguments(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
     status_parser = commands.add_parser(
@@ -485,11 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_date.add_argument("--demo", action="store_true",
                           help="the run uses the sandbox (and its DATA_DIR)")
     run_date.set_defaults(handler=cmd_run_date)
+    add_init_command(commands)
+    add_debug_command(commands)
+
     rebuild_lake.add_command(commands)
     reconcile_cli.add_command(commands)
     webhook_cli.add_command(commands)
-    init_command.add_command(commands)
-    debug_command.add_command(commands)
     forget.add_command(commands)
     archive_command.add_command(commands)
     return parser

@@ -62,6 +62,7 @@ class Failure:
     run_date: str | None
     cause: str
     failed_at: str
+    kept_for: str | None = None  # the run date status shows it under, when not ``run_date``
 
     def line(self) -> str:
         """'FAILED ExtractActivities for 2026-11-29: <cause>'."""
@@ -77,8 +78,10 @@ def failure_of(task: luigi.Task, error: BaseException | str, log_hint: str = "th
               if name != "run_date"}
     name = task.task_family + (f"({', '.join(params.values())})" if params else "")
     cause = notify.redact(cause_of(error, log_hint), settings)
+    last = getattr(task, "last", None)  # a range's task (ExtractRange): its last run date
     return Failure(name, run_date.isoformat() if isinstance(run_date, date) else None, cause,
-                   datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+                   datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                   last.isoformat() if isinstance(last, date) else None)
 
 
 def failures_seen() -> list[Failure]:
@@ -113,9 +116,10 @@ def failure_file(data_dir: Path, run_date: date | str) -> Path:
 
 def keep(failure: Failure, data_dir: Path) -> None:
     """Write the run date's last failure (best effort: a read-only DATA_DIR keeps nothing)."""
-    if not failure.run_date:
+    kept_for = failure.run_date or failure.kept_for
+    if not kept_for:
         return
-    path = failure_file(data_dir, failure.run_date)
+    path = failure_file(data_dir, kept_for)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(failure)) + "\n", encoding="utf-8")

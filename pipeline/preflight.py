@@ -136,11 +136,12 @@ def check_local_folders(settings: Settings, create: bool = False) -> list[Path]:
     return made
 
 
-def check_settings(settings: Settings) -> None:
-    """Every setting that can be checked without a connection: backends, local folders and the
-    checks file (a demo run checks the user's settings too before it replaces them)."""
+def check_settings(settings: Settings, create: bool = False) -> None:
+    """Every setting that can be checked without a connection: backends, local folders (made
+    when ``create``) and the checks file (a demo run checks the user's settings too before it
+    replaces them)."""
     check_backends(settings)
-    check_local_folders(settings)
+    check_local_folders(settings, create)
     check_validation_checks(settings)
 
 

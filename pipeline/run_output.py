@@ -18,6 +18,15 @@ from pipeline.backends.urls import missing_locally
 from pipeline.errors import one_line
 from pipeline.settings import Settings
 
+# Luigi's exit codes that come without a failed task, and what to do (luigi.cfg [retcode]).
+NO_FAILED_TASK = {
+    10: "another run of these tasks is already running (exit code 10): let it finish, then run "
+        "again",
+    20: "input data is missing (exit code 20)",
+    25: "another run holds these tasks in the central scheduler (exit code 25): let it finish, "
+        "then run again",
+}
+
 
 @dataclass(frozen=True)
 class Output:
@@ -62,7 +71,8 @@ def failure_lines(code: int, output: Output, settings: Settings) -> list[str]:
     hint = str(output.log_file)
     lines = [failure.line().replace("the log file", hint) for failure in seen]
     if code and not lines:
-        lines.append(f"FAILED: Luigi exited {code} without a failed task; see {hint}")
+        why = NO_FAILED_TASK.get(code, f"Luigi exited {code} without a failed task")
+        lines.append(f"FAILED: {why}; see {hint}")
     if lines:
         lines.append(f"Then {failures.RESUME}.")
     return lines

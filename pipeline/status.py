@@ -23,11 +23,11 @@ from typing import Any
 import luigi
 from luigi.task import flatten
 
-from pipeline import failures
 from pipeline.archive.report import status_lines as archive_status_lines
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.failures import FAILURES_FOLDER, Failure, last_failure
 from pipeline.preflight import parse_date
 from pipeline.reconcile import status_lines as reconcile_status_lines
 from pipeline.sandbox import sandbox_environment
@@ -73,7 +73,7 @@ class RunStatus:
     watermark: datetime | None = None
     recorded_at: datetime | None = None
     checks: list[CheckResult] = field(default_factory=list)
-    failure: failures.Failure | None = None  # the last failure, while the date is unfinished
+    failure: Failure | None = None  # the last failure, while the date is unfinished
 
     @property
     def finished(self) -> int:
@@ -135,7 +135,7 @@ class StatusReader:
                 for entry in self.settings.extract_dir.iterdir()
                 if entry.is_dir() and _ISO_DATE.match(entry.name) and any(entry.iterdir())
             )
-        failed = self.settings.data_dir / failures.FAILURES_FOLDER
+        failed = self.settings.data_dir / FAILURES_FOLDER
         if failed.is_dir():
             dates.update(date.fromisoformat(entry.stem) for entry in failed.glob("*.json")
                          if _ISO_DATE.match(entry.stem))
@@ -194,7 +194,7 @@ class StatusReader:
                       for s, report in zip(stages, reports, strict=True)]
         result.stages = stages
         if result.next_stage is not None:
-            result.failure = failures.last_failure(self.settings.data_dir, run_date)
+            result.failure = last_failure(self.settings.data_dir, run_date)
         if run_date in self.watermarks:
             result.has_watermark = True
             result.watermark, result.recorded_at = self.watermarks[run_date]

@@ -1,6 +1,5 @@
 """The Luigi graph, one module per stage: ``luigi --module pipeline.tasks WeeklyPipeline``."""
 
-from pipeline import failures, run_summary  # noqa: F401  (register their event handlers)
 from pipeline.tasks.apply_events import ApplyEvents
 from pipeline.tasks.archive import ImportArchive
 from pipeline.tasks.backfill import Backfill, BackfillWeek
@@ -31,6 +30,9 @@ __all__ = [
     "ValidateStaging",
     "WeeklyPipeline",
 ]
+
+# Failure lines, kept failures and the run's summary count through Luigi's events (issue 24).
+from pipeline import failures, run_summary  # noqa: E402, F401
 
 # `luigi --module pipeline.tasks ...`: settings, credentials and dates are checked before Luigi
 # schedules anything (a problem is one line, not a traceback per task). No-op elsewhere.

@@ -199,3 +199,19 @@ def test_luigis_command_line_with_a_backend_down_ends_with_the_cause(tmp_path: P
     assert failed.startswith(f"luigi: FAILED WeeklyPipeline for {RUN_DATE}: cannot connect to "
                              "the state store mysql://root:***@127.0.0.1:1/strava_state")
     assert "Traceback" not in result.stderr and PASSWORD not in result.stderr
+
+
+def test_a_failed_backfill_ends_with_its_cause_and_status_keeps_it(
+        small_world: PipelineWorld, tmp_path: Path) -> None:
+    env = {**small_world.env, "STRAVA_REFRESH_TOKEN": WRONG_TOKEN}
+    result = console("backfill", "--start", "2026-11-01", "--stop", RUN_DATE.isoformat(),
+                     cwd=tmp_path, **env)
+    assert result.returncode == 30, result.stdout[-3000:]
+    failed, _then = last_lines(result.stdout, 2)
+    assert failed.startswith(f"FAILED ExtractRange(2026-11-01, {RUN_DATE}): ")
+    assert "rejected the token" in failed and "Traceback" not in result.stdout + result.stderr
+    assert "Tasks:      0 done, 0 already done, 1 failed" in result.stdout
+    status = console("status", cwd=tmp_path, **env)
+    row = next(line for line in status.stdout.splitlines()
+               if line.startswith(RUN_DATE.isoformat()))
+    assert "(last run FAILED: " in row
