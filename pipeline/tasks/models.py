@@ -21,6 +21,7 @@ from pipeline.model_registry import Model
 from pipeline.run_dates import run_week
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
+from pipeline.tasks.streams import FetchStreams, streams_from_api
 from pipeline.validator import Outcome, evaluate, format_value
 
 
@@ -83,8 +84,12 @@ class BuildModel(RunDateTask):
         refs = dict.fromkeys(self.definition.refs)
         for test in self.tests():
             refs.update(dict.fromkeys(ref for ref in test.refs if ref != self.model))
-        return [LoadProduction(run_date=self.run_date),
-                *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
+        # A model that reads activity_streams waits for the API's streams when they are fetched
+        # (STREAMS_FROM_API=on, issue 21); FetchStreams requires LoadProduction.
+        upstream: luigi.Task = LoadProduction(run_date=self.run_date)
+        if "activity_streams" in self.definition.text and streams_from_api():
+            upstream = FetchStreams(run_date=self.run_date)
+        return [upstream, *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
 
     def run(self) -> None:
         definition = self.definition
