@@ -71,7 +71,8 @@ def streams_panel(warehouse: Warehouse, data: DashboardData) -> Section | None:
                                "moving_time_s": 0.0})
     curve = training.training_load(activities, data.run_date)
     first = data.run_date - timedelta(weeks=training.TRAINING_WEEKS)
-    body = ('<p id="stream-summary">From the activity streams of imported archives: '
+    body = ('<p id="stream-summary">From the activity streams (imported archives, or the API '
+            "with STREAMS_FROM_API=on): "
             f"{len(loads)} activities with heart rate; load is Edwards TRIMP (docs/archive.md)."
             "</p>")
     return Section("section-streams", "Streams: efforts, zones and load", body,

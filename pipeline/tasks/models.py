@@ -23,6 +23,7 @@ from pipeline.tasks.apply_events import apply_events_if_pending
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.reconcile import reconcile_if_due
+from pipeline.tasks.streams import FetchStreams, streams_from_api
 from pipeline.validator import Outcome, evaluate, format_value
 
 
@@ -85,8 +86,12 @@ class BuildModel(RunDateTask):
         refs = dict.fromkeys(self.definition.refs)
         for test in self.tests():
             refs.update(dict.fromkeys(ref for ref in test.refs if ref != self.model))
-        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self),
-                *apply_events_if_pending(self),
+        # A model that reads activity_streams waits for the API's streams when they are fetched
+        # (STREAMS_FROM_API=on, issue 21); FetchStreams requires LoadProduction.
+        upstream: luigi.Task = LoadProduction(run_date=self.run_date)
+        if "activity_streams" in self.definition.text and streams_from_api():
+            upstream = FetchStreams(run_date=self.run_date)
+        return [upstream, *reconcile_if_due(self), *apply_events_if_pending(self),
                 *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
 
     def run(self) -> None:

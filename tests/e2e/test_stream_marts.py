@@ -1,5 +1,6 @@
 """The stream marts (sql/models/marts/activity_hr_zones.sql, activity_training_load.sql,
-weekly_training_load.sql, activity_best_efforts.sql, activity_best_power.sql) equal a
+weekly_training_load.sql, activity_best_efforts.sql, activity_best_power.sql,
+activity_normalized_power.sql) equal a
 recomputation here from the samples parsed from the archive's files: best efforts within 1 s,
 time in zones within 1 %; on the embedded backends and on MariaDB + moto S3 + PostgreSQL."""
 
@@ -80,6 +81,21 @@ def best_power(rows: list[tuple], window: float) -> float | None:
     return best
 
 
+def normalized_power(rows: list[tuple]) -> float | None:
+    seconds = durations(rows)
+    times = [row[1] for row in rows]
+    fourth = []
+    for index, row in enumerate(rows):
+        if row[1] < 30:
+            continue
+        first = bisect.bisect_right(times, row[1] - 30)
+        inside = [(rows[i][8], seconds[i]) for i in range(first, index + 1)]
+        spent = sum(duration for _, duration in inside)
+        if spent:
+            fourth.append((sum(p * d for p, d in inside) / spent) ** 4)
+    return (sum(fourth) / len(fourth)) ** 0.25 if fourth else None
+
+
 def test_stream_marts_equal_a_recomputation_from_the_samples(
         archive_world, sandbox_archive: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     import_archive(sandbox_archive)
@@ -132,3 +148,8 @@ def test_stream_marts_equal_a_recomputation_from_the_samples(
             best = best_power(samples[activity_id], window)
             if best is not None:
                 assert power[(activity_id, effort)] == pytest.approx(best, rel=0.01)
+    normalized = dict(query("SELECT activity_id, normalized_watts FROM activity_normalized_power"))
+    for activity_id in rides:
+        expected_np = normalized_power(samples[activity_id])
+        if expected_np is not None:
+            assert float(normalized[activity_id]) == pytest.approx(expected_np, rel=0.01)
