@@ -100,6 +100,7 @@ def test_a_database_migrated_by_a_newer_release_is_refused_at_start(
     fresh = Path(world.data_dir) / "fresh"
     if not urls:  # embedded: a fresh warehouse beside the state store of the future
         urls_state_only["WAREHOUSE_URL"] = f"duckdb:///{fresh}/warehouse.duckdb"
+        fresh.mkdir()  # a folder that exists: a missing one is refused before the migrations
     state_future()
     if urls:  # production: take the warehouse's row back out, so the state store speaks
         pg_execute(urls["WAREHOUSE_URL"].rsplit("/", 1)[1],
