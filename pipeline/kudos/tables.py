@@ -40,6 +40,15 @@ def read_activities(warehouse: Warehouse, local_end: datetime) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(SOURCE_COLUMNS))
 
 
+def read_scoring_activities(warehouse: Warehouse, local_start: datetime,
+                            local_end: datetime) -> pd.DataFrame:
+    """Production rows starting (local time) in [local_start, local_end) and each athlete's
+    last one before: what scoring a recent window needs, oldest first."""
+    rows = warehouse.query_file("kudos/scoring_activities.sql",
+                                {"local_start": local_start, "local_end": local_end})
+    return pd.DataFrame.from_records(rows, columns=list(SOURCE_COLUMNS))
+
+
 def current_champion(warehouse: Warehouse) -> Champion | None:
     """The newest promoted training, or None before the first."""
     rows = warehouse.query_file("kudos/champion.sql")

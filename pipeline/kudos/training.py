@@ -39,11 +39,15 @@ from pipeline.kudos.tables import (
     last_training,
     production_fingerprint,
     read_activities,
+    read_scoring_activities,
     record_run,
     trainings_of_date,
 )
 
 logger = logging.getLogger(__name__)
+# Before the test weeks, the weeks a scoring-only run reads: the 12-week trailing kudos level
+# of the first test week needs the 12 complete weeks before it (13 with the partial one).
+SCORING_MARGIN = timedelta(weeks=13)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,9 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         logger.info("kudos model for %s: %s", run_date, row["reason"])
         return RunOutcome(row, champion.model_version if champion else None, 0)
 
-    frame = read_activities(warehouse, windows.end)
+    frame = _scoring_frame(warehouse, windows, loaded_ids) if row is not None else None
+    if frame is None:
+        frame = read_activities(warehouse, windows.end)
     features = build_features(frame)
     local = pd.to_datetime(frame["start_date_local"])
     scored = (local >= windows.test_start).to_numpy() | frame["id"].isin(loaded_ids).to_numpy()
@@ -162,6 +168,20 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
                          0 if predictions is None else len(predictions))
     logger.info("kudos model for %s: %s", run_date, outcome.summary)
     return outcome
+
+
+def _scoring_frame(warehouse: Warehouse, windows: Windows,
+                   loaded_ids: frozenset[int]) -> pd.DataFrame | None:
+    """For a run that only scores: the recent rows its features need (the test weeks, the
+    SCORING_MARGIN before them, each athlete's activity before those), or None when the run
+    loaded an activity older than the test weeks (a first run, a backfill): then the whole
+    history is read, as for training."""
+    frame = read_scoring_activities(warehouse, windows.test_start - SCORING_MARGIN,
+                                    windows.end)
+    recent = pd.to_datetime(frame["start_date_local"]) >= windows.test_start
+    if not loaded_ids <= set(frame["id"][recent].astype("int64")):
+        return None
+    return frame
 
 
 def _train(warehouse: Warehouse, lake: Lake, run_date: date, windows: Windows,

@@ -549,6 +549,20 @@ def test_a_changed_week_before_the_due_date_only_scores_under_the_champion(
     assert len(predicted) == outcome.predictions
     assert not (copy.data_dir / "lake/models/kudos/2026-12-06").exists()
 
+    # Scoring read only the recent weeks: the same predictions as from the whole history.
+    with environment(copy.env):
+        settings = load_settings()
+        warehouse = open_warehouse(settings.warehouse_url)
+        model = load_model(open_lake(settings.lake_url), "2026-11-29",
+                           current_champion(warehouse).model_sha256)
+        history = read_activities(warehouse, datetime(2026, 12, 7))
+    features = build_features(history).set_index(history["id"].astype("int64"))
+    recorded = dict(copy.rows("SELECT activity_id, predicted_kudos FROM kudos_predictions "
+                              "WHERE run_date = ?", [NEXT_RUN_DATE]))
+    ids = sorted(recorded)
+    np.testing.assert_allclose(predict(model, features.loc[ids]),
+                               [recorded[i] for i in ids], rtol=1e-9)
+
 
 def test_drifted_data_retrains_before_the_due_date(world: KudosWorld, tmp_path: Path) -> None:
     """Issue 23: a sixth of the labelled activities gone (more than KUDOS_RETRAIN_DRIFT_SHARE,
