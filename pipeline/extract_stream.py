@@ -18,14 +18,15 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipeline import activity_csv
 from pipeline.strava.activities import activities_frame, parse_activities
 from pipeline.strava.client import PageProgress
 from pipeline.temporaries import temporary_folder
+
+if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _chunks(spool: Any, last: dict[int, int], size: int) -> Iterator[list[dict[s
         yield chunk
 
 
-Keep = Callable[[pd.DataFrame], pd.DataFrame]
+Keep = Callable[["pd.DataFrame"], "pd.DataFrame"]
 
 
 def write_extract(
