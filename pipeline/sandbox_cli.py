@@ -37,6 +37,7 @@ from pipeline.sandbox import (
 )
 from pipeline.sandbox.activity_files import activity_file
 from pipeline.sandbox.archive_export import write_archive
+from pipeline.sandbox.lazy import LazyAthlete
 from pipeline.settings import ConfigurationError
 
 DEMO_SEED = 42
@@ -111,8 +112,8 @@ def demo_sandbox(last_day: date) -> Iterator[None]:
     data_dir = Path(environment["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     forget_old_tokens(data_dir)
-    athlete = SyntheticAthlete(seed=DEMO_SEED, n_activities=DEMO_ACTIVITIES,
-                               end=athlete_end(last_day))
+    # Built on the first request: a rerun of a finished date sends none (issue 23).
+    athlete = LazyAthlete(DEMO_SEED, DEMO_ACTIVITIES, athlete_end(last_day))
     with SandboxServer(athlete, port=0) as server, \
             environment_variables({**environment, **server.env()}):
         print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
