@@ -35,8 +35,6 @@ from pipeline.sandbox import (
     sandbox_environment,
     sandbox_settings,
 )
-from pipeline.sandbox.activity_files import activity_file
-from pipeline.sandbox.archive_export import write_archive
 from pipeline.sandbox.lazy import LazyAthlete
 from pipeline.settings import ConfigurationError
 
@@ -132,6 +130,9 @@ def export_archive(athlete: SyntheticAthlete, out: Path | None, last_day: date) 
         print("sandbox: error: export needs --out PATH.zip: where to write the archive",
               file=sys.stderr)
         return 2
+    from pipeline.sandbox.activity_files import activity_file  # FIT files: only to export
+    from pipeline.sandbox.archive_export import write_archive
+
     count = write_archive(athlete.snapshot(), out, files=activity_file)
     print(f"Wrote the sandbox athlete's archive ({count} activities up to {last_day}, with "
           f"their FIT, GPX and TCX files) to {out}")
