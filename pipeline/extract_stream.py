@@ -89,13 +89,16 @@ def write_extract(
     extracted_at: datetime,
     keep: Keep | None = None,
     chunk_activities: int = CHUNK_ACTIVITIES,
+    validated: bool = False,
 ) -> int:
     """Write the activities of ``pages`` to the extract file ``path``; return the rows written.
 
     ``keep`` filters each typed chunk (e.g. the run date's local days) before it is written.
+    ``validated``: every activity of ``pages`` passed ``parse_problem`` already (the extract
+    tasks' ``set_aside_unparseable``), so it is not checked a second time.
     """
     (rows,) = write_extracts(pages, [(path, keep or (lambda frame: frame))], extracted_at,
-                             chunk_activities)
+                             chunk_activities, validated)
     return rows
 
 
@@ -104,9 +107,11 @@ def write_extracts(
     outputs: Sequence[tuple[Path, Keep]],
     extracted_at: datetime,
     chunk_activities: int = CHUNK_ACTIVITIES,
+    validated: bool = False,
 ) -> list[int]:
     """Write the activities of ``pages`` to several extract files, each keeping its own rows of
-    every chunk (``keep``); return the rows written to each."""
+    every chunk (``keep``); return the rows written to each. ``validated`` as for
+    ``write_extract``."""
     if not outputs:
         return []
     with temporary_folder(outputs[0][0].parent, "extract") as work:
@@ -117,7 +122,8 @@ def write_extracts(
             last = _spool(pages, spool)
             spool.seek(0)
             for number, chunk in enumerate(_chunks(spool, last, chunk_activities)):
-                parsed = parse_activities(chunk, extracted_at=extracted_at)
+                parsed = parse_activities(chunk, extracted_at=extracted_at,
+                                          validated=validated)
                 frame, from_type = parsed.frame, from_type + parsed.sport_type_from_type
                 for index, (_path, keep) in enumerate(outputs):
                     part = work / f"output{index:05d}-part{number:05d}.csv"

@@ -160,7 +160,8 @@ class ExtractActivities(RunDateTask):
                 unparseable, self.run_date)
             with atomic_local_path(self.output()) as temporary:
                 rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
-                                     keep=local_dates_through(self.run_date))
+                                     keep=local_dates_through(self.run_date),
+                                     validated=True)  # by set_aside_unparseable
                 # Both before the extract counts as done:
                 self.keep_raw(raw)
                 self.keep_unparseable(unparseable)
