@@ -76,24 +76,21 @@ ensure_venv() {
 }
 
 ensure_venv || exit 1
-# The run date (pipeline/run_dates.py): the given one if it is over in the athlete's time zone,
-# else the most recent day that is; a date not over yet is refused here, in one line.
-date_args=()
-if [ "$demo" -eq 1 ]; then
-  date_args+=(--demo)
-fi
-if [ -n "$run_date" ]; then
-  date_args+=("$run_date")
-fi
-run_date="$("$CLI" run-date ${date_args[@]+"${date_args[@]}"})" || exit 2
-
+# The run date (pipeline/run_dates.py) is resolved by `strava-pipeline run` itself, in its own
+# process (issue 23: no second Python start): the given one if it is over in the athlete's time
+# zone, else the most recent day that is; a date not over yet is refused in one line (exit 2).
+# The command names its log logs/RUN-DATE.log (its last "Log:" line); the terminal's lines are
+# kept aside meanwhile and appended to that log afterwards.
 mkdir -p "$ROOT/logs"
-LOG="$ROOT/logs/$run_date.log"
-run_args=(run --date "$run_date" --log-file "$LOG")
+run_args=(run --log-dir "$ROOT/logs")
+if [ -n "$run_date" ]; then
+  run_args+=(--date "$run_date")
+fi
 if [ "$demo" -eq 1 ]; then
   run_args+=(--demo)
 fi
 run_args+=(${extra_args[@]+"${extra_args[@]}"})
+TERMINAL="$(mktemp "$ROOT/logs/.terminal.XXXXXX")"
 
 main() {
   local rc=0
@@ -103,5 +100,11 @@ main() {
 
 # Inside main every failure is handled explicitly: errexit is off so the exit code comes back.
 set +e
-main 2>&1 | tee -a "$LOG"
-exit "${PIPESTATUS[0]}"
+main 2>&1 | tee "$TERMINAL"
+rc="${PIPESTATUS[0]}"
+LOG="$(sed -n 's/^Log:       //p' "$TERMINAL" | tail -n 1)"
+if [ -n "$LOG" ] && [ -d "$(dirname "$LOG")" ]; then
+  cat "$TERMINAL" >>"$LOG"
+fi
+rm -f "$TERMINAL"
+exit "$rc"

@@ -20,11 +20,12 @@ import logging
 import math
 import re
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipeline.strava.activities import ACTIVITY_COLUMNS
+
+if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def storable_text(text: str) -> tuple[str, int]:
 
 def _field(value: Any) -> tuple[str, int]:
     """One field as written, and the number of characters replaced in it."""
+    import pandas as pd
+
     if value is None or value is pd.NA or value is pd.NaT:
         return "", 0
     if isinstance(value, bool):

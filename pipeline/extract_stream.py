@@ -18,14 +18,15 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipeline import activity_csv
 from pipeline.strava.activities import activities_frame, parse_activities
 from pipeline.strava.client import PageProgress
 from pipeline.temporaries import temporary_folder
+
+if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _chunks(spool: Any, last: dict[int, int], size: int) -> Iterator[list[dict[s
         yield chunk
 
 
-Keep = Callable[[pd.DataFrame], pd.DataFrame]
+Keep = Callable[["pd.DataFrame"], "pd.DataFrame"]
 
 
 def write_extract(
@@ -88,13 +89,16 @@ def write_extract(
     extracted_at: datetime,
     keep: Keep | None = None,
     chunk_activities: int = CHUNK_ACTIVITIES,
+    validated: bool = False,
 ) -> int:
     """Write the activities of ``pages`` to the extract file ``path``; return the rows written.
 
     ``keep`` filters each typed chunk (e.g. the run date's local days) before it is written.
+    ``validated``: every activity of ``pages`` passed ``parse_problem`` already (the extract
+    tasks' ``set_aside_unparseable``), so it is not checked a second time.
     """
     (rows,) = write_extracts(pages, [(path, keep or (lambda frame: frame))], extracted_at,
-                             chunk_activities)
+                             chunk_activities, validated)
     return rows
 
 
@@ -103,9 +107,11 @@ def write_extracts(
     outputs: Sequence[tuple[Path, Keep]],
     extracted_at: datetime,
     chunk_activities: int = CHUNK_ACTIVITIES,
+    validated: bool = False,
 ) -> list[int]:
     """Write the activities of ``pages`` to several extract files, each keeping its own rows of
-    every chunk (``keep``); return the rows written to each."""
+    every chunk (``keep``); return the rows written to each. ``validated`` as for
+    ``write_extract``."""
     if not outputs:
         return []
     with temporary_folder(outputs[0][0].parent, "extract") as work:
@@ -116,7 +122,8 @@ def write_extracts(
             last = _spool(pages, spool)
             spool.seek(0)
             for number, chunk in enumerate(_chunks(spool, last, chunk_activities)):
-                parsed = parse_activities(chunk, extracted_at=extracted_at)
+                parsed = parse_activities(chunk, extracted_at=extracted_at,
+                                          validated=validated)
                 frame, from_type = parsed.frame, from_type + parsed.sport_type_from_type
                 for index, (_path, keep) in enumerate(outputs):
                     part = work / f"output{index:05d}-part{number:05d}.csv"

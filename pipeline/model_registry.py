@@ -15,6 +15,7 @@ An optional first line ``{{ config(materialized='...') }}`` says how it is built
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -118,9 +119,40 @@ def _read(path: Path, layer: str) -> Model:
     return model
 
 
-def load_models(folder: Path | None = None) -> dict[str, Model]:
-    """Every model, in build order (each after the models it refs)."""
+# Models read per folder, with the files' (path, mtime, size) they were read from: a run's task
+# graph asks for them hundreds of times (issue 23: 2 s of a rerun); a changed file is read again.
+_LOADED: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Model]]] = {}
+
+
+def files_signature(folder: Path | None = None) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of every model file: what a cached read depends on."""
     folder = folder or MODELS_DIR
+    found = []
+    for layer in LAYERS:
+        try:
+            entries = list(os.scandir(folder / layer))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".sql"):
+                stat = entry.stat()
+                found.append((entry.path, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def load_models(folder: Path | None = None) -> dict[str, Model]:
+    """Every model, in build order (each after the models it refs); read again only when a
+    model file changed, was added or removed."""
+    folder = folder or MODELS_DIR
+    signature = files_signature(folder)
+    cached = _LOADED.get(folder)
+    if cached is None or cached[0] != signature:
+        cached = (signature, _load_models(folder))
+        _LOADED[folder] = cached
+    return dict(cached[1])
+
+
+def _load_models(folder: Path) -> dict[str, Model]:
     found: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((folder / layer).glob("*.sql")):

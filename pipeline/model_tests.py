@@ -97,11 +97,25 @@ def _sql(kind: str, section: configparser.SectionProxy) -> str:
             f" WHERE parent.{other_column} = child.{column})")
 
 
+_LOADED: dict[Path, tuple[object, list[ModelTest]]] = {}
+
+
 def load_model_tests(path: Path | None = None) -> list[ModelTest]:
-    """Every test of the tests file, in file order; a one-line ModelError when one is wrong."""
+    """Every test of the tests file, in file order; a one-line ModelError when one is wrong.
+    Read again only when the file or a model file changed (issue 23: a run asks often)."""
     path = path or tests_file()
     if not path.is_file():
         return []
+    stat = path.stat()
+    signature = (stat.st_mtime_ns, stat.st_size, model_registry.files_signature())
+    cached = _LOADED.get(path)
+    if cached is None or cached[0] != signature:
+        cached = (signature, _load_model_tests(path))
+        _LOADED[path] = cached
+    return list(cached[1])
+
+
+def _load_model_tests(path: Path) -> list[ModelTest]:
     parser = configparser.ConfigParser(interpolation=None, strict=True)
     try:
         parser.read(path, encoding="utf-8")

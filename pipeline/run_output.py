@@ -56,11 +56,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-file", type=Path, metavar="PATH",
                         help="where the full log goes (default: $DATA_DIR/logs/RUN-DATE.log; "
                              "./run_weekly.sh uses logs/RUN-DATE.log)")
+    parser.add_argument("--log-dir", type=Path, metavar="DIR",
+                        help="write the log as DIR/RUN-DATE.log, the date resolved by this "
+                             "command (./run_weekly.sh: logs/)")
 
 
 def output_for(args: argparse.Namespace, settings: Settings, name: str) -> Output:
-    """The run's Output: ``--log-file`` or ``$DATA_DIR/logs/NAME.log``, made absolute."""
-    log_file = args.log_file or settings.data_dir / "logs" / f"{name}.log"
+    """The run's Output: ``--log-file``, ``--log-dir``/NAME.log or ``$DATA_DIR/logs/NAME.log``,
+    made absolute."""
+    folder = getattr(args, "log_dir", None) or settings.data_dir / "logs"
+    log_file = args.log_file or folder / f"{name}.log"
     return Output(Path(log_file).absolute(), args.verbose, args.debug)
 
 

@@ -35,8 +35,7 @@ from pipeline.sandbox import (
     sandbox_environment,
     sandbox_settings,
 )
-from pipeline.sandbox.activity_files import activity_file
-from pipeline.sandbox.archive_export import write_archive
+from pipeline.sandbox.lazy import LazyAthlete
 from pipeline.settings import ConfigurationError
 
 DEMO_SEED = 42
@@ -111,8 +110,8 @@ def demo_sandbox(last_day: date) -> Iterator[None]:
     data_dir = Path(environment["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     forget_old_tokens(data_dir)
-    athlete = SyntheticAthlete(seed=DEMO_SEED, n_activities=DEMO_ACTIVITIES,
-                               end=athlete_end(last_day))
+    # Built on the first request: a rerun of a finished date sends none (issue 23).
+    athlete = LazyAthlete(DEMO_SEED, DEMO_ACTIVITIES, athlete_end(last_day))
     with SandboxServer(athlete, port=0) as server, \
             environment_variables({**environment, **server.env()}):
         print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
@@ -131,6 +130,9 @@ def export_archive(athlete: SyntheticAthlete, out: Path | None, last_day: date) 
         print("sandbox: error: export needs --out PATH.zip: where to write the archive",
               file=sys.stderr)
         return 2
+    from pipeline.sandbox.activity_files import activity_file  # FIT files: only to export
+    from pipeline.sandbox.archive_export import write_archive
+
     count = write_archive(athlete.snapshot(), out, files=activity_file)
     print(f"Wrote the sandbox athlete's archive ({count} activities up to {last_day}, with "
           f"their FIT, GPX and TCX files) to {out}")

@@ -65,6 +65,11 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("kudos_min_activities", "KUDOS_MIN_ACTIVITIES", "kudos", "min_activities", "200"),
     ("kudos_model", "KUDOS_MODEL", "kudos", "model", ""),
     ("kudos_settle_days", "KUDOS_SETTLE_DAYS", "kudos", "settle_days", "7"),
+    # issue 23: the kudos model retrains when due (pipeline/kudos/schedule.py)
+    ("kudos_retrain_every_weeks", "KUDOS_RETRAIN_EVERY_WEEKS", "kudos", "retrain_every_weeks",
+     "4"),
+    ("kudos_retrain_drift_share", "KUDOS_RETRAIN_DRIFT_SHARE", "kudos", "retrain_drift_share",
+     "0.1"),
     ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", "s3", "endpoint_url", ""),
     ("redshift_iam_role", "REDSHIFT_IAM_ROLE", "redshift", "iam_role", ""),
     ("redshift_copy_region", "REDSHIFT_COPY_REGION", "redshift", "copy_region", ""),
@@ -111,6 +116,8 @@ class Settings:
     webhook_verify_token: str = ""
     kudos_model: str = ""  # "on", "off", or "" (on for the sandbox only: pipeline/kudos/terms.py)
     kudos_settle_days: int = 7
+    kudos_retrain_every_weeks: int = 4
+    kudos_retrain_drift_share: float = 0.1
 
     @property
     def extract_dir(self) -> Path:
@@ -239,6 +246,10 @@ def load_settings() -> Settings:
         webhook_verify_token=raw["webhook_verify_token"].strip(),
         kudos_model=_on_off("KUDOS_MODEL", raw["kudos_model"]),
         kudos_settle_days=int(_as_number("KUDOS_SETTLE_DAYS", raw["kudos_settle_days"], int)),
+        kudos_retrain_every_weeks=int(_as_number(
+            "KUDOS_RETRAIN_EVERY_WEEKS", raw["kudos_retrain_every_weeks"], int)),
+        kudos_retrain_drift_share=float(_as_number(
+            "KUDOS_RETRAIN_DRIFT_SHARE", raw["kudos_retrain_drift_share"], float)),
     )
 
 

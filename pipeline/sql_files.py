@@ -119,6 +119,23 @@ def _null_outside_physical_ranges() -> str:
                           for r in physical_ranges())
 
 
+def _activity_columns_in_range() -> str:
+    """Every activity column in production's order, a measure outside its physical range as
+    NULL: the merge's INSERT selects this from staging (issue 23: no separate UPDATE)."""
+    from pipeline.strava.activities import ACTIVITY_COLUMNS
+
+    ranges = {r.column: r for r in physical_ranges()}
+    return ",\n    ".join(f"CASE WHEN {ranges[name].holds} THEN {name} END AS {name}"
+                           if name in ranges else name for name in ACTIVITY_COLUMNS)
+
+
+def _activity_column_names() -> str:
+    """Every activity column, in production's order (the merge's INSERT names them)."""
+    from pipeline.strava.activities import ACTIVITY_COLUMNS
+
+    return ", ".join(ACTIVITY_COLUMNS)
+
+
 def _compared_columns() -> str:
     """Every activity column but extracted_at: the values a reconciliation compares."""
     from pipeline.strava.activities import ACTIVITY_COLUMNS
@@ -135,6 +152,8 @@ _GENERATED_FRAGMENTS: dict[str, Callable[[], str]] = {
     "outside_physical_ranges": _outside_physical_ranges,
     "null_outside_physical_ranges": _null_outside_physical_ranges,
     "compared_columns": _compared_columns,
+    "activity_columns_in_range": _activity_columns_in_range,
+    "activity_column_names": _activity_column_names,
     "plausible_start_local": _plausible_start_local,
 }
 

@@ -276,6 +276,11 @@ class DuckDBWarehouse(Warehouse):
                 database.returned()
         return update_id in markers
 
+    def release_memory(self) -> None:
+        """Close this process's idle connection to the file: DuckDB's buffer pool (what a
+        load of the whole history filled) goes back; the next transaction opens it again."""
+        self._database.release_if_idle(0.0)
+
     def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:
         """DuckDB reads the Parquet file itself."""
         session.execute(f"INSERT INTO {table} SELECT * FROM read_parquet("

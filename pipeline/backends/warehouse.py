@@ -234,6 +234,11 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
             session.execute(f"DROP TABLE {check_identifier(staging_table)}")
 
+    def release_memory(self) -> None:
+        """Give back the memory the engine kept after a large load (issue 23); a server
+        warehouse keeps nothing in this process, so by default nothing to do."""
+        return None
+
     def reconcile_staging(self, staging_table: str, update_id: str,
                           removed_ids: Sequence[int]) -> tuple[int, int]:
         """A reconciliation's load (issue 20), one transaction with its marker: upsert the

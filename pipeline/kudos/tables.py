@@ -12,6 +12,7 @@ import pandas as pd
 
 from pipeline.backends.warehouse import Session, Warehouse
 from pipeline.kudos.features import SOURCE_COLUMNS
+from pipeline.kudos.schedule import LastTraining
 
 RUN_COLUMNS: tuple[str, ...] = (
     "run_date", "model_version", "trained_at", "n_train", "n_test", "rmse", "mae",
@@ -39,6 +40,15 @@ def read_activities(warehouse: Warehouse, local_end: datetime) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(SOURCE_COLUMNS))
 
 
+def read_scoring_activities(warehouse: Warehouse, local_start: datetime,
+                            local_end: datetime) -> pd.DataFrame:
+    """Production rows starting (local time) in [local_start, local_end) and each athlete's
+    last one before: what scoring a recent window needs, oldest first."""
+    rows = warehouse.query_file("kudos/scoring_activities.sql",
+                                {"local_start": local_start, "local_end": local_end})
+    return pd.DataFrame.from_records(rows, columns=list(SOURCE_COLUMNS))
+
+
 def current_champion(warehouse: Warehouse) -> Champion | None:
     """The newest promoted training, or None before the first."""
     rows = warehouse.query_file("kudos/champion.sql")
@@ -48,10 +58,32 @@ def current_champion(warehouse: Warehouse) -> Champion | None:
     return Champion(str(version), str(digest), None if rmse is None else float(rmse), run_date)
 
 
-def last_fingerprint(warehouse: Warehouse) -> tuple[str, str] | None:
-    """(model_version, data_fingerprint) of the newest training, or None."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """sql/kudos/fingerprint.sql's answer: the rows a run reads, summarised in the warehouse."""
+
+    activities: int
+    labelled: int
+    digest: str
+
+
+def production_fingerprint(warehouse: Warehouse, local_end: datetime,
+                           settled_end: datetime) -> Fingerprint:
+    """The fingerprint of the production rows starting (local time) before ``local_end``, and
+    how many are labelled and settled by ``settled_end`` (computed in SQL)."""
+    row = warehouse.query_file("kudos/fingerprint.sql", {"local_end": local_end,
+                                                         "settled_end": settled_end})[0]
+    count, labelled, *slices = (0 if value is None else int(value) for value in row)
+    return Fingerprint(count, labelled, "sql-md5:" + ":".join(str(v) for v in (count, *slices)))
+
+
+def last_training(warehouse: Warehouse) -> LastTraining | None:
+    """The newest training (its version, fingerprint, run date, n_train + n_test), or None."""
     rows = warehouse.query_file("kudos/last_training.sql")
-    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+    if not rows:
+        return None
+    version, digest, run_date, n_train, n_test = rows[0]
+    return LastTraining(str(version), str(digest), run_date, int(n_train or 0) + int(n_test or 0))
 
 
 def trainings_of_date(warehouse: Warehouse, run_date: date) -> int:

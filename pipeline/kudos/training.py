@@ -1,11 +1,10 @@
-"""One run of the kudos model for a run date: retrain when production changed, keep the better
-model as champion (it must beat the best baseline and the champion), score the last 12 weeks
-and the activities the run loaded under the champion, record everything."""
+"""One run of the kudos model for a run date: retrain when production changed and a retraining
+is due (pipeline/kudos/schedule.py), keep the better model as champion (it must beat the best
+baseline and the champion), score the last 12 weeks and the activities the run loaded under the
+champion, record everything."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,6 +24,7 @@ from pipeline.kudos.features import (
     build_features,
     usable_kudos,
 )
+from pipeline.kudos.schedule import not_due, retrain_reason
 from pipeline.kudos.store import (
     KudosModel,
     ModelUnavailable,
@@ -36,13 +36,18 @@ from pipeline.kudos.store import sha256 as sha256_of
 from pipeline.kudos.tables import (
     Champion,
     current_champion,
-    last_fingerprint,
+    last_training,
+    production_fingerprint,
     read_activities,
+    read_scoring_activities,
     record_run,
     trainings_of_date,
 )
 
 logger = logging.getLogger(__name__)
+# Before the test weeks, the weeks a scoring-only run reads: the 12-week trailing kudos level
+# of the first test week needs the 12 complete weeks before it (13 with the partial one).
+SCORING_MARGIN = timedelta(weeks=13)
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,6 @@ class RunOutcome:
         """One line for logs and Luigi's status message."""
         return (f"{self.row['reason']} ({self.predictions} predictions under "
                 f"{self.champion or 'no champion'})")
-
-
-def fingerprint(frame: pd.DataFrame) -> str:
-    """SHA-256 of the production rows a run reads (same rows, same fingerprint)."""
-    digest = hashlib.sha256()
-    for row in frame.itertuples(index=False):
-        digest.update(json.dumps([None if pd.isna(v) else v for v in row], default=str
-                                 ).encode("utf-8"))
-    return digest.hexdigest()
 
 
 def _version(warehouse: Warehouse, run_date: date) -> str:
@@ -100,12 +96,15 @@ def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
 
 def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
                     update_id: str, refusal: str | None = None, settle_days: int = 7,
-                    loaded_ids: frozenset[int] = frozenset()) -> RunOutcome:
-    """Train (or skip, with the reason), promote, predict and record one run date.
+                    loaded_ids: frozenset[int] = frozenset(), retrain_every_weeks: int = 4,
+                    drift_share: float = 0.1) -> RunOutcome:
+    """Train when due (or skip, with the reason), promote, predict and record one run date.
 
     ``refusal`` (pipeline/kudos/terms.py) records a skip with that reason: nothing is read,
     trained or predicted. Activities that started less than ``settle_days`` before the end of
-    the run date (their kudos still arriving) stay out of training and testing. The champion
+    the run date (their kudos still arriving) stay out of training and testing. A changed
+    production retrains only when pipeline/kudos/schedule.py says it is due
+    (``retrain_every_weeks``, ``drift_share``); otherwise the champion only scores. The champion
     scores the test weeks and every activity of ``loaded_ids`` (what the run loaded).
     """
     warehouse.ensure_schema()
@@ -115,58 +114,47 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         logger.info("kudos model for %s: %s", run_date, refusal)
         return RunOutcome(row, None, 0)
     windows = Windows(run_date)
-    frame = read_activities(warehouse, windows.end)
+    current = production_fingerprint(warehouse, windows.end,
+                                      windows.end - timedelta(days=settle_days))
+    data_fingerprint = current.digest
     champion = current_champion(warehouse)
-    data_fingerprint = fingerprint(frame)
+    incumbent = _load_champion(lake, champion)
+    last = last_training(warehouse)
+    why = retrain_reason(run_date, last, incumbent is not None, current.labelled,
+                         retrain_every_weeks, drift_share)
+    row: dict[str, Any] | None = None
+    if current.activities < min_activities:
+        row = _row(run_date, f"skipped: {current.activities} activities up to {run_date}, "
+                   f"fewer than KUDOS_MIN_ACTIVITIES={min_activities}",
+                   data_fingerprint=data_fingerprint)
+    elif incumbent is not None and last is not None and last.data_fingerprint == data_fingerprint:
+        row = _row(run_date, f"skipped: production unchanged since model {last.model_version} "
+                   f"was trained; champion {champion.model_version} kept",
+                   data_fingerprint=data_fingerprint)
+    elif why is None:
+        row = _row(run_date, not_due(run_date, last, current.labelled, retrain_every_weeks,
+                                     drift_share, champion.model_version),
+                   data_fingerprint=data_fingerprint)
+    if row is not None and incumbent is None:  # nothing to train, nothing to score with
+        record_run(warehouse, row, update_id, None, None)
+        logger.info("kudos model for %s: %s", run_date, row["reason"])
+        return RunOutcome(row, champion.model_version if champion else None, 0)
+
+    frame = _scoring_frame(warehouse, windows, loaded_ids) if row is not None else None
+    if frame is None:
+        frame = read_activities(warehouse, windows.end)
     features = build_features(frame)
     local = pd.to_datetime(frame["start_date_local"])
-    kudos = usable_kudos(frame)
-    window = (local >= windows.test_start).to_numpy()
-    settled = (local < windows.end - timedelta(days=settle_days)).to_numpy()
-    train_rows = (~window) & settled & kudos.notna().to_numpy()
-    test_rows = window & settled & kudos.notna().to_numpy()
-    scored = window | frame["id"].isin(loaded_ids).to_numpy()
+    scored = (local >= windows.test_start).to_numpy() | frame["id"].isin(loaded_ids).to_numpy()
     trained: KudosModel | None = None
     importance = None
-    incumbent = _load_champion(lake, champion)
-
-    last = last_fingerprint(warehouse)
-    if len(frame) < min_activities:
-        row = _row(run_date, f"skipped: {len(frame)} activities up to {run_date}, fewer than "
-                   f"KUDOS_MIN_ACTIVITIES={min_activities}",
-                   data_fingerprint=data_fingerprint)
-    elif incumbent is not None and last is not None and last[1] == data_fingerprint:
-        row = _row(run_date, f"skipped: production unchanged since model {last[0]} was "
-                   f"trained; champion {champion.model_version} kept",
-                   data_fingerprint=data_fingerprint)
-    elif not train_rows.any() or not test_rows.any():
-        row = _row(run_date, f"skipped: {int(train_rows.sum())} activities with kudos before "
-                   f"{windows.test_start:%Y-%m-%d} and {int(test_rows.sum())} in the last "
-                   f"{TEST_WEEKS} weeks; both sets need some", data_fingerprint=data_fingerprint)
-    elif kudos[train_rows].sum() <= 0:
-        row = _row(run_date, f"skipped: no activity before {windows.test_start:%Y-%m-%d} got "
-                   "any kudos; nothing to learn", data_fingerprint=data_fingerprint)
-    else:
-        train, test = features[train_rows], features[test_rows]
-        train_kudos, test_kudos = kudos[train_rows], kudos[test_rows]
-        trained = kudos_model.fit(train, train_kudos)
-        scores = kudos_model.score(trained, train, train_kudos, test, test_kudos)
-        importance = kudos_model.importance(trained, test, test_kudos)
-        version = _version(warehouse, run_date)
-        promoted, reason = _decide(run_date, champion, incumbent, scores, test, test_kudos)
-        data = model_bytes(trained)
-        best_name, best_rmse = scores.best_baseline
-        row = _row(run_date, reason, model_version=version, n_train=len(train),
-                   n_test=len(test), rmse=scores.rmse, mae=scores.mae,
-                   baseline_rmse=scores.baseline_rmse,
-                   sport_baseline_rmse=scores.sport_baseline_rmse,
-                   trailing_4_weeks_rmse=scores.baselines[kudos_model.TRAILING_4],
-                   trailing_12_weeks_rmse=scores.baselines[kudos_model.TRAILING_12],
-                   best_baseline=best_name, best_baseline_rmse=best_rmse, promoted=promoted,
-                   model_sha256=sha256_of(data), data_fingerprint=data_fingerprint)
-        save_model(lake, version, data, _metrics(row, windows, trained, importance))
-        if promoted:
-            champion = Champion(version, row["model_sha256"], scores.rmse, run_date)
+    if row is None:
+        logger.info("kudos model for %s: retraining (%s)", run_date, why)
+        row, trained, importance = _train(warehouse, lake, run_date, windows, frame, features,
+                                          champion, incumbent, settle_days, data_fingerprint)
+        if row["promoted"]:
+            champion = Champion(row["model_version"], row["model_sha256"], row["rmse"],
+                                run_date)
 
     champion_model = trained if trained is not None and row["promoted"] else incumbent
     predictions = None
@@ -180,6 +168,63 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
                          0 if predictions is None else len(predictions))
     logger.info("kudos model for %s: %s", run_date, outcome.summary)
     return outcome
+
+
+def _scoring_frame(warehouse: Warehouse, windows: Windows,
+                   loaded_ids: frozenset[int]) -> pd.DataFrame | None:
+    """For a run that only scores: the recent rows its features need (the test weeks, the
+    SCORING_MARGIN before them, each athlete's activity before those), or None when the run
+    loaded an activity older than the test weeks (a first run, a backfill): then the whole
+    history is read, as for training."""
+    frame = read_scoring_activities(warehouse, windows.test_start - SCORING_MARGIN,
+                                    windows.end)
+    recent = pd.to_datetime(frame["start_date_local"]) >= windows.test_start
+    if not loaded_ids <= set(frame["id"][recent].astype("int64")):
+        return None
+    return frame
+
+
+def _train(warehouse: Warehouse, lake: Lake, run_date: date, windows: Windows,
+           frame: pd.DataFrame, features: pd.DataFrame, champion: Champion | None,
+           incumbent: KudosModel | None, settle_days: int, data_fingerprint: str
+           ) -> tuple[dict[str, Any], KudosModel | None, pd.DataFrame | None]:
+    """Fit, score and decide (or the skip's row when the sets cannot train); the model file is
+    saved, the permutation importance computed for a promoted model only."""
+    local = pd.to_datetime(frame["start_date_local"])
+    kudos = usable_kudos(frame)
+    window = (local >= windows.test_start).to_numpy()
+    settled = (local < windows.end - timedelta(days=settle_days)).to_numpy()
+    train_rows = (~window) & settled & kudos.notna().to_numpy()
+    test_rows = window & settled & kudos.notna().to_numpy()
+    if not train_rows.any() or not test_rows.any():
+        return _row(run_date, f"skipped: {int(train_rows.sum())} activities with kudos before "
+                    f"{windows.test_start:%Y-%m-%d} and {int(test_rows.sum())} in the last "
+                    f"{TEST_WEEKS} weeks; both sets need some",
+                    data_fingerprint=data_fingerprint), None, None
+    if kudos[train_rows].sum() <= 0:
+        return _row(run_date, f"skipped: no activity before {windows.test_start:%Y-%m-%d} got "
+                    "any kudos; nothing to learn", data_fingerprint=data_fingerprint), None, None
+    train, test = features[train_rows], features[test_rows]
+    train_kudos, test_kudos = kudos[train_rows], kudos[test_rows]
+    trained = kudos_model.fit(train, train_kudos)
+    scores = kudos_model.score(trained, train, train_kudos, test, test_kudos)
+    version = _version(warehouse, run_date)
+    promoted, reason = _decide(run_date, champion, incumbent, scores, test, test_kudos)
+    # Permutation importance explains the champion (the dashboard shows the champion's): a
+    # challenger that is not promoted is never shown, so its importance is not computed.
+    importance = kudos_model.importance(trained, test, test_kudos) if promoted else None
+    data = model_bytes(trained)
+    best_name, best_rmse = scores.best_baseline
+    row = _row(run_date, reason, model_version=version, n_train=len(train),
+               n_test=len(test), rmse=scores.rmse, mae=scores.mae,
+               baseline_rmse=scores.baseline_rmse,
+               sport_baseline_rmse=scores.sport_baseline_rmse,
+               trailing_4_weeks_rmse=scores.baselines[kudos_model.TRAILING_4],
+               trailing_12_weeks_rmse=scores.baselines[kudos_model.TRAILING_12],
+               best_baseline=best_name, best_baseline_rmse=best_rmse, promoted=promoted,
+               model_sha256=sha256_of(data), data_fingerprint=data_fingerprint)
+    save_model(lake, version, data, _metrics(row, windows, trained, importance))
+    return row, trained, importance
 
 
 def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | None,
@@ -214,14 +259,15 @@ def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | N
 
 
 def _metrics(row: dict[str, Any], windows: Windows, model: KudosModel,
-             importance: pd.DataFrame) -> dict[str, Any]:
+             importance: pd.DataFrame | None) -> dict[str, Any]:
     return {
         **{key: value for key, value in row.items()},
         "test_window_local": [windows.test_start.isoformat(), windows.end.isoformat()],
         "features": list(FEATURES),
         "categories": model.categories,
         "parameters": kudos_model.PARAMETERS,
-        "permutation_importance": importance.to_dict(orient="records"),
+        "permutation_importance": (None if importance is None  # computed when promoted
+                                   else importance.to_dict(orient="records")),
         "scikit_learn": sklearn.__version__,
         "skops": skops.__version__,
         "written_at": datetime.now().isoformat(timespec="seconds"),

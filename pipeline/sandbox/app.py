@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 import pipeline.sandbox.changes as changes
 import pipeline.sandbox.faults as faults
-from pipeline.sandbox.activity_files import api_streams
 from pipeline.sandbox.athlete import SyntheticAthlete
 from pipeline.sandbox.index import json_array
 from pipeline.sandbox.oauth import TokenStore, normalise_scope
@@ -217,6 +216,8 @@ class SandboxApp:
             act = self.athlete.get(int(identifier))
         except (KeyError, ValueError):
             return json_response(404, NOT_FOUND)
+        from pipeline.sandbox.activity_files import api_streams  # garmin_fit_sdk: on use
+
         return json_response(200, api_streams(act))
 
     def _activities(self, query: dict[str, str], short: bool) -> Response:

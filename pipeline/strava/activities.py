@@ -18,9 +18,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
+    import pandas as pd
+
 
 # Column name -> pandas dtype, in the order of the production table: the columns of
 # sql/migrations/0001_previous_release.sql, then those 0006_activity_fields.sql appends.
@@ -259,16 +261,18 @@ def _replace_lone_surrogates(row: dict[str, Any]) -> int:
     return replaced
 
 
-def parse_activities(activities: Iterable[Any], extracted_at: datetime) -> ParsedActivities:
+def parse_activities(activities: Iterable[Any], extracted_at: datetime,
+                     validated: bool = False) -> ParsedActivities:
     """The typed frame of the parseable activities, the unparseable ones with their reason,
     how many lone surrogates became U+FFFD and how many activities took ``type`` as their
-    ``sport_type``."""
+    ``sport_type``. ``validated``: the caller checked each with ``parse_problem`` already
+    (issue 23: each activity validated once)."""
     rows: list[dict[str, Any]] = []
     unparseable: list[dict[str, Any]] = []
     replaced = 0
     from_type = 0
     for activity in activities:
-        problem = parse_problem(activity)
+        problem = None if validated else parse_problem(activity)
         if problem:
             unparseable.append({"reason": problem, "activity": activity})
             continue
@@ -281,6 +285,8 @@ def parse_activities(activities: Iterable[Any], extracted_at: datetime) -> Parse
 
 def empty_activity_frame() -> pd.DataFrame:
     """A frame with every activity column and no rows (a week without activities)."""
+    import pandas as pd
+
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in ACTIVITY_COLUMNS.items()})
 
 
@@ -302,6 +308,8 @@ def typed_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
     if not rows:
         return empty_activity_frame()
     frame = pd.DataFrame.from_records(rows, columns=list(ACTIVITY_COLUMNS))

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from pipeline.backends import Lake, Warehouse
 from pipeline.streams.parse import STREAM_COLUMNS, Parsed
@@ -66,6 +65,8 @@ class StreamWriter:
 
     def flush(self) -> None:
         """Store the collected samples (Parquet in the lake, then the warehouse)."""
+        import pandas as pd
+
         if not self.rows:
             return
         self.totals.parts += 1

@@ -162,7 +162,7 @@ class ExtractRange(luigi.Task):
             filters = [local_dates_through(week, previous)
                        for previous, week in zip([None, *weeks], weeks, strict=False)]
             rows = write_extracts(pages, list(zip(paths, filters, strict=True)),
-                                  extracted_at=extracted_at)
+                                  extracted_at=extracted_at, validated=True)
             # The read's unparseable activities go with its newest week, before any extract
             # counts as done; the other weeks record that they had none. Each week keeps the
             # raw JSON of its activities.

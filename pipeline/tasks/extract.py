@@ -8,10 +8,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import luigi
-import pandas as pd
 
 from pipeline import run_dates
 from pipeline.athlete_zone import ensure_run_date_over
@@ -24,6 +23,9 @@ from pipeline.strava.activities import parse_problem
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, unparseable_lake_key
 from pipeline.temporaries import temporary_folder
+
+if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
+    import pandas as pd
 
 __all__ = ["ExtractActivities", "extracts_missing", "put_keeping_earlier", "unparseable_lake_key"]
 
@@ -74,6 +76,8 @@ def local_dates_through(run_date: date, after: date | None = None
     Strava's UTC window reaches into the next local day east of UTC-12; those rows belong to
     later run dates.
     """
+    import pandas as pd
+
     end = pd.Timestamp(run_dates.run_week(run_date).end)
     start = None if after is None else pd.Timestamp(run_dates.run_week(after).end)
 
@@ -156,7 +160,8 @@ class ExtractActivities(RunDateTask):
                 unparseable, self.run_date)
             with atomic_local_path(self.output()) as temporary:
                 rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
-                                     keep=local_dates_through(self.run_date))
+                                     keep=local_dates_through(self.run_date),
+                                     validated=True)  # by set_aside_unparseable
                 # Both before the extract counts as done:
                 self.keep_raw(raw)
                 self.keep_unparseable(unparseable)

@@ -1,4 +1,5 @@
-"""TrainKudosModel: the kudos model retrained after production changes, promoted only if better."""
+"""TrainKudosModel: the kudos model retrained when due after production changes
+(pipeline/kudos/schedule.py), promoted only if better; otherwise the champion scores."""
 
 from __future__ import annotations
 
@@ -43,5 +44,7 @@ class TrainKudosModel(RunDateTask):
         outcome = run_kudos_model(self.warehouse, self.lake, self.run_date,
                                   self.settings.kudos_min_activities, self.update_id,
                                   training_refusal(self.settings),
-                                  self.settings.kudos_settle_days, self.loaded_ids())
+                                  self.settings.kudos_settle_days, self.loaded_ids(),
+                                  self.settings.kudos_retrain_every_weeks,
+                                  self.settings.kudos_retrain_drift_share)
         self.set_status_message(outcome.summary)

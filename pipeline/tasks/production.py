@@ -52,6 +52,7 @@ class LoadProduction(RunDateTask):
         self.warehouse.merge_staging(self.staging_table, self.update_id)
         logger.info("merged %s into strava_activity_data", self.staging_table)
         ((after,),) = self.warehouse.query_file("production/production_rows.sql")
+        self.warehouse.release_memory()  # the stages after the load start from a clean engine
         added, changed = int(added or 0), int(changed or 0)
         run_summary.loaded(self.run_date, added, changed, int(before) + added - int(after))
         self.set_status_message("production updated")

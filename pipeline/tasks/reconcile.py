@@ -16,10 +16,9 @@ import json
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import luigi
-import pandas as pd
 
 from pipeline import notify
 from pipeline.activity_csv import write_activities_csv
@@ -34,6 +33,9 @@ from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.quarantine import forget_staging
 from pipeline.tasks.staging import CopyToStaging
 from pipeline.tasks.validation import ValidateStaging
+
+if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +195,8 @@ class Reconcile(HistoryTargets, RunDateTask):
 
     def _removed_rows(self, params: dict[str, Any]) -> pd.DataFrame:
         """Production's rows in scope that Strava no longer lists."""
+        import pandas as pd
+
         with self.warehouse.transaction() as session:
             session.run_file("reconcile/removed_rows.sql", params,
                              staging_table=self.staging_table)

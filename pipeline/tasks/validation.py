@@ -10,6 +10,7 @@ made them count as not done, so the next run of the date extracts afresh.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import zoneinfo
@@ -35,6 +36,13 @@ from pipeline.validator import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+
+@functools.cache
+def iana_zones() -> frozenset[str]:
+    """zoneinfo's IANA names, read once per process (it scans the tz database every call)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 class ValidationHalted(RuntimeError):
@@ -98,7 +106,7 @@ class ValidateStaging(RunDateTask):
 
     def _non_iana_timezone_count(self) -> int | None:
         """Activities in staging whose time zone is not an IANA name (None without tzdata)."""
-        known = zoneinfo.available_timezones()
+        known = iana_zones()
         if not known:
             return None
         rows = self.warehouse.query(

@@ -1,5 +1,6 @@
--- The newest training, promoted or not (what "production changed since" compares against).
-SELECT model_version, data_fingerprint
+-- The newest training, promoted or not (what "production changed since" compares against, and
+-- when a retraining is due: its run date and how many labelled activities it learnt from).
+SELECT model_version, data_fingerprint, run_date, n_train, n_test
 FROM kudos_model_runs
 WHERE model_sha256 IS NOT NULL
 ORDER BY trained_at DESC, model_version DESC

@@ -120,12 +120,11 @@ def test_staging_and_merge_statements_for_a_run_date(
         marker_delete,
         marker_insert,
         "COMMIT",
-        # LoadProduction: impossible measures to NULL, DELETE + INSERT + marker in one
-        # transaction, no TRUNCATE
-        _code(split_statements(render(read_sql("production/merge_staging_into_production.sql"),
-                                      staging_table=STAGING))[0]),
+        # LoadProduction: DELETE + INSERT (impossible measures to NULL inside its SELECT, issue
+        # 23) + marker in one transaction, no TRUNCATE
         f"DELETE FROM strava_activity_data WHERE id IN (SELECT id FROM {STAGING})",
-        f"INSERT INTO strava_activity_data SELECT * FROM {STAGING}",
+        _code(split_statements(render(read_sql("production/merge_staging_into_production.sql"),
+                                      staging_table=STAGING))[1]),
         marker_delete,
         marker_insert,
         f"DROP TABLE {STAGING}",  # in the merge's transaction: no staging left after a kill

@@ -402,10 +402,12 @@ def test_the_same_run_on_postgresql_gives_the_same_model_and_rows(
 
 
 def test_next_weeks_new_data_retrains_and_compares_on_the_new_test_set(
-        world_factory, fake_clock) -> None:
+        world_factory, fake_clock, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import NEXT_RUN_DATE, succeeded
     from tests.support.helpers import make_next_week_changes
 
+    # Issue 23: retraining is due every KUDOS_RETRAIN_EVERY_WEEKS (default 4); here every week.
+    monkeypatch.setenv("KUDOS_RETRAIN_EVERY_WEEKS", "1")
     athlete = SyntheticAthlete(seed=7, n_activities=1200, end=ATHLETE_END)
     pipeline = world_factory(athlete, clock=fake_clock)
     assert succeeded(pipeline.run_weekly(RUN_DATE))
@@ -510,3 +512,70 @@ def test_a_growing_account_is_promoted_only_against_the_best_baseline(
     assert run["reason"].startswith("not promoted: test RMSE") and \
         "does not beat the best baseline, the trailing 4-week mean" in run["reason"]
     assert copy.rows("SELECT DISTINCT model_version FROM kudos_predictions") == [("2026-11-29",)]
+
+
+def _next_week_run(copy: KudosWorld):
+    """run_kudos_model for the week after RUN_DATE on a copy, with the default schedule."""
+    from pipeline.kudos.training import run_kudos_model
+    from tests.conftest import NEXT_RUN_DATE
+
+    with environment(copy.env):
+        settings = load_settings()
+        return run_kudos_model(open_warehouse(settings.warehouse_url),
+                               open_lake(settings.lake_url), NEXT_RUN_DATE, 200,
+                               "TrainKudosModel(2026-12-06)",
+                               loaded_ids=frozenset({copy.run_week_id}))
+
+
+def test_a_changed_week_before_the_due_date_only_scores_under_the_champion(
+        world: KudosWorld, tmp_path: Path) -> None:
+    """Issue 23: a week whose production changed a little, one week after the training (due
+    every 4 weeks), trains nothing: the champion scores the week and the run says why."""
+    from tests.conftest import NEXT_RUN_DATE
+
+    copy = world.copy(tmp_path / "data")
+    copy.execute("UPDATE strava_activity_data SET kudos_count = kudos_count + 1 WHERE id = ("
+                 "SELECT MIN(id) FROM strava_activity_data WHERE kudos_count IS NOT NULL)")
+    outcome = _next_week_run(copy)
+    run = copy.runs().iloc[-1]
+    assert pd.isna(run["model_version"]) and not bool(run["promoted"])
+    assert run["reason"].startswith("skipped: retraining not due (model 2026-11-29 trained "
+                                    "for 2026-11-29; next due 2026-12-27")
+    assert "champion 2026-11-29 scored the run" in run["reason"]
+    assert outcome.predictions > 0
+    predicted = dict(copy.rows("SELECT activity_id, model_version FROM kudos_predictions "
+                               "WHERE run_date = ?", [NEXT_RUN_DATE]))
+    assert predicted[copy.run_week_id] == "2026-11-29"
+    assert len(predicted) == outcome.predictions
+    assert not (copy.data_dir / "lake/models/kudos/2026-12-06").exists()
+
+    # Scoring read only the recent weeks: the same predictions as from the whole history.
+    with environment(copy.env):
+        settings = load_settings()
+        warehouse = open_warehouse(settings.warehouse_url)
+        model = load_model(open_lake(settings.lake_url), "2026-11-29",
+                           current_champion(warehouse).model_sha256)
+        history = read_activities(warehouse, datetime(2026, 12, 7))
+    features = build_features(history).set_index(history["id"].astype("int64"))
+    recorded = dict(copy.rows("SELECT activity_id, predicted_kudos FROM kudos_predictions "
+                              "WHERE run_date = ?", [NEXT_RUN_DATE]))
+    ids = sorted(recorded)
+    np.testing.assert_allclose(predict(model, features.loc[ids]),
+                               [recorded[i] for i in ids], rtol=1e-9)
+
+
+def test_drifted_data_retrains_before_the_due_date(world: KudosWorld, tmp_path: Path) -> None:
+    """Issue 23: a sixth of the labelled activities gone (more than KUDOS_RETRAIN_DRIFT_SHARE,
+    0.1, of those the champion learnt from) retrains a week after the last training."""
+    copy = world.copy(tmp_path / "data")
+    copy.execute("DELETE FROM strava_activity_data WHERE id % 6 = 0 AND start_date_local < ?",
+                 [TEST_START])
+    _next_week_run(copy)
+    run = copy.runs().iloc[-1]
+    assert run["model_version"] == "2026-12-06"
+    assert "champion 2026-11-29's" in run["reason"] or "baseline" in run["reason"]
+    assert (copy.data_dir / "lake/models/kudos/2026-12-06/model.skops").exists()
+    importance = copy.rows("SELECT COUNT(*) FROM kudos_feature_importance WHERE "
+                           "model_version = '2026-12-06'")[0][0]
+    assert importance == (len(build_features(pd.DataFrame()).columns)
+                          if bool(run["promoted"]) else 0)
