@@ -46,6 +46,9 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "batch": "20261206t191500",
     "outcome": "upserted from GET /activities",
     "applied_at": datetime(2026, 12, 6, 19, 15),
+    # issue 23: the kudos model's fingerprint and scoring reads
+    "settled_end": datetime(2026, 11, 23),
+    "local_start": datetime(2026, 8, 31),
     "archive_id": "0123456789abcdef",
     "streams_since": datetime(2026, 11, 2),
 }

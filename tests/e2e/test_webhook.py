@@ -157,8 +157,10 @@ def test_the_whole_loop_ends_in_the_right_table(world: PipelineWorld,
         assert requests.post(url, json=stranger, timeout=5).status_code == 200
 
         state = open_state(load_settings().state_url)
-        # Two updates of one activity within a second share Strava's idempotency key: one event.
-        assert state.event_counts()[0] == 4
+        # Two updates of one activity within a second share Strava's idempotency key (one event);
+        # a second apart they are two. Either way the activity is fetched once.
+        stored = state.event_counts()[0]
+        assert stored in (4, 5)
         world.sandbox.reset_log()
         result = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop1"))
         assert succeeded(result), result.summary_text
@@ -171,7 +173,7 @@ def test_the_whole_loop_ends_in_the_right_table(world: PipelineWorld,
         # One GET per changed activity however many events it had; none for the deleted one.
         assert world.sandbox.count(f"/activities/{renamed['id']}") == 1
         assert world.sandbox.count(f"/activities/{deleted['id']}") == 0
-        assert state.event_counts()[:2] == (0, 4)
+        assert state.event_counts()[:2] == (0, stored)
         again = world.build(ApplyEvents(run_date=RUN_DATE, batch="loop2"))
         assert succeeded(again)
         assert dict(open_warehouse(load_settings().warehouse_url).query(
