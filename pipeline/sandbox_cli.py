@@ -10,13 +10,15 @@ warehouse.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,8 +37,11 @@ from pipeline.sandbox import (
     sandbox_environment,
     sandbox_settings,
 )
+from pipeline.sandbox.app import RequestRecord
 from pipeline.sandbox.lazy import LazyAthlete
+from pipeline.sandbox.ratelimit import parse_read_limit
 from pipeline.settings import ConfigurationError
+from pipeline.strava.clock import environment_clock
 
 DEMO_SEED = 42
 DEMO_ACTIVITIES = 1200
@@ -80,6 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a JSON change list applied at start: deletions, renames, re-types, "
                              "kudos, late uploads (docs/reconciliation.md); POST more to "
                              "/admin/changes while it serves")
+    parser.add_argument("--read-limit", metavar="N/15min[,N/day]",
+                        default=os.environ.get("SANDBOX_READ_LIMIT", ""),
+                        help="the application's read limits, answered with 429 past them like "
+                             "Strava (default 100/15min,1000/day; env SANDBOX_READ_LIMIT)")
+    parser.add_argument("--request-log", type=Path, metavar="PATH",
+                        help="append every request served to PATH, one JSON line each: time "
+                             "(the sandbox's clock), token fingerprint, path, query, status")
     parser.add_argument("action", nargs="?", choices=("serve", "export"), default="serve",
                         help="serve (default) the fake API, or export the athlete's archive "
                              "(with --out) in Strava's format")
@@ -95,6 +107,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add_arguments(parser)
     return parser.parse_args(argv)
+
+
+def request_log_writer(path: Path) -> Callable[[RequestRecord], None]:
+    """A sink that appends each request as one JSON line to ``path`` (flushed at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a", encoding="utf-8")
+
+    def write(record: RequestRecord) -> None:
+        handle.write(json.dumps(record.as_json()) + "\n")
+        handle.flush()
+
+    return write
 
 
 def forget_old_tokens(data_dir: Path) -> None:
@@ -166,7 +190,17 @@ def run(args: argparse.Namespace) -> int:
                   f"(started {change['start_date']})")
     if getattr(args, "action", "serve") == "export":
         return export_archive(athlete, args.out, last_day)
-    server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
+    try:
+        read_15min, read_daily = parse_read_limit(args.read_limit or "100/15min")
+        clock = environment_clock()
+    except ValueError as error:
+        print(f"sandbox: error: {error}", file=sys.stderr)
+        return 2
+    server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose,
+                           clock=clock.now if clock else time.time,
+                           read_limit_15min=read_15min, read_limit_daily=read_daily)
+    if args.request_log:
+        server.app.log_sink = request_log_writer(args.request_log)
     try:
         server.start()
     except OSError as error:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -73,6 +75,21 @@ class RequestRecord(NamedTuple):
     query: dict[str, str]
     authorization: bool
     status: int  # 0 when the connection was dropped
+    time: float = 0.0  # the sandbox's clock when it answered (epoch seconds)
+    token_id: str = ""  # a fingerprint of the bearer token (never the token), "" without one
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as one line of the request log file (``--request-log``)."""
+        return {"time": self.time, "token_id": self.token_id, "method": self.method,
+                "path": self.path, "query": self.query, "status": self.status}
+
+
+def token_fingerprint(authorization: str | None) -> str:
+    """Ten hex digits of the SHA-256 of a bearer token: tells tokens apart, reveals nothing."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return ""
+    return hashlib.sha256(token.strip().encode()).hexdigest()[:10]
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -111,6 +128,7 @@ class SandboxApp:
         self.inactive = False
         self.repeat_pages = False  # every page answers page 1's activities (paging never ends)
         self.log: list[RequestRecord] = []
+        self.log_sink: Callable[[RequestRecord], None] | None = None  # --request-log
         self.push = PushSubscriptions()
         self.listing_seconds = 0.0  # time spent answering activity lists (the benchmark reports it)
         self._log_lock = threading.Lock()
@@ -127,9 +145,13 @@ class SandboxApp:
             query,
             request.authorization is not None,
             0 if response.drop else response.status,
+            self.clock(),
+            token_fingerprint(request.authorization),
         )
         with self._log_lock:
             self.log.append(record)
+            if self.log_sink is not None:
+                self.log_sink(record)
         return response
 
     def _route(self, request: Request) -> Response:

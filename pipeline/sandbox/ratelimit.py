@@ -80,3 +80,16 @@ class RateLimiter:
             "X-ReadRateLimit-Limit": f"{self.read_limits[0]},{self.read_limits[1]}",
             "X-ReadRateLimit-Usage": f"{read_15},{read_day}",
         }
+
+
+def parse_read_limit(text: str) -> tuple[int, int]:
+    """``--read-limit``: ``N/15min``, ``N/day`` or both (``5/15min,50/day``) -> (15-minute,
+    daily) read limits, Strava's default (100, 1000) for the one not given."""
+    limits = {"15min": 100, "day": 1000}
+    for part in text.replace(" ", "").split(","):
+        count, _, window = part.partition("/")
+        if window not in limits or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"--read-limit {text!r}: write N/15min, N/day or both, "
+                             "e.g. 5/15min or 5/15min,50/day")
+        limits[window] = int(count)
+    return limits["15min"], limits["day"]

@@ -5,16 +5,20 @@ from __future__ import annotations
 from pipeline.archive.no_strava import NoStravaClient
 from pipeline.archive.options import archive_only
 from pipeline.settings import Settings
-from pipeline.strava.client import Credentials, StravaClient
-from pipeline.strava.clock import SYSTEM_CLOCK, Clock
+from pipeline.strava.client import Credentials, StravaClient, is_local_url
+from pipeline.strava.clock import SYSTEM_CLOCK, Clock, environment_clock
 from pipeline.strava.tokens import TokenStore
 
 
-def client_from_settings(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> StravaClient:
+def client_from_settings(settings: Settings, clock: Clock | None = None) -> StravaClient:
     """A StravaClient configured from the pipeline's settings (in archive-only mode, one that
-    reads nothing: pipeline/archive/no_strava.py)."""
+    reads nothing: pipeline/archive/no_strava.py). Its clock is ``clock``, else the simulated
+    one of STRAVA_SIMULATED_CLOCK for a sandbox on this machine, else the system's."""
     if archive_only():
         return NoStravaClient()  # type: ignore[return-value]
+    if clock is None:
+        simulated = environment_clock() if is_local_url(settings.strava_api_url) else None
+        clock = simulated or SYSTEM_CLOCK
     return StravaClient(
         settings.strava_api_url,
         settings.strava_auth_url,

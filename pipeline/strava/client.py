@@ -480,17 +480,21 @@ class StravaClient:
 
     # -- listing -------------------------------------------------------------------------------
 
-    def iter_pages(self, after: int, before: int) -> Iterator[list[dict[str, Any]]]:
+    def iter_pages(self, after: int, before: int, first_page: int = 1,
+                   seen: set[int] | None = None) -> Iterator[list[dict[str, Any]]]:
         """Pages of activities with ``after < start_date < before``, oldest first.
+
+        ``first_page`` and ``seen`` (the ids of the pages before it) resume a read that stopped
+        (pipeline/page_spool.py).
 
         Pages until an empty page: short pages happen on Strava and do not mean the end. Two
         guards end a listing that never ends (PagingError, one line): a page that brings only
         activities already read, and more activities than the athlete can have
         (``activity_cap``, asked once the listing passes UNCHECKED_ACTIVITIES).
         """
-        seen: set[int] = set()
+        seen = set(seen or ())
         cap: int | None = None
-        page_number = 1
+        page_number = first_page
         while True:
             page = self._get_page(
                 {"after": after, "before": before, "page": page_number, "per_page": PER_PAGE}

@@ -26,8 +26,10 @@ import luigi
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.extract_stream import write_extract
 from pipeline.reconcile import is_newest_run_date
+from pipeline.shared_budget import share_budget
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
+from pipeline.strava.budget import Priority
 from pipeline.tasks.base import RunDateTask
 
 logger = logging.getLogger(__name__)
@@ -106,7 +108,8 @@ class ApplyEvents(RunDateTask):
                        sum(1 for line in removed if not line.startswith(" ")))
 
     def _apply(self, pending: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
-        client = client_from_settings(self.settings)
+        client = share_budget(client_from_settings(self.settings), self.settings,
+                              Priority.RECONCILE)
         profile = client.get_json("/athlete") or {}
         athlete_id = profile.get("id")
         outcomes: dict[str, str] = {}

@@ -31,10 +31,13 @@ import luigi
 
 from pipeline import run_dates
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
-from pipeline.backends.lake import atomic_local_path
+from pipeline.backends.lake import Lake, atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
+from pipeline.page_spool import PageSpool, read_key, resumable_pages
 from pipeline.raw_activities import RawJsonLines, passing_through, week_router
+from pipeline.shared_budget import share_budget
 from pipeline.strava import client_from_settings
+from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
 from pipeline.tasks.extract import ExtractActivities, local_dates_through, set_aside_unparseable
@@ -137,7 +140,8 @@ class ExtractRange(luigi.Task):
         ensure_run_date_over(weeks[-1])
         settings = ExtractActivities(run_date=weeks[-1]).settings
         after, before = range_window(weeks)
-        client = client_from_settings(settings)
+        client = share_budget(client_from_settings(settings), settings, Priority.BACKFILL)
+        spool = PageSpool(extracts_lake(weeks[-1]), read_key(after, before))
         source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
         logger.info("extracting %d weeks (%s to %s) from %s in one read: %s to %s UTC",
                     len(weeks), weeks[0], weeks[-1], source, _utc(after), _utc(before))
@@ -155,7 +159,8 @@ class ExtractRange(luigi.Task):
             raws = [files.enter_context(RawJsonLines(folder / f"{week}.jsonl.gz", extracted_at))
                     for week in weeks]
             pages = set_aside_unparseable(with_progress(
-                passing_through(client.iter_pages(after, before), week_router(weeks, raws)),
+                passing_through(resumable_pages(client, spool, after, before),
+                                week_router(weeks, raws)),
                 on_page=report), unparseable, weeks[-1])
             paths = [Path(files.enter_context(atomic_local_path(extract.output())))
                      for extract in extracts]
@@ -169,10 +174,16 @@ class ExtractRange(luigi.Task):
             for extract, raw in zip(extracts, raws, strict=True):
                 extract.keep_raw(raw)
                 extract.keep_unparseable(unparseable if extract is extracts[-1] else [])
+        spool.clear()  # the extracts are written: the next read starts afresh
         logger.info("wrote %d activities into %d weekly extracts (%d list requests)",
                     sum(rows), len(weeks), client.list_requests)
         self.set_status_message(
             f"{sum(rows)} activities from {source} in {len(weeks)} weekly extracts")
+
+
+def extracts_lake(week: date) -> Lake:
+    """The lake the pages of a read are kept in (the one its extracts go to)."""
+    return ExtractActivities(run_date=week).lake
 
 
 def _utc(epoch: int) -> str:

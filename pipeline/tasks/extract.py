@@ -18,8 +18,10 @@ from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
 from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through
+from pipeline.shared_budget import share_budget
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
+from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, unparseable_lake_key
 from pipeline.temporaries import temporary_folder
@@ -105,6 +107,9 @@ class ExtractActivities(RunDateTask):
     by id. A run date that is not over in the athlete's time zone is refused.
     """
 
+    # Its requests' place in the shared read budget (pipeline/strava/budget.py).
+    budget_priority = Priority.WEEKLY
+
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.extract_path), format=luigi.format.Nop)
 
@@ -129,7 +134,8 @@ class ExtractActivities(RunDateTask):
     def _extract(self) -> None:
         ensure_run_date_over(self.run_date, self.settings)
         after, before = self.window()
-        client = client_from_settings(self.settings)
+        client = share_budget(client_from_settings(self.settings), self.settings,
+                              self.budget_priority)
         source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
         logger.info(
             "extracting activities from %s between %s and %s UTC",

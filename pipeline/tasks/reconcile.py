@@ -26,6 +26,7 @@ from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
 from pipeline.errors import one_line
 from pipeline.reconcile import MASS_DELETE_CHECK, DeleteGuard, reconcile_due
 from pipeline.run_dates import run_week
+from pipeline.strava.budget import Priority
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.extract import ExtractActivities, put_keeping_earlier
 from pipeline.tasks.lake import UploadToLake
@@ -107,6 +108,8 @@ class HistoryTargets:
 
 class ExtractHistory(HistoryTargets, ExtractActivities):
     """Every activity up to the run date, listed after the run date's weekly load."""
+
+    budget_priority = Priority.RECONCILE
 
     def requires(self) -> LoadProduction:
         return LoadProduction(run_date=self.run_date)

@@ -15,7 +15,9 @@ from datetime import timedelta
 from pipeline import run_dates
 from pipeline.archive.options import flag_setting
 from pipeline.backends.warehouse import WarehouseMarkerTarget
+from pipeline.shared_budget import share_budget
 from pipeline.strava import client_from_settings
+from pipeline.strava.budget import Priority
 from pipeline.streams.api import parse_api_streams
 from pipeline.streams.parse import StreamError
 from pipeline.streams.store import StreamWriter
@@ -47,7 +49,8 @@ class FetchStreams(RunDateTask):
             ids = [row[0] for row in self.warehouse.query_file(
                 "streams/activities_without_streams.sql",
                 {"run_date_end": end, "streams_since": end - LOOK_BACK})]
-            client = client_from_settings(self.settings)
+            client = share_budget(client_from_settings(self.settings), self.settings,
+                                  Priority.RECONCILE)
             writer = StreamWriter(self.lake, self.warehouse, f"api-{self.run_date.isoformat()}")
             for number, activity_id in enumerate(ids):
                 if not client.budget_left_for_streams():

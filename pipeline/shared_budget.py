@@ -1,0 +1,158 @@
+"""One read budget for every request of every athlete, worker process and machine that shares
+the state store (issue 26).
+
+``share_budget(client, settings, priority)`` gives a Strava client a ``SharedRateLimiter``:
+before each request it reserves one read in the state store's ``rate_budget`` rows, in one
+transaction (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on MySQL); after each
+answer it raises the counts to Strava's ``X-RateLimit-Usage``. When the budget of the request's
+priority is spent it waits, on the client's Clock, for the window boundary, or, when that is
+later than ``STRAVA_MAX_RATE_LIMIT_WAIT``, stops with RateLimitWaitTooLong. The arithmetic and
+the priorities' reserves: pipeline/strava/budget.py; the many-machines setup:
+docs/many-machines.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+
+from pipeline.backends import StateStore, open_state
+from pipeline.backends.budget import Window, change_budget, read_budget_rows
+from pipeline.settings import Settings
+from pipeline.strava.budget import (
+    DEFAULT_LIMITS,
+    Count,
+    Counts,
+    Priority,
+    Refusal,
+    correct,
+    current,
+    reserve,
+)
+from pipeline.strava.client import StravaClient
+from pipeline.strava.clock import Clock
+from pipeline.strava.errors import RateLimitWaitTooLong
+from pipeline.strava.ratelimit import (
+    MARGIN_SECONDS,
+    RESPONSE_OBSERVERS,
+    RateLimiter,
+    read_budget,
+)
+
+logger = logging.getLogger(__name__)
+
+_WINDOW_NAMES = {"15min": "15-minute", "daily": "daily"}
+
+
+def application_key(api_url: str, client_id: str) -> str:
+    """The budget's key: one per application at one API (a sandbox on another port is another
+    application; Strava's limits belong to the application, not to the athlete)."""
+    return hashlib.sha256(f"{api_url.rstrip('/')}|{client_id}".encode()).hexdigest()[:32]
+
+
+def _counts(rows: Mapping[str, tuple[int, int, int]]) -> Counts:
+    return {kind: Count(*row) for kind, row in rows.items()}
+
+
+def _rows(counts: Counts) -> dict[str, Window]:
+    return {kind: Window(*count) for kind, count in counts.items()}
+
+
+class SharedRateLimiter(RateLimiter):
+    """The client's limiter, with the counts in the state store instead of this process."""
+
+    def __init__(self, clock: Clock, max_wait_seconds: float, state: Callable[[], StateStore],
+                 app_key: str, priority: Priority = Priority.WEEKLY) -> None:
+        super().__init__(clock, max_wait_seconds)
+        self._state_factory = state
+        self._state: StateStore | None = None
+        self.app_key = app_key
+        self.priority = priority
+        self._sent_at: float | None = None
+
+    @property
+    def state(self) -> StateStore:
+        """The state store, opened on the first request."""
+        if self._state is None:
+            self._state = self._state_factory()
+        return self._state
+
+    def _change(self, decide: Callable[[Counts], tuple[Counts, object]]) -> object:
+        fresh = _rows(current({}, self.clock.now()))
+
+        def change(rows: dict[str, Window]) -> tuple[dict[str, Window], object]:
+            counts, result = decide(_counts(rows))
+            return _rows(counts), result
+
+        return change_budget(self.state, self.app_key, fresh, change)
+
+    def before_request(self) -> None:
+        """Reserve one read of every window; wait for the boundary (bounded) while refused."""
+        while True:
+            now = self.clock.now()
+            refusal = self._change(lambda counts, at=now: reserve(counts, at, self.priority))
+            if refusal is None:
+                self._sent_at = now
+                return
+            assert isinstance(refusal, Refusal)
+            self._wait_for(refusal)
+
+    def _wait_for(self, refusal: Refusal) -> None:
+        now = self.clock.now()
+        wait = refusal.until - now + MARGIN_SECONDS
+        when = datetime.fromtimestamp(refusal.until, timezone.utc)
+        window = _WINDOW_NAMES[refusal.kind]
+        if wait > self.max_wait_seconds:
+            raise RateLimitWaitTooLong(
+                f"the shared {window} read budget is spent ({refusal.used} reads, "
+                f"{self.priority.name.lower()} requests may take {refusal.allowed}) and resets "
+                f"at {when:%Y-%m-%d %H:%M} UTC, later than the maximum wait of "
+                f"{self.max_wait_seconds:.0f} s (STRAVA_MAX_RATE_LIMIT_WAIT): rerun after "
+                f"{when:%Y-%m-%d %H:%M} UTC; finished work is kept"
+            )
+        logger.warning("shared %s read budget reached (%d of %d for %s requests): waiting "
+                       "until %s UTC", window, refusal.used, refusal.allowed,
+                       self.priority.name.lower(), f"{when:%H:%M}")
+        self.waits.append(wait)
+        self.clock.sleep(wait)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Raise the shared counts to the usage Strava reported (and tell RESPONSE_OBSERVERS)."""
+        budget = self._remember(headers)
+        self._correct(budget, refused=False)
+        for observer in RESPONSE_OBSERVERS:
+            observer(budget)
+
+    def after_429(self, headers: Mapping[str, str]) -> None:
+        """Strava said 429: the window it says is spent counts as spent for everyone."""
+        budget = read_budget(headers, self.clock.now())
+        self._correct(budget, refused=True)
+
+    def _correct(self, budget: object, refused: bool) -> None:
+        sent_at = self._sent_at if self._sent_at is not None else self.clock.now()
+        if budget is None and not refused:
+            return
+        self._change(lambda counts: (correct(counts, sent_at, budget, refused), None))  # type: ignore[arg-type]
+
+    def usage(self) -> Counts:
+        """The shared counts as stored now (for status output and tests)."""
+        return current(_counts(read_budget_rows(self.state, self.app_key)), self.clock.now())
+
+
+def share_budget(client: StravaClient, settings: Settings,
+                 priority: Priority = Priority.WEEKLY) -> StravaClient:
+    """The client, its requests now counted in the shared budget of ``settings.state_url``
+    at ``priority`` (a client that reads nothing, in archive-only mode, is left alone)."""
+    if not isinstance(client, StravaClient):
+        return client
+    client.rate_limiter = SharedRateLimiter(
+        client.clock, client.rate_limiter.max_wait_seconds,
+        lambda: open_state(settings.state_url),
+        application_key(settings.strava_api_url, settings.strava_client_id), priority)
+    return client
+
+
+__all__ = ["DEFAULT_LIMITS", "Priority", "SharedRateLimiter", "application_key",
+           "share_budget"]

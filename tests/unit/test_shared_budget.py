@@ -1,0 +1,138 @@
+"""The shared read budget's arithmetic under a fake clock (pipeline/strava/budget.py), and the
+limiter on a real SQLite state store shared by several clients (pipeline/shared_budget.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline.backends.state import SqliteStateStore
+from pipeline.shared_budget import SharedRateLimiter, application_key
+from pipeline.strava.budget import (
+    BOUNDARY_GUARD_SECONDS,
+    Count,
+    Priority,
+    allowed,
+    correct,
+    current,
+    reserve,
+)
+from pipeline.strava.clock import Clock
+from pipeline.strava.errors import RateLimitWaitTooLong
+from pipeline.strava.ratelimit import Budget
+
+T0 = datetime(2026, 11, 30, 10, 0, 5, tzinfo=timezone.utc).timestamp()  # 5 s past 10:00 UTC
+
+
+class FakeClock(Clock):
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self, now: float) -> None:
+        self.time = now
+        self.slept: list[float] = []
+        super().__init__(now=lambda: self.time, sleep=self._sleep)
+
+    def _sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.time += seconds
+
+
+def test_priorities_leave_a_reserve_to_the_higher_ones() -> None:
+    assert [allowed(100, p) for p in Priority] == [100, 90, 80]
+    assert [allowed(1000, p) for p in Priority] == [1000, 900, 800]
+    assert [allowed(5, p) for p in Priority] == [5, 4, 4]
+    assert allowed(1, Priority.BACKFILL) == 1
+
+
+def test_reservations_stop_at_the_priority_share_and_start_again_at_the_quarter_hour() -> None:
+    counts: dict[str, Count] = {}
+    taken = 0
+    while True:
+        counts, refusal = reserve(counts, T0, Priority.BACKFILL)
+        if refusal:
+            break
+        taken += 1
+    assert taken == 80
+    assert refusal.kind == "15min" and refusal.until == T0 - 5 + 900
+    # A weekly run still gets the 20 reserved for it, and no more.
+    for _ in range(20):
+        counts, weekly = reserve(counts, T0, Priority.WEEKLY)
+        assert weekly is None
+    assert reserve(counts, T0, Priority.WEEKLY)[1] is not None
+    assert counts["15min"].used == counts["daily"].used == 100
+    # The next quarter hour counts from zero; the day does not.
+    counts, again = reserve(counts, T0 + 900, Priority.BACKFILL)
+    assert again is None and counts["15min"].used == 1 and counts["daily"].used == 101
+
+
+def test_a_spent_day_waits_for_utc_midnight() -> None:
+    start = int(T0 // 86_400) * 86_400
+    counts = {"daily": Count(start, 800, 1000), "15min": Count(int(T0 - 5), 0, 100)}
+    counts, refusal = reserve(counts, T0, Priority.BACKFILL)
+    assert refusal is not None and refusal.kind == "daily" and refusal.until == start + 86_400
+    assert reserve(counts, T0, Priority.RECONCILE)[1] is None
+
+
+def test_no_request_starts_in_the_last_seconds_of_a_window() -> None:
+    late = T0 - 5 + 900 - BOUNDARY_GUARD_SECONDS / 2
+    counts, refusal = reserve({}, late, Priority.WEEKLY)
+    assert refusal is not None and refusal.until == T0 - 5 + 900
+    assert counts["15min"].used == 0
+
+
+def test_answers_raise_the_counts_to_stravas_never_lower_them() -> None:
+    counts, _ = reserve({}, T0, Priority.WEEKLY)
+    counts = correct(counts, T0, Budget(100, 1000, 37, 412, T0))
+    assert counts["15min"] == Count(int(T0 - 5), 37, 100)
+    assert counts["daily"].used == 412
+    counts = correct(counts, T0, Budget(600, 30000, 2, 3, T0))
+    assert counts["15min"] == Count(int(T0 - 5), 37, 600)  # the limit follows Strava, usage not
+    # An answer to a request of the previous window changes nothing of the new one.
+    later = current(counts, T0 + 900)
+    assert correct(later, T0, Budget(100, 1000, 99, 999, T0))["15min"] == later["15min"]
+
+
+def test_a_429_spends_the_window_strava_says_is_spent() -> None:
+    counts, _ = reserve({}, T0, Priority.WEEKLY)
+    quarter = correct(counts, T0, None, refused=True)
+    assert quarter["15min"].used == 100 and quarter["daily"].used == 1
+    day = correct(counts, T0, Budget(100, 1000, 40, 1000, T0), refused=True)
+    assert day["daily"].used == 1000
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStateStore:
+    return SqliteStateStore("sqlite://" + str(tmp_path / "state.db"), tmp_path / "state.db")
+
+
+def test_clients_sharing_a_store_share_one_budget(store: SqliteStateStore) -> None:
+    clock = FakeClock(T0)
+    key = application_key("http://127.0.0.1:1/api/v3", "12345")
+    limiters = [SharedRateLimiter(clock, 960, lambda: store, key, Priority.WEEKLY)
+                for _ in range(3)]
+    for _ in range(34):
+        for limiter in limiters:
+            limiter.before_request()
+    # 102 reservations: the 101st waited for 10:15 (+1 s margin), once, for everyone.
+    assert clock.slept == [900 - 5 + 1]
+    usage = limiters[0].usage()
+    assert usage["15min"].used == 2 and usage["daily"].used == 102
+    # Another application (another API or client id) has its own budget.
+    other = SharedRateLimiter(clock, 960, lambda: store, application_key("x", "1"))
+    other.before_request()
+    assert other.usage()["daily"].used == 1
+
+
+def test_a_wait_longer_than_allowed_stops_with_a_one_line_error(store: SqliteStateStore
+                                                                  ) -> None:
+    clock = FakeClock(T0)
+    limiter = SharedRateLimiter(clock, 60, lambda: store, "app", Priority.BACKFILL)
+    limiter.observe({"X-RateLimit-Limit": "100,1000", "X-RateLimit-Usage": "80,80"})
+    with pytest.raises(RateLimitWaitTooLong, match=r"backfill requests may take 80\) and "
+                       r"resets at 2026-11-30 10:15 UTC.*rerun after"):
+        limiter.before_request()
+    assert clock.slept == []
+    # A weekly client of the same application still has its reserve.
+    SharedRateLimiter(clock, 60, lambda: store, "app", Priority.WEEKLY).before_request()
