@@ -9,13 +9,16 @@ reservations never both take the last request of a window. The arithmetic is the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
+from pipeline.backends.session import Session
 from pipeline.backends.state import StateStore
 from pipeline.sql_files import read_sql, split_statements
 
 WINDOW_KINDS = ("15min", "daily")
+DEADLOCK_TRIES = 5
 Result = TypeVar("Result")
 
 
@@ -41,17 +44,37 @@ def _statement(relative_path: str) -> str:
 def change_budget(state: StateStore, app_key: str, fresh: Windows,
                   change: Callable[[Windows], tuple[Windows, Result]]) -> Result:
     """Lock the application's rows (created from ``fresh`` when missing), let ``change`` decide
-    on them, write back what it changed; all in one transaction. Returns ``change``'s result."""
-    dialect = _dialect(state)
+    on them, write back what it changed; all in one transaction. Returns ``change``'s result.
+
+    A deadlock (two processes creating the rows at once on MySQL) is retried a few times.
+    """
+    for attempt in range(DEADLOCK_TRIES):
+        try:
+            return _change_once(state, app_key, fresh, change)
+        except Exception as error:
+            if "deadlock" not in str(error).lower() or attempt == DEADLOCK_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _locked_rows(session: Session, state: StateStore, app_key: str) -> Windows:
+    session.execute(_statement(f"state/budget/lock_rows.{_dialect(state)}.sql"),
+                    {"app_key": app_key})
+    return {str(kind): Window(int(start), int(used), int(limit))
+            for kind, start, used, limit in session.fetchall()}
+
+
+def _change_once(state: StateStore, app_key: str, fresh: Windows,
+                 change: Callable[[Windows], tuple[Windows, Result]]) -> Result:
     with state.transaction() as session:
-        for kind in WINDOW_KINDS:
-            session.execute(_statement(f"state/budget/create_row.{dialect}.sql"), {
-                "app_key": app_key, "window_kind": kind,
-                "window_start": fresh[kind].start, "limit_value": fresh[kind].limit})
-        session.execute(_statement(f"state/budget/lock_rows.{dialect}.sql"),
-                        {"app_key": app_key})
-        found = {str(kind): Window(int(start), int(used), int(limit))
-                 for kind, start, used, limit in session.fetchall()}
+        found = _locked_rows(session, state, app_key)
+        if set(found) != set(WINDOW_KINDS):
+            for kind in WINDOW_KINDS:
+                session.execute(_statement(f"state/budget/create_row.{_dialect(state)}.sql"), {
+                    "app_key": app_key, "window_kind": kind,
+                    "window_start": fresh[kind].start, "limit_value": fresh[kind].limit})
+            found = _locked_rows(session, state, app_key)
         updated, result = change(found)
         for kind, window in updated.items():
             if found.get(kind) != window:
@@ -64,7 +87,4 @@ def change_budget(state: StateStore, app_key: str, fresh: Windows,
 def read_budget_rows(state: StateStore, app_key: str) -> Windows:
     """The application's rows as stored (empty when it never sent a request)."""
     with state.transaction() as session:
-        session.execute(_statement(f"state/budget/lock_rows.{_dialect(state)}.sql"),
-                        {"app_key": app_key})
-        return {str(kind): Window(int(start), int(used), int(limit))
-                for kind, start, used, limit in session.fetchall()}
+        return _locked_rows(session, state, app_key)

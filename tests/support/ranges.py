@@ -1,13 +1,15 @@
 """A Luigi wrapper of several backfill reads, for the multi-worker tests
-(``luigi --module tests.support.ranges ExtractRanges --ranges ...``)."""
+(``luigi --module tests.support.ranges ExtractRanges --ranges ...``).
+
+The pipeline's tasks are imported inside ``requires``: importing ``pipeline.tasks`` from
+Luigi's command line runs its pre-flight, which must find this task already defined."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import luigi
-
-from pipeline.tasks.backfill import ExtractRange
 
 
 class ExtractRanges(luigi.WrapperTask):
@@ -15,7 +17,9 @@ class ExtractRanges(luigi.WrapperTask):
 
     ranges = luigi.ListParameter(description="first:last pairs, YYYY-MM-DD:YYYY-MM-DD")
 
-    def requires(self) -> list[ExtractRange]:
+    def requires(self) -> list[Any]:
+        from pipeline.tasks.backfill import ExtractRange
+
         pairs = [str(pair).split(":") for pair in self.ranges]
         return [ExtractRange(first=date.fromisoformat(first), last=date.fromisoformat(last))
                 for first, last in pairs]

@@ -1,0 +1,171 @@
+"""One read budget for every worker (issue 26): several Luigi worker processes in separate
+invocations against one luigid and one MariaDB state store never put more requests into a
+window than the sandbox's limit; a backfill stopped by the budget resumes at the page it
+reached. The sandbox and the pipeline's processes share a simulated clock
+(STRAVA_SIMULATED_CLOCK: 60 times faster, a quarter hour in 15 s), so the windows pass in
+seconds."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline import run_dates
+from pipeline.activity_csv import read_ids
+from pipeline.sandbox import SyntheticAthlete
+from pipeline.strava.clock import scaled_clock, simulated_clock_setting
+from tests.conftest import ATHLETE_END, PROJECT_ROOT, PipelineWorld, require_server
+from tests.support.backends import fixture_mysql_db, mysql_url  # noqa: F401 - fixture
+from tests.support.operations import Luigid, luigid_path, run_env
+
+SPEED = 60.0
+LIST_PATH = "/athlete/activities"
+# Four reads (two per luigi invocation): each lists every activity up to its last week.
+RANGES = [("2025-05-25", "2025-06-01"), ("2025-11-30", "2025-12-07"),
+          ("2026-05-31", "2026-06-07"), ("2026-11-08", "2026-11-15")]
+
+
+def athlete() -> SyntheticAthlete:
+    """600 activities over three years: every read needs two to four pages."""
+    return SyntheticAthlete(seed=23, n_activities=600, end=ATHLETE_END)
+
+
+def simulated_clock() -> tuple[str, Callable[[], float]]:
+    """STRAVA_SIMULATED_CLOCK starting 5 s into a quarter hour now, and its ``now``."""
+    real = time.time()
+    simulated = (real // 900) * 900 + 5
+    return (simulated_clock_setting(real, simulated, SPEED),
+            scaled_clock(real, simulated, SPEED).now)
+
+
+def ranges_command(*ranges: tuple[str, str], extra: tuple[str, ...] = ()) -> list[str]:
+    """``luigi --module tests.support.ranges ExtractRanges --ranges [...]``."""
+    import sys
+
+    pairs = json.dumps([f"{first}:{last}" for first, last in ranges])
+    return [sys.executable, "-m", "luigi", "--module", "tests.support.ranges", "ExtractRanges",
+            "--ranges", pairs, "--no-lock", *extra]
+
+
+def list_requests(world: PipelineWorld) -> list[tuple[int, int, float, int]]:
+    """(before, page, time, status) of every activity-list request, in order."""
+    return [(int(r.query["before"]), int(r.query["page"]), r.time, r.status)
+            for r in world.sandbox.requests_log if r.path.endswith(LIST_PATH)]
+
+
+def api_windows(world: PipelineWorld) -> Counter[int]:
+    """Requests to the API per 15-minute window of the sandbox's clock."""
+    return Counter(int(r.time // 900) for r in world.sandbox.requests_log
+                   if r.path.startswith("/api/v3/"))
+
+
+def pages_needed(world: PipelineWorld, last: str) -> int:
+    """ceil(N/200)+1: the list requests of one read of every activity up to the week."""
+    before = run_dates.extract_before(date.fromisoformat(last)).replace(tzinfo=timezone.utc)
+    stamp = before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return math.ceil(len([a for a in world.athlete.activities if a["start_date"] < stamp])
+                     / 200) + 1
+
+
+@pytest.fixture
+def budget_world(world_factory: Callable[..., PipelineWorld]
+                 ) -> Callable[[int, dict[str, str]], PipelineWorld]:
+    """A sandbox of ``limit`` reads per quarter hour on the shared simulated clock."""
+
+    def make(limit: int, extra_env: dict[str, str]) -> PipelineWorld:
+        setting, now = simulated_clock()
+        world = world_factory(athlete(), clock=now, read_limit_15min=limit,
+                              rotate_refresh_tokens=False)
+        world.env.update({"STRAVA_SIMULATED_CLOCK": setting, **extra_env})
+        return world
+
+    return make
+
+
+@pytest.fixture
+def luigid(tmp_path: Path) -> Iterator[Luigid]:
+    """A central scheduler of its own."""
+    require_server(luigid_path() is not None, "luigid is not installed")
+    scheduler = Luigid(tmp_path / "luigid")
+    scheduler.start()
+    yield scheduler
+    scheduler.stop()
+
+
+def extracted_ids(data_dir: Path) -> set[int]:
+    """The activity ids of every weekly extract written."""
+    ids: set[int] = set()
+    for path in (data_dir / "extract").glob("*/activities.csv"):
+        ids |= read_ids(path)
+    return ids
+
+
+def test_a_backfill_stopped_by_the_budget_resumes_at_the_page_it_reached(
+    budget_world: Callable[[int, dict[str, str]], PipelineWorld]
+) -> None:
+    # 3 reads per quarter hour: a backfill may take 2 of them (20 % stays for weekly runs).
+    world = budget_world(3, {"STRAVA_MAX_RATE_LIMIT_WAIT": "1"})
+    first, last = RANGES[-1]
+    needed = pages_needed(world, last)
+    assert needed >= 4, "the read must need more pages than one window allows"
+    environment = run_env(world)
+    stopped = subprocess.run(ranges_command((first, last), extra=("--local-scheduler",)),
+                             cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True,
+                             timeout=300)
+    assert stopped.returncode != 0
+    assert "shared 15-minute read budget is spent" in stopped.stderr
+    assert "STRAVA_MAX_RATE_LIMIT_WAIT" in stopped.stderr
+    reached = [page for _, page, _, _ in list_requests(world)]
+    assert reached and reached == list(range(1, len(reached) + 1)) and len(reached) < needed
+    assert not extracted_ids(world.data_dir), "a stopped read writes no extract"
+
+    # Rerun, allowed to wait for the next window: it asks from the next page on.
+    environment["STRAVA_MAX_RATE_LIMIT_WAIT"] = "960"
+    resumed = subprocess.run(ranges_command((first, last), extra=("--local-scheduler",)),
+                             cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    pages = [page for _, page, _, _ in list_requests(world)]
+    assert pages == list(range(1, needed + 1)), "a page was asked twice or skipped"
+    assert all(status == 200 for _, _, _, status in list_requests(world))
+    assert max(api_windows(world).values()) <= 3
+
+    last_day = date.fromisoformat(last).isoformat()
+    expected = {a["id"] for a in world.athlete.activities
+                if a["start_date_local"][:10] <= last_day}
+    assert extracted_ids(world.data_dir) == expected
+    assert not list((world.data_dir / "lake" / "strava" / "pages").rglob("*.json.gz"))
+
+
+def test_four_workers_in_two_invocations_share_one_budget(
+    budget_world: Callable[[int, dict[str, str]], PipelineWorld], luigid: Luigid, mysql_db: str
+) -> None:
+    limit = 5
+    world = budget_world(limit, {"STATE_URL": mysql_url(mysql_db)})
+    scheduler = ("--workers", "2", "--scheduler-host", "127.0.0.1",
+                 "--scheduler-port", str(luigid.port))
+    runs = [subprocess.Popen(ranges_command(*RANGES[half::2], extra=scheduler), cwd=PROJECT_ROOT,
+                             env=run_env(world), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for half in (0, 1)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    for run, (_, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err[-3000:]
+
+    requests_made = list_requests(world)
+    assert all(status == 200 for *_, status in requests_made), "Strava answered 429"
+    windows = api_windows(world)
+    assert max(windows.values()) <= limit, windows
+    needed = sum(pages_needed(world, last) for _, last in RANGES)
+    assert len(requests_made) == needed, "every read asks each of its pages once"
+    assert len({(before, page) for before, page, *_ in requests_made}) == needed
+    assert len(windows) >= math.ceil(needed / limit), windows
+    done = luigid.tasks("DONE")
+    assert sum(task_id.startswith("ExtractRange_") for task_id in done) == len(RANGES)
