@@ -215,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  Athlete:  {len(athlete)} synthetic activities (seed {args.seed}) "
           f"up to {last_day}")
     print(f"  Data:     {data_dir} (the sandbox's own DATA_DIR, apart from real data)")
+    print(f"  Limits:   {read_15min} reads per 15 minutes, {read_daily} per day (429 past them)"
+          + (", on the simulated clock of STRAVA_SIMULATED_CLOCK" if clock else ""))
     print("  Fake credentials and settings for this sandbox only; paste into a shell:")
     print(exports, end="")
     print("  Stop with Ctrl-C.", flush=True)

@@ -54,6 +54,9 @@ _SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
     ("slack_webhook_url", "SLACK_WEBHOOK_URL", "slack", "webhook_url", ""),
     ("slack_timeout_seconds", "SLACK_TIMEOUT", "slack", "timeout_seconds", "5"),
     ("run_lock_wait_seconds", "RUN_LOCK_WAIT", "pipeline", "run_lock_wait_seconds", "3600"),
+    # issue 26: several workers on the embedded DuckDB take turns at its one writer
+    ("warehouse_lock_wait_seconds", "WAREHOUSE_LOCK_WAIT", "pipeline",
+     "warehouse_lock_wait_seconds", "600"),
     ("validation_checks_file", "VALIDATION_CHECKS_FILE", "validation", "checks_file", ""),
     (
         "validation_min_history_weeks",
@@ -111,6 +114,7 @@ class Settings:
     redshift_copy_region: str = ""
     athlete_timezone: str = ""
     run_lock_wait_seconds: float = 3600.0
+    warehouse_lock_wait_seconds: float = 600.0
     reconcile_every_weeks: int = 4
     reconcile_max_delete_share: float = 0.05
     webhook_verify_token: str = ""
@@ -236,6 +240,8 @@ def load_settings() -> Settings:
         redshift_iam_role=raw["redshift_iam_role"].strip(),
         redshift_copy_region=raw["redshift_copy_region"].strip(),
         athlete_timezone=raw["athlete_timezone"].strip(),
+        warehouse_lock_wait_seconds=float(
+            _as_number("WAREHOUSE_LOCK_WAIT", raw["warehouse_lock_wait_seconds"], float)),
         run_lock_wait_seconds=float(
             _as_number("RUN_LOCK_WAIT", raw["run_lock_wait_seconds"], float)
         ),

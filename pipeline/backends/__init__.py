@@ -29,7 +29,10 @@ def _sqlite_state(url: str, migrate: bool = True) -> StateStore:
 def _duckdb_warehouse(url: str) -> Warehouse:
     from pipeline.backends.duckdb_warehouse import DuckDBWarehouse
 
-    return DuckDBWarehouse(url, local_path(url))
+    # Several Luigi workers take turns at DuckDB's one writer, each waiting up to
+    # WAREHOUSE_LOCK_WAIT for the file (docs/many-machines.md).
+    return DuckDBWarehouse(url, local_path(url),
+                           lock_wait_seconds=load_settings().warehouse_lock_wait_seconds)
 
 
 def _s3_lake(url: str) -> Lake:

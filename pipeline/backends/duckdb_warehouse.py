@@ -121,7 +121,9 @@ def _open(path: Path, lock_wait_seconds: float) -> Any:
             f"the DuckDB warehouse {path} stayed locked by another process"
             f"{f' (PID {holder.group(1)})' if holder else ''} for {lock_wait_seconds:.0f} s: "
             "a process keeps the file while it uses it (a pipeline run until its tasks are done)"
-            "; wait for it to finish, or stop it, then run again"
+            "; wait for it to finish, or stop it, then run again (several workers on the "
+            "embedded DuckDB take turns at its one writer: raise WAREHOUSE_LOCK_WAIT, or use "
+            "PostgreSQL or Redshift to run tasks side by side, docs/many-machines.md)"
         ) from None
     raise AssertionError("unreachable")
 
