@@ -97,6 +97,7 @@ class Store:
     name: str
     location: Callable[[Settings], str]
     forget: Callable[[Forgetting], list[str]]
+    per_athlete: bool = False  # its forget keeps to ``run.athlete_id`` when one is given
 
 
 def _plural(count: int, word: str) -> str:
@@ -202,20 +203,22 @@ STORES: list[Store] = [
     Store("lake", lambda s: mask_url(s.lake_url), forget_lake),
     Store("state store", lambda s: mask_url(s.state_url), forget_state),
     Store("local files", lambda s: str(s.data_dir), forget_local_files),
-    Store("token store", lambda s: str(s.token_store_path), forget_token_store),
+    Store("token store", lambda s: str(s.token_store_path), forget_token_store,
+          per_athlete=True),
 ]
 
 
 def revoke(settings: Settings, athlete_id: int | None = None) -> str:
     """Revoke the application's access at Strava (one athlete's, or every athlete's); the line
     that says so."""
-    from pipeline.athletes import authorized_athletes, client_for_athlete  # requests: on use
+    from pipeline.athletes import client_for_athlete  # requests: only when asked
     from pipeline.strava import client_from_settings
+    from pipeline.strava.athlete_store import stored_athletes
 
     if athlete_id is not None:
         clients = [client_for_athlete(settings, athlete_id)]
-    else:
-        athletes = authorized_athletes(settings)
+    else:  # no upgrade of a single-athlete store on the way out
+        athletes = stored_athletes(settings)
         clients = ([client_for_athlete(settings, a.id) for a in athletes] if len(athletes) > 1
                    else [client_from_settings(settings)])
     for client in clients:
@@ -238,6 +241,11 @@ def forget(settings: Settings, revoke_access: bool = False,
     if revoke_access:
         run.removed.append(revoke(settings, athlete_id))
     for store in STORES:
+        if athlete_id is not None and not store.per_athlete:
+            # Never empty every athlete's data to forget one (issue 26 filters them by athlete).
+            run.removed.append(f"{store.name} {store.location(settings)}: kept (this store "
+                               "cannot yet forget one athlete alone)")
+            continue
         items = store.forget(run)
         if items:
             run.removed.append(f"{store.name} {store.location(settings)}:")
