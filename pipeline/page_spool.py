@@ -10,6 +10,7 @@ asked for twice. The pages go once the read's extracts are written.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -68,12 +69,23 @@ class PageSpool:
             path = Path(folder) / "page.json.gz"
             with gzip.open(path, "wt", encoding="utf-8") as handle:
                 json.dump(page, handle, ensure_ascii=False)
-            self.lake.put_file(path, self._page_key(number))
+            for attempt in range(3):
+                try:
+                    self.lake.put_file(path, self._page_key(number))
+                    return
+                except FileNotFoundError:
+                    # A local lake: another read's clear() removed the folders it left empty
+                    # just as this one was made; make them again.
+                    if attempt == 2:
+                        raise
 
     def clear(self) -> None:
         """Forget the read's pages (its extracts are written)."""
         for key in self.lake.keys(self.key + "/"):
-            self.lake.delete(key)
+            # A local lake also removes the folders a deletion leaves empty; another read
+            # writing beside them meanwhile is no failure (the page itself is deleted).
+            with contextlib.suppress(OSError):
+                self.lake.delete(key)
 
 
 def resumable_pages(client: StravaClient, spool: PageSpool, after: int, before: int

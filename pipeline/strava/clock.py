@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -58,3 +59,15 @@ def environment_clock(environ: dict[str, str] | None = None) -> Clock | None:
         raise ValueError(f"{SIMULATED_CLOCK_VARIABLE}={value!r} is not "
                          "<real epoch>:<simulated epoch>:<speed>: unset it") from None
     return scaled_clock(real, simulated, speed)
+
+
+def resolve_clock(settings: Any, clock: Clock | None) -> Clock:
+    """The client's clock: ``clock`` unless it is the system's (or None) and
+    STRAVA_SIMULATED_CLOCK sets a simulated one for a sandbox on this machine."""
+    if clock is not None and clock is not SYSTEM_CLOCK:
+        return clock
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(str(settings.strava_api_url)).hostname or "").lower()
+    local = host in {"localhost", "::1"} or host.startswith("127.")
+    return (environment_clock() if local else None) or SYSTEM_CLOCK

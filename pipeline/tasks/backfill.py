@@ -109,6 +109,7 @@ class ExtractRange(luigi.Task):
     """The dated extracts of every week from ``first`` to ``last`` (7 days apart) still to be
     extracted, from one paged read of Strava; complete when no week needs its extract."""
 
+    resources = {"strava_api": 1}  # docs/many-machines.md
     first = luigi.DateParameter(description="The first week's run date.")
     last = luigi.DateParameter(description="The last week's run date.")
 

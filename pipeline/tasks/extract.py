@@ -107,8 +107,10 @@ class ExtractActivities(RunDateTask):
     by id. A run date that is not over in the athlete's time zone is refused.
     """
 
-    # Its requests' place in the shared read budget (pipeline/strava/budget.py).
+    # Its requests' place in the shared read budget (pipeline/strava/budget.py); luigid's
+    # [resources] strava_api caps how many Strava readers run at once (docs/many-machines.md).
     budget_priority = Priority.WEEKLY
+    resources = {"strava_api": 1}
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.extract_path), format=luigi.format.Nop)
