@@ -71,6 +71,7 @@ class SharedRateLimiter(RateLimiter):
         self.app_key = app_key
         self.priority = priority
         self._sent_at: float | None = None
+        self._known: Counts = {}  # the counts as this limiter last wrote them
 
     @property
     def state(self) -> StateStore:
@@ -84,6 +85,7 @@ class SharedRateLimiter(RateLimiter):
 
         def change(rows: dict[str, Window]) -> tuple[dict[str, Window], object]:
             counts, result = decide(_counts(rows))
+            self._known = counts
             return _rows(counts), result
 
         return change_budget(self.state, self.app_key, fresh, change)
@@ -134,11 +136,28 @@ class SharedRateLimiter(RateLimiter):
         sent_at = self._sent_at if self._sent_at is not None else self.clock.now()
         if budget is None and not refused:
             return
+        if not refused and self._known and correct(self._known, sent_at, budget) == self._known:  # type: ignore[arg-type]
+            return  # Strava counted no more than the counts already say: nothing to write
         self._change(lambda counts: (correct(counts, sent_at, budget, refused), None))  # type: ignore[arg-type]
+
+    def has_room(self) -> bool:
+        """Whether a request of this priority would be granted now, without taking it (for
+        work that rather waits for the next run than for a window: the streams)."""
+        now = self.clock.now()
+        return reserve(self.usage(), now, self.priority)[1] is None
 
     def usage(self) -> Counts:
         """The shared counts as stored now (for status output and tests)."""
         return current(_counts(read_budget_rows(self.state, self.app_key)), self.clock.now())
+
+
+def strava_resources() -> dict[str, int]:
+    """The Luigi resources of a task that reads Strava: ``strava_api: 1`` once luigi.cfg has a
+    ``[resources] strava_api`` (the most Strava readers luigid runs at once), else none: Luigi's
+    scheduler counts an unconfigured resource as 1, which would run one reader at a time."""
+    from luigi.configuration import get_config
+
+    return {"strava_api": 1} if get_config().has_option("resources", "strava_api") else {}
 
 
 def share_budget(client: StravaClient, settings: Settings,
@@ -155,4 +174,4 @@ def share_budget(client: StravaClient, settings: Settings,
 
 
 __all__ = ["DEFAULT_LIMITS", "Priority", "SharedRateLimiter", "application_key",
-           "share_budget"]
+           "share_budget", "strava_resources"]

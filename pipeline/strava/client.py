@@ -453,7 +453,11 @@ class StravaClient:
 
     def budget_left_for_streams(self, reserve: float = 0.1) -> bool:
         """Whether more than ``reserve`` of the 15-minute and the daily read budgets is left,
-        by the last reading (True before any): streams never spend the list's budget."""
+        by the last reading (True before any): streams never spend the list's budget. A shared
+        limiter (pipeline/shared_budget.py) is asked too: streams never wait for a window."""
+        has_room = getattr(self.rate_limiter, "has_room", None)
+        if has_room is not None and not has_room():
+            return False
         budget = self.rate_limiter.budget
         if budget is None:
             return True

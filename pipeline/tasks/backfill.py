@@ -35,7 +35,7 @@ from pipeline.backends.lake import Lake, atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
 from pipeline.page_spool import PageSpool, read_key, resumable_pages
 from pipeline.raw_activities import RawJsonLines, passing_through, week_router
-from pipeline.shared_budget import share_budget
+from pipeline.shared_budget import share_budget, strava_resources
 from pipeline.strava import client_from_settings
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
@@ -109,13 +109,16 @@ class ExtractRange(luigi.Task):
     """The dated extracts of every week from ``first`` to ``last`` (7 days apart) still to be
     extracted, from one paged read of Strava; complete when no week needs its extract."""
 
-    resources = {"strava_api": 1}  # docs/many-machines.md
     first = luigi.DateParameter(description="The first week's run date.")
     last = luigi.DateParameter(description="The last week's run date.")
 
     @property
     def priority(self) -> int:  # type: ignore[override]
         return _FAR_FUTURE.toordinal()
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        return strava_resources()  # [resources] strava_api: docs/many-machines.md
 
     def weeks(self) -> list[date]:
         """Every run date of the range."""

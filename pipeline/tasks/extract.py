@@ -18,7 +18,7 @@ from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
 from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through
-from pipeline.shared_budget import share_budget
+from pipeline.shared_budget import share_budget, strava_resources
 from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.budget import Priority
@@ -110,7 +110,10 @@ class ExtractActivities(RunDateTask):
     # Its requests' place in the shared read budget (pipeline/strava/budget.py); luigid's
     # [resources] strava_api caps how many Strava readers run at once (docs/many-machines.md).
     budget_priority = Priority.WEEKLY
-    resources = {"strava_api": 1}
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        return strava_resources()
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.extract_path), format=luigi.format.Nop)

@@ -3,7 +3,7 @@ limiter on a real SQLite state store shared by several clients (pipeline/shared_
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -136,3 +136,35 @@ def test_a_wait_longer_than_allowed_stops_with_a_one_line_error(store: SqliteSta
     assert clock.slept == []
     # A weekly client of the same application still has its reserve.
     SharedRateLimiter(clock, 60, lambda: store, "app", Priority.WEEKLY).before_request()
+
+
+def test_every_answer_raises_the_shared_count_for_every_client(store: SqliteStateStore) -> None:
+    clock = FakeClock(T0)
+    first, second = (SharedRateLimiter(clock, 960, lambda: store, "app") for _ in range(2))
+    first.before_request()
+    first.observe({"X-ReadRateLimit-Limit": "100,1000", "X-ReadRateLimit-Usage": "50,70"})
+    assert second.usage()["15min"].used == 50 and second.usage()["daily"].used == 70
+    second.before_request()
+    second.observe({"X-ReadRateLimit-Limit": "100,1000", "X-ReadRateLimit-Usage": "2,2"})
+    assert first.usage()["15min"].used == 51  # an older reading never lowers the count
+    first.before_request()
+    first.after_429({"X-ReadRateLimit-Limit": "100,1000", "X-ReadRateLimit-Usage": "101,80"})
+    assert second.usage()["15min"].used == 101  # Strava counted the refused one too
+
+
+def test_strava_readers_declare_a_resource_only_once_luigi_cfg_caps_it() -> None:
+    from luigi.configuration import get_config
+
+    from pipeline.shared_budget import strava_resources
+    from pipeline.tasks import ExtractActivities
+
+    config = get_config()
+    assert not config.has_option("resources", "strava_api")
+    assert strava_resources() == {}
+    assert ExtractActivities(run_date=date(2026, 11, 29)).process_resources() == {}
+    config.set("resources", "strava_api", "2")
+    try:
+        assert ExtractActivities(run_date=date(2026, 11, 29)).process_resources() == {
+            "strava_api": 1}
+    finally:
+        config.remove_option("resources", "strava_api")
