@@ -1,15 +1,16 @@
 """One read budget for every worker (issue 26): several Luigi worker processes in separate
-invocations against one luigid and one MariaDB state store never put more requests into a
-window than the sandbox's limit; a backfill stopped by the budget resumes at the page it
-reached. The sandbox and the pipeline's processes share a simulated clock
-(STRAVA_SIMULATED_CLOCK: 60 times faster, a quarter hour in 15 s), so the windows pass in
-seconds."""
+invocations against one luigid and one MariaDB state store, or three athletes' readers in three
+processes, never put more requests into a window than the sandbox's limit; a backfill stopped
+by the budget resumes at the page it reached. The sandbox and the pipeline's processes share a
+simulated clock (STRAVA_SIMULATED_CLOCK: 60 times faster, a quarter hour in 15 s), so the
+windows pass in seconds."""
 
 from __future__ import annotations
 
 import json
 import math
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -48,8 +49,6 @@ def simulated_clock() -> tuple[str, Callable[[], float]]:
 
 def ranges_command(*ranges: tuple[str, str], extra: tuple[str, ...] = ()) -> list[str]:
     """``luigi --module tests.support.ranges ExtractRanges --ranges [...]``."""
-    import sys
-
     pairs = json.dumps([f"{first}:{last}" for first, last in ranges])
     return [sys.executable, "-m", "luigi", "--module", "tests.support.ranges", "ExtractRanges",
             "--ranges", pairs, "--no-lock", *extra]
@@ -169,3 +168,39 @@ def test_four_workers_in_two_invocations_share_one_budget(
     assert len(windows) >= math.ceil(needed / limit), windows
     done = luigid.tasks("DONE")
     assert sum(task_id.startswith("ExtractRange_") for task_id in done) == len(RANGES)
+
+
+def test_three_athletes_in_three_processes_share_the_application_budget(
+    world_factory: Callable[..., PipelineWorld], mysql_db: str
+) -> None:
+    from pipeline.sandbox.athlete import athlete_seeds
+    from pipeline.sandbox_cli import authorize_all
+
+    limit = 5
+    seeds = athlete_seeds(61, 3)
+    athletes = [SyntheticAthlete(seed, n_activities=300, end=ATHLETE_END) for seed in seeds]
+    setting, now = simulated_clock()
+    world = world_factory(athletes[0], clock=now, read_limit_15min=limit,
+                          more_athletes=athletes[1:])
+    stored = authorize_all(world.sandbox, seeds)  # each athlete's own token entry
+    environment = run_env(world, STATE_URL=mysql_url(mysql_db), STRAVA_SIMULATED_CLOCK=setting)
+    before = int(ATHLETE_END.timestamp()) + 86_400
+    runs = [subprocess.Popen([sys.executable, "-m", "tests.support.read_athlete",
+                              str(athlete.id), "0", str(before)], cwd=PROJECT_ROOT,
+                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for athlete in stored]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    for run, (_, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err[-3000:]
+
+    log = [r for r in world.sandbox.requests_log if r.path.endswith(LIST_PATH)]
+    assert all(r.status == 200 for r in log), "Strava answered 429"
+    windows = api_windows(world)
+    assert max(windows.values()) <= limit and len(windows) >= 2, windows
+    per_token = Counter(r.token_id for r in log)
+    assert len(per_token) == 3  # three athletes' own tokens, one budget
+    minimum = sum(math.ceil(len(a.activities) / 200) + 1 for a in athletes)
+    assert len(log) == minimum
+    for token in per_token:
+        pages = [int(r.query["page"]) for r in log if r.token_id == token]
+        assert pages == list(range(1, len(pages) + 1)), "a page was asked twice"
