@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -22,14 +27,14 @@ from pipeline.athletes import (
 )
 from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.cli import main as cli_main
-from pipeline.sandbox import SandboxServer, SyntheticAthlete
-from pipeline.sandbox_cli import authorize_all, parse_args, served_athletes
+from pipeline.sandbox import SandboxServer, SyntheticAthlete, environment_variables
+from pipeline.sandbox_cli import authorize_all, demo_sandbox, parse_args, served_athletes
 from pipeline.settings import load_settings
 from pipeline.strava import client_from_settings
 from pipeline.strava.athlete_store import entry_path
 from pipeline.strava.authorize import main as authorize_main
 from pipeline.strava.errors import StravaError
-from tests.conftest import ATHLETE_END, RUN_DATE, PipelineWorld, succeeded
+from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
 
 ACTIVITIES = 60
 
@@ -277,3 +282,67 @@ def test_a_revoked_athlete_is_named_and_told_to_reauthorize(
     # The other athlete is not affected.
     assert listed_ids(client_for_athlete(settings, other.athlete_id)) == \
         {act["id"] for act in other.activities}
+
+
+def test_a_demo_with_two_athletes_authorizes_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                  ) -> None:
+    monkeypatch.setattr("pipeline.sandbox.environment.base_dir", lambda: tmp_path)
+    stale = tmp_path / "sandbox-data" / "strava_tokens" / "5.json"  # an earlier sandbox's
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"refresh_token": "old"}')
+    with demo_sandbox(ATHLETE_END.date(), athletes=2):
+        settings = load_settings()
+        assert settings.data_dir == tmp_path / "sandbox-data"
+        athletes = authorized_athletes(settings)
+        assert [a.name for a in sorted(athletes, key=lambda a: a.name)] == \
+            ["Sandbox Athlete", "Sandbox Athlete 2"]
+        histories = [listed_ids(client_for_athlete(settings, a.id)) for a in athletes]
+        assert histories[0] and histories[1] and not histories[0] & histories[1]
+    assert not stale.exists()
+
+
+def test_the_sandbox_command_serves_three_athletes_each_authorized(tmp_path: Path) -> None:
+    env_file = tmp_path / "sandbox.env"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.sandbox", "--port", "0", "--activities", "30",
+         "--athletes", "3", "--print-env-file", str(env_file)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not env_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        exports = dict(re.fullmatch(r"export (\w+)=(\S+)", line).groups()  # type: ignore[union-attr]
+                       for line in env_file.read_text().splitlines())
+        exports = {name: value.strip("'") for name, value in exports.items()}
+        with environment_variables(exports):
+            settings = load_settings()
+            athletes = authorized_athletes(settings)
+            assert len(athletes) == 3
+            histories = [listed_ids(client_for_athlete(settings, a.id)) for a in athletes]
+            assert all(len(ids) == 30 for ids in histories)
+            assert len(set().union(*histories)) == 90  # three different histories
+            stored = [json.loads(entry_path(settings, a.id).read_text()) for a in athletes]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Athletes: 3 under one application and one rate budget" in out
+    for athlete in athletes:
+        assert re.search(rf"{athlete.id}\s+{athlete.name}\s+30 activities .* code [0-9a-f]{{40}}",
+                         out), out
+    for entry in stored:
+        for secret in (entry["refresh_token"], entry["access_token"]):
+            assert secret not in out + err
+
+
+def test_debug_checks_every_athletes_entry_and_token(three: SandboxServer, env: Path) -> None:
+    for position in range(2):
+        assert authorize_main(["--code", three.issue_code(athlete=position)]) == 0
+    _, out, err = command("debug")
+    lines = {match.group(2): (match.group(1), match.group(3)) for match in re.finditer(
+        r"(?m)^  (OK|FAILED)\s+(token store|Strava)\s+(.*)$", out)}
+    assert lines["token store"][0] == "OK" and "2 athlete(s)" in lines["token store"][1], out
+    assert lines["Strava"] == ("OK", lines["Strava"][1]) and \
+        "2 authenticated requests, one per athlete" in lines["Strava"][1], out
+    for secret in secrets_of(three, env):
+        assert secret not in out + err
