@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import signal
 import stat
@@ -34,6 +35,7 @@ from pipeline.strava import client_from_settings
 from pipeline.strava.athlete_store import entry_path
 from pipeline.strava.authorize import main as authorize_main
 from pipeline.strava.errors import StravaError
+from pipeline.strava.tokens import TokenStoreError
 from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
 
 ACTIVITIES = 60
@@ -216,6 +218,14 @@ def test_a_single_athlete_install_becomes_the_first_athlete_and_loses_nothing(
     for secret in (old["refresh_token"], old["access_token"], entry["access_token"]):
         assert secret not in listing + err + caplog.text
 
+    # Removed, the athlete stays removed: the old file is not upgraded again.
+    monkeypatch.setenv("STRAVA_REFRESH_TOKEN", old["refresh_token"])
+    assert command("athletes", "remove", str(world.athlete.athlete_id), "--yes")[0] == 0
+    assert authorized_athletes(settings) == [] and old_file.read_bytes() == old_bytes
+    with pytest.raises(AthleteNotAuthorized) as error:
+        client_from_settings(load_settings())
+    assert "strava-pipeline authorize" in str(error.value)
+
 
 def test_the_sandbox_serves_three_athletes_under_one_budget(three: SandboxServer, env: Path
                                                             ) -> None:
@@ -346,3 +356,38 @@ def test_debug_checks_every_athletes_entry_and_token(three: SandboxServer, env: 
         "2 authenticated requests, one per athlete" in lines["Strava"][1], out
     for secret in secrets_of(three, env):
         assert secret not in out + err
+
+
+def test_each_entry_keeps_its_api_and_the_rescue_file(
+    three: SandboxServer, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
+    assert authorize_main(["--code", three.issue_code(athlete=1)]) == 0
+    settings = load_settings()
+    athlete_id = three.athletes[1].athlete_id
+    path = entry_path(settings, athlete_id)
+    assert json.loads(path.read_text())["api_url"] == three.api_url
+
+    # A save that fails after the refresh: the new tokens go to a rescue file, named in a line
+    # that says how to put them back; moved back, the athlete's entry works again.
+    client = client_for_athlete(settings, athlete_id)
+    client._current_tokens()  # type: ignore[attr-defined]
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(TokenStoreError) as error:
+        client.access_token(force_refresh=True)
+    rescue = (tmp_path / "state-home" / "strava-pipeline"
+              / f"strava_tokens.rescue-{os.getpid()}.json")
+    assert f"mv {rescue} {path}" in str(error.value)
+    assert three.refresh_token_of(1) not in str(error.value)
+    path.rmdir()
+    rescue.rename(path)
+    assert json.loads(path.read_text())["athlete_id"] == athlete_id
+    assert listed_ids(client_for_athlete(settings, athlete_id)) == \
+        {act["id"] for act in three.athletes[1].activities}
+
+    # The same DATA_DIR pointed at another API: the sandbox's entry is refused, one line.
+    monkeypatch.setenv("STRAVA_API_URL", "https://www.strava.com/api/v3")
+    with pytest.raises(TokenStoreError) as refused:
+        client_for_athlete(load_settings(), athlete_id).access_token()
+    assert f"belongs to {three.api_url}" in str(refused.value)
