@@ -73,6 +73,9 @@ class AthleteAuthError(StravaAuthError):
         super().__init__(message)
         self.athlete = athlete
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (worker processes pass errors on)
+        return (type(self), (str(self), self.athlete))
+
 
 def tokens_folder(settings: Settings) -> Path:
     """``$DATA_DIR/strava_tokens/``: one ``<athlete_id>.json`` per athlete."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
-from pipeline.athletes import Athlete
+from pipeline.athletes import Athlete, AthleteAuthError
 from pipeline.athletes_cli import _by_athlete, _text
 
 ADA = Athlete(5, "Ada", "2026-12-06T22:40:12Z")
@@ -28,3 +29,8 @@ def test_rows_of_the_single_athlete_era_go_to_the_only_athlete() -> None:
 
 def test_absent_values_show_a_dash() -> None:
     assert _text(None) == "—" and _text("") == "—" and _text(date(2026, 11, 29)) == "2026-11-29"
+
+
+def test_an_athletes_refusal_survives_pickling_with_the_athlete() -> None:
+    error = pickle.loads(pickle.dumps(AthleteAuthError("athlete 5 (Ada): re-authorize", ADA)))
+    assert str(error) == "athlete 5 (Ada): re-authorize" and error.athlete == ADA
