@@ -36,9 +36,10 @@ from pipeline.strava.athlete_store import entry_path
 from pipeline.strava.authorize import main as authorize_main
 from pipeline.strava.errors import StravaError
 from pipeline.strava.tokens import TokenStoreError
-from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
+from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE, PipelineWorld
 
 ACTIVITIES = 60
+RELEASE_BEFORE_ATHLETES = "099b1e2"  # main before issue 26: one athlete, strava_tokens.json
 
 
 def command(*args: str) -> tuple[int, str, str]:
@@ -180,11 +181,37 @@ def test_remove_asks_keeps_a_copy_and_purge_forgets(
         assert secret not in out + err + caplog.text
 
 
+def run_release_before_athletes(world: PipelineWorld, tmp_path: Path) -> None:
+    """The weekly run of RUN_DATE by the release before issue 26 (its code from git, run in a
+    subprocess) into the world's DATA_DIR."""
+    if subprocess.run(["git", "-C", str(PROJECT_ROOT), "cat-file", "-e",
+                       f"{RELEASE_BEFORE_ATHLETES}^{{commit}}"]).returncode != 0:
+        pytest.skip(f"the release before issue 26 ({RELEASE_BEFORE_ATHLETES}) is not in git")
+    release = tmp_path / "release"
+    release.mkdir()
+    archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar",
+                              RELEASE_BEFORE_ATHLETES], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(release)], input=archive.stdout, check=True)
+    env = {**os.environ, **world.env, "PYTHONPATH": str(release),
+           "LUIGI_CONFIG_PATH": str(release / "luigi.cfg")}
+    done = subprocess.run(
+        [sys.executable, "-c", "import pipeline, sys; print(pipeline.__file__)"],
+        cwd=release, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.startswith(str(release)), done.stdout  # the old code, not this one
+    done = subprocess.run(
+        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "WeeklyPipeline",
+         "--run-date", str(RUN_DATE), "--local-scheduler"],
+        cwd=release, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 def test_a_single_athlete_install_becomes_the_first_athlete_and_loses_nothing(
-    world: PipelineWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    world: PipelineWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    tmp_path: Path
 ) -> None:
-    # Today's layout: STRAVA_REFRESH_TOKEN, a run, strava_tokens.json without athlete fields.
-    assert succeeded(world.run_weekly())
+    # A data folder built by the release before issue 26: STRAVA_REFRESH_TOKEN, a weekly run,
+    # strava_tokens.json without athlete fields.
+    run_release_before_athletes(world, tmp_path)
     old_file = world.data_dir / "strava_tokens.json"
     old = json.loads(old_file.read_text())
     assert set(old) == {"refresh_token", "access_token", "expires_at", "api_url"}
