@@ -56,10 +56,14 @@ def _optional(read: Callable[[], list[tuple]]) -> list[tuple] | None:
 
 def _by_athlete(rows: list[tuple] | None, single: list[tuple] | None,
                 athletes: list[Athlete]) -> dict[int, Any]:
-    """athlete id -> the value of the rows' last column but one (per-athlete rows, or the
-    un-keyed rows of a store without athlete_id when there is exactly one athlete)."""
+    """athlete id -> the value of the rows' second column (per-athlete rows, or the un-keyed
+    rows of a store without athlete_id when there is exactly one athlete)."""
     if rows is not None:
-        return {int(row[0]): row[1] for row in rows if row[0] is not None}
+        found = {int(row[0]): row[1] for row in rows if row[0] is not None}
+        # athlete_id 0: rows of the single-athlete era not yet taken over by its athlete
+        if 0 in found and len(athletes) == 1 and athletes[0].id not in found:
+            found[athletes[0].id] = found[0]
+        return found
     if single and len(athletes) == 1:
         return {athletes[0].id: single[0][1]}
     return {}

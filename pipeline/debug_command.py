@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import preflight
+from pipeline.athletes import client_for_athlete
 from pipeline.backends import open_lake, open_state, open_warehouse
 from pipeline.backends.migrations import (
     STATE_MIGRATIONS,
@@ -35,6 +36,8 @@ from pipeline.failures import cause_of
 from pipeline.scheduler import scheduler_answers, scheduler_url
 from pipeline.settings import SECRET_SETTINGS, Settings, load_settings, setting_sources
 from pipeline.strava import client_from_settings
+from pipeline.strava.athlete_store import entry_path, stored_athletes, tokens_folder
+from pipeline.strava.errors import StravaError
 
 COMMAND = "debug"
 
@@ -108,8 +111,38 @@ def check_lake(settings: Settings) -> str:
     return f"{mask_url(url)}: answers"
 
 
+def _check_private(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise CheckFailed(f"{path} has mode {mode:04o}, readable by others: chmod 600 {path}")
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise CheckFailed(f"{path} is not readable and writable by this user: fix its owner")
+
+
+def check_athlete_entries(settings: Settings) -> str | None:
+    """The athletes' entries (``strava_tokens/<id>.json``), when there are any."""
+    athletes = stored_athletes(settings)
+    if not athletes:
+        return None
+    apis = set()
+    for athlete in athletes:
+        path = entry_path(settings, athlete.id)
+        _check_private(path)
+        apis.add(json.loads(path.read_text(encoding="utf-8")).get("api_url") or "(not recorded)")
+    return (f"{tokens_folder(settings)}: {len(athletes)} athlete(s) "
+            f"({', '.join(str(a.id) for a in athletes)}), each mode 0600, readable and "
+            f"writable, tokens of {', '.join(sorted(apis))}")
+
+
 def check_token_store(settings: Settings) -> str:
     """Readable, writable, 0600, and which API its tokens belong to."""
+    try:
+        entries = check_athlete_entries(settings)
+    except (OSError, ValueError, AttributeError, StravaError) as error:
+        raise CheckFailed(f"an athlete's token entry is unreadable ({one_line(error)}): "
+                          "authorize that athlete again") from None
+    if entries:
+        return entries
     path = settings.token_store_path
     if not path.exists():
         if settings.strava_refresh_token:
@@ -134,14 +167,19 @@ def check_strava(settings: Settings) -> str:
     if setup == "none":
         return "not configured: runs use the local sandbox (docs/authorization.md)"
     preflight.check_credentials(settings)
-    client = client_from_settings(settings)
-    client.verify_activity_scope()
+    athletes = stored_athletes(settings)
+    clients = ([client_for_athlete(settings, a.id) for a in athletes] if len(athletes) > 1
+               else [client_from_settings(settings)])
+    for client in clients:  # one request per athlete
+        client.verify_activity_scope()
     where = "the local SANDBOX" if client.is_sandbox else "Strava"
     budget = client.rate_limiter.budget
     used = (f"read budget used {budget.usage_15min}/{budget.limit_15min} this 15 minutes, "
             f"{budget.usage_daily}/{budget.limit_daily} today" if budget else
             "no rate-limit headers in the answer")
-    return f"{where} at {settings.strava_api_url} answered one authenticated request; {used}"
+    asked = ("one authenticated request" if len(clients) == 1 else
+             f"{len(clients)} authenticated requests, one per athlete")
+    return f"{where} at {settings.strava_api_url} answered {asked}; {used}"
 
 
 def check_luigid(_settings: Settings) -> str:

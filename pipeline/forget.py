@@ -33,7 +33,7 @@ from pipeline.preflight import PreflightError
 from pipeline.sandbox import sandbox_settings
 from pipeline.settings import Settings, load_settings
 from pipeline.sql_files import check_identifier
-from pipeline.strava.athlete_store import token_files
+from pipeline.strava.athlete_store import token_files, tokens_folder
 from pipeline.strava.client import is_local_url
 from pipeline.strava.errors import StravaError
 from pipeline.strava.tokens import rescued_token_files
@@ -195,6 +195,8 @@ def forget_token_store(run: Forgetting) -> list[str]:
         if path.exists():
             path.unlink()
             lines.append(f"rescued copy {path}")
+    if run.athlete_id is None:  # an empty store: the next authorization starts afresh
+        shutil.rmtree(tokens_folder(run.settings), ignore_errors=True)
     return lines
 
 

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import sys
 import tempfile
@@ -147,10 +148,7 @@ def forget_old_tokens(data_dir: Path) -> None:
     """A new sandbox process does not know the tokens an earlier one rotated to (the single
     store's and every athlete's entry in the sandbox's own DATA_DIR)."""
     (data_dir / "strava_tokens.json").unlink(missing_ok=True)
-    folder = data_dir / FOLDER_NAME
-    if folder.is_dir():
-        for entry in folder.glob("*.json"):
-            entry.unlink()
+    shutil.rmtree(data_dir / FOLDER_NAME, ignore_errors=True)
 
 
 def authorize_all(server: SandboxServer, seeds: list[int]) -> list[Athlete]:

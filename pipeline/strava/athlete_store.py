@@ -36,6 +36,12 @@ from pipeline.strava.tokens import Tokens, TokenStore, TokenStoreError
 logger = logging.getLogger(__name__)
 
 FOLDER_NAME = "strava_tokens"
+# Written with the first entry: from then on the folder is the store, and a single-athlete
+# store (or STRAVA_REFRESH_TOKEN) is never upgraded again (a removed athlete stays removed).
+MARKER_NAME = "README.txt"
+MARKER_TEXT = ("Strava tokens, one <athlete_id>.json per athlete who authorized this application "
+               "(mode 0600; never share them). strava-pipeline athletes list|remove, "
+               "docs/athletes.md.\n")
 _ENTRY = re.compile(r"^(\d{1,20})\.json$")
 AUTHORIZE_COMMAND = "`strava-pipeline authorize`"
 
@@ -66,6 +72,9 @@ class AthleteAuthError(StravaAuthError):
     def __init__(self, message: str, athlete: Athlete) -> None:
         super().__init__(message)
         self.athlete = athlete
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (worker processes pass errors on)
+        return (type(self), (str(self), self.athlete))
 
 
 def tokens_folder(settings: Settings) -> Path:
@@ -135,7 +144,15 @@ def save_entry(settings: Settings, athlete: Athlete, tokens: Tokens) -> Path:
     """Write (or replace) an athlete's entry atomically, mode 0600; its path."""
     path = entry_path(settings, athlete.id)
     AthleteTokenStore(path, athlete, settings.strava_api_url).save(tokens)
+    marker = tokens_folder(settings) / MARKER_NAME
+    if not marker.exists():
+        marker.write_text(MARKER_TEXT, encoding="utf-8")
     return path
+
+
+def is_upgraded(settings: Settings) -> bool:
+    """Whether the per-athlete store ever held an entry (then it alone is the store)."""
+    return (tokens_folder(settings) / MARKER_NAME).exists()
 
 
 class AthleteClient(StravaClient):
@@ -226,11 +243,13 @@ def upgrade_single_store(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Ath
     The id and name come from the file when it records them, else from one ``GET /athlete``
     (which refreshes the token into the old file first, as before, so nothing can be lost).
     The old file stays where it is, untouched after that: a copy the pipeline no longer reads.
+    Once the folder held an entry (``is_upgraded``) this does nothing, even with no athlete
+    left: an athlete removed stays removed.
     """
-    if archive_only() or stored_athletes(settings) or not has_single_store(settings):
+    if archive_only() or is_upgraded(settings) or not has_single_store(settings):
         return None
     with _store_lock(settings):
-        if stored_athletes(settings):  # another process upgraded while this one waited
+        if is_upgraded(settings):  # another process upgraded while this one waited
             return None
         client = single_store_client(settings, clock)
         recorded = _recorded_profile(settings.token_store_path)
@@ -284,6 +303,10 @@ def default_client(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> StravaCli
     if archive_only():
         return NoStravaClient()  # type: ignore[return-value]
     athletes = stored_athletes(settings)
+    if not athletes and is_upgraded(settings):
+        raise AthleteNotAuthorized(
+            "no athlete is authorized any more (every one was removed): run "
+            f"{AUTHORIZE_COMMAND}; `strava-pipeline athletes list` shows who is")
     if not athletes:
         return single_store_client(settings, clock)
     if len(athletes) == 1:

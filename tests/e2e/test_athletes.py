@@ -6,7 +6,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -22,16 +28,18 @@ from pipeline.athletes import (
 )
 from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.cli import main as cli_main
-from pipeline.sandbox import SandboxServer, SyntheticAthlete
-from pipeline.sandbox_cli import authorize_all, parse_args, served_athletes
+from pipeline.sandbox import SandboxServer, SyntheticAthlete, environment_variables
+from pipeline.sandbox_cli import authorize_all, demo_sandbox, parse_args, served_athletes
 from pipeline.settings import load_settings
 from pipeline.strava import client_from_settings
 from pipeline.strava.athlete_store import entry_path
 from pipeline.strava.authorize import main as authorize_main
 from pipeline.strava.errors import StravaError
-from tests.conftest import ATHLETE_END, RUN_DATE, PipelineWorld, succeeded
+from pipeline.strava.tokens import TokenStoreError
+from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE, PipelineWorld
 
 ACTIVITIES = 60
+RELEASE_BEFORE_ATHLETES = "099b1e2"  # main before issue 26: one athlete, strava_tokens.json
 
 
 def command(*args: str) -> tuple[int, str, str]:
@@ -173,11 +181,37 @@ def test_remove_asks_keeps_a_copy_and_purge_forgets(
         assert secret not in out + err + caplog.text
 
 
+def run_release_before_athletes(world: PipelineWorld, tmp_path: Path) -> None:
+    """The weekly run of RUN_DATE by the release before issue 26 (its code from git, run in a
+    subprocess) into the world's DATA_DIR."""
+    if subprocess.run(["git", "-C", str(PROJECT_ROOT), "cat-file", "-e",
+                       f"{RELEASE_BEFORE_ATHLETES}^{{commit}}"]).returncode != 0:
+        pytest.skip(f"the release before issue 26 ({RELEASE_BEFORE_ATHLETES}) is not in git")
+    release = tmp_path / "release"
+    release.mkdir()
+    archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar",
+                              RELEASE_BEFORE_ATHLETES], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(release)], input=archive.stdout, check=True)
+    env = {**os.environ, **world.env, "PYTHONPATH": str(release),
+           "LUIGI_CONFIG_PATH": str(release / "luigi.cfg")}
+    done = subprocess.run(
+        [sys.executable, "-c", "import pipeline, sys; print(pipeline.__file__)"],
+        cwd=release, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.startswith(str(release)), done.stdout  # the old code, not this one
+    done = subprocess.run(
+        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "WeeklyPipeline",
+         "--run-date", str(RUN_DATE), "--local-scheduler"],
+        cwd=release, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 def test_a_single_athlete_install_becomes_the_first_athlete_and_loses_nothing(
-    world: PipelineWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    world: PipelineWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    tmp_path: Path
 ) -> None:
-    # Today's layout: STRAVA_REFRESH_TOKEN, a run, strava_tokens.json without athlete fields.
-    assert succeeded(world.run_weekly())
+    # A data folder built by the release before issue 26: STRAVA_REFRESH_TOKEN, a weekly run,
+    # strava_tokens.json without athlete fields.
+    run_release_before_athletes(world, tmp_path)
     old_file = world.data_dir / "strava_tokens.json"
     old = json.loads(old_file.read_text())
     assert set(old) == {"refresh_token", "access_token", "expires_at", "api_url"}
@@ -210,6 +244,14 @@ def test_a_single_athlete_install_becomes_the_first_athlete_and_loses_nothing(
     assert newest[:10] in row  # the newest activity, from the warehouse
     for secret in (old["refresh_token"], old["access_token"], entry["access_token"]):
         assert secret not in listing + err + caplog.text
+
+    # Removed, the athlete stays removed: the old file is not upgraded again.
+    monkeypatch.setenv("STRAVA_REFRESH_TOKEN", old["refresh_token"])
+    assert command("athletes", "remove", str(world.athlete.athlete_id), "--yes")[0] == 0
+    assert authorized_athletes(settings) == [] and old_file.read_bytes() == old_bytes
+    with pytest.raises(AthleteNotAuthorized) as error:
+        client_from_settings(load_settings())
+    assert "strava-pipeline authorize" in str(error.value)
 
 
 def test_the_sandbox_serves_three_athletes_under_one_budget(three: SandboxServer, env: Path
@@ -277,3 +319,102 @@ def test_a_revoked_athlete_is_named_and_told_to_reauthorize(
     # The other athlete is not affected.
     assert listed_ids(client_for_athlete(settings, other.athlete_id)) == \
         {act["id"] for act in other.activities}
+
+
+def test_a_demo_with_two_athletes_authorizes_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                  ) -> None:
+    monkeypatch.setattr("pipeline.sandbox.environment.base_dir", lambda: tmp_path)
+    stale = tmp_path / "sandbox-data" / "strava_tokens" / "5.json"  # an earlier sandbox's
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"refresh_token": "old"}')
+    with demo_sandbox(ATHLETE_END.date(), athletes=2):
+        settings = load_settings()
+        assert settings.data_dir == tmp_path / "sandbox-data"
+        athletes = authorized_athletes(settings)
+        assert [a.name for a in sorted(athletes, key=lambda a: a.name)] == \
+            ["Sandbox Athlete", "Sandbox Athlete 2"]
+        histories = [listed_ids(client_for_athlete(settings, a.id)) for a in athletes]
+        assert histories[0] and histories[1] and not histories[0] & histories[1]
+    assert not stale.exists()
+
+
+def test_the_sandbox_command_serves_three_athletes_each_authorized(tmp_path: Path) -> None:
+    env_file = tmp_path / "sandbox.env"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.sandbox", "--port", "0", "--activities", "30",
+         "--athletes", "3", "--print-env-file", str(env_file)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not env_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        exports = dict(re.fullmatch(r"export (\w+)=(\S+)", line).groups()  # type: ignore[union-attr]
+                       for line in env_file.read_text().splitlines())
+        exports = {name: value.strip("'") for name, value in exports.items()}
+        with environment_variables(exports):
+            settings = load_settings()
+            athletes = authorized_athletes(settings)
+            assert len(athletes) == 3
+            histories = [listed_ids(client_for_athlete(settings, a.id)) for a in athletes]
+            assert all(len(ids) == 30 for ids in histories)
+            assert len(set().union(*histories)) == 90  # three different histories
+            stored = [json.loads(entry_path(settings, a.id).read_text()) for a in athletes]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Athletes: 3 under one application and one rate budget" in out
+    for athlete in athletes:
+        assert re.search(rf"{athlete.id}\s+{athlete.name}\s+30 activities .* code [0-9a-f]{{40}}",
+                         out), out
+    for entry in stored:
+        for secret in (entry["refresh_token"], entry["access_token"]):
+            assert secret not in out + err
+
+
+def test_debug_checks_every_athletes_entry_and_token(three: SandboxServer, env: Path) -> None:
+    for position in range(2):
+        assert authorize_main(["--code", three.issue_code(athlete=position)]) == 0
+    _, out, err = command("debug")
+    lines = {match.group(2): (match.group(1), match.group(3)) for match in re.finditer(
+        r"(?m)^  (OK|FAILED)\s+(token store|Strava)\s+(.*)$", out)}
+    assert lines["token store"][0] == "OK" and "2 athlete(s)" in lines["token store"][1], out
+    assert lines["Strava"] == ("OK", lines["Strava"][1]) and \
+        "2 authenticated requests, one per athlete" in lines["Strava"][1], out
+    for secret in secrets_of(three, env):
+        assert secret not in out + err
+
+
+def test_each_entry_keeps_its_api_and_the_rescue_file(
+    three: SandboxServer, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
+    assert authorize_main(["--code", three.issue_code(athlete=1)]) == 0
+    settings = load_settings()
+    athlete_id = three.athletes[1].athlete_id
+    path = entry_path(settings, athlete_id)
+    assert json.loads(path.read_text())["api_url"] == three.api_url
+
+    # A save that fails after the refresh: the new tokens go to a rescue file, named in a line
+    # that says how to put them back; moved back, the athlete's entry works again.
+    client = client_for_athlete(settings, athlete_id)
+    client._current_tokens()  # type: ignore[attr-defined]
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(TokenStoreError) as error:
+        client.access_token(force_refresh=True)
+    rescue = (tmp_path / "state-home" / "strava-pipeline"
+              / f"strava_tokens.rescue-{os.getpid()}.json")
+    assert f"mv {rescue} {path}" in str(error.value)
+    assert three.refresh_token_of(1) not in str(error.value)
+    path.rmdir()
+    rescue.rename(path)
+    assert json.loads(path.read_text())["athlete_id"] == athlete_id
+    assert listed_ids(client_for_athlete(settings, athlete_id)) == \
+        {act["id"] for act in three.athletes[1].activities}
+
+    # The same DATA_DIR pointed at another API: the sandbox's entry is refused, one line.
+    monkeypatch.setenv("STRAVA_API_URL", "https://www.strava.com/api/v3")
+    with pytest.raises(TokenStoreError) as refused:
+        client_for_athlete(load_settings(), athlete_id).access_token()
+    assert f"belongs to {three.api_url}" in str(refused.value)
