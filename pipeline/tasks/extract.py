@@ -167,7 +167,7 @@ class ExtractActivities(RunDateTask):
         with temporary_folder(self.extract_path.parent, "raw") as folder, \
                 RawJsonLines(folder / RAW_FILE_NAME, extracted_at) as raw:
             pages = set_aside_unparseable(with_progress(
-                passing_through(client.iter_pages(after, before), raw.write), on_page=report),
+                passing_through(self.pages(client, after, before), raw.write), on_page=report),
                 unparseable, self.run_date)
             with atomic_local_path(self.output()) as temporary:
                 rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
@@ -176,6 +176,7 @@ class ExtractActivities(RunDateTask):
                 # Both before the extract counts as done:
                 self.keep_raw(raw)
                 self.keep_unparseable(unparseable)
+        self.pages_done(after, before)
         if client.invalid_utf8:
             logger.warning("%d invalid UTF-8 sequence(s) from %s were replaced by U+FFFD",
                            client.invalid_utf8, source)
@@ -188,6 +189,13 @@ class ExtractActivities(RunDateTask):
         )
         self.set_status_message(f"{rows} activities extracted from {source}")
         self.set_progress_percentage(100)
+
+    def pages(self, client: Any, after: int, before: int) -> Iterator[list[dict[str, Any]]]:
+        """Strava's pages of the window (a reconciliation's resume where its read stopped)."""
+        return client.iter_pages(after, before)
+
+    def pages_done(self, after: int, before: int) -> None:
+        """The extract is written (a reconciliation forgets the pages it kept)."""
 
     def keep_raw(self, raw: RawJsonLines) -> None:
         """Close the raw JSON of the activities read and store it in the lake beside the

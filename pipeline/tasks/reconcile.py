@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from pipeline import notify
 from pipeline.activity_csv import write_activities_csv
 from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
 from pipeline.errors import one_line
+from pipeline.page_spool import PageSpool, read_key, resumable_pages
 from pipeline.reconcile import MASS_DELETE_CHECK, DeleteGuard, reconcile_due
 from pipeline.run_dates import run_week
 from pipeline.strava.budget import Priority
@@ -118,6 +120,17 @@ class ExtractHistory(HistoryTargets, ExtractActivities):
         """From the beginning of time to the extract's usual upper bound."""
         _, before = super().window()
         return 0, before
+
+    def _spool(self, after: int, before: int) -> PageSpool:
+        return PageSpool(self.lake, f"{read_key(after, before)}-history-{self.label}")
+
+    def pages(self, client: Any, after: int, before: int) -> Iterator[list[dict[str, Any]]]:
+        """The history's pages, kept in the lake as they arrive: a read stopped by the shared
+        budget (or killed) resumes at the page it reached (pipeline/page_spool.py)."""
+        return resumable_pages(client, self._spool(after, before), after, before)
+
+    def pages_done(self, after: int, before: int) -> None:
+        self._spool(after, before).clear()
 
 
 class UploadHistory(HistoryTargets, UploadToLake):

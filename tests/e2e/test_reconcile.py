@@ -181,3 +181,30 @@ def test_reconcile_command_removes_rebuilds_and_says_how_to_confirm(
     assert f"Reconciliation: last of {RUN_DATE}.2" in status.stdout
     assert "60 removed (kept in strava/deleted/" in status.stdout
     assert "Webhook events: 0 pending, 0 applied" in status.stdout
+
+
+def test_a_reconciliation_stopped_by_the_budget_resumes_at_the_page_it_reached(
+        world: PipelineWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 26: the history's pages are kept in the lake as they arrive.
+    from pipeline.tasks.reconcile import ExtractHistory
+
+    assert succeeded(world.run_weekly(RUN_DATE))
+    world.sandbox.reset_log()
+    needed = math.ceil(len(world.athlete.activities) / 200) + 1
+    assert needed >= 3
+    world.sandbox.set_usage(read_15min=88, read_daily=88)  # a reconciliation may take 90
+    monkeypatch.setenv("STRAVA_MAX_RATE_LIMIT_WAIT", "1")
+    assert not succeeded(world.build(ExtractHistory(run_date=RUN_DATE, attempt=2)))
+    reached = [int(r.query["page"]) for r in world.sandbox.requests_log
+               if r.path.endswith("/athlete/activities")]
+    assert reached == [1, 2]  # the 89th and 90th read: a reconciliation's share is spent
+    monkeypatch.delenv("STRAVA_MAX_RATE_LIMIT_WAIT")
+    assert succeeded(world.build(ExtractHistory(run_date=RUN_DATE, attempt=2)))
+    pages = [int(r.query["page"]) for r in world.sandbox.requests_log
+             if r.path.endswith("/athlete/activities")]
+    assert pages == list(range(1, needed + 1))  # page 3 on, after the window: none twice
+    from pipeline.activity_csv import read_ids
+
+    extract = ExtractHistory(run_date=RUN_DATE, attempt=2).output().path
+    assert read_ids(extract) == {a["id"] for a in world.athlete.activities}
+    assert open_lake(load_settings().lake_url).keys("strava/pages/") == []  # forgotten
