@@ -42,7 +42,7 @@ class BuildDashboard(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return [*mart_tasks(self.run_date), TrainKudosModel(run_date=self.run_date)]
+        return [*mart_tasks(self.run_date, self.athlete_id), self.same_athlete(TrainKudosModel)]
 
     @property
     def lake_report_key(self) -> str:

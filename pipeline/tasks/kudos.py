@@ -23,7 +23,7 @@ class TrainKudosModel(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self),
+        return [self.same_athlete(LoadProduction), *reconcile_if_due(self),
                 *apply_events_if_pending(self)]
 
     def output(self) -> WarehouseMarkerTarget:

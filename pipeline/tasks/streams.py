@@ -15,7 +15,6 @@ from datetime import timedelta
 from pipeline import run_dates
 from pipeline.archive.options import flag_setting
 from pipeline.backends.warehouse import WarehouseMarkerTarget
-from pipeline.strava import client_from_settings
 from pipeline.streams.api import parse_api_streams
 from pipeline.streams.parse import StreamError
 from pipeline.streams.store import StreamWriter
@@ -35,7 +34,7 @@ class FetchStreams(RunDateTask):
     """The run's activities' streams from the API into activity_streams and the lake."""
 
     def requires(self) -> LoadProduction:
-        return LoadProduction(run_date=self.run_date)
+        return self.same_athlete(LoadProduction)
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
@@ -47,7 +46,7 @@ class FetchStreams(RunDateTask):
             ids = [row[0] for row in self.warehouse.query_file(
                 "streams/activities_without_streams.sql",
                 {"run_date_end": end, "streams_since": end - LOOK_BACK})]
-            client = client_from_settings(self.settings)
+            client = self.strava_client()
             writer = StreamWriter(self.lake, self.warehouse, f"api-{self.run_date.isoformat()}")
             for number, activity_id in enumerate(ids):
                 if not client.budget_left_for_streams():

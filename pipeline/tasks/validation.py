@@ -64,7 +64,7 @@ class ValidateStaging(RunDateTask):
         return load_checks(checks_file(self.settings))
 
     def requires(self) -> CopyToStaging:
-        return CopyToStaging(run_date=self.run_date)
+        return self.same_athlete(CopyToStaging)
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)

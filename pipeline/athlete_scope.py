@@ -1,0 +1,64 @@
+"""Which athletes a run covers, and how each athlete's targets are named (issue 26).
+
+Every dated task has an ``athlete_id`` parameter. 0 means "the install's single athlete" (a
+task named on the command line without ``--athlete-id``, or an install without the athletes'
+token store): it stands for the athlete recorded by the upgrade (pipeline/athlete_upgrade.py)
+once there is one. Target names:
+
+* The install's first athlete (the one who took over a single-athlete install's rows, or the
+  sole athlete when the graph was first built) keeps the names it always had:
+  ``LoadProduction(2026-11-29)``, ``strava/activities/2026-11-29/...``,
+  ``staging_strava_activity_data_20261129``. So an upgrade redoes no finished stage.
+* Every other athlete's names carry its id: ``LoadProduction(2026-11-29,a42)``,
+  ``strava/activities/42/2026-11-29/...``, ``staging_strava_activity_data_20261129_a42``,
+  ``$DATA_DIR/extract/42/2026-11-29/``; its state rows carry athlete_id 42.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_UPGRADED: dict[str, int] = {}  # state url -> the install's first athlete (once recorded)
+
+
+def authorized_ids(settings: Any) -> list[int]:
+    """The ids of the athletes who authorized the application, in the token store's order;
+    [] for an install without the athletes' token store (then the graph is the one athlete's
+    of before issue 26, with athlete_id 0)."""
+    try:
+        from pipeline.athletes import authorized_athletes
+    except ImportError:
+        return []
+    return [int(athlete.id) for athlete in authorized_athletes(settings)]
+
+
+def first_athlete(state: Any) -> int:
+    """The install's first athlete's id (0 when none is recorded yet)."""
+    url = str(getattr(state, "url", ""))
+    if url not in _UPGRADED:
+        found = state.upgraded_athlete()
+        if found is None:
+            return 0
+        _UPGRADED[url] = found[0]
+    return _UPGRADED[url]
+
+
+def forget_cached(state: Any) -> None:
+    """Drop the cached first athlete of a store (after an upgrade or in tests)."""
+    _UPGRADED.pop(str(getattr(state, "url", "")), None)
+
+
+def effective_athlete(state: Any, athlete_id: int) -> int:
+    """The athlete a task's rows belong to: its own id, or for 0 the install's first one."""
+    return int(athlete_id) or first_athlete(state)
+
+
+def target_tag(state: Any, athlete_id: int) -> str:
+    """'' for the install's first athlete (its names stay as they were), 'a<id>' otherwise."""
+    athlete = effective_athlete(state, athlete_id)
+    if athlete == 0 or athlete == first_athlete(state):
+        return ""
+    return f"a{athlete}"
