@@ -4,6 +4,7 @@
     strava-pipeline backfill --start D [--stop D]  every week of a range, oldest first
     strava-pipeline status [--date D] [--demo]     what finished, per run date (changes nothing)
     strava-pipeline authorize                      first-time Strava authorization
+    strava-pipeline athletes list|remove ID        the athletes who authorized (docs/athletes.md)
     strava-pipeline sandbox                        serve the local fake Strava
     strava-pipeline dashboard [--date D] [--demo]  where a run date's dashboard is
     strava-pipeline validate L R OP SEV [--date D] one validation check, ad hoc
@@ -35,6 +36,7 @@ from pathlib import Path
 from luigi.retcodes import run_with_retcodes
 
 from pipeline import (
+    athletes_cli,
     forget,
     preflight,
     rebuild_lake,
@@ -514,6 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile_cli.add_command(commands)
     webhook_cli.add_command(commands)
     forget.add_command(commands)
+    athletes_cli.add_command(commands)
     archive_command.add_command(commands)
     return parser
 

@@ -33,6 +33,7 @@ from pipeline.preflight import PreflightError
 from pipeline.sandbox import sandbox_settings
 from pipeline.settings import Settings, load_settings
 from pipeline.sql_files import check_identifier
+from pipeline.strava.athlete_store import token_files
 from pipeline.strava.client import is_local_url
 from pipeline.strava.errors import StravaError
 from pipeline.strava.tokens import rescued_token_files
@@ -73,6 +74,7 @@ class Forgetting:
 
     settings: Settings
     removed: list[str] = field(default_factory=list)
+    athlete_id: int | None = None  # one athlete (`athletes remove --purge`); None: all
 
     @cached_property
     def warehouse(self) -> Warehouse:
@@ -95,6 +97,7 @@ class Store:
     name: str
     location: Callable[[Settings], str]
     forget: Callable[[Forgetting], list[str]]
+    per_athlete: bool = False  # its forget keeps to ``run.athlete_id`` when one is given
 
 
 def _plural(count: int, word: str) -> str:
@@ -182,13 +185,16 @@ def forget_local_files(run: Forgetting) -> list[str]:
 
 
 def forget_token_store(run: Forgetting) -> list[str]:
-    """The token store and any rescued copy of it (after a revocation, which needs a token)."""
+    """The token store and any rescued copy of it (after a revocation, which needs a token):
+    every athlete's entry and removed copy, or only those of ``run.athlete_id``."""
     lines = []
-    for path in (run.settings.token_store_path, *rescued_token_files()):
+    for path in token_files(run.settings, run.athlete_id):
+        path.unlink()
+        lines.append("deleted" if path == run.settings.token_store_path else str(path))
+    for path in rescued_token_files() if run.athlete_id is None else []:
         if path.exists():
             path.unlink()
-            lines.append("deleted" if path == run.settings.token_store_path
-                         else f"rescued copy {path}")
+            lines.append(f"rescued copy {path}")
     return lines
 
 
@@ -197,30 +203,49 @@ STORES: list[Store] = [
     Store("lake", lambda s: mask_url(s.lake_url), forget_lake),
     Store("state store", lambda s: mask_url(s.state_url), forget_state),
     Store("local files", lambda s: str(s.data_dir), forget_local_files),
-    Store("token store", lambda s: str(s.token_store_path), forget_token_store),
+    Store("token store", lambda s: str(s.token_store_path), forget_token_store,
+          per_athlete=True),
 ]
 
 
-def revoke(settings: Settings) -> str:
-    """Revoke the application's access at Strava; the line that says so."""
-    from pipeline.strava import client_from_settings  # requests: only when asked
+def revoke(settings: Settings, athlete_id: int | None = None) -> str:
+    """Revoke the application's access at Strava (one athlete's, or every athlete's); the line
+    that says so."""
+    from pipeline.athletes import client_for_athlete  # requests: only when asked
+    from pipeline.strava import client_from_settings
+    from pipeline.strava.athlete_store import stored_athletes
 
-    client = client_from_settings(settings)
-    client.deauthorize()
-    where = "the local sandbox" if client.is_sandbox else "Strava"
-    return f"{where}: the application's access to the athlete revoked"
+    if athlete_id is not None:
+        clients = [client_for_athlete(settings, athlete_id)]
+    else:  # no upgrade of a single-athlete store on the way out
+        athletes = stored_athletes(settings)
+        clients = ([client_for_athlete(settings, a.id) for a in athletes] if len(athletes) > 1
+                   else [client_from_settings(settings)])
+    for client in clients:
+        client.deauthorize()
+    where = "the local sandbox" if clients[0].is_sandbox else "Strava"
+    whom = "the athlete" if athlete_id is None and len(clients) == 1 else (
+        f"athlete {athlete_id}" if athlete_id is not None else f"{len(clients)} athletes")
+    return f"{where}: the application's access to {whom} revoked"
 
 
-def forget(settings: Settings, revoke_access: bool = False) -> list[str]:
+def forget(settings: Settings, revoke_access: bool = False,
+           athlete_id: int | None = None) -> list[str]:
     """Revoke (when asked), then empty every store in STORES; what was removed: a line per
     store that held something, followed by its items, indented.
 
-    A failed revocation stops before anything is deleted.
+    ``athlete_id``: only that athlete's data (``strava-pipeline athletes remove ID --purge``);
+    None: everything. A failed revocation stops before anything is deleted.
     """
-    run = Forgetting(settings)
+    run = Forgetting(settings, athlete_id=athlete_id)
     if revoke_access:
-        run.removed.append(revoke(settings))
+        run.removed.append(revoke(settings, athlete_id))
     for store in STORES:
+        if athlete_id is not None and not store.per_athlete:
+            # Never empty every athlete's data to forget one (issue 26 filters them by athlete).
+            run.removed.append(f"{store.name} {store.location(settings)}: kept (this store "
+                               "cannot yet forget one athlete alone)")
+            continue
         items = store.forget(run)
         if items:
             run.removed.append(f"{store.name} {store.location(settings)}:")

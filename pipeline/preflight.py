@@ -147,7 +147,9 @@ def check_settings(settings: Settings, create: bool = False) -> None:
 
 def has_strava_credentials(settings: Settings) -> bool:
     """Whether a run can reach Strava: a refresh token in the environment/luigi.cfg or stored."""
-    return bool(settings.strava_refresh_token) or settings.token_store_path.exists()
+    athletes = settings.data_dir / "strava_tokens"  # one <athlete_id>.json per athlete
+    return bool(settings.strava_refresh_token) or settings.token_store_path.exists() \
+        or (athletes.is_dir() and any(athletes.glob("[0-9]*.json")))
 
 
 def strava_setup(settings: Settings) -> str:

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.athlete_zone import default_run_date
@@ -35,11 +35,16 @@ from pipeline.sandbox import (
     sandbox_environment,
     sandbox_settings,
 )
+from pipeline.sandbox.athlete import athlete_id_of, athlete_seeds, sandbox_name
 from pipeline.sandbox.lazy import LazyAthlete
-from pipeline.settings import ConfigurationError
+from pipeline.settings import ConfigurationError, load_settings
+from pipeline.strava.athlete_store import FOLDER_NAME, Athlete, now_iso, save_entry
+from pipeline.strava.tokens import Tokens
 
 DEMO_SEED = 42
 DEMO_ACTIVITIES = 1200
+MAX_ATHLETES = 100
+DEMO_ATHLETES_VARIABLE = "SANDBOX_ATHLETES"  # how many athletes a --demo run serves (default 1)
 
 
 def export_lines(env: dict[str, str]) -> str:
@@ -54,6 +59,18 @@ def write_env_file(path: Path, text: str) -> None:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temporary, path)
+
+
+def athletes_count(text: str) -> int:
+    """``--athletes N``: 1 to MAX_ATHLETES."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_ATHLETES:
+        raise argparse.ArgumentTypeError(f"--athletes takes a number from 1 to {MAX_ATHLETES}, "
+                                         f"not {text!r}")
+    return count
 
 
 def default_last_day() -> date:
@@ -71,6 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how many activities")
     parser.add_argument("--seed", type=int, default=DEMO_SEED,
                         help="the synthetic athlete's seed (the same seed, the same history)")
+    parser.add_argument("--athletes", type=athletes_count, default=1, metavar="N",
+                        help="serve N athletes of one application (seeds SEED, SEED+1, ...), "
+                             "each with their own history, tokens and authorization code, under "
+                             "one rate budget; all are authorized in the sandbox's DATA_DIR "
+                             "(default 1)")
     parser.add_argument("--end-date", type=date_argument, metavar="YYYY-MM-DD",
                         help="the history's last day (default: the day before the run date)")
     parser.add_argument("--print-env-file", type=Path, metavar="PATH",
@@ -98,24 +120,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def forget_old_tokens(data_dir: Path) -> None:
-    """A new sandbox process does not know the tokens an earlier one rotated to."""
+    """A new sandbox process does not know the tokens an earlier one rotated to (the single
+    store's and every athlete's entry in the sandbox's own DATA_DIR)."""
     (data_dir / "strava_tokens.json").unlink(missing_ok=True)
+    folder = data_dir / FOLDER_NAME
+    if folder.is_dir():
+        for entry in folder.glob("*.json"):
+            entry.unlink()
+
+
+def authorize_all(server: SandboxServer, seeds: list[int]) -> list[Athlete]:
+    """Store a token entry for every athlete the sandbox serves (``seeds``, in order) in the
+    DATA_DIR of the environment in force (the sandbox's own), as if each had run
+    `strava-pipeline authorize`. Builds no history."""
+    settings = load_settings()
+    stored = []
+    for position, seed in enumerate(seeds):
+        athlete = Athlete(athlete_id_of(seed), sandbox_name(position), now_iso())
+        save_entry(settings, athlete, Tokens(server.refresh_token_of(position)))
+        stored.append(athlete)
+    return stored
+
+
+def served_athletes(seed: int, n_activities: int, end: datetime, count: int,
+                    lazy: bool = False) -> list[SyntheticAthlete]:
+    """``count`` athletes of seeds ``seed``, ``seed + 1``, ...; built on first use if ``lazy``."""
+    kind: type = LazyAthlete if lazy else SyntheticAthlete
+    return [kind(one, n_activities, end) for one in athlete_seeds(seed, count)]
 
 
 @contextmanager
-def demo_sandbox(last_day: date) -> Iterator[None]:
+def demo_sandbox(last_day: date, athletes: int | None = None) -> Iterator[None]:
     """Serve the sandbox (history up to ``last_day``) and point this process at it and at the
-    sandbox's own DATA_DIR; stop it afterwards."""
+    sandbox's own DATA_DIR, every athlete authorized there; stop it afterwards.
+
+    ``athletes``: how many (None: $SANDBOX_ATHLETES, default 1: the one demo athlete)."""
+    count = athletes or athletes_count(os.environ.get(DEMO_ATHLETES_VARIABLE) or "1")
     environment = sandbox_environment()
     data_dir = Path(environment["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     forget_old_tokens(data_dir)
     # Built on the first request: a rerun of a finished date sends none (issue 23).
-    athlete = LazyAthlete(DEMO_SEED, DEMO_ACTIVITIES, athlete_end(last_day))
-    with SandboxServer(athlete, port=0) as server, \
+    first, *more = served_athletes(DEMO_SEED, DEMO_ACTIVITIES, athlete_end(last_day), count,
+                                   lazy=True)
+    with SandboxServer(first, port=0, more_athletes=more) as server, \
             environment_variables({**environment, **server.env()}):
+        authorize_all(server, athlete_seeds(DEMO_SEED, count))
         print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
-              "activities),")
+              "activities" + (f" of {count} athletes" if count > 1 else "") + "),")
         print(f"      NOT Strava. Its data goes to {data_dir}, apart from real data.")
         try:
             yield
@@ -153,8 +205,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"sandbox: error: {error}", file=sys.stderr)
         return 2
     last_day = args.end_date or default_last_day()
-    athlete = SyntheticAthlete(seed=args.seed, n_activities=args.activities,
-                               end=athlete_end(last_day))
+    count = getattr(args, "athletes", 1)
+    athlete, *more = served_athletes(args.seed, args.activities, athlete_end(last_day), count)
     if getattr(args, "changes", None):
         try:
             done = apply_changes(athlete, load_changes(args.changes))
@@ -166,7 +218,8 @@ def run(args: argparse.Namespace) -> int:
                   f"(started {change['start_date']})")
     if getattr(args, "action", "serve") == "export":
         return export_archive(athlete, args.out, last_day)
-    server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose)
+    server = SandboxServer(athlete, host=args.host, port=args.port, verbose=args.verbose,
+                           more_athletes=more)
     try:
         server.start()
     except OSError as error:
@@ -175,11 +228,21 @@ def run(args: argparse.Namespace) -> int:
     data_dir = Path(environment["DATA_DIR"])
     forget_old_tokens(data_dir)
     exports = export_lines({**environment, **server.env()})
+    if count > 1:
+        with environment_variables({**environment, **server.env()}):
+            authorize_all(server, athlete_seeds(args.seed, count))
     print("Strava SANDBOX (local fake API, not Strava)")
     print(f"  URL:      {server.base_url}")
     print(f"  API:      {server.api_url}")
     print(f"  Athlete:  {len(athlete)} synthetic activities (seed {args.seed}) "
           f"up to {last_day}")
+    if count > 1:
+        print(f"  Athletes: {count} under one application and one rate budget, each authorized "
+              f"in {data_dir}; to authorize one again: strava-pipeline authorize --code CODE")
+        for position, served in enumerate(server.athletes):
+            print(f"    {served.athlete_id}  {sandbox_name(position):<20} "
+                  f"{len(served)} activities (seed {args.seed + position}), "
+                  f"code {server.issue_code(athlete=position)}")
     print(f"  Data:     {data_dir} (the sandbox's own DATA_DIR, apart from real data)")
     print("  Fake credentials and settings for this sandbox only; paste into a shell:")
     print(exports, end="")

@@ -6,13 +6,14 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import pipeline.sandbox.changes as changes
 import pipeline.sandbox.faults as faults
-from pipeline.sandbox.athlete import SyntheticAthlete
+from pipeline.sandbox.athlete import SyntheticAthlete, sandbox_name
 from pipeline.sandbox.index import json_array
 from pipeline.sandbox.oauth import TokenStore, normalise_scope
 from pipeline.sandbox.push import PushSubscriptions, events_of
@@ -101,8 +102,10 @@ class SandboxApp:
         limiter: RateLimiter,
         sleep: Any = time.sleep,
         clock: Any = time.time,
+        more_athletes: Sequence[SyntheticAthlete] = (),
     ) -> None:
-        self.athlete = athlete
+        self.athlete = athlete  # the first athlete (the only one unless --athletes N)
+        self.athletes: list[SyntheticAthlete] = [athlete, *more_athletes]
         self.clock = clock  # what "now" is for kudos still arriving
         self.tokens = tokens
         self.limiter = limiter
@@ -141,8 +144,11 @@ class SandboxApp:
         if path == "/admin/changes" and request.method == "POST":
             return self._changes(request)
         if path == "/admin/deauthorize" and request.method == "POST":
-            status = self.push.post("athlete", self.athlete.athlete_id, "update",
-                                    self.athlete.athlete_id, {"authorized": "false"})
+            athlete = self._athlete_asked(request)
+            if athlete is None:
+                return json_response(404, NOT_FOUND)
+            status = self.push.post("athlete", athlete.athlete_id, "update",
+                                    athlete.athlete_id, {"authorized": "false"})
             return json_response(200, {"delivered": status})
         if path.startswith("/api/v3/push_subscriptions"):
             return self._push_subscriptions(request, path)
@@ -181,46 +187,71 @@ class SandboxApp:
             return json_response(401, INVALID_TOKEN)
         if not self.limiter.hit():
             return json_response(429, RATE_LIMITED)
+        athlete = self.athletes[grant.athlete]  # the token's athlete: the API answers as them
         if request.method == "GET" and path == "/api/v3/athlete/activities":
             if "activity:read_all" not in grant.scope.split(","):
                 return json_response(401, MISSING_READ_ALL)
             started = time.perf_counter()
             try:
-                return self._activities(request.query, short=fault == "short")
+                return self._activities(athlete, request.query, short=fault == "short")
             finally:
                 self.listing_seconds += time.perf_counter() - started
         if request.method == "GET" and path.startswith("/api/v3/activities/") \
                 and path.endswith("/streams"):  # issue 21: STREAMS_FROM_API
-            return self._streams(path.split("/")[4])
+            return self._streams(athlete, path.split("/")[4])
         if request.method == "GET" and path.startswith("/api/v3/activities/"):
-            return self._activity(path.rsplit("/", 1)[1])
+            return self._activity(athlete, path.rsplit("/", 1)[1])
         if request.method == "GET" and path == "/api/v3/athlete":
-            return json_response(200, self.athlete.profile())
-        if request.method == "GET" and path == f"/api/v3/athletes/{self.athlete.athlete_id}/stats":
-            return json_response(200, self._stats())
+            return json_response(200, self.profile(grant.athlete))
+        if request.method == "GET" and path == f"/api/v3/athletes/{athlete.athlete_id}/stats":
+            return json_response(200, self._stats(athlete))
         return json_response(404, NOT_FOUND)
 
-    def _stats(self) -> dict[str, Any]:
+    def profile(self, position: int) -> dict[str, Any]:
+        """The profile of the athlete at ``position``: the first is "Sandbox Athlete", the
+        next ones "Sandbox Athlete 2", "Sandbox Athlete 3", ..."""
+        profile = self.athletes[position].profile()
+        profile["lastname"] = sandbox_name(position).removeprefix(f"{profile['firstname']} ")
+        return profile
+
+    def _athlete_asked(self, request: Request) -> SyntheticAthlete | None:
+        """The athlete an admin request names (``?athlete_id=ID``; the first one by default),
+        None for an id the sandbox does not serve."""
+        asked = request.query.get("athlete_id")
+        if not asked:
+            return self.athlete
+        return next((athlete for athlete in self.athletes
+                     if str(athlete.athlete_id) == asked.strip()), None)
+
+    def position_of(self, athlete_id: int) -> int:
+        """The position of the athlete with this id; ValueError when there is none."""
+        for position, athlete in enumerate(self.athletes):
+            if athlete.athlete_id == athlete_id:
+                return position
+        raise ValueError(f"the sandbox serves no athlete {athlete_id}")
+
+    def _stats(self, athlete: SyntheticAthlete) -> dict[str, Any]:
         """Strava's ActivityStats, counts only: every ride, run and swim the athlete has."""
         families = Counter(
             "swim" if "Swim" in str(activity.get("sport_type")) else
             SPORTS[activity["sport_type"]].family if activity.get("sport_type") in SPORTS
             else "other"
-            for activity in self.athlete.activities)
+            for activity in athlete.activities)
         return {f"all_{family}_totals": {"count": families[family]}
                 for family in ("ride", "run", "swim")}
 
-    def _streams(self, identifier: str) -> Response:
+    def _streams(self, athlete: SyntheticAthlete, identifier: str) -> Response:
         """An activity's streams (key_by_type), from the samples of its file in the export."""
         try:
-            act = self.athlete.get(int(identifier))
+            act = athlete.get(int(identifier))
         except (KeyError, ValueError):
             return json_response(404, NOT_FOUND)
         from pipeline.sandbox.activity_files import api_streams  # garmin_fit_sdk: on use
 
         return json_response(200, api_streams(act))
 
-    def _activities(self, query: dict[str, str], short: bool) -> Response:
+    def _activities(self, athlete: SyntheticAthlete, query: dict[str, str],
+                    short: bool) -> Response:
         try:
             before, after = _number(query, "before"), _number(query, "after")
             page = int(_number(query, "page") or 1)
@@ -229,29 +260,34 @@ class SandboxApp:
             return json_response(400, _error("Bad Request", "Application", str(error), "invalid"))
         page = 1 if self.repeat_pages else max(page, 1)
         per_page = DEFAULT_PER_PAGE if per_page < 1 else min(per_page, MAX_PER_PAGE)
-        chunk = self.athlete.serving_index(self.clock()).page(after, before, page, per_page)
+        chunk = athlete.serving_index(self.clock()).page(after, before, page, per_page)
         if short:
             chunk = chunk[: len(chunk) // 2]
         return Response(200, json_array(chunk), JSON)
 
-    def _activity(self, raw_id: str) -> Response:
+    def _activity(self, athlete: SyntheticAthlete, raw_id: str) -> Response:
         """GET /activities/{id}: the activity as served now; 404 when there is none."""
         try:
-            return json_response(200, self.athlete.get(int(raw_id), self.clock()))
+            return json_response(200, athlete.get(int(raw_id), self.clock()))
         except (KeyError, ValueError):
             return json_response(404, NOT_FOUND)
 
     def _changes(self, request: Request) -> Response:
-        """The admin endpoint: apply a change list (pipeline/sandbox/changes.py)."""
+        """The admin endpoint: apply a change list (pipeline/sandbox/changes.py) to the first
+        athlete, or to the one ``?athlete_id=ID`` names."""
+        athlete = self._athlete_asked(request)
+        if athlete is None:
+            return json_response(404, _error("no such athlete", "Changes", "athlete_id",
+                                             "invalid"))
         try:
             items = changes.check_changes(json.loads(request.body or b"null"))
-            done = changes.apply_changes(self.athlete, items)
+            done = changes.apply_changes(athlete, items)
         except (ValueError, changes.ChangeError) as error:
             return json_response(400, _error(str(error), "Changes", "body", "invalid"))
         for change, item in zip(done, items, strict=True):
             for object_type, aspect, updates in events_of(change, item):
                 change["delivered"] = self.push.post(object_type, change["id"], aspect,
-                                                     self.athlete.athlete_id, updates)
+                                                     athlete.athlete_id, updates)
         return json_response(200, done)
 
     def _push_subscriptions(self, request: Request, path: str) -> Response:
@@ -284,10 +320,12 @@ class SandboxApp:
             answer = self.tokens.refresh(params.get("refresh_token"))
             return json_response(400, BAD_REFRESH) if answer is None else json_response(200, answer)
         if grant_type == "authorization_code":
-            answer = self.tokens.exchange_code(params.get("code"))
-            if answer is None:
+            code = params.get("code")
+            owner = self.tokens.owner_of_code(code)
+            answer = self.tokens.exchange_code(code)
+            if answer is None or owner is None:
                 return json_response(400, BAD_CODE)
-            answer["athlete"] = self.athlete.profile()
+            answer["athlete"] = self.profile(owner)
             return json_response(200, answer)
         return json_response(400, _error("Bad Request", "Application", "grant_type", "invalid"))
 
@@ -319,7 +357,10 @@ class SandboxApp:
                 400, _error("Bad Request", "Application", "response_type", "invalid")
             )
         scope = normalise_scope(query.get("scope"))
-        code = self.tokens.issue_code(scope)
+        athlete = self._athlete_asked(request)  # the sandbox's ?athlete_id=: who approves
+        if athlete is None:
+            return json_response(400, _error("Bad Request", "Athlete", "athlete_id", "invalid"))
+        code = self.tokens.issue_code(scope, self.athletes.index(athlete))
         separator = "&" if "?" in redirect_uri else "?"
         location = redirect_uri + separator + urlencode(
             {"state": query.get("state", ""), "code": code, "scope": scope}

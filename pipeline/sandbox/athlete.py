@@ -23,6 +23,23 @@ DEFAULT_END = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 ABSENT: Any = object()  # pass as a field value to update_activity() to delete the key
 
 
+def athlete_id_of(seed: int) -> int:
+    """The id of the synthetic athlete of ``seed`` (without building their history)."""
+    return random.Random(seed).randint(5_000_000, 150_000_000)
+
+
+def athlete_seeds(seed: int, count: int) -> list[int]:
+    """The seeds of ``count`` sandbox athletes (``sandbox --athletes N``): ``seed`` for the
+    first (the single athlete of every earlier sandbox), then ``seed + 1``, ``seed + 2``, ..."""
+    return [seed + position for position in range(count)]
+
+
+def sandbox_name(position: int) -> str:
+    """The name of the sandbox's athlete at ``position``: "Sandbox Athlete", then
+    "Sandbox Athlete 2", "Sandbox Athlete 3", ..."""
+    return "Sandbox Athlete" + (f" {position + 1}" if position else "")
+
+
 def athlete_end(last_day: date) -> datetime:
     """SyntheticAthlete's ``end`` for a history whose last activity day is ``last_day``."""
     return datetime.combine(last_day + timedelta(days=1), time(12), tzinfo=timezone.utc)
@@ -52,7 +69,7 @@ class SyntheticAthlete:
         self._version = 0
         self._encodings = EncodingCache()
         self._index: tuple[tuple[Any, ...], ServingIndex] | None = None
-        self.athlete_id: int = random.Random(seed).randint(5_000_000, 150_000_000)
+        self.athlete_id: int = athlete_id_of(seed)
         slots = plan_history(seed, n_activities, end)
         ids = activity_ids([slot.start_utc.timestamp() for slot in slots])
         self._activities: list[dict[str, Any]] = []

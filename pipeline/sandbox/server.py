@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -76,6 +76,7 @@ class SandboxServer:
         scope: str = "read,activity:read_all",
         rotate_refresh_tokens: bool = True,
         verbose: bool = False,
+        more_athletes: Sequence[SyntheticAthlete] = (),
     ) -> None:
         self.athlete = athlete
         self.host = host
@@ -90,7 +91,11 @@ class SandboxServer:
             clock, client_id, client_secret, refresh_token, normalise_scope(scope),
             rotate_refresh_tokens,
         )
-        self.app = SandboxApp(athlete, self.tokens, self.limiter, clock=clock)
+        for position in range(1, len(more_athletes) + 1):  # --athletes N: their own tokens
+            self.tokens.add_athlete(position, f"{refresh_token}-athlete{position + 1}",
+                                    normalise_scope(scope))
+        self.app = SandboxApp(athlete, self.tokens, self.limiter, clock=clock,
+                              more_athletes=more_athletes)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -172,13 +177,28 @@ class SandboxServer:
         """The only refresh token accepted right now (it rotates on every refresh)."""
         return self.tokens.current_refresh_token
 
-    def issue_code(self, scope: str = "read,activity:read_all") -> str:
-        """A single-use authorization code, as if the athlete approved ``scope``."""
-        return self.tokens.issue_code(scope)
+    def issue_code(self, scope: str = "read,activity:read_all", athlete: int = 0) -> str:
+        """A single-use authorization code, as if athlete ``athlete`` (their position: 0 for
+        the first) approved ``scope``."""
+        return self.tokens.issue_code(scope, athlete)
 
-    def issue_access_token(self, scope: str = "read,activity:read_all") -> str:
-        """A valid access token for tests that skip the token endpoint."""
-        return self.tokens.issue_access_token(normalise_scope(scope))[0]
+    def issue_access_token(self, scope: str = "read,activity:read_all", athlete: int = 0) -> str:
+        """A valid access token (of athlete ``athlete``) for tests that skip the token
+        endpoint."""
+        return self.tokens.issue_access_token(normalise_scope(scope), athlete)[0]
+
+    @property
+    def athletes(self) -> list[SyntheticAthlete]:
+        """Every athlete served, the first first (one unless ``more_athletes`` were given)."""
+        return self.app.athletes
+
+    def refresh_token_of(self, athlete: int) -> str:
+        """The refresh token accepted right now for athlete ``athlete`` (their position)."""
+        return self.tokens.refresh_token_of(athlete)
+
+    def profile(self, athlete: int = 0) -> dict[str, Any]:
+        """The profile Strava would give for athlete ``athlete`` (their position)."""
+        return self.app.profile(athlete)
 
     # test knobs ----------------------------------------------------------------------------
 

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from pipeline.archive.no_strava import NoStravaClient
-from pipeline.archive.options import archive_only
 from pipeline.settings import Settings
-from pipeline.strava.client import Credentials, StravaClient
+from pipeline.strava.athlete_store import default_client
+from pipeline.strava.client import StravaClient
 from pipeline.strava.clock import SYSTEM_CLOCK, Clock
 from pipeline.strava.tokens import TokenStore
 
 
 def client_from_settings(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> StravaClient:
-    """A StravaClient configured from the pipeline's settings (in archive-only mode, one that
-    reads nothing: pipeline/archive/no_strava.py)."""
-    if archive_only():
-        return NoStravaClient()  # type: ignore[return-value]
-    return StravaClient(
-        settings.strava_api_url,
-        settings.strava_auth_url,
-        Credentials(
-            settings.strava_client_id,
-            settings.strava_client_secret,
-            settings.strava_refresh_token,
-        ),
-        TokenStore(settings.token_store_path, settings.strava_api_url),
-        clock=clock,
-        max_rate_limit_wait=settings.max_rate_limit_wait_seconds,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        max_attempts=settings.max_attempts,
-    )
+    """A StravaClient configured from the pipeline's settings: the only athlete's (their entry
+    in ``strava_tokens/``, or a single-athlete install's ``strava_tokens.json``); in archive-only
+    mode, one that reads nothing (pipeline/archive/no_strava.py). With several athletes, use
+    ``pipeline.athletes.client_for_athlete``."""
+    return default_client(settings, clock)
 
 
 __all__ = ["Clock", "StravaClient", "TokenStore", "client_from_settings"]

@@ -7,7 +7,9 @@
    machine catches that (default), or you paste the address (``--paste``), or pass the code
    (``--code``).
 3. The code is exchanged for tokens, one activity is read to prove the scope, and the tokens are
-   written to ``$DATA_DIR/strava_tokens.json`` (mode 0600). Tokens are never printed.
+   written to the athlete's own entry, ``$DATA_DIR/strava_tokens/<athlete_id>.json`` (mode
+   0600). Another athlete who authorizes is added beside; the same athlete again replaces their
+   tokens (docs/athletes.md). Tokens are never printed.
 
 The authorization page is found next to the token endpoint: STRAVA_AUTH_URL with its final
 ``/token`` replaced by ``/authorize`` (https://www.strava.com/oauth/authorize by default; the
@@ -29,10 +31,18 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from pipeline.settings import ConfigurationError, Settings, load_settings
-from pipeline.strava import client_from_settings
+from pipeline.strava.athlete_store import (
+    Athlete,
+    athlete_name,
+    entry_path,
+    now_iso,
+    save_entry,
+    single_store_client,
+    stored_athletes,
+    upgrade_single_store,
+)
 from pipeline.strava.client import SCOPE_MESSAGE, CodeGrant, is_local_url
-from pipeline.strava.errors import MissingScopeError, StravaError
-from pipeline.strava.tokens import TokenStore
+from pipeline.strava.errors import MissingScopeError, StravaAuthError, StravaError
 
 REQUIRED_SCOPE = "activity:read_all"
 REQUESTED_SCOPE = "read,activity:read_all"
@@ -216,13 +226,26 @@ class OneShotListener:
         return self.answer
 
 
+def keep_single_athlete(settings: Settings) -> str | None:
+    """Before a new athlete is added, a single-athlete install's tokens become the first
+    athlete's entry (else adding a second athlete would hide the first). A refused old token
+    does not stop the authorization: the warning it gives, or None."""
+    try:
+        upgrade_single_store(settings)
+    except StravaAuthError:
+        return (f"Warning: the token in {settings.token_store_path} (or STRAVA_REFRESH_TOKEN) "
+                "is refused by Strava; it was not kept as an athlete (the file stays as it was)")
+    return None
+
+
 def exchange_and_store(settings: Settings, code: str) -> tuple[CodeGrant, bool]:
-    """Exchange the code, prove the scope with one activity read, then store the tokens.
+    """Exchange the code, prove the scope with one activity read, then store the tokens in the
+    athlete's entry (added, or replaced for an athlete who authorized before).
 
     Returns the grant and whether the scope could be checked (False when Strava failed to
     answer the check; the tokens are stored anyway, the next run will tell).
     """
-    client = client_from_settings(settings)
+    client = single_store_client(settings)  # nothing is stored through it: the code is new
     grant = client.exchange_code(code)
     checked = True
     try:
@@ -231,7 +254,12 @@ def exchange_and_store(settings: Settings, code: str) -> tuple[CodeGrant, bool]:
         raise MissingScopeError(SCOPE_MESSAGE) from None
     except StravaError:
         checked = False
-    TokenStore(settings.token_store_path, settings.strava_api_url).save(grant.tokens)
+    athlete_id = grant.athlete.get("id")
+    if isinstance(athlete_id, bool) or not isinstance(athlete_id, int):
+        raise StravaError("Strava's answer to the code exchange did not say which athlete "
+                          "authorized (no athlete id): nothing was stored; authorize again")
+    save_entry(settings, Athlete(athlete_id, athlete_name(grant.athlete), now_iso()),
+               grant.tokens)
     return grant, checked
 
 
@@ -239,7 +267,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="strava-pipeline authorize",
         description="Authorize the pipeline for your Strava account (scope activity:read_all) "
-                    "and store its tokens in $DATA_DIR/strava_tokens.json.",
+                    "and store its tokens in $DATA_DIR/strava_tokens/<athlete_id>.json "
+                    "(another athlete is added; the same athlete again is replaced).",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--paste", action="store_true",
@@ -291,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         source = ("the local Strava SANDBOX (not Strava)"
                   if is_local_url(settings.strava_auth_url) else "Strava")
         print(f"Authorizing application {settings.strava_client_id} with {source}.")
+        kept = keep_single_athlete(settings)
+        if kept:
+            print(kept)
         code = _obtain_code(args, settings)
         grant, checked = exchange_and_store(settings, code)
     except KeyboardInterrupt:
@@ -300,13 +332,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     athlete = grant.athlete
-    name = " ".join(str(athlete[k]) for k in ("firstname", "lastname") if athlete.get(k))
-    who = f"{name} (athlete {athlete['id']})" if athlete.get("id") else "your account"
+    name = athlete_name(athlete)
+    who = f"{name} (athlete {athlete['id']})" if name else f"athlete {athlete['id']}"
     print(f"Authorized for {who} with {source}.")
     if not checked:
         print("Warning: Strava did not answer the scope check; the next run will tell whether "
               "activities can be read.")
-    print(f"Tokens saved to {settings.token_store_path} (readable by you only).")
+    print(f"Tokens saved to {entry_path(settings, athlete['id'])} (readable by you only); "
+          f"{len(stored_athletes(settings))} athlete(s) authorized "
+          "(`strava-pipeline athletes list`).")
     print("The pipeline reads and rotates them from there; STRAVA_REFRESH_TOKEN is not needed. "
           "Next: ./run_weekly.sh")
     return 0

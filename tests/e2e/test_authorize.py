@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
+from pipeline.sandbox.athlete import athlete_id_of
 from pipeline.settings import ConfigurationError
 from pipeline.strava.authorize import (
     REQUIRED_SCOPE,
@@ -52,7 +53,8 @@ def settings_env(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def token_store(settings_env: dict[str, str]) -> Path:
-    return Path(settings_env["DATA_DIR"]) / "strava_tokens.json"
+    """The athlete's own entry (issue 26: one per athlete; the sandbox athlete has seed 9)."""
+    return Path(settings_env["DATA_DIR"]) / "strava_tokens" / f"{athlete_id_of(9)}.json"
 
 
 def assert_stored(settings_env: dict[str, str], sandbox: SandboxServer) -> None:
