@@ -154,8 +154,12 @@ def _best_baseline(run: pd.Series) -> str:
     return f"{float(value):.2f} for the best baseline, the {html.escape(str(name))}"
 
 
-def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
-    """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS)."""
+def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section | None:
+    """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS); none on an
+    install of several athletes: the kudos model is trained on one athlete's activities only
+    while the install has one (issue 26), so its panel never shows another's."""
+    if not data.only_athlete:
+        return None
     return kudos_section(load_kudos_dashboard(warehouse, data.run_date))
 
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 import luigi
 
 from pipeline.activity_csv import read_ids
+from pipeline.athlete_scope import authorized_ids
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.apply_events import apply_events_if_pending
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.reconcile import reconcile_if_due
+
+SEVERAL_ATHLETES = ("skipped: the install has several athletes, and the kudos model is trained "
+                    "only on an install of one athlete so far (one athlete's activities never "
+                    "train or score another's); remove the other athletes to train it")
 
 
 class TrainKudosModel(RunDateTask):
@@ -41,9 +46,12 @@ class TrainKudosModel(RunDateTask):
         from pipeline.kudos.terms import training_refusal
         from pipeline.kudos.training import run_kudos_model  # scikit-learn: only to train
 
+        refusal = training_refusal(self.settings)
+        if refusal is None and len(authorized_ids(self.settings)) > 1:
+            refusal = SEVERAL_ATHLETES
         outcome = run_kudos_model(self.warehouse, self.lake, self.run_date,
                                   self.settings.kudos_min_activities, self.update_id,
-                                  training_refusal(self.settings),
+                                  refusal,
                                   self.settings.kudos_settle_days, self.loaded_ids(),
                                   self.settings.kudos_retrain_every_weeks,
                                   self.settings.kudos_retrain_drift_share)

@@ -71,7 +71,8 @@ class ValidateStaging(RunDateTask):
 
     def run(self) -> None:
         outcomes = self._run_checks()
-        rows = [outcome.row(self.run_date) for outcome in outcomes]
+        rows = [{**outcome.row(self.run_date), "athlete_id": self.athlete or None}
+                for outcome in outcomes]
         if outcomes and outcomes[-1].blocks:
             self.warehouse.record_validations(rows)  # no marker: the date is not validated
             message = self._halt_message(outcomes[-1])
