@@ -29,6 +29,7 @@ def choose_first_athlete(state: StateStore, warehouse: Warehouse,
         return athlete_ids[0]
     if not athlete_ids:
         return None
+    warehouse.ensure_schema()
     in_production = [int(row[0]) for row in
                      warehouse.query_file("athletes/production_athletes.sql")]
     if len(in_production) == 1 and in_production[0] in athlete_ids:

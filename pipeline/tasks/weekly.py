@@ -35,7 +35,13 @@ class WeeklyPipeline(RunDateTask, luigi.WrapperTask):
         "authorized athlete.")
 
     def athletes(self) -> list[int]:
-        """The athlete ids of this run (0 alone for an install of one athlete)."""
+        """The athlete ids of this run (0 alone for an install of one athlete); the install's
+        single-athlete rows taken over first (pipeline/athlete_upgrade.py). Once per task."""
+        if not hasattr(self, "_athletes"):
+            self._athletes = self._find_athletes()
+        return self._athletes
+
+    def _find_athletes(self) -> list[int]:
         from pipeline.athlete_upgrade import ensure_upgraded
 
         authorized = authorized_ids(self.settings)

@@ -1,0 +1,200 @@
+"""Three athletes on one application (issue 26, data and graph), over real HTTP, on the embedded
+default and (CI=true) on MariaDB + moto S3 + PostgreSQL: a backfill, then a next week with new,
+late, changed and deleted activities; each athlete's rows equal its source, marts and dashboards
+per athlete, no athlete's activity on another's page; a revoked athlete fails alone."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.backends import open_state, open_warehouse
+from pipeline.sandbox import SandboxServer, SyntheticAthlete
+from pipeline.sandbox.changes import apply_changes
+from pipeline.sandbox_cli import authorize_all, served_athletes
+from pipeline.settings import load_settings
+from pipeline.strava.athlete_store import entry_path
+from tests.conftest import ATHLETE_END, RUN_DATE, FakeClock, PipelineNow, PipelineWorld, succeeded
+from tests.support.backends import (  # noqa: F401 - fixtures
+    S3Server,
+    fixture_mysql_db,
+    fixture_pg_database,
+    fixture_s3_env,
+    fixture_s3_server,
+    mysql_url,
+    pg_url,
+)
+
+ACTIVITIES = 150
+SEEDS = [11, 12, 13]
+NEXT_RUN_DATE = RUN_DATE + timedelta(days=7)
+CHANGES = [
+    {"action": "delete", "days_ago": 60},
+    {"action": "rename", "days_ago": 40, "name": "Renamed 40 days later"},
+    {"action": "kudos", "days_ago": 20, "kudos_count": 56},
+    {"action": "upload", "days_ago": 17, "sport_type": "Ride", "name": "Synced 17 days late"},
+]
+
+
+def query(sql: str, params: dict[str, Any] | None = None, **identifiers: str) -> list[tuple]:
+    """Rows from the configured warehouse, through the pipeline's adapter."""
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    try:
+        return open_warehouse(load_settings().warehouse_url).query(sql, params, **identifiers)
+    finally:
+        release_all()
+
+
+def rows_of(athlete_id: int) -> dict[int, str]:
+    """id -> name of the athlete's production rows."""
+    return {int(row[0]): row[1] for row in query(
+        "SELECT id, name FROM strava_activity_data WHERE athlete_id = :a", {"a": athlete_id})}
+
+
+def source(athlete: SyntheticAthlete, run_date: Any = RUN_DATE) -> dict[int, str]:
+    """id -> name of the athlete's activities the run date covers."""
+    return {int(act["id"]): act["name"] for act in athlete.activities
+            if act["start_date_local"][:10] <= run_date.isoformat()}
+
+
+@pytest.fixture(name="three", params=["embedded", "production"])
+def fixture_three(request: pytest.FixtureRequest, tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock
+                  ) -> Iterator[PipelineWorld]:
+    """A sandbox of three athletes (seeds 11-13) sharing the fake clock, each authorized, a fresh
+    DATA_DIR; on one of the two backend sets."""
+    first, *more = served_athletes(SEEDS[0], ACTIVITIES, ATHLETE_END, len(SEEDS))
+    server = SandboxServer(first, more_athletes=more, clock=fake_clock)
+    server.start()
+    env = {**server.env(), "DATA_DIR": str(tmp_path / "data"), "STRAVA_READ_TIMEOUT": "2",
+           "STRAVA_CONNECT_TIMEOUT": "2"}
+    env.pop("STRAVA_REFRESH_TOKEN", None)
+    monkeypatch.delenv("STRAVA_REFRESH_TOKEN", raising=False)
+    if request.param == "production":
+        s3: S3Server = request.getfixturevalue("s3_env")
+        env.update({"LAKE_URL": f"s3://{s3.new_bucket()}/lake",
+                    "STATE_URL": mysql_url(request.getfixturevalue("mysql_db")),
+                    "WAREHOUSE_URL": pg_url(request.getfixturevalue("pg_database"))})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    authorize_all(server, SEEDS)
+    try:
+        yield PipelineWorld(server, first, tmp_path / "data", env)
+    finally:
+        server.stop()
+
+
+def page_of(world: PipelineWorld, athlete_id: int, run_date: Any) -> str:
+    return (world.data_dir / "reports" / str(athlete_id) / run_date.isoformat()
+            / "dashboard.html").read_text("utf-8")
+
+
+def check_separated(world: PipelineWorld, run_date: Any, expected: dict[int, dict[int, str]]
+                    ) -> None:
+    """Each athlete's rows, marts and page hold its activities and no other's."""
+    for athlete_id, activities in expected.items():
+        assert rows_of(athlete_id) == activities, athlete_id
+        logged = {int(row[0]) for row in query(
+            "SELECT id FROM activity_log WHERE athlete_id = :a", {"a": athlete_id})}
+        assert logged == set(activities)
+        monthly = query("SELECT SUM(run_count) FROM activity_summary_monthly "
+                        "WHERE athlete_id = :a", {"a": athlete_id})[0][0]
+        runs = query("SELECT COUNT(*) FROM stg_activities WHERE athlete_id = :a "
+                     "AND sport_family = 'run'", {"a": athlete_id})[0][0]
+        assert int(monthly or 0) == int(runs)
+        page = page_of(world, athlete_id, run_date)
+        others = {i for other, acts in expected.items() if other != athlete_id for i in acts}
+        assert not [i for i in others if str(i) in page], athlete_id
+        assert any(str(i) in page for i in activities)  # the page does show its own
+    unique = query("SELECT athlete_id, week_start, sport_type, COUNT(*) FROM "
+                   "weekly_distance_by_sport GROUP BY athlete_id, week_start, sport_type "
+                   "HAVING COUNT(*) > 1")
+    assert unique == []
+
+
+def test_three_athletes_backfill_then_a_week_of_changes(
+        three: PipelineWorld, monkeypatch: pytest.MonkeyPatch, pipeline_now: PipelineNow
+) -> None:
+    monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "1")  # the next week reconciles each athlete
+    athletes = three.sandbox.athletes
+    ids = [athlete.athlete_id for athlete in athletes]
+    assert succeeded(three.run_weekly(RUN_DATE))
+    check_separated(three, RUN_DATE, {a.athlete_id: source(a) for a in athletes})
+    # Separate targets per athlete: the lake keys, the state rows, the markers.
+    state = open_state(load_settings().state_url)
+    assert all(state.has_watermark(RUN_DATE, athlete) for athlete in ids)
+    markers = {row[0] for row in query("SELECT update_id FROM table_updates")}
+    for athlete in ids:
+        assert f"LoadProduction({RUN_DATE},a{athlete})" in markers
+    index = (three.data_dir / "reports" / "index.html").read_text("utf-8")
+    assert all(str(athlete) in index for athlete in ids)
+    assert "Sandbox Athlete" not in index
+    assert not any(str(act["id"]) in index for a in athletes for act in a.activities)
+
+    # The next week: each athlete changes something; the middle one deletes and uploads late.
+    changed = {athlete.athlete_id: apply_changes(athlete, CHANGES) for athlete in athletes}
+    pipeline_now.moment += timedelta(days=7)
+    assert succeeded(three.run_weekly(NEXT_RUN_DATE))
+    expected = {a.athlete_id: source(a, NEXT_RUN_DATE) for a in athletes}
+    check_separated(three, NEXT_RUN_DATE, expected)
+    for athlete_id, (deleted, renamed, kudos, late) in changed.items():
+        rows = rows_of(athlete_id)
+        assert deleted["id"] not in rows and late["id"] in rows
+        assert rows[renamed["id"]] == "Renamed 40 days later"
+        kudos_now = query("SELECT kudos_count FROM strava_activity_data WHERE id = :i",
+                          {"i": kudos["id"]})
+        assert kudos_now == [(56,)]
+    for athlete in ids:
+        last = state.last_reconciliation(athlete_id=athlete)
+        assert last is not None and last["removed"] == 1, athlete
+
+
+def test_a_revoked_athlete_fails_alone_and_is_named(
+        three: PipelineWorld, caplog: pytest.LogCaptureFixture) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for the failure's path")
+    caplog.set_level(logging.INFO)
+    settings = load_settings()
+    revoked, *others = three.sandbox.athletes[1], three.sandbox.athletes[0], \
+        three.sandbox.athletes[2]
+    path = entry_path(settings, revoked.athlete_id)
+    stored = json.loads(path.read_text())
+    three.sandbox.tokens.revoke(stored["access_token"])
+    stored["expires_at"] = 0
+    path.write_text(json.dumps(stored))
+    result = three.run_weekly(RUN_DATE)
+    assert not succeeded(result)
+    state = open_state(settings.state_url)
+    for athlete in others:
+        assert state.has_watermark(RUN_DATE, athlete.athlete_id)
+        assert rows_of(athlete.athlete_id) == source(athlete)
+        assert page_of(three, athlete.athlete_id, RUN_DATE)
+    assert not state.has_watermark(RUN_DATE, revoked.athlete_id)
+    assert rows_of(revoked.athlete_id) == {}
+    named = f"athlete {revoked.athlete_id} (Sandbox Athlete 2)"
+    assert named in caplog.text and "authorize" in caplog.text
+    for secret in (stored["refresh_token"], stored["access_token"]):
+        assert secret not in caplog.text
+
+
+def test_narrowed_to_one_athlete(three: PipelineWorld) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for the narrowing")
+    from pipeline.tasks import WeeklyPipeline
+
+    chosen = three.sandbox.athletes[2]
+    assert succeeded(three.build(WeeklyPipeline(run_date=RUN_DATE,
+                                                athlete_ids=[chosen.athlete_id])))
+    assert rows_of(chosen.athlete_id) == source(chosen)
+    for other in three.sandbox.athletes[:2]:
+        assert rows_of(other.athlete_id) == {}
+
+
+
