@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipeline import failures
 from pipeline.backends import open_state, open_warehouse
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
 from pipeline.sandbox.changes import apply_changes
@@ -167,8 +172,10 @@ def test_a_revoked_athlete_fails_alone_and_is_named(
     stored = json.loads(entry_path(settings, revoked.athlete_id).read_text())
     # The athlete revoked the application on Strava: its refresh token dies.
     assert three.sandbox.tokens.revoke(three.sandbox.issue_access_token(athlete=1))
+    failures.forget_failures()
     result = three.run_weekly(RUN_DATE)
     assert not succeeded(result)
+    lines = [failure.line() for failure in failures.failures_seen()]
     state = open_state(settings.state_url)
     for athlete in others:
         assert state.has_watermark(RUN_DATE, athlete.athlete_id)
@@ -178,6 +185,7 @@ def test_a_revoked_athlete_fails_alone_and_is_named(
     assert rows_of(revoked.athlete_id) == {}
     named = f"athlete {revoked.athlete_id} (Sandbox Athlete 2)"
     assert named in caplog.text and "authorize" in caplog.text
+    assert lines and all(named in line and "authorize" in line for line in lines), lines
     for secret in (stored.get("refresh_token"), stored.get("access_token")):
         assert not secret or secret not in caplog.text
 
@@ -196,3 +204,63 @@ def test_narrowed_to_one_athlete(three: PipelineWorld) -> None:
 
 
 
+
+
+# The release before issue 26 (main when it was taken up): a data folder it built is upgraded.
+PREVIOUS_RELEASE = "099b1e2d727aef9d4fdc23aba9480708fcfd2d8c"
+
+
+def previous_release_code(folder: Path) -> Path:
+    """The previous release's source tree, from this repository's history."""
+    root = Path(__file__).resolve().parents[2]
+    archive = folder / "previous.tar"
+    done = subprocess.run(["git", "-C", str(root), "archive", "-o", str(archive),
+                           PREVIOUS_RELEASE], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"the previous release is not in this clone's history: {done.stderr}")
+    code = folder / "previous"
+    code.mkdir()
+    with tarfile.open(archive) as tar:
+        tar.extractall(code, filter="data")
+    return code
+
+
+def test_a_single_athlete_folder_of_the_previous_release_upgrades_in_place(
+        world_factory: Callable[..., PipelineWorld], fake_clock: FakeClock, tmp_path: Path,
+        pipeline_now: PipelineNow) -> None:
+    world = world_factory(SyntheticAthlete(seed=7, n_activities=200, end=ATHLETE_END),
+                          clock=fake_clock)
+    code = previous_release_code(tmp_path)
+    built = subprocess.run(
+        [sys.executable, "-m", "luigi", "--module", "pipeline.tasks", "WeeklyPipeline",
+         "--run-date", RUN_DATE.isoformat(), "--local-scheduler"],
+        cwd=code, env={**os.environ, **world.env, "PYTHONPATH": str(code),
+                       "LUIGI_CONFIG_PATH": str(code / "luigi.cfg")},
+        capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    before = query("SELECT * FROM strava_activity_data ORDER BY id")
+    markers = {row[0] for row in query("SELECT update_id FROM table_updates")}
+    extract = world.data_dir / "extract" / RUN_DATE.isoformat() / "activities.csv"
+    stamp = extract.stat().st_mtime_ns
+
+    world.sandbox.reset_log()
+    assert succeeded(world.run_weekly(RUN_DATE))  # the upgrade: nothing of the date redone
+    assert world.sandbox.count("/athlete/activities") == 0
+    assert {row[0] for row in query("SELECT update_id FROM table_updates")} == markers
+    assert extract.stat().st_mtime_ns == stamp
+    athlete = world.athlete.athlete_id
+    state = open_state(load_settings().state_url)
+    assert state.upgraded_athlete() == (athlete, RUN_DATE)
+    assert [day for day, _, _ in state.history(athlete)] == [RUN_DATE]
+    assert state.legacy_rows() == 0  # no row left without its athlete
+    after = query("SELECT * FROM strava_activity_data ORDER BY id")
+    assert after == before and {row[1] for row in after} == {athlete}
+    assert query("SELECT COUNT(*) FROM validation_results WHERE athlete_id IS NULL") == [(0,)]
+
+    pipeline_now.moment += timedelta(days=7)
+    assert succeeded(world.run_weekly(NEXT_RUN_DATE))  # the same names as before the upgrade
+    markers = {row[0] for row in query("SELECT update_id FROM table_updates")}
+    assert f"LoadProduction({NEXT_RUN_DATE})" in markers
+    assert (world.data_dir / "reports" / NEXT_RUN_DATE.isoformat() / "dashboard.html").exists()
+    assert state.has_watermark(NEXT_RUN_DATE, athlete)
+    assert set(rows_of(athlete)) == set(source(world.athlete, NEXT_RUN_DATE))
