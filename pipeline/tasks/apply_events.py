@@ -98,9 +98,12 @@ class ApplyEvents(RunDateTask):
     def _forget_athlete(self) -> None:
         """Strava's terms: an athlete who revoked access is forgotten, in every store (the
         forget command's code), once the batch's other effects are recorded."""
+        from pipeline.athlete_scope import authorized_ids
         from pipeline.forget import forget  # the stores' adapters: only for a revocation
 
-        removed = forget(self.settings)
+        # Several athletes (issue 26): only the one who revoked is forgotten.
+        several = len(authorized_ids(self.settings)) > 1
+        removed = forget(self.settings, athlete_id=self.athlete if several else None)
         with self.warehouse.transaction() as session:  # this batch's marker: no athlete data
             self.warehouse.write_marker(session, self.update_id, "strava_activity_data")
         logger.warning("the athlete revoked the application's access: every trace was deleted "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pipeline.athlete_scope import authorized_ids
 from pipeline.backends.warehouse import utc_now
 from pipeline.errors import one_line
-from pipeline.tasks.base import RunDateTask, stage_marker_id
+from pipeline.tasks.base import RunDateTask, athlete_folder, stage_marker_id
 
 QUARANTINE_TABLE_PREFIX = "quarantine_strava_activity_data_"
 
@@ -80,7 +80,8 @@ def quarantine_run_date(task: RunDateTask) -> Quarantine:
         table = f"{QUARANTINE_TABLE_PREFIX}{task.run_date:%Y%m%d}_{suffix.lower()}"
         key = f"quarantine/{suffix}/{task.lake_key}"
         extract_copy = (task.settings.data_dir / "quarantine" / suffix / "extract"
-                        / task.run_date.isoformat() / extract.name)
+                        / athlete_folder(task.athlete_tag) / task.run_date.isoformat()
+                        / extract.name)
         if not (warehouse.table_exists(table) or lake.exists(key) or extract_copy.exists()):
             break
     places: list[str] = []

@@ -45,9 +45,12 @@ class FetchStreams(RunDateTask):
             end = run_dates.run_week(self.run_date).end
             ids = [row[0] for row in self.warehouse.query_file(
                 "streams/activities_without_streams.sql",
-                {"run_date_end": end, "streams_since": end - LOOK_BACK})]
+                {"run_date_end": end, "streams_since": end - LOOK_BACK,
+                 "athlete_id": self.athlete})]
             client = self.strava_client()
-            writer = StreamWriter(self.lake, self.warehouse, f"api-{self.run_date.isoformat()}")
+            tag = f"-{self.athlete_tag}" if self.athlete_tag else ""
+            writer = StreamWriter(self.lake, self.warehouse,
+                                  f"api-{self.run_date.isoformat()}{tag}")
             for number, activity_id in enumerate(ids):
                 if not client.budget_left_for_streams():
                     waiting = len(ids) - number

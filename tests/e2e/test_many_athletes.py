@@ -190,6 +190,41 @@ def test_a_revoked_athlete_fails_alone_and_is_named(
         assert not secret or secret not in caplog.text
 
 
+def test_forgetting_one_athlete_leaves_the_others(three: PipelineWorld) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for forget's filters")
+    from pipeline.backends import open_lake
+    from pipeline.forget import forget
+
+    assert succeeded(three.run_weekly(RUN_DATE))
+    gone, *kept = three.sandbox.athletes[1], three.sandbox.athletes[0], three.sandbox.athletes[2]
+    settings = load_settings()
+    lake = open_lake(settings.lake_url)
+    keys_before = lake.keys("strava/")
+    removed = forget(settings, athlete_id=gone.athlete_id)
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    release_all()
+    assert removed
+    assert rows_of(gone.athlete_id) == {}
+    assert query("SELECT COUNT(*) FROM activity_log WHERE athlete_id = :a",
+                 {"a": gone.athlete_id}) == [(0,)]
+    assert not [row for row in query("SELECT update_id FROM table_updates")
+                if row[0].endswith(f",a{gone.athlete_id})")]
+    state = open_state(settings.state_url)
+    assert not state.has_watermark(RUN_DATE, gone.athlete_id)
+    keys = lake.keys("strava/")
+    assert not [key for key in keys if f"/{gone.athlete_id}/" in key]
+    assert not (three.data_dir / "reports" / str(gone.athlete_id)).exists()
+    assert not (three.data_dir / "extract" / str(gone.athlete_id)).exists()
+    for athlete in kept:
+        assert rows_of(athlete.athlete_id) == source(athlete)
+        assert state.has_watermark(RUN_DATE, athlete.athlete_id)
+        assert [key for key in keys_before if f"/{athlete.athlete_id}/" in key] == \
+            [key for key in keys if f"/{athlete.athlete_id}/" in key]
+        assert page_of(three, athlete.athlete_id, RUN_DATE)
+
+
 def test_narrowed_to_one_athlete(three: PipelineWorld) -> None:
     if "mysql" in three.env.get("STATE_URL", ""):
         pytest.skip("the embedded default is enough for the narrowing")
