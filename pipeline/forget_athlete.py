@@ -32,7 +32,7 @@ def owner_of_path(path: str, first: int) -> int | None:
     if path.startswith(SHARED_PATHS):
         return None
     for segment in path.split("/")[1:]:
-        found = _ATHLETE_SEGMENT.match(segment)
+        found = _ATHLETE_SEGMENT.search(segment)
         if found:
             return int(found.group(1) or found.group(2))
     return first
