@@ -99,7 +99,7 @@ def forget_state_rows(state: StateStore, athlete_id: int) -> list[str]:
     """The athlete's watermarks, reconciliations and webhook events; one transaction. The
     record of the install's first athlete stays, so the others' target names never change."""
     with state.transaction() as session:
-        session.run_file("forget/athlete_state_rows.sql", {"athlete_id": athlete_id})
+        session.run_file("state/forget_athlete.sql", {"athlete_id": athlete_id})
     forget_cached(state)
     return ["its watermarks, reconciliations and webhook events"]
 

@@ -142,20 +142,20 @@ class StateStore(ABC):
     def upgraded_athlete(self) -> tuple[int, date | None] | None:
         """(athlete id, through run date) of the athlete who took over the install's
         single-athlete rows, or None (pipeline/athlete_upgrade.py)."""
-        rows = self._rows("athletes/upgraded_athlete.sql")
+        rows = self._rows("state/upgraded_athlete.sql")
         if not rows:
             return None
         return int(rows[0][0]), None if rows[0][1] is None else _as_date(rows[0][1])
 
     def legacy_rows(self) -> int:
         """How many rows of before state migration 0004 no athlete has taken over."""
-        rows = self._rows("athletes/legacy_state_rows.sql")
+        rows = self._rows("state/legacy_rows.sql")
         return int(rows[0][0] or 0) if rows else 0
 
     def take_over_legacy_rows(self, athlete_id: int) -> None:
         """The single-athlete rows become ``athlete_id``'s, recorded once; one transaction."""
         with self.transaction() as session:
-            for statement in split_statements(read_sql("athletes/state_upgrade.sql")):
+            for statement in split_statements(read_sql("state/athlete_upgrade.sql")):
                 session.execute(statement, {"athlete_id": int(athlete_id),
                                             "upgraded_at": self._bind(_utc_now())})
 

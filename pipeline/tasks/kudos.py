@@ -13,10 +13,6 @@ from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.production import LoadProduction
 from pipeline.tasks.reconcile import reconcile_if_due
 
-SEVERAL_ATHLETES = ("skipped: the install has several athletes, and the kudos model is trained "
-                    "only on an install of one athlete so far (one athlete's activities never "
-                    "train or score another's); remove the other athletes to train it")
-
 
 class TrainKudosModel(RunDateTask):
     """A kudos_model_runs row, the model in models/kudos/YYYY-MM-DD/ and the champion's
@@ -47,12 +43,13 @@ class TrainKudosModel(RunDateTask):
         from pipeline.kudos.training import run_kudos_model  # scikit-learn: only to train
 
         refusal = training_refusal(self.settings)
-        if refusal is None and len(authorized_ids(self.settings)) > 1:
-            refusal = SEVERAL_ATHLETES
+        several = len(authorized_ids(self.settings)) > 1 or bool(self.athlete_tag)
         outcome = run_kudos_model(self.warehouse, self.lake, self.run_date,
                                   self.settings.kudos_min_activities, self.update_id,
                                   refusal,
                                   self.settings.kudos_settle_days, self.loaded_ids(),
                                   self.settings.kudos_retrain_every_weeks,
-                                  self.settings.kudos_retrain_drift_share)
+                                  self.settings.kudos_retrain_drift_share,
+                                  # several athletes: one model per athlete (issue 26)
+                                  athlete_id=self.athlete if several else 0)
         self.set_status_message(outcome.summary)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from pipeline import failures
-from pipeline.backends import open_state, open_warehouse
+from pipeline.backends import open_lake, open_state, open_warehouse
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
 from pipeline.sandbox.changes import apply_changes
 from pipeline.sandbox_cli import authorize_all, served_athletes
@@ -114,6 +114,16 @@ def check_separated(world: PipelineWorld, run_date: Any, expected: dict[int, dic
         runs = query("SELECT COUNT(*) FROM stg_activities WHERE athlete_id = :a "
                      "AND sport_family = 'run'", {"a": athlete_id})[0][0]
         assert int(monthly or 0) == int(runs)
+        # The kudos model is the athlete's: its runs, its predictions, its model files.
+        runs = query("SELECT model_version, reason FROM kudos_model_runs WHERE athlete_id = :a "
+                     "AND run_date = :d", {"a": athlete_id, "d": run_date})
+        assert runs, athlete_id
+        predicted = {int(row[0]) for row in query(
+            "SELECT activity_id FROM kudos_predictions WHERE athlete_id = :a AND run_date = :d",
+            {"a": athlete_id, "d": run_date})}
+        assert predicted <= set(activities)
+        for version, _ in runs:
+            assert version is None or version.startswith(f"a{athlete_id}-")
         page = page_of(world, athlete_id, run_date)
         others = {i for other, acts in expected.items() if other != athlete_id for i in acts}
         assert not [i for i in others if str(i) in page], athlete_id
@@ -128,6 +138,7 @@ def test_three_athletes_backfill_then_a_week_of_changes(
         three: PipelineWorld, monkeypatch: pytest.MonkeyPatch, pipeline_now: PipelineNow
 ) -> None:
     monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "1")  # the next week reconciles each athlete
+    monkeypatch.setenv("KUDOS_MIN_ACTIVITIES", "50")  # each athlete's own kudos model trains
     athletes = three.sandbox.athletes
     ids = [athlete.athlete_id for athlete in athletes]
     assert succeeded(three.run_weekly(RUN_DATE))
@@ -138,6 +149,14 @@ def test_three_athletes_backfill_then_a_week_of_changes(
     markers = {row[0] for row in query("SELECT update_id FROM table_updates")}
     for athlete in ids:
         assert f"LoadProduction({RUN_DATE},a{athlete})" in markers
+    lake = open_lake(load_settings().lake_url)
+    for athlete in ids:
+        versions = [row[0] for row in query(
+            "SELECT model_version FROM kudos_model_runs WHERE athlete_id = :a "
+            "AND model_sha256 IS NOT NULL", {"a": athlete})]
+        assert versions == [f"a{athlete}-{RUN_DATE}"]
+        assert lake.keys(f"models/kudos/{athlete}/{RUN_DATE}/")
+    assert not lake.keys(f"models/kudos/{RUN_DATE}/")  # no model of every athlete together
     index = (three.data_dir / "reports" / "index.html").read_text("utf-8")
     assert all(str(athlete) in index for athlete in ids)
     assert "Sandbox Athlete" not in index
@@ -193,7 +212,6 @@ def test_a_revoked_athlete_fails_alone_and_is_named(
 def test_forgetting_one_athlete_leaves_the_others(three: PipelineWorld) -> None:
     if "mysql" in three.env.get("STATE_URL", ""):
         pytest.skip("the embedded default is enough for forget's filters")
-    from pipeline.backends import open_lake
     from pipeline.forget import forget
 
     assert succeeded(three.run_weekly(RUN_DATE))
