@@ -17,11 +17,16 @@ once there is one. Target names:
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 _UPGRADED: dict[str, int] = {}  # state url -> the install's first athlete (once recorded)
+_NONE_UNTIL: dict[str, float] = {}  # state url -> until when "no first athlete" is believed
+# "No first athlete yet" is asked again after this many seconds (a task's names read it often;
+# another process may record one meanwhile, which at worst makes a stage run once more).
+NONE_FOR_SECONDS = 60.0
 
 
 def authorized_ids(settings: Any) -> list[int]:
@@ -39,8 +44,11 @@ def first_athlete(state: Any) -> int:
     """The install's first athlete's id (0 when none is recorded yet)."""
     url = str(getattr(state, "url", ""))
     if url not in _UPGRADED:
+        if _NONE_UNTIL.get(url, 0.0) > time.monotonic():
+            return 0
         found = state.upgraded_athlete()
         if found is None:
+            _NONE_UNTIL[url] = time.monotonic() + NONE_FOR_SECONDS
             return 0
         _UPGRADED[url] = found[0]
     return _UPGRADED[url]
@@ -49,6 +57,7 @@ def first_athlete(state: Any) -> int:
 def forget_cached(state: Any) -> None:
     """Drop the cached first athlete of a store (after an upgrade or in tests)."""
     _UPGRADED.pop(str(getattr(state, "url", "")), None)
+    _NONE_UNTIL.pop(str(getattr(state, "url", "")), None)
 
 
 def effective_athlete(state: Any, athlete_id: int) -> int:
