@@ -30,14 +30,17 @@ NONE_FOR_SECONDS = 60.0
 
 
 def authorized_ids(settings: Any) -> list[int]:
-    """The ids of the athletes who authorized the application, in the token store's order;
-    [] for an install without the athletes' token store (then the graph is the one athlete's
-    of before issue 26, with athlete_id 0)."""
+    """The ids of the athletes with a token entry, sorted; [] for an install whose token store
+    is still the single athlete's of before issue 26 (then the graph is that athlete's, with
+    athlete_id 0, as before). No request to Strava: the single store becomes the first athlete's
+    entry when ``pipeline.athletes.authorized_athletes`` is first asked (``athletes list``,
+    ``authorize``), and the next run takes the install over for it
+    (pipeline/athlete_upgrade.py), with the same names."""
     try:
-        from pipeline.athletes import authorized_athletes
+        from pipeline.strava.athlete_store import stored_athletes
     except ImportError:
         return []
-    return [int(athlete.id) for athlete in authorized_athletes(settings)]
+    return [int(athlete.id) for athlete in stored_athletes(settings)]
 
 
 def first_athlete(state: Any) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from pipeline import failures
+from pipeline.athletes import authorized_athletes
 from pipeline.backends import open_lake, open_state, open_warehouse
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
 from pipeline.sandbox.changes import apply_changes
@@ -296,6 +297,10 @@ def test_a_single_athlete_folder_of_the_previous_release_upgrades_in_place(
     extract = world.data_dir / "extract" / RUN_DATE.isoformat() / "activities.csv"
     stamp = extract.stat().st_mtime_ns
 
+    # The token side's upgrade (i26id: `athletes list`, or any use of the athletes' store):
+    # the single store becomes the athlete's entry; the next run takes the install over.
+    assert [athlete.id for athlete in authorized_athletes(load_settings())] == \
+        [world.athlete.athlete_id]
     world.sandbox.reset_log()
     assert succeeded(world.run_weekly(RUN_DATE))  # the upgrade: nothing of the date redone
     assert world.sandbox.count("/athlete/activities") == 0
