@@ -74,3 +74,16 @@ def target_tag(state: Any, athlete_id: int) -> str:
     if athlete == 0 or athlete == first_athlete(state):
         return ""
     return f"a{athlete}"
+
+
+def shown_parameters(task: Any) -> list[str]:
+    """A task's significant parameters as lines and status show them, without the run date:
+    'athlete 42' for another athlete's task, nothing for athlete 0 (the install's single
+    athlete) or for WeeklyPipeline's empty athlete list."""
+    shown = []
+    for name, value in task.to_str_params(only_significant=True).items():
+        if name == "run_date" or (name in ("athlete_id", "athlete_ids")
+                                  and value in ("0", "[]", "()")):
+            continue
+        shown.append(f"athlete {value}" if name == "athlete_id" else value)
+    return shown
