@@ -69,11 +69,11 @@ def effective_athlete(state: Any, athlete_id: int) -> int:
 
 
 def target_tag(state: Any, athlete_id: int) -> str:
-    """'' for the install's first athlete (its names stay as they were), 'a<id>' otherwise."""
-    athlete = effective_athlete(state, athlete_id)
-    if athlete == 0 or athlete == first_athlete(state):
+    """'' for the install's first athlete (its names stay as they were), 'a<id>' otherwise.
+    Athlete 0 stands for the first athlete: its names need no store."""
+    if not athlete_id or int(athlete_id) == first_athlete(state):
         return ""
-    return f"a{athlete}"
+    return f"a{int(athlete_id)}"
 
 
 def shown_parameters(task: Any) -> list[str]:

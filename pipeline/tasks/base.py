@@ -117,6 +117,8 @@ class RunDateTask(CompletedDayDefaults, luigi.Task):
     @property
     def athlete_tag(self) -> str:
         """'' for the install's first athlete, 'a<id>' for another (pipeline/athlete_scope.py)."""
+        if not self.athlete_id:  # the first athlete's names: no store to open
+            return ""
         return target_tag(self.state, self.athlete_id)
 
     def same_athlete(self, family: type[luigi.Task], **kwargs: Any) -> luigi.Task:
