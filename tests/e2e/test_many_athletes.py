@@ -244,6 +244,23 @@ def test_forgetting_one_athlete_leaves_the_others(three: PipelineWorld) -> None:
         assert page_of(three, athlete.athlete_id, RUN_DATE)
 
 
+def test_a_backfill_reads_each_athlete_once_and_loads_every_week(three: PipelineWorld) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for the backfill's athletes")
+    from pipeline.tasks import Backfill
+
+    start = RUN_DATE - timedelta(days=21)
+    assert succeeded(three.build(Backfill(start=start, stop=RUN_DATE)))
+    state = open_state(load_settings().state_url)
+    weeks = [start + timedelta(days=7 * n) for n in range(4)]
+    for athlete in three.sandbox.athletes:
+        assert rows_of(athlete.athlete_id) == source(athlete)
+        assert [day for day, _, _ in state.history(athlete.athlete_id)] == weeks
+        assert page_of(three, athlete.athlete_id, RUN_DATE)
+    # One paged read per athlete for the whole range: ceil(N/200) + 1 list requests each.
+    assert three.sandbox.count("/athlete/activities") == len(three.sandbox.athletes) * 2
+
+
 def test_narrowed_to_one_athlete(three: PipelineWorld) -> None:
     if "mysql" in three.env.get("STATE_URL", ""):
         pytest.skip("the embedded default is enough for the narrowing")
