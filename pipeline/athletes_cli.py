@@ -59,10 +59,12 @@ def _by_athlete(rows: list[tuple] | None, single: list[tuple] | None,
     """athlete id -> the value of the rows' second column (per-athlete rows, or the un-keyed
     rows of a store without athlete_id when there is exactly one athlete)."""
     if rows is not None:
-        found = {int(row[0]): row[1] for row in rows if row[0] is not None}
-        # athlete_id 0: rows of the single-athlete era not yet taken over by its athlete
-        if 0 in found and len(athletes) == 1 and athletes[0].id not in found:
-            found[athletes[0].id] = found[0]
+        found = {int(row[0]): row[1] for row in rows if row[0] is not None and int(row[0])}
+        # athlete_id 0: rows of a single-athlete install no run has taken over yet (state
+        # migration 0004, pipeline/athlete_upgrade.py): the sole athlete's.
+        legacy = [row[1] for row in rows if row[0] is not None and not int(row[0])]
+        if legacy and len(athletes) == 1 and athletes[0].id not in found:
+            found[athletes[0].id] = legacy[0]
         return found
     if single and len(athletes) == 1:
         return {athletes[0].id: single[0][1]}

@@ -23,6 +23,7 @@ a Luigi run exits with Luigi's code (``[retcode]`` in luigi.cfg).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -186,6 +187,18 @@ def run_luigi(task_args: list[str], scheduler_args: list[str],
 # -- commands -------------------------------------------------------------------------------------
 
 
+
+def athlete_arguments(task: str, athlete_ids: list[int]) -> list[str]:
+    """Luigi's parameters for ``--athlete-id`` (repeatable, issue 26): WeeklyPipeline's list
+    ``--athlete-ids``, a stage's single ``--athlete-id``."""
+    if not athlete_ids:
+        return []
+    if task == "WeeklyPipeline":
+        return ["--athlete-ids", json.dumps(sorted(set(athlete_ids)))]
+    if len(set(athlete_ids)) > 1:
+        raise SystemExit(f"{PROG} run --task {task}: one --athlete-id at a time")
+    return ["--athlete-id", str(athlete_ids[0])]
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
     if not args.demo and preflight.strava_setup(load_settings()) == "none" \
@@ -205,7 +218,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         scheduler_args = choose_scheduler(args.scheduler, args.demo)
         output = output_for(args, settings, run_date.isoformat())
         sys.stdout.flush()
-        code = run_luigi([task, "--run-date", run_date.isoformat()], scheduler_args, output)
+        code = run_luigi([task, "--run-date", run_date.isoformat(),
+                          *athlete_arguments(task, args.athlete_id or [])],
+                         scheduler_args, output)
         end_progress()
         what = "Weekly run" if task == "WeeklyPipeline" else task
         print(f"== {what} for {run_date} {describe_exit_code(code)}")
@@ -429,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--task", choices=STAGES, metavar="TASK",
                      help="run only this stage and what it needs, e.g. CopyToStaging to stage "
                           f"a date for `validate` ({', '.join(STAGES)})")
+    run.add_argument("--athlete-id", type=int, action="append", metavar="ID",
+                     help="only this athlete (repeat for several; default: every authorized "
+                          "athlete, see docs/athletes.md)")
     _scheduler_option(run)
     add_output_arguments(run)
     run.set_defaults(handler=settings_checked_first(cmd_run))

@@ -27,6 +27,7 @@ from pathlib import Path
 import luigi
 
 from pipeline import notify
+from pipeline.athlete_scope import shown_parameters
 from pipeline.errors import one_line
 from pipeline.settings import Settings, load_settings
 
@@ -74,9 +75,8 @@ def failure_of(task: luigi.Task, error: BaseException | str, log_hint: str = "th
                settings: Settings | None = None) -> Failure:
     """The failure of ``task`` (its family and significant parameters other than the date)."""
     run_date = getattr(task, "run_date", None)
-    params = {name: value for name, value in task.to_str_params(only_significant=True).items()
-              if name != "run_date"}
-    name = task.task_family + (f"({', '.join(params.values())})" if params else "")
+    params = shown_parameters(task)
+    name = task.task_family + (f"({', '.join(params)})" if params else "")
     cause = notify.redact(cause_of(error, log_hint), settings)
     last = getattr(task, "last", None)  # a range's task (ExtractRange): its last run date
     return Failure(name, run_date.isoformat() if isinstance(run_date, date) else None, cause,

@@ -118,10 +118,14 @@ def _empty(session: Session, tables: Sequence[str]) -> list[str]:
 
 def forget_warehouse(run: Forgetting) -> list[str]:
     """Every row of the fixed tables and of the model tables, every per-date table; one
-    transaction (all or nothing)."""
+    transaction (all or nothing). One athlete's only with ``run.athlete_id``."""
     url = run.settings.warehouse_url
     if missing_locally(url):
         return []
+    if run.athlete_id is not None:
+        from pipeline.forget_athlete import forget_warehouse_rows
+
+        return forget_warehouse_rows(run.warehouse, run.state, run.athlete_id)
     warehouse = run.warehouse
     warehouse.ensure_schema()
     listed = dict(warehouse.query_file("forget/warehouse_tables.sql"))
@@ -144,6 +148,10 @@ def forget_lake(run: Forgetting) -> list[str]:
     url = run.settings.lake_url
     if missing_locally(url):
         return []
+    if run.athlete_id is not None:
+        from pipeline.forget_athlete import forget_lake_objects
+
+        return forget_lake_objects(run.lake, run.state, LAKE_PREFIXES, run.athlete_id)
     lines = []
     for prefix in LAKE_PREFIXES:
         keys = run.lake.keys(prefix)
@@ -160,6 +168,10 @@ def forget_state(run: Forgetting) -> list[str]:
     if missing_locally(url):
         return []
     run.state.ensure_schema()
+    if run.athlete_id is not None:
+        from pipeline.forget_athlete import forget_state_rows
+
+        return forget_state_rows(run.state, run.athlete_id)
     with run.state.transaction() as session:
         return _empty(session, STATE_TABLES)
 
@@ -170,6 +182,11 @@ def _files_in(path: Path) -> int:
 
 def forget_local_files(run: Forgetting) -> list[str]:
     """DATA_DIR's LOCAL_PATHS: the extracts, the dashboards (reports), quarantined extracts."""
+    if run.athlete_id is not None:
+        from pipeline.forget_athlete import forget_local_paths
+
+        return forget_local_paths(run.settings.data_dir, run.state, LOCAL_PATHS,
+                                  run.athlete_id)
     lines = []
     for name in LOCAL_PATHS:
         path = run.settings.data_dir / name
@@ -201,10 +218,10 @@ def forget_token_store(run: Forgetting) -> list[str]:
 
 
 STORES: list[Store] = [
-    Store("warehouse", lambda s: mask_url(s.warehouse_url), forget_warehouse),
-    Store("lake", lambda s: mask_url(s.lake_url), forget_lake),
-    Store("state store", lambda s: mask_url(s.state_url), forget_state),
-    Store("local files", lambda s: str(s.data_dir), forget_local_files),
+    Store("warehouse", lambda s: mask_url(s.warehouse_url), forget_warehouse, per_athlete=True),
+    Store("lake", lambda s: mask_url(s.lake_url), forget_lake, per_athlete=True),
+    Store("state store", lambda s: mask_url(s.state_url), forget_state, per_athlete=True),
+    Store("local files", lambda s: str(s.data_dir), forget_local_files, per_athlete=True),
     Store("token store", lambda s: str(s.token_store_path), forget_token_store,
           per_athlete=True),
 ]

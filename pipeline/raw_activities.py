@@ -39,9 +39,10 @@ COMPRESS_LEVEL = 6  # gzip's default: level 9 costs twice the time for 2% less
 PAGE_SIZE = 200
 
 
-def raw_lake_key(run_date: date) -> str:
-    """Where a run date's raw JSON lives in the lake, beside its extract."""
-    return f"strava/activities/{run_date.isoformat()}/{RAW_FILE_NAME}"
+def raw_lake_key(run_date: date, folder: str = "") -> str:
+    """Where a run date's raw JSON lives in the lake, beside its extract (``folder``: an
+    athlete's '<id>/', issue 26)."""
+    return f"strava/activities/{folder}{run_date.isoformat()}/{RAW_FILE_NAME}"
 
 
 def _finite(value: Any) -> tuple[Any, int]:

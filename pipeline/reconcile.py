@@ -17,20 +17,21 @@ from pipeline.settings import Settings
 MASS_DELETE_CHECK = "reconcile_mass_delete"
 
 
-def reconcile_due(state: StateStore, settings: Settings, run_date: date) -> bool:
+def reconcile_due(state: StateStore, settings: Settings, run_date: date,
+                  athlete_id: int = 0) -> bool:
     """Whether WeeklyPipeline(run_date) reconciles: RECONCILE_EVERY_WEEKS (0: only on demand)
     weeks or more after the last completed reconciliation of an earlier date, or, when there was
     none, after the first run (which read the whole history). Never on a first run, never for
     a run date older than the newest one recorded (rerunning or inspecting an old date does not
-    reconcile, and ``status`` shows no retroactive stage)."""
+    reconcile, and ``status`` shows no retroactive stage). Per athlete (issue 26)."""
     every = settings.reconcile_every_weeks
     if every <= 0:
         return False
-    history = [day for day, _, _ in state.history()]
+    history = [day for day, _, _ in state.history(athlete_id)]
     earlier = [day for day in history if day < run_date]
     if not earlier or any(day > run_date for day in history):
         return False
-    last = state.last_reconciliation(before=run_date)
+    last = state.last_reconciliation(before=run_date, athlete_id=athlete_id)
     since = last["run_date"] if last else min(earlier)
     return (run_date - since).days >= 7 * every
 

@@ -17,6 +17,7 @@ from datetime import date
 import luigi
 from luigi.task import flatten
 
+from pipeline.athlete_scope import shown_parameters
 from pipeline.backends import Warehouse
 from pipeline.strava import ratelimit
 
@@ -123,8 +124,7 @@ def _graph(task: luigi.Task) -> set[str]:
 
 def _name(task: luigi.Task) -> str:
     run_date = getattr(task, "run_date", None)
-    params = [value for name, value in task.to_str_params(only_significant=True).items()
-              if name != "run_date"]
+    params = shown_parameters(task)
     name = task.task_family + (f"({', '.join(params)})" if params else "")
     return f"{name} for {run_date}" if run_date else name
 

@@ -32,7 +32,7 @@ TABLES: dict[str, str] = {
     "validation_table": "validation_results",
 }
 
-_STAGING_TABLE = re.compile(r"^staging_strava_activity_data_\d{8}$")
+_STAGING_TABLE = re.compile(r"^staging_strava_activity_data_\d{8}(_a\d{1,20})?$")
 _MODEL_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PLACEHOLDER = re.compile(r"{([a-z_]+)}")
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
@@ -44,7 +44,8 @@ _FRAGMENT_DEPTH = 4
 
 
 def staging_table_name(run_date_compact: str) -> str:
-    """'staging_strava_activity_data_YYYYMMDD' for a run date given as 'YYYYMMDD'."""
+    """'staging_strava_activity_data_YYYYMMDD' for a run date given as 'YYYYMMDD' (with
+    '_a<athlete id>' for an athlete other than the install's first)."""
     name = f"staging_strava_activity_data_{run_date_compact}"
     check_identifier(name)
     return name

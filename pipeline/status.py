@@ -24,6 +24,7 @@ import luigi
 from luigi.task import flatten
 
 from pipeline.archive.report import status_lines as archive_status_lines
+from pipeline.athlete_scope import shown_parameters
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.urls import mask_url, missing_locally
 from pipeline.backends.warehouse import WarehouseMarkerTarget
@@ -207,8 +208,7 @@ class StatusReader:
 
 def stage_name(task: luigi.Task) -> str:
     """The task family, with its parameters other than the run date: 'BuildModel(stg_weeks)'."""
-    values = [value for name, value in task.to_str_params(only_significant=True).items()
-              if name != "run_date"]
+    values = shown_parameters(task)
     return f"{task.task_family}({', '.join(values)})" if values else task.task_family
 
 

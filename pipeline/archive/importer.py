@@ -229,5 +229,6 @@ def _import_streams(archive: Archive, backends: _Backends, result: ImportResult)
 def _record_watermark(backends: _Backends, day: date) -> None:
     """The watermark of the archive's newest local date, as RecordWatermark computes it."""
     rows = backends.warehouse.query_file("production/watermark.sql",
-                                         {"run_date_end": run_dates.run_week(day).end})
+                                         {"run_date_end": run_dates.run_week(day).end,
+                                          "athlete_id": 0})
     backends.state.record_watermark(day, rows[0][0] if rows else None)

@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.athlete_scope import first_athlete
 from pipeline.backends.migrations import STATE_MIGRATIONS, ensure_migrated
 from pipeline.backends.run_lock import file_lock, verify_run_date_lock
 from pipeline.backends.session import Session
@@ -55,54 +56,72 @@ class StateStore(ABC):
         """A date or timestamp as the driver stores it."""
         return value
 
+    def _athlete(self, athlete_id: int) -> int:
+        """An athlete's id; 0 (the install's single athlete) is the athlete who took over its
+        rows once one did (pipeline/athlete_upgrade.py)."""
+        return int(athlete_id) or first_athlete(self)
+
     def _rows(self, relative_path: str, **params: Any) -> list[tuple]:
         with self.transaction() as session:
             for statement in split_statements(read_sql(relative_path)):
                 session.execute(statement, {name: self._bind(v) for name, v in params.items()})
             return session.fetchall()
 
-    def record_watermark(self, run_date: date, watermark: datetime | None) -> None:
-        """Store (or replace) the watermark of a run date."""
+    def record_watermark(self, run_date: date, watermark: datetime | None,
+                         athlete_id: int = 0) -> None:
+        """Store (or replace) the watermark of an athlete's run date (athlete 0: the install's
+        single athlete before the upgrade, pipeline/athlete_upgrade.py)."""
+        athlete = self._athlete(athlete_id)  # before the transaction: it reads the store
         with self.transaction() as session:
             for statement in split_statements(read_sql("state/record_watermark.sql")):
                 session.execute(statement, {"run_date": self._bind(run_date),
+                                            "athlete_id": athlete,
                                             "watermark": self._bind(watermark),
                                             "recorded_at": self._bind(_utc_now())})
 
-    def watermark_of(self, run_date: date) -> object:
+    def watermark_of(self, run_date: date, athlete_id: int = 0) -> object:
         """The watermark recorded for exactly this date; ``NO_WATERMARK`` if none was."""
-        rows = self._rows("state/watermark_of.sql", run_date=run_date)
+        rows = self._rows("state/watermark_of.sql", run_date=run_date,
+                          athlete_id=self._athlete(athlete_id))
         return _as_datetime(rows[0][0]) if rows else NO_WATERMARK
 
-    def watermark_before(self, run_date: date) -> datetime | None:
-        """The newest watermark recorded for a date strictly before ``run_date``."""
-        rows = self._rows("state/watermark_before.sql", run_date=run_date)
+    def watermark_before(self, run_date: date, athlete_id: int = 0) -> datetime | None:
+        """The athlete's newest watermark recorded for a date strictly before ``run_date``."""
+        rows = self._rows("state/watermark_before.sql", run_date=run_date,
+                          athlete_id=self._athlete(athlete_id))
         return _as_datetime(rows[0][0]) if rows else None
 
-    def history(self) -> list[tuple[date, datetime | None, datetime]]:
-        """Every (run_date, watermark, recorded_at), oldest first."""
-        rows = self._rows("state/history.sql")
+    def history(self, athlete_id: int | None = None
+                ) -> list[tuple[date, datetime | None, datetime]]:
+        """Every (run_date, watermark, recorded_at) of one athlete (every athlete's when None),
+        oldest first."""
+        rows = self._rows("state/history.sql",
+                          athlete_id=None if athlete_id is None else self._athlete(athlete_id))
         return [(_as_date(r[0]), _as_datetime(r[1]), _as_datetime(r[2])) for r in rows]
 
-    def has_watermark(self, run_date: date) -> bool:
+    def has_watermark(self, run_date: date, athlete_id: int = 0) -> bool:
         """Whether ``run_date``'s watermark was recorded (the RecordWatermark marker)."""
-        return self.watermark_of(run_date) is not NO_WATERMARK
+        return self.watermark_of(run_date, athlete_id) is not NO_WATERMARK
 
     # -- reconciliations (issue 20) ----------------------------------------------------------
 
-    def record_reconciliation(self, run_date: date, attempt: int, counts: dict[str, int]
-                              ) -> None:
+    def record_reconciliation(self, run_date: date, attempt: int, counts: dict[str, int],
+                              athlete_id: int = 0) -> None:
         """Keep a completed reconciliation: rows listed, added, changed and removed."""
+        athlete = self._athlete(athlete_id)  # before the transaction: it reads the store
         with self.transaction() as session:
             session.execute(_statement("state/record_reconciliation.sql"), {
                 "run_date": self._bind(run_date), "attempt": attempt,
+                "athlete_id": athlete,
                 "completed_at": self._bind(_utc_now()),
                 **{name: int(counts[name]) for name in ("listed", "added", "changed",
                                                         "removed")}})
 
-    def last_reconciliation(self, before: date = date.max) -> dict[str, Any] | None:
-        """The newest completed reconciliation of a run date before ``before``, or None."""
-        rows = self._rows("state/last_reconciliation.sql", before=before)
+    def last_reconciliation(self, before: date = date.max, athlete_id: int = 0
+                            ) -> dict[str, Any] | None:
+        """The athlete's newest completed reconciliation of a run date before ``before``."""
+        rows = self._rows("state/last_reconciliation.sql", before=before,
+                          athlete_id=self._athlete(athlete_id))
         if not rows:
             return None
         names = ("run_date", "attempt", "completed_at", "listed", "added", "changed",
@@ -112,10 +131,33 @@ class StateStore(ABC):
         found["completed_at"] = _as_datetime(found["completed_at"])
         return found
 
-    def last_reconciliation_attempt(self, run_date: date) -> int:
+    def last_reconciliation_attempt(self, run_date: date, athlete_id: int = 0) -> int:
         """The highest attempt recorded for a run date; 0 when it was never reconciled."""
-        rows = self._rows("state/reconciliation_attempts.sql", run_date=run_date)
+        rows = self._rows("state/reconciliation_attempts.sql", run_date=run_date,
+                          athlete_id=self._athlete(athlete_id))
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    # -- athletes (issue 26) -----------------------------------------------------------------
+
+    def upgraded_athlete(self) -> tuple[int, date | None] | None:
+        """(athlete id, through run date) of the athlete who took over the install's
+        single-athlete rows, or None (pipeline/athlete_upgrade.py)."""
+        rows = self._rows("state/upgraded_athlete.sql")
+        if not rows:
+            return None
+        return int(rows[0][0]), None if rows[0][1] is None else _as_date(rows[0][1])
+
+    def legacy_rows(self) -> int:
+        """How many rows of before state migration 0004 no athlete has taken over."""
+        rows = self._rows("state/legacy_rows.sql")
+        return int(rows[0][0] or 0) if rows else 0
+
+    def take_over_legacy_rows(self, athlete_id: int) -> None:
+        """The single-athlete rows become ``athlete_id``'s, recorded once; one transaction."""
+        with self.transaction() as session:
+            for statement in split_statements(read_sql("state/athlete_upgrade.sql")):
+                session.execute(statement, {"athlete_id": int(athlete_id),
+                                            "upgraded_at": self._bind(_utc_now())})
 
     # -- webhook events (issue 20) -----------------------------------------------------------
 

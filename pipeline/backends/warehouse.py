@@ -177,11 +177,12 @@ class Warehouse(ABC):
         """Insert check outcomes into validation_results inside the caller's transaction."""
         insert = render(
             "INSERT INTO {validation_table} (run_date, check_name, left_value, right_value,"
-            " operator, severity, status, message, checked_at) VALUES (:run_date, :check_name,"
-            " :left_value, :right_value, :operator, :severity, :status, :message, :checked_at)"
+            " operator, severity, status, message, checked_at, athlete_id) VALUES (:run_date,"
+            " :check_name, :left_value, :right_value, :operator, :severity, :status, :message,"
+            " :checked_at, :athlete_id)"
         )
-        for row in rows:
-            session.execute(insert, row)
+        for row in rows:  # athlete_id: the athlete whose data was checked (issue 26), or NULL
+            session.execute(insert, {**row, "athlete_id": row.get("athlete_id")})
 
     def quarantine_staging(self, staging_table: str | None, new_name: str,
                            update_ids: list[str], update_id_prefix: str) -> None:

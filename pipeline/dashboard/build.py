@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pipeline.backends.warehouse import Warehouse
 from pipeline.dashboard import assets
@@ -63,13 +64,14 @@ class Pages:
 
 
 def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
-         sandbox: bool = False, max_routes: int = MAX_ROUTES) -> tuple[DashboardData, RouteSet]:
+         sandbox: bool = False, max_routes: int = MAX_ROUTES, athlete_id: int = 0,
+         only_athlete: bool = True) -> tuple[DashboardData, RouteSet]:
     """Read the activities, validation results and (streamed, capped) routes of a run date.
 
     One read transaction (one connection); the schema is made sure of first, so a warehouse
     without activities yet gives empty pages rather than an error. Activities come from the
     marts, which the pipeline builds before the dashboard: a warehouse without them is a
-    one-line MartsNotBuiltError.
+    one-line MartsNotBuiltError. ``athlete_id``: only that athlete's rows (issue 26).
     """
     warehouse.ensure_schema()
     missing = [name for name in marts_read() if not warehouse.table_exists(name)]
@@ -78,10 +80,11 @@ def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
             f"the warehouse has no {', '.join(missing)} yet, the mart(s) the dashboard reads: "
             f"run the pipeline for {run_date.isoformat()}, which builds them before the dashboard")
     with warehouse.transaction() as session:
-        data = DashboardData(run_date, read_activities(session, run_date),
-                             read_validation(session, run_date), options, sandbox,
-                             read_freshness(session))
-        routes = build_routes(iter_route_rows(session, run_date, max_routes), data.week_start,
+        data = DashboardData(run_date, read_activities(session, run_date, athlete_id),
+                             read_validation(session, run_date, athlete_id), options, sandbox,
+                             read_freshness(session), athlete_id, only_athlete)
+        routes = build_routes(iter_route_rows(session, run_date, max_routes, athlete_id),
+                              data.week_start,
                               max_routes=max_routes)
     return data, routes
 
@@ -139,6 +142,25 @@ def index_page(reports_dir: Path) -> str:
             "<title>Training dashboards</title></head><body style=\"font-family:system-ui\">"
             f'<h1>Training dashboards</h1><p><a href="{LATEST_FOLDER}/{DASHBOARD_FILE}">'
             f"the newest</a></p><ul>{items}</ul></body></html>")
+
+
+def athletes_index_page(reports_dir: Path, athlete_ids: list[int], state: Any) -> str:
+    """The operator's page of an install of several athletes (issue 26): each athlete by id
+    with the newest run date its dashboard was built for and the newest run date loaded
+    (its watermark); no name, no activity, no link into an athlete's folder."""
+    rows = []
+    for athlete in athlete_ids:
+        built = run_dates(reports_dir / str(athlete))
+        loaded = [day for day, _, _ in state.history(athlete)] if athlete else []
+        rows.append(f"<tr><td>{int(athlete)}</td>"
+                    f"<td>{built[0].isoformat() if built else 'none yet'}</td>"
+                    f"<td>{max(loaded).isoformat() if loaded else 'none yet'}</td></tr>")
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Athletes</title></head><body style=\"font-family:system-ui\">"
+            "<h1>Athletes</h1><p>Each athlete's dashboards are in reports/&lt;athlete id&gt;/, "
+            "to be served to that athlete alone.</p><table><tr><th>athlete id</th>"
+            "<th>newest dashboard</th><th>newest run date loaded</th></tr>"
+            f"{''.join(rows)}</table></body></html>")
 
 
 def is_newest(reports_dir: Path, run_date: date) -> bool:

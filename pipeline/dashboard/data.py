@@ -58,11 +58,12 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def read_activities(session: Session, run_date: date) -> pd.DataFrame:
-    """Every activity up to the end of the run date (sql/dashboard/activities.sql); a sport
-    without a family (NULL in the marts) is in the family 'other'."""
+def read_activities(session: Session, run_date: date, athlete_id: int = 0) -> pd.DataFrame:
+    """Every activity of the athlete (0: every row, an install of one athlete) up to the end of
+    the run date (sql/dashboard/activities.sql); a sport without a family (NULL in the marts)
+    is in the family 'other'."""
     session.execute(reader_sql("dashboard/activities.sql"),
-                    {"day_after_run_date": day_after(run_date)})
+                    {"day_after_run_date": day_after(run_date), "athlete_id": athlete_id})
     frame = _frame(session.fetchall(), session.column_names)
     if frame.empty:
         frame = pd.DataFrame(columns=list(ACTIVITY_COLUMNS))
@@ -74,9 +75,11 @@ def read_activities(session: Session, run_date: date) -> pd.DataFrame:
     return frame
 
 
-def read_validation(session: Session, run_date: date) -> pd.DataFrame:
-    """Validation outcomes up to the run date, the latest attempt of each date and check."""
-    session.execute(reader_sql("dashboard/validation_latest.sql"), {"run_date": run_date})
+def read_validation(session: Session, run_date: date, athlete_id: int = 0) -> pd.DataFrame:
+    """Validation outcomes up to the run date, the latest attempt of each date and check: the
+    athlete's and those of no athlete (the models' tests)."""
+    session.execute(reader_sql("dashboard/validation_latest.sql"),
+                    {"run_date": run_date, "athlete_id": athlete_id})
     return _frame(session.fetchall(), session.column_names)
 
 
@@ -88,13 +91,15 @@ def read_freshness(session: Session) -> datetime | None:
     return None if value is None else pd.Timestamp(value).to_pydatetime()
 
 
-def iter_route_rows(session: Session, run_date: date, max_routes: int) -> Iterator[tuple]:
+def iter_route_rows(session: Session, run_date: date, max_routes: int,
+                    athlete_id: int = 0) -> Iterator[tuple]:
     """The newest ``max_routes`` routes, newest first, fetched in batches (bounded memory).
 
     Each row: (id, start_date_local, timezone, location_country, summary_polyline).
     """
     session.execute(reader_sql("dashboard/routes.sql"),
-                    {"day_after_run_date": day_after(run_date), "max_routes": max_routes})
+                    {"day_after_run_date": day_after(run_date), "max_routes": max_routes,
+                     "athlete_id": athlete_id})
     while True:
         rows = session.cursor.fetchmany(ROUTE_BATCH)
         if not rows:
@@ -112,6 +117,8 @@ class DashboardData:
     options: DashboardOptions = field(default_factory=DashboardOptions)
     sandbox: bool = False
     read_at: datetime | None = None  # issue 20: the newest read from Strava (UTC)
+    athlete_id: int = 0  # issue 26: whose page (0: an install of one athlete, every row)
+    only_athlete: bool = True  # the install has one athlete (panels across athletes allowed)
 
     @property
     def week_start(self) -> date:

@@ -43,29 +43,33 @@ class KudosDashboard:
         return self.runs[self.runs["rmse"].notna()] if len(self.runs) else self.runs
 
 
-def _read(session: Session, relative_path: str, run_date: date) -> pd.DataFrame:
-    session.run_file(relative_path, {"run_date": run_date})
+def _read(session: Session, relative_path: str, run_date: date, athlete_id: int = 0
+          ) -> pd.DataFrame:
+    session.run_file(relative_path, {"run_date": run_date, "athlete_id": athlete_id})
     return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
 
 
-def read_kudos_dashboard(session: Session, run_date: date) -> KudosDashboard:
+def read_kudos_dashboard(session: Session, run_date: date, athlete_id: int = 0
+                         ) -> KudosDashboard:
     """The kudos section's data up to ``run_date``, read inside the caller's transaction
-    (empty frames before the first kudos model run)."""
+    (empty frames before the first kudos model run); one athlete's (issue 26) or, for 0,
+    every row (an install of one athlete)."""
     session.execute("SELECT 1 FROM information_schema.tables WHERE table_name = :table",
                     {"table": "kudos_model_runs"})
     if not session.fetchall():
         return KudosDashboard(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     return KudosDashboard(
-        predictions=_read(session, "kudos/predictions_vs_actual.sql", run_date),
-        runs=_read(session, "kudos/runs_report.sql", run_date),
-        importance=_read(session, "kudos/champion_importance.sql", run_date),
+        predictions=_read(session, "kudos/predictions_vs_actual.sql", run_date, athlete_id),
+        runs=_read(session, "kudos/runs_report.sql", run_date, athlete_id),
+        importance=_read(session, "kudos/champion_importance.sql", run_date, athlete_id),
     )
 
 
-def load_kudos_dashboard(warehouse: Warehouse, run_date: date) -> KudosDashboard:
+def load_kudos_dashboard(warehouse: Warehouse, run_date: date, athlete_id: int = 0
+                         ) -> KudosDashboard:
     """``read_kudos_dashboard`` in a transaction of its own."""
     with warehouse.transaction() as session:
-        return read_kudos_dashboard(session, run_date)
+        return read_kudos_dashboard(session, run_date, athlete_id)
 
 
 def _layout(figure: go.Figure, title: str) -> go.Figure:
@@ -154,9 +158,10 @@ def _best_baseline(run: pd.Series) -> str:
     return f"{float(value):.2f} for the best baseline, the {html.escape(str(name))}"
 
 
-def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section:
-    """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS)."""
-    return kudos_section(load_kudos_dashboard(warehouse, data.run_date))
+def kudos_panel(warehouse: Warehouse, data: DashboardData) -> Section | None:
+    """The page's *Kudos model* panel (registered in build.OPTIONAL_SECTIONS): on an install of
+    several athletes, the page's athlete's model and activities only (issue 26)."""
+    return kudos_section(load_kudos_dashboard(warehouse, data.run_date, data.athlete_id))
 
 
 def kudos_section(kudos: KudosDashboard) -> Section:

@@ -22,10 +22,12 @@ ZONE_COLOURS = ("#9ecae1", "#74c476", "#fdae6b", "#fb6a4a", "#a50f15")
 _MARTS = ("activity_best_efforts", "weekly_training_load", "activity_training_load")
 
 
-def _read(warehouse: Warehouse, name: str, run_date: date) -> pd.DataFrame:
+def _read(warehouse: Warehouse, name: str, run_date: date, athlete_id: int = 0
+          ) -> pd.DataFrame:
     with warehouse.transaction() as session:
         session.execute(reader_sql(f"dashboard/{name}.sql"),
-                        {"day_after_run_date": run_date + timedelta(days=1)})
+                        {"day_after_run_date": run_date + timedelta(days=1),
+                         "athlete_id": athlete_id})
         return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
 
 
@@ -61,11 +63,12 @@ def streams_panel(warehouse: Warehouse, data: DashboardData) -> Section | None:
     """The panel, or None when no stream mart holds a row (no archive with files imported)."""
     if not all(warehouse.table_exists(name) for name in _MARTS):
         return None
-    loads = _read(warehouse, "stream_loads", data.run_date)
+    loads = _read(warehouse, "stream_loads", data.run_date, data.athlete_id)
     if loads.empty:
         return None
-    efforts = _read(warehouse, "stream_efforts", data.run_date)
-    weekly = _read(warehouse, "stream_weekly_zones", data.run_date).tail(training.TRAINING_WEEKS)
+    efforts = _read(warehouse, "stream_efforts", data.run_date, data.athlete_id)
+    weekly = _read(warehouse, "stream_weekly_zones", data.run_date,
+                   data.athlete_id).tail(training.TRAINING_WEEKS)
     activities = pd.DataFrame({"start_date_local": pd.to_datetime(loads["start_date_local"]),
                                "suffer_score": loads["trimp"].astype(float),
                                "moving_time_s": 0.0})

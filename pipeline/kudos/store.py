@@ -65,9 +65,14 @@ class KudosModel:
 
 def model_prefix(model_version: str) -> str:
     """Lake folder of a version: '2026-11-29' -> models/kudos/2026-11-29/, a second training
-    of that date ('2026-11-29+2') -> models/kudos/2026-11-29/2/."""
+    of that date ('2026-11-29+2') -> models/kudos/2026-11-29/2/; an athlete's on an install of
+    several (issue 26): 'a42-2026-11-29' -> models/kudos/42/2026-11-29/."""
+    owner = ""
+    if model_version.startswith("a") and "-" in model_version:
+        tag, _, model_version = model_version.partition("-")
+        owner = f"{int(tag[1:])}/"
     day, _, retry = model_version.partition("+")
-    return f"models/kudos/{day}/" + (f"{retry}/" if retry else "")
+    return f"models/kudos/{owner}{day}/" + (f"{retry}/" if retry else "")
 
 
 _SKOPS_ID = re.compile(r'("__id__": )(\d+)|("file": ")(\d+)(\.npy")')

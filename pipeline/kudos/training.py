@@ -65,9 +65,12 @@ class RunOutcome:
                 f"{self.champion or 'no champion'})")
 
 
-def _version(warehouse: Warehouse, run_date: date) -> str:
-    earlier = trainings_of_date(warehouse, run_date)
-    return run_date.isoformat() + (f"+{earlier + 1}" if earlier else "")
+def _version(warehouse: Warehouse, run_date: date, athlete_id: int = 0) -> str:
+    """'2026-11-29' ('+2' for a second training of the date); an athlete's on an install of
+    several: 'a42-2026-11-29' (its files in models/kudos/42/, pipeline/kudos/store.py)."""
+    earlier = trainings_of_date(warehouse, run_date, athlete_id)
+    owner = f"a{athlete_id}-" if athlete_id else ""
+    return owner + run_date.isoformat() + (f"+{earlier + 1}" if earlier else "")
 
 
 def _row(run_date: date, reason: str, **values: Any) -> dict[str, Any]:
@@ -97,7 +100,7 @@ def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
 def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activities: int,
                     update_id: str, refusal: str | None = None, settle_days: int = 7,
                     loaded_ids: frozenset[int] = frozenset(), retrain_every_weeks: int = 4,
-                    drift_share: float = 0.1) -> RunOutcome:
+                    drift_share: float = 0.1, athlete_id: int = 0) -> RunOutcome:
     """Train when due (or skip, with the reason), promote, predict and record one run date.
 
     ``refusal`` (pipeline/kudos/terms.py) records a skip with that reason: nothing is read,
@@ -106,20 +109,22 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     production retrains only when pipeline/kudos/schedule.py says it is due
     (``retrain_every_weeks``, ``drift_share``); otherwise the champion only scores. The champion
     scores the test weeks and every activity of ``loaded_ids`` (what the run loaded).
+    ``athlete_id`` (issue 26, an install of several athletes): that athlete's activities, models
+    and rows only; 0: every row, as on an install of one athlete.
     """
     warehouse.ensure_schema()
     if refusal is not None:
         row = _row(run_date, refusal)
-        record_run(warehouse, row, update_id, None, None)
+        record_run(warehouse, row, update_id, None, None, athlete_id)
         logger.info("kudos model for %s: %s", run_date, refusal)
         return RunOutcome(row, None, 0)
     windows = Windows(run_date)
     current = production_fingerprint(warehouse, windows.end,
-                                      windows.end - timedelta(days=settle_days))
+                                      windows.end - timedelta(days=settle_days), athlete_id)
     data_fingerprint = current.digest
-    champion = current_champion(warehouse)
+    champion = current_champion(warehouse, athlete_id)
     incumbent = _load_champion(lake, champion)
-    last = last_training(warehouse)
+    last = last_training(warehouse, athlete_id)
     why = retrain_reason(run_date, last, incumbent is not None, current.labelled,
                          retrain_every_weeks, drift_share)
     row: dict[str, Any] | None = None
@@ -136,13 +141,14 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
                                      drift_share, champion.model_version),
                    data_fingerprint=data_fingerprint)
     if row is not None and incumbent is None:  # nothing to train, nothing to score with
-        record_run(warehouse, row, update_id, None, None)
+        record_run(warehouse, row, update_id, None, None, athlete_id)
         logger.info("kudos model for %s: %s", run_date, row["reason"])
         return RunOutcome(row, champion.model_version if champion else None, 0)
 
-    frame = _scoring_frame(warehouse, windows, loaded_ids) if row is not None else None
+    frame = _scoring_frame(warehouse, windows, loaded_ids, athlete_id) \
+        if row is not None else None
     if frame is None:
-        frame = read_activities(warehouse, windows.end)
+        frame = read_activities(warehouse, windows.end, athlete_id)
     features = build_features(frame)
     local = pd.to_datetime(frame["start_date_local"])
     scored = (local >= windows.test_start).to_numpy() | frame["id"].isin(loaded_ids).to_numpy()
@@ -151,7 +157,8 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     if row is None:
         logger.info("kudos model for %s: retraining (%s)", run_date, why)
         row, trained, importance = _train(warehouse, lake, run_date, windows, frame, features,
-                                          champion, incumbent, settle_days, data_fingerprint)
+                                          champion, incumbent, settle_days, data_fingerprint,
+                                          athlete_id)
         if row["promoted"]:
             champion = Champion(row["model_version"], row["model_sha256"], row["rmse"],
                                 run_date)
@@ -163,7 +170,7 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
         predictions = pd.DataFrame({"activity_id": frame["id"][scored].astype("int64"),
                                     "model_version": champion.model_version,
                                     "predicted_kudos": predicted})
-    record_run(warehouse, row, update_id, importance, predictions)
+    record_run(warehouse, row, update_id, importance, predictions, athlete_id)
     outcome = RunOutcome(row, champion.model_version if champion else None,
                          0 if predictions is None else len(predictions))
     logger.info("kudos model for %s: %s", run_date, outcome.summary)
@@ -171,13 +178,13 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
 
 
 def _scoring_frame(warehouse: Warehouse, windows: Windows,
-                   loaded_ids: frozenset[int]) -> pd.DataFrame | None:
+                   loaded_ids: frozenset[int], athlete_id: int = 0) -> pd.DataFrame | None:
     """For a run that only scores: the recent rows its features need (the test weeks, the
     SCORING_MARGIN before them, each athlete's activity before those), or None when the run
     loaded an activity older than the test weeks (a first run, a backfill): then the whole
     history is read, as for training."""
     frame = read_scoring_activities(warehouse, windows.test_start - SCORING_MARGIN,
-                                    windows.end)
+                                    windows.end, athlete_id)
     recent = pd.to_datetime(frame["start_date_local"]) >= windows.test_start
     if not loaded_ids <= set(frame["id"][recent].astype("int64")):
         return None
@@ -186,8 +193,8 @@ def _scoring_frame(warehouse: Warehouse, windows: Windows,
 
 def _train(warehouse: Warehouse, lake: Lake, run_date: date, windows: Windows,
            frame: pd.DataFrame, features: pd.DataFrame, champion: Champion | None,
-           incumbent: KudosModel | None, settle_days: int, data_fingerprint: str
-           ) -> tuple[dict[str, Any], KudosModel | None, pd.DataFrame | None]:
+           incumbent: KudosModel | None, settle_days: int, data_fingerprint: str,
+           athlete_id: int = 0) -> tuple[dict[str, Any], KudosModel | None, pd.DataFrame | None]:
     """Fit, score and decide (or the skip's row when the sets cannot train); the model file is
     saved, the permutation importance computed for a promoted model only."""
     local = pd.to_datetime(frame["start_date_local"])
@@ -208,7 +215,7 @@ def _train(warehouse: Warehouse, lake: Lake, run_date: date, windows: Windows,
     train_kudos, test_kudos = kudos[train_rows], kudos[test_rows]
     trained = kudos_model.fit(train, train_kudos)
     scores = kudos_model.score(trained, train, train_kudos, test, test_kudos)
-    version = _version(warehouse, run_date)
+    version = _version(warehouse, run_date, athlete_id)
     promoted, reason = _decide(run_date, champion, incumbent, scores, test, test_kudos)
     # Permutation importance explains the champion (the dashboard shows the champion's): a
     # challenger that is not promoted is never shown, so its importance is not computed.

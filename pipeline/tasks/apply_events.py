@@ -26,8 +26,6 @@ import luigi
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.extract_stream import write_extract
 from pipeline.reconcile import is_newest_run_date
-from pipeline.shared_budget import share_budget
-from pipeline.strava import client_from_settings
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.budget import Priority
 from pipeline.tasks.base import RunDateTask
@@ -64,15 +62,18 @@ class ApplyEvents(RunDateTask):
 
     @property
     def update_id(self) -> str:
-        return f"ApplyEvents({self._batch})"
+        tag = f",{self.athlete_tag}" if self.athlete_tag else ""
+        return f"ApplyEvents({self._batch}{tag})"
 
     @property
     def lake_key(self) -> str:
-        return f"strava/events/{self._batch}/activities.csv"
+        folder = f"{self.athlete_tag[1:]}/" if self.athlete_tag else ""
+        return f"strava/events/{folder}{self._batch}/activities.csv"
 
     @property
     def staging_table(self) -> str:
-        return f"staging_events_{self._batch.lower()}"
+        tag = f"_{self.athlete_tag}" if self.athlete_tag else ""
+        return f"staging_events_{self._batch.lower()}{tag}"
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
@@ -98,9 +99,12 @@ class ApplyEvents(RunDateTask):
     def _forget_athlete(self) -> None:
         """Strava's terms: an athlete who revoked access is forgotten, in every store (the
         forget command's code), once the batch's other effects are recorded."""
+        from pipeline.athlete_scope import authorized_ids
         from pipeline.forget import forget  # the stores' adapters: only for a revocation
 
-        removed = forget(self.settings)
+        # Several athletes (issue 26): only the one who revoked is forgotten.
+        several = len(authorized_ids(self.settings)) > 1
+        removed = forget(self.settings, athlete_id=self.athlete if several else None)
         with self.warehouse.transaction() as session:  # this batch's marker: no athlete data
             self.warehouse.write_marker(session, self.update_id, "strava_activity_data")
         logger.warning("the athlete revoked the application's access: every trace was deleted "
@@ -108,13 +112,15 @@ class ApplyEvents(RunDateTask):
                        sum(1 for line in removed if not line.startswith(" ")))
 
     def _apply(self, pending: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
-        client = share_budget(client_from_settings(self.settings), self.settings,
-                              Priority.RECONCILE)
+        client = self.strava_client(Priority.RECONCILE)
         profile = client.get_json("/athlete") or {}
         athlete_id = profile.get("id")
+        others = self._other_athletes(athlete_id)
         outcomes: dict[str, str] = {}
         newest: dict[int, dict[str, Any]] = {}
         for event in pending:  # oldest first: the last event of an activity decides
+            if event["owner_id"] in others:
+                continue  # that athlete's own batch applies it
             if event["owner_id"] != athlete_id:
                 outcomes[event_key(event)] = "ignored: not this pipeline's athlete"
             elif event["object_type"] == "athlete":
@@ -131,6 +137,7 @@ class ApplyEvents(RunDateTask):
             else:
                 fetched.append(activity)
         staging = self._stage(fetched) if fetched else None
+        pending = [event for event in pending if event["owner_id"] not in others]
         for event in pending:
             key = event_key(event)
             if key not in outcomes:
@@ -140,6 +147,12 @@ class ApplyEvents(RunDateTask):
                    for key, outcome in outcomes.items()]
         self.warehouse.apply_event_batch(staging, self.update_id, removed, applied)
         return [(event, outcomes[event_key(event)]) for event in pending]
+
+    def _other_athletes(self, athlete_id: Any) -> set[int]:
+        """The other authorized athletes: their events wait for their own batch (issue 26)."""
+        from pipeline.athlete_scope import authorized_ids
+
+        return {other for other in authorized_ids(self.settings) if other != athlete_id}
 
     def _athlete_event(self, event: dict[str, Any]) -> str:
         if not deauthorizes(event):
@@ -174,4 +187,5 @@ def apply_events_if_pending(task: RunDateTask) -> list[luigi.Task]:
         logger.warning("could not count the pending webhook events: %s", error)
         return []
     batch = f"w{task.run_date:%Y%m%d}"
-    return [ApplyEvents(run_date=task.run_date, batch=batch)] if pending else []
+    return [ApplyEvents(run_date=task.run_date, batch=batch, athlete_id=task.athlete_id)] \
+        if pending else []

@@ -35,11 +35,10 @@ from pipeline.backends.lake import Lake, atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
 from pipeline.page_spool import PageSpool, read_key, resumable_pages
 from pipeline.raw_activities import RawJsonLines, passing_through, week_router
-from pipeline.shared_budget import share_budget, strava_resources
-from pipeline.strava import client_from_settings
+from pipeline.shared_budget import strava_resources
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
+from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter, strava_client_for
 from pipeline.tasks.extract import ExtractActivities, local_dates_through, set_aside_unparseable
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
@@ -111,6 +110,8 @@ class ExtractRange(luigi.Task):
 
     first = luigi.DateParameter(description="The first week's run date.")
     last = luigi.DateParameter(description="The last week's run date.")
+    athlete_id = luigi.IntParameter(
+        default=0, description="Whose weeks (0: the install's single athlete; issue 26).")
 
     @property
     def priority(self) -> int:  # type: ignore[override]
@@ -128,8 +129,9 @@ class ExtractRange(luigi.Task):
     def weeks_to_extract(self) -> list[date]:
         """The weeks whose run would still extract (not loaded, no extract file yet)."""
         return [week for week in self.weeks()
-                if not ExtractActivities(run_date=week).complete()
-                and would_run(BackfillWeek(run_date=week), ExtractActivities)]
+                if not ExtractActivities(run_date=week, athlete_id=self.athlete_id).complete()
+                and would_run(BackfillWeek(run_date=week, athlete_id=self.athlete_id),
+                              ExtractActivities)]
 
     def complete(self) -> bool:
         # Once true, true for this run: Luigi asks again each time the backfill resumes.
@@ -144,8 +146,9 @@ class ExtractRange(luigi.Task):
         ensure_run_date_over(weeks[-1])
         settings = ExtractActivities(run_date=weeks[-1]).settings
         after, before = range_window(weeks)
-        client = share_budget(client_from_settings(settings), settings, Priority.BACKFILL)
-        spool = PageSpool(extracts_lake(weeks[-1]), read_key(after, before))
+        client = strava_client_for(settings, self.athlete_id, Priority.BACKFILL)
+        spool = PageSpool(extracts_lake(weeks[-1]),
+                          read_key(after, before, self.athlete_id or None))
         source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
         logger.info("extracting %d weeks (%s to %s) from %s in one read: %s to %s UTC",
                     len(weeks), weeks[0], weeks[-1], source, _utc(after), _utc(before))
@@ -155,7 +158,8 @@ class ExtractRange(luigi.Task):
                 f"{source}: page {progress.pages}, {progress.activities} activities so far")
 
         unparseable: list[dict[str, Any]] = []
-        extracts = [ExtractActivities(run_date=week) for week in weeks]
+        extracts = [ExtractActivities(run_date=week, athlete_id=self.athlete_id)
+                    for week in weeks]
         extracted_at = datetime.now(timezone.utc)
         with ExitStack() as files:
             folder = files.enter_context(temporary_folder(extracts[-1].extract_path.parent,
@@ -201,6 +205,8 @@ class BackfillWeek(luigi.WrapperTask):
     """
 
     run_date = luigi.DateParameter(description="The week's run date.")
+    athlete_id = luigi.IntParameter(
+        default=0, description="Whose week (0: the install's single athlete; issue 26).")
 
     @property
     def priority(self) -> int:  # type: ignore[override]
@@ -209,7 +215,7 @@ class BackfillWeek(luigi.WrapperTask):
         return (_FAR_FUTURE - self.run_date).days
 
     def requires(self) -> RecordWatermark:
-        return RecordWatermark(run_date=self.run_date)
+        return RecordWatermark(run_date=self.run_date, athlete_id=self.athlete_id)
 
 
 class Backfill(CompletedDayDefaults, luigi.Task):
@@ -234,11 +240,16 @@ class Backfill(CompletedDayDefaults, luigi.Task):
             )
         return week_run_dates(self.start, self.stop, self.weekday)
 
+    def athletes(self) -> list[int]:
+        """Every authorized athlete (issue 26), or 0 alone for an install of one athlete."""
+        return WeeklyPipeline(run_date=self.stop).athletes()
+
     def complete(self) -> bool:
         weeks = self.run_dates()
         return not weeks or (
             WeeklyPipeline(run_date=weeks[-1]).complete()
-            and all(BackfillWeek(run_date=week).complete() for week in weeks)
+            and all(BackfillWeek(run_date=week, athlete_id=athlete).complete()
+                    for athlete in self.athletes() for week in weeks)
         )
 
     def run(self) -> Iterator[luigi.Task | list[luigi.Task]]:
@@ -248,7 +259,10 @@ class Backfill(CompletedDayDefaults, luigi.Task):
         weeks = self.run_dates()
         if not weeks:
             return
-        yield ExtractRange(first=weeks[0], last=weeks[-1])
+        athletes = self.athletes()  # each athlete's weeks from its own read (issue 26)
+        yield [ExtractRange(first=weeks[0], last=weeks[-1], athlete_id=athlete)
+               for athlete in athletes]
         for batch in range(0, len(weeks), WEEKS_PER_BATCH):
-            yield [BackfillWeek(run_date=week) for week in weeks[batch:batch + WEEKS_PER_BATCH]]
+            yield [BackfillWeek(run_date=week, athlete_id=athlete) for athlete in athletes
+                   for week in weeks[batch:batch + WEEKS_PER_BATCH]]
         yield WeeklyPipeline(run_date=weeks[-1])

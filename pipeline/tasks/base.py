@@ -9,22 +9,45 @@ from typing import Any
 
 import luigi
 
+from pipeline.athlete_scope import effective_athlete, target_tag
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.raw_activities import raw_lake_key
 from pipeline.settings import Settings, load_settings
+from pipeline.strava.budget import Priority
 from pipeline.sql_files import staging_table_name
 from pipeline.tasks.run_date_lock import holding_run_date_lock
 
 
-def stage_marker_id(task_family: str, run_date: date) -> str:
-    """The marker id of a run date's stage, e.g. 'LoadProduction(2026-11-29)'."""
-    return f"{task_family}({run_date.isoformat()})"
+def stage_marker_id(task_family: str, run_date: date, tag: str = "") -> str:
+    """The marker id of a run date's stage, e.g. 'LoadProduction(2026-11-29)', or with an
+    athlete's tag (pipeline/athlete_scope.py) 'LoadProduction(2026-11-29,a42)'."""
+    return f"{task_family}({run_date.isoformat()}{',' + tag if tag else ''})"
 
 
-def unparseable_lake_key(run_date: date) -> str:
+def strava_client_for(settings: Settings, athlete_id: int,
+                      priority: Priority = Priority.WEEKLY) -> Any:
+    """A StravaClient for an athlete (0: the install's single token, as before issue 26), its
+    requests counted at ``priority`` in the application's shared budget (docs/many-machines.md)."""
+    from pipeline.shared_budget import share_budget  # imported when a task reads Strava
+
+    if not athlete_id:
+        from pipeline.strava import client_from_settings
+
+        return share_budget(client_from_settings(settings), settings, priority)
+    from pipeline.athletes import client_for_athlete  # the athletes' token store (issue 26)
+
+    return share_budget(client_for_athlete(settings, athlete_id), settings, priority)
+
+
+def athlete_folder(tag: str) -> str:
+    """'' for the install's first athlete, '<id>/' for another (a lake or file path part)."""
+    return f"{tag[1:]}/" if tag else ""
+
+
+def unparseable_lake_key(run_date: date, tag: str = "") -> str:
     """Where a run date's unparseable activities (reason and raw JSON) are kept in the lake."""
-    return f"strava/unparseable/{run_date.isoformat()}/activities.json"
+    return f"strava/unparseable/{athlete_folder(tag)}{run_date.isoformat()}/activities.json"
 
 
 class RunDateParameter(luigi.DateParameter):
@@ -61,6 +84,10 @@ class RunDateTask(CompletedDayDefaults, luigi.Task):
         if "run" in cls.__dict__:
             cls.run = holding_run_date_lock(cls.__dict__["run"])
 
+    athlete_id = luigi.IntParameter(
+        default=0, description="The athlete whose data this task handles (0: the install's "
+        "single athlete, as before many athletes; pipeline/athlete_scope.py).")
+
     run_date = RunDateParameter(
         description="The run's date: a day that is over in the athlete's time zone; activities "
         "whose local start date is on or before it count. Default: the most recent such day."
@@ -87,31 +114,57 @@ class RunDateTask(CompletedDayDefaults, luigi.Task):
         return open_state(self.settings.state_url)
 
     @property
+    def athlete(self) -> int:
+        """The athlete whose rows this task reads and writes (0: the install's single athlete
+        before any was recorded; then every row is its)."""
+        return effective_athlete(self.state, self.athlete_id)
+
+    @property
+    def athlete_tag(self) -> str:
+        """'' for the install's first athlete, 'a<id>' for another (pipeline/athlete_scope.py)."""
+        if not self.athlete_id:  # the first athlete's names: no store to open
+            return ""
+        return target_tag(self.state, self.athlete_id)
+
+    def same_athlete(self, family: type[luigi.Task], **kwargs: Any) -> luigi.Task:
+        """Another stage of this run date and athlete."""
+        return family(run_date=self.run_date, athlete_id=self.athlete_id, **kwargs)
+
+    def strava_client(self, priority: Priority = Priority.WEEKLY) -> Any:
+        """The Strava client of this task's athlete: the athlete's own tokens
+        (``pipeline.athletes.client_for_athlete``), or the install's single token for 0."""
+        return strava_client_for(self.settings, self.athlete_id, priority)
+
+    @property
     def update_id(self) -> str:
         """The marker id of this task's run date, e.g. 'LoadProduction(2026-11-29)'."""
-        return stage_marker_id(self.task_family, self.run_date)
+        return stage_marker_id(self.task_family, self.run_date, self.athlete_tag)
 
     @property
     def lake_key(self) -> str:
         """Where the run date's extract lives in the lake."""
-        return f"strava/activities/{self.run_date.isoformat()}/activities.csv"
+        return (f"strava/activities/{athlete_folder(self.athlete_tag)}"
+                f"{self.run_date.isoformat()}/activities.csv")
 
     @property
     def raw_key(self) -> str:
         """Where the raw JSON of the activities read is kept in the lake."""
-        return raw_lake_key(self.run_date)
+        return raw_lake_key(self.run_date, athlete_folder(self.athlete_tag))
 
     @property
     def unparseable_key(self) -> str:
         """Where the activities the parser set aside are kept in the lake."""
-        return unparseable_lake_key(self.run_date)
+        return unparseable_lake_key(self.run_date, self.athlete_tag)
 
     @property
     def extract_path(self) -> Path:
-        """Where the run date's extract file is written: $DATA_DIR/extract/YYYY-MM-DD/."""
-        return self.settings.extract_dir / self.run_date.isoformat() / "activities.csv"
+        """Where the run date's extract file is written: $DATA_DIR/extract/YYYY-MM-DD/
+        ($DATA_DIR/extract/<athlete id>/YYYY-MM-DD/ for an athlete other than the first)."""
+        return (self.settings.extract_dir / athlete_folder(self.athlete_tag)
+                / self.run_date.isoformat() / "activities.csv")
 
     @property
     def staging_table(self) -> str:
-        """The run date's staging table."""
-        return staging_table_name(self.run_date.strftime("%Y%m%d"))
+        """The run date's staging table (with _a<id> for an athlete other than the first)."""
+        tag = self.athlete_tag
+        return staging_table_name(self.run_date.strftime("%Y%m%d") + (f"_{tag}" if tag else ""))

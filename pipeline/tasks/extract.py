@@ -18,8 +18,7 @@ from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
 from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through
-from pipeline.shared_budget import share_budget, strava_resources
-from pipeline.strava import client_from_settings
+from pipeline.shared_budget import strava_resources
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
@@ -120,7 +119,7 @@ class ExtractActivities(RunDateTask):
 
     def window(self) -> tuple[int, int]:
         """(after, before) in epoch seconds for Strava's activity list."""
-        watermark = self.state.watermark_before(self.run_date)
+        watermark = self.state.watermark_before(self.run_date, self.athlete)
         before = _epoch(run_dates.extract_before(self.run_date))
         if watermark is None:
             return 0, before
@@ -139,8 +138,7 @@ class ExtractActivities(RunDateTask):
     def _extract(self) -> None:
         ensure_run_date_over(self.run_date, self.settings)
         after, before = self.window()
-        client = share_budget(client_from_settings(self.settings), self.settings,
-                              self.budget_priority)
+        client = self.strava_client(self.budget_priority)
         source = "the local Strava SANDBOX (not Strava)" if client.is_sandbox else "Strava"
         logger.info(
             "extracting activities from %s between %s and %s UTC",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import luigi
 
 from pipeline.activity_csv import read_ids
+from pipeline.athlete_scope import authorized_ids
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.tasks.apply_events import apply_events_if_pending
 from pipeline.tasks.base import RunDateTask
@@ -23,7 +24,7 @@ class TrainKudosModel(RunDateTask):
     """
 
     def requires(self) -> list[luigi.Task]:
-        return [LoadProduction(run_date=self.run_date), *reconcile_if_due(self),
+        return [self.same_athlete(LoadProduction), *reconcile_if_due(self),
                 *apply_events_if_pending(self)]
 
     def output(self) -> WarehouseMarkerTarget:
@@ -41,10 +42,14 @@ class TrainKudosModel(RunDateTask):
         from pipeline.kudos.terms import training_refusal
         from pipeline.kudos.training import run_kudos_model  # scikit-learn: only to train
 
+        refusal = training_refusal(self.settings)
+        several = len(authorized_ids(self.settings)) > 1 or bool(self.athlete_tag)
         outcome = run_kudos_model(self.warehouse, self.lake, self.run_date,
                                   self.settings.kudos_min_activities, self.update_id,
-                                  training_refusal(self.settings),
+                                  refusal,
                                   self.settings.kudos_settle_days, self.loaded_ids(),
                                   self.settings.kudos_retrain_every_weeks,
-                                  self.settings.kudos_retrain_drift_share)
+                                  self.settings.kudos_retrain_drift_share,
+                                  # several athletes: one model per athlete (issue 26)
+                                  athlete_id=self.athlete if several else 0)
         self.set_status_message(outcome.summary)

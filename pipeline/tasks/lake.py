@@ -14,7 +14,7 @@ class UploadToLake(RunDateTask):
     """$LAKE_URL/strava/activities/YYYY-MM-DD/activities.csv, written atomically."""
 
     def requires(self) -> ExtractActivities:
-        return ExtractActivities(run_date=self.run_date)
+        return self.same_athlete(ExtractActivities)
 
     def output(self) -> luigi.Target:
         return self.lake.target(self.lake_key)

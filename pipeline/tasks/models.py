@@ -69,8 +69,10 @@ class BuildModel(RunDateTask):
 
     @property
     def update_id(self) -> str:
-        """e.g. 'BuildModel(2026-11-29,activity_summary_monthly)'."""
-        return f"{self.task_family}({self.run_date.isoformat()},{self.model})"
+        """e.g. 'BuildModel(2026-11-29,activity_summary_monthly)' (',a42' after the model for
+        an athlete other than the install's first)."""
+        tag = f",{self.athlete_tag}" if self.athlete_tag else ""
+        return f"{self.task_family}({self.run_date.isoformat()},{self.model}{tag})"
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
@@ -88,11 +90,11 @@ class BuildModel(RunDateTask):
             refs.update(dict.fromkeys(ref for ref in test.refs if ref != self.model))
         # A model that reads activity_streams waits for the API's streams when they are fetched
         # (STREAMS_FROM_API=on, issue 21); FetchStreams requires LoadProduction.
-        upstream: luigi.Task = LoadProduction(run_date=self.run_date)
+        upstream: luigi.Task = self.same_athlete(LoadProduction)
         if "activity_streams" in self.definition.text and streams_from_api():
-            upstream = FetchStreams(run_date=self.run_date)
+            upstream = self.same_athlete(FetchStreams)
         return [upstream, *reconcile_if_due(self), *apply_events_if_pending(self),
-                *(BuildModel(run_date=self.run_date, model=ref) for ref in refs)]
+                *(self.same_athlete(BuildModel, model=ref) for ref in refs)]
 
     def run(self) -> None:
         definition = self.definition
@@ -137,6 +139,9 @@ class BuildModel(RunDateTask):
         )
 
 
-def mart_tasks(run_date: date) -> list[BuildModel]:
-    """Every mart of the run date (the tables people read), from the model files."""
-    return [BuildModel(run_date=run_date, model=name) for name in model_registry.mart_names()]
+def mart_tasks(run_date: date, athlete_id: int = 0) -> list[BuildModel]:
+    """Every mart of the run date (the tables people read), from the model files; an athlete's
+    (each mart holds every athlete's rows, keyed by athlete_id; the athlete's marker says its
+    load is in them)."""
+    return [BuildModel(run_date=run_date, model=name, athlete_id=athlete_id)
+            for name in model_registry.mart_names()]

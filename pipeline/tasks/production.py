@@ -20,7 +20,7 @@ class LoadProduction(RunDateTask):
     """Delete production rows whose id is in staging, insert staging, mark; then drop staging."""
 
     def requires(self) -> list[luigi.Task]:
-        return [CopyToStaging(run_date=self.run_date), ValidateStaging(run_date=self.run_date)]
+        return [self.same_athlete(CopyToStaging), self.same_athlete(ValidateStaging)]
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)

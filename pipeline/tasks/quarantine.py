@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.athlete_scope import authorized_ids
 from pipeline.backends.warehouse import utc_now
 from pipeline.errors import one_line
-from pipeline.tasks.base import RunDateTask, stage_marker_id
+from pipeline.tasks.base import RunDateTask, athlete_folder, stage_marker_id
 
 QUARANTINE_TABLE_PREFIX = "quarantine_strava_activity_data_"
 
@@ -35,7 +36,14 @@ class Quarantine:
 def validation_marker_prefix(task: RunDateTask) -> str:
     """The start of the marker id of the run date's validation, 'ValidateStaging(YYYY-MM-DD)'
     (and of the per-check ids 'ValidateStaging(YYYY-MM-DD,check)' of warehouses that ran one
-    task per check): a date has a fixed length, so no other date's marker starts with it."""
+    task per check): a date has a fixed length, so no other date's marker starts with it. Of an
+    athlete's (issue 26): 'ValidateStaging(YYYY-MM-DD,a42,'; of the install's first athlete
+    among several: its exact id, so no other athlete's marker is forgotten."""
+    tag = task.athlete_tag
+    if tag:  # issue 26: another athlete's markers of the date never match
+        return stage_marker_id("ValidateStaging", task.run_date, tag)[:-1] + ","
+    if task.athlete and len(authorized_ids(task.settings)) > 1:
+        return stage_marker_id("ValidateStaging", task.run_date)  # exact: others' carry ',a<id>'
     return stage_marker_id("ValidateStaging", task.run_date)[:-1]
 
 
@@ -46,7 +54,10 @@ def staging_markers(task: RunDateTask) -> tuple[list[str], str]:
     own = getattr(task, "staging_markers", None)
     if own is not None:
         return own()  # type: ignore[no-any-return]
-    return [stage_marker_id("CopyToStaging", task.run_date)], validation_marker_prefix(task)
+    tag = task.athlete_tag
+    return ([stage_marker_id("CopyToStaging", task.run_date, tag),
+             stage_marker_id("ValidateStaging", task.run_date, tag)],
+            validation_marker_prefix(task))
 
 
 def forget_staging(task: RunDateTask) -> None:
@@ -69,7 +80,8 @@ def quarantine_run_date(task: RunDateTask) -> Quarantine:
         table = f"{QUARANTINE_TABLE_PREFIX}{task.run_date:%Y%m%d}_{suffix.lower()}"
         key = f"quarantine/{suffix}/{task.lake_key}"
         extract_copy = (task.settings.data_dir / "quarantine" / suffix / "extract"
-                        / task.run_date.isoformat() / extract.name)
+                        / athlete_folder(task.athlete_tag) / task.run_date.isoformat()
+                        / extract.name)
         if not (warehouse.table_exists(table) or lake.exists(key) or extract_copy.exists()):
             break
     places: list[str] = []

@@ -56,12 +56,23 @@ class HistoryTargets:
     run_date: Any
     settings: Any
     task_family: str
+    athlete_id: int
+    athlete_tag: str
 
     @property
     def label(self) -> str:
-        """'2026-11-29' for attempt 1, '2026-11-29.2' for attempt 2."""
+        """'2026-11-29' for attempt 1, '2026-11-29.2' for attempt 2; another athlete than the
+        install's first: '2026-11-29,a42' in marker ids."""
         day = self.run_date.isoformat()
-        return day if self.attempt == 1 else f"{day}.{self.attempt}"
+        day = day if self.attempt == 1 else f"{day}.{self.attempt}"
+        return f"{day},{self.athlete_tag}" if self.athlete_tag else day
+
+    @property
+    def folder(self) -> str:
+        """The label as a path part: '2026-11-29', '42/2026-11-29.2'."""
+        day = self.run_date.isoformat()
+        day = day if self.attempt == 1 else f"{day}.{self.attempt}"
+        return f"{self.athlete_tag[1:]}/{day}" if self.athlete_tag else day
 
     @property
     def update_id(self) -> str:
@@ -71,33 +82,34 @@ class HistoryTargets:
     @property
     def lake_key(self) -> str:
         """The reconciliation's extract in the lake."""
-        return f"strava/reconcile/{self.label}/activities.csv"
+        return f"strava/reconcile/{self.folder}/activities.csv"
 
     @property
     def raw_key(self) -> str:
         """The raw JSON of the whole history read."""
-        return f"strava/reconcile/{self.label}/activities.jsonl"
+        return f"strava/reconcile/{self.folder}/activities.jsonl"
 
     @property
     def unparseable_key(self) -> str:
         """The activities of the history the parser set aside."""
-        return f"strava/reconcile/{self.label}/unparseable.json"
+        return f"strava/reconcile/{self.folder}/unparseable.json"
 
     @property
     def deleted_key(self) -> str:
         """Where the rows a reconciliation removes are kept."""
-        return f"strava/deleted/{self.label}/activities.csv"
+        return f"strava/deleted/{self.folder}/activities.csv"
 
     @property
     def extract_path(self) -> Path:
         """$DATA_DIR/extract/reconcile/<label>/activities.csv."""
-        return Path(self.settings.extract_dir) / "reconcile" / self.label / "activities.csv"
+        return Path(self.settings.extract_dir) / "reconcile" / self.folder / "activities.csv"
 
     @property
     def staging_table(self) -> str:
         """staging_reconcile_YYYYMMDD (with _N for attempt N > 1)."""
         suffix = "" if self.attempt == 1 else f"_{self.attempt}"
-        return f"staging_reconcile_{self.run_date:%Y%m%d}{suffix}"
+        tag = f"_{self.athlete_tag}" if self.athlete_tag else ""
+        return f"staging_reconcile_{self.run_date:%Y%m%d}{suffix}{tag}"
 
     def staging_markers(self) -> tuple[list[str], str]:
         """The markers a quarantine of this reconciliation's staging forgets."""
@@ -105,7 +117,7 @@ class HistoryTargets:
 
     def stage(self, family: type[luigi.Task]) -> luigi.Task:
         """Another stage of the same reconciliation."""
-        return family(run_date=self.run_date, attempt=self.attempt)
+        return family(run_date=self.run_date, attempt=self.attempt, athlete_id=self.athlete_id)
 
 
 class ExtractHistory(HistoryTargets, ExtractActivities):
@@ -114,7 +126,7 @@ class ExtractHistory(HistoryTargets, ExtractActivities):
     budget_priority = Priority.RECONCILE
 
     def requires(self) -> LoadProduction:
-        return LoadProduction(run_date=self.run_date)
+        return self.same_athlete(LoadProduction)
 
     def window(self) -> tuple[int, int]:
         """From the beginning of time to the extract's usual upper bound."""
@@ -181,7 +193,8 @@ class Reconcile(HistoryTargets, RunDateTask):
             forget_staging(self)
             raise RuntimeError(f"{staging} is missing although the history was staged and "
                                "checked: those markers are now removed; rerun the reconciliation")
-        params = {"run_week_end": run_week(self.run_date).parameters()["run_week_end"]}
+        params = {"run_week_end": run_week(self.run_date).parameters()["run_week_end"],
+                  "athlete_id": self.athlete}
         listed = int(warehouse.query("SELECT COUNT(*) FROM {staging}", staging=staging)[0][0])
         in_scope = int(warehouse.query_file("reconcile/in_scope_count.sql", params)[0][0])
         removed = self._removed_rows(params)
@@ -194,7 +207,7 @@ class Reconcile(HistoryTargets, RunDateTask):
         added, changed = warehouse.reconcile_staging(staging, self.update_id,
                                                      [int(i) for i in removed["id"]])
         counts = {"listed": listed, "added": added, "changed": changed, "removed": len(removed)}
-        self.state.record_reconciliation(self.run_date, self.attempt, counts)
+        self.state.record_reconciliation(self.run_date, self.attempt, counts, self.athlete)
         summary = ", ".join(f"{n} {name}" for name, n in counts.items())
         logger.info("reconciliation of %s: %s", self.label, summary)
         self.set_status_message(summary)
@@ -254,11 +267,11 @@ def reconcile_if_due(task: RunDateTask) -> list[luigi.Task]:
     """[Reconcile(run_date)] when the weekly run of the date reconciles (RECONCILE_EVERY_WEEKS),
     else []: models, the kudos model and the dashboard then wait for it."""
     try:
-        due = reconcile_due(task.state, task.settings, task.run_date)
+        due = reconcile_due(task.state, task.settings, task.run_date, task.athlete)
     except Exception as error:  # a state store that cannot answer: the weekly run goes on
         logger.warning("could not tell whether a reconciliation is due: %s", one_line(error))
         return []
-    return [Reconcile(run_date=task.run_date)] if due else []
+    return [Reconcile(run_date=task.run_date, athlete_id=task.athlete_id)] if due else []
 
 
 __all__ = ["ExtractHistory", "Reconcile", "ReconcileHalted", "StageHistory", "UploadHistory",

@@ -26,7 +26,7 @@ class CopyToStaging(RunDateTask):
     """staging_strava_activity_data_YYYYMMDD, recreated on every try, marked in one transaction."""
 
     def requires(self) -> UploadToLake:
-        return UploadToLake(run_date=self.run_date)
+        return self.same_athlete(UploadToLake)
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)

@@ -15,8 +15,6 @@ from datetime import timedelta
 from pipeline import run_dates
 from pipeline.archive.options import flag_setting
 from pipeline.backends.warehouse import WarehouseMarkerTarget
-from pipeline.shared_budget import share_budget
-from pipeline.strava import client_from_settings
 from pipeline.strava.budget import Priority
 from pipeline.streams.api import parse_api_streams
 from pipeline.streams.parse import StreamError
@@ -37,7 +35,7 @@ class FetchStreams(RunDateTask):
     """The run's activities' streams from the API into activity_streams and the lake."""
 
     def requires(self) -> LoadProduction:
-        return LoadProduction(run_date=self.run_date)
+        return self.same_athlete(LoadProduction)
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
@@ -48,10 +46,12 @@ class FetchStreams(RunDateTask):
             end = run_dates.run_week(self.run_date).end
             ids = [row[0] for row in self.warehouse.query_file(
                 "streams/activities_without_streams.sql",
-                {"run_date_end": end, "streams_since": end - LOOK_BACK})]
-            client = share_budget(client_from_settings(self.settings), self.settings,
-                                  Priority.RECONCILE)
-            writer = StreamWriter(self.lake, self.warehouse, f"api-{self.run_date.isoformat()}")
+                {"run_date_end": end, "streams_since": end - LOOK_BACK,
+                 "athlete_id": self.athlete})]
+            client = self.strava_client(Priority.RECONCILE)
+            tag = f"-{self.athlete_tag}" if self.athlete_tag else ""
+            writer = StreamWriter(self.lake, self.warehouse,
+                                  f"api-{self.run_date.isoformat()}{tag}")
             for number, activity_id in enumerate(ids):
                 if not client.budget_left_for_streams():
                     waiting = len(ids) - number

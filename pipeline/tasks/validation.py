@@ -64,14 +64,15 @@ class ValidateStaging(RunDateTask):
         return load_checks(checks_file(self.settings))
 
     def requires(self) -> CopyToStaging:
-        return CopyToStaging(run_date=self.run_date)
+        return self.same_athlete(CopyToStaging)
 
     def output(self) -> WarehouseMarkerTarget:
         return WarehouseMarkerTarget(self.warehouse, self.update_id)
 
     def run(self) -> None:
         outcomes = self._run_checks()
-        rows = [outcome.row(self.run_date) for outcome in outcomes]
+        rows = [{**outcome.row(self.run_date), "athlete_id": self.athlete or None}
+                for outcome in outcomes]
         if outcomes and outcomes[-1].blocks:
             self.warehouse.record_validations(rows)  # no marker: the date is not validated
             message = self._halt_message(outcomes[-1])

@@ -20,7 +20,7 @@ class StateWatermarkTarget(luigi.Target):
         self.task = task
 
     def exists(self) -> bool:
-        return self.task.state.has_watermark(self.task.run_date)
+        return self.task.state.has_watermark(self.task.run_date, self.task.athlete)
 
 
 class RecordWatermark(RunDateTask):
@@ -28,7 +28,7 @@ class RecordWatermark(RunDateTask):
     activities the run date covers (local start date on or before it)."""
 
     def requires(self) -> LoadProduction:
-        return LoadProduction(run_date=self.run_date)
+        return self.same_athlete(LoadProduction)
 
     def output(self) -> StateWatermarkTarget:
         return StateWatermarkTarget(self)
@@ -36,9 +36,10 @@ class RecordWatermark(RunDateTask):
     def run(self) -> None:
         rows = self.warehouse.query_file(
             "production/watermark.sql",
-            {"run_date_end": run_dates.run_week(self.run_date).end},
+            {"run_date_end": run_dates.run_week(self.run_date).end,
+             "athlete_id": self.athlete},
         )
         watermark = rows[0][0] if rows else None
-        self.state.record_watermark(self.run_date, watermark)
+        self.state.record_watermark(self.run_date, watermark, self.athlete)
         logger.info("watermark for %s: %s", self.run_date, watermark)
         self.set_status_message(f"watermark {watermark}")

@@ -4,4 +4,5 @@
 SELECT *
 FROM {{ ref('activity_log') }}
 WHERE start_date_local < :day_after_run_date
+  AND (:athlete_id = 0 OR athlete_id = :athlete_id)
 ORDER BY start_date_local, id

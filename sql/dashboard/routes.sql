@@ -8,5 +8,6 @@ SELECT
     summary_polyline
 FROM {{ ref('activity_routes') }}
 WHERE start_date_local < :day_after_run_date
+  AND (:athlete_id = 0 OR athlete_id = :athlete_id)
 ORDER BY start_date_local DESC, id DESC
 LIMIT :max_routes

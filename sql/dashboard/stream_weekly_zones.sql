@@ -4,4 +4,5 @@ SELECT week_start, zone1_minutes, zone2_minutes, zone3_minutes, zone4_minutes, z
        trimp
 FROM {{ ref('weekly_training_load') }}
 WHERE week_start < :day_after_run_date
+  AND (:athlete_id = 0 OR athlete_id = :athlete_id)
 ORDER BY week_start

@@ -5,6 +5,7 @@
 -- any changed value, added or removed row changes it (but for an 84-bit sum collision).
 -- Also returned: the row count, and the labelled activities settled by :settled_end (kudos_count
 -- >= 0 and started before it: the rows a training learns and tests from, n_train + n_test).
+-- One athlete's (issue 26: :athlete_id; 0 on an install of one athlete: every row).
 WITH hashed AS (
     SELECT md5(COALESCE(CAST(id AS VARCHAR), '~')
                   || '|' || COALESCE(CAST(athlete_id AS VARCHAR), '~')
@@ -28,6 +29,7 @@ WITH hashed AS (
            kudos_count, start_date_local
     FROM {production_table}
     WHERE start_date_local < :local_end
+      AND (:athlete_id = 0 OR athlete_id = :athlete_id)
 )
 SELECT COUNT(*) AS activities,
        SUM(CASE WHEN kudos_count >= 0 AND start_date_local < :settled_end THEN 1 ELSE 0 END)

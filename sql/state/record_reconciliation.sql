@@ -1,3 +1,4 @@
--- One completed reconciliation (an attempt is recorded once).
-INSERT INTO reconciliations (run_date, attempt, completed_at, listed, added, changed, removed)
-VALUES (:run_date, :attempt, :completed_at, :listed, :added, :changed, :removed);
+-- One completed reconciliation of an athlete (an attempt is recorded once).
+INSERT INTO reconciliations (athlete_id, run_date, attempt, completed_at, listed, added, changed,
+                             removed)
+VALUES (:athlete_id, :run_date, :attempt, :completed_at, :listed, :added, :changed, :removed);

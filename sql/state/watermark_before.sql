@@ -1,2 +1,3 @@
--- The newest watermark recorded for a date strictly before the run date.
-SELECT watermark FROM last_extracted WHERE run_date < :run_date ORDER BY run_date DESC LIMIT 1;
+-- The athlete's newest watermark recorded for a date strictly before the run date.
+SELECT watermark FROM last_extracted WHERE run_date < :run_date AND athlete_id = :athlete_id
+ORDER BY run_date DESC LIMIT 1;

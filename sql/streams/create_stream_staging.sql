@@ -1,5 +1,8 @@
--- A batch of samples is staged in a table with activity_streams' columns before it replaces
--- those activities' samples (pipeline/streams/store.py).
+-- A batch of samples is staged in a table with activity_streams' columns (but athlete_id, which
+-- the replace takes from production, issue 26) before it replaces those activities' samples
+-- (pipeline/streams/store.py).
 DROP TABLE IF EXISTS staging_activity_streams;
 CREATE TABLE staging_activity_streams AS
-SELECT * FROM activity_streams WHERE 1 = 0;
+SELECT activity_id, elapsed_seconds, lat, lng, distance, altitude, heart_rate, cadence, power,
+       temperature, moving
+FROM activity_streams WHERE 1 = 0;

@@ -87,7 +87,9 @@ def _warehouse_copy(world: ModelWorld, folder: Path, rows: list[tuple]) -> str:
     with duckdb.connect(str(warehouse_file)) as db:
         db.execute("DELETE FROM validation_results")
         for row in rows:
-            db.execute("INSERT INTO validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            db.execute("INSERT INTO validation_results (run_date, check_name, left_value,"
+                       " right_value, operator, severity, status, message, checked_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     return f"duckdb:///{warehouse_file}"
 
 

@@ -51,6 +51,8 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "local_start": datetime(2026, 8, 31),
     "archive_id": "0123456789abcdef",
     "streams_since": datetime(2026, 11, 2),
+    # issue 26: one athlete's rows
+    "athlete_id": 42,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from luigi.task import flatten
 
 from pipeline import model_registry, model_tests
@@ -58,3 +59,22 @@ def test_a_model_requires_the_models_it_and_its_tests_ref() -> None:
         assert required == set(model.refs) | test_refs, name
         seen_a_test_ref = seen_a_test_ref or bool(test_refs - set(model.refs))
     assert seen_a_test_ref  # a shipped test reads a model its own model does not ref
+
+
+def test_several_athletes_are_one_chain_each_and_narrow_to_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.athlete_upgrade
+    import pipeline.tasks.weekly
+
+    monkeypatch.setattr(pipeline.tasks.weekly, "authorized_ids", lambda settings: [11, 12, 13])
+    monkeypatch.setattr(pipeline.athlete_upgrade, "ensure_upgraded", lambda *args: None)
+    tasks = list(graph_tasks(WeeklyPipeline(run_date=RUN_DATE)))
+    models = model_registry.load_models()
+    assert Counter(task.task_family for task in tasks) == {
+        **dict.fromkeys(STAGES, 3), "BuildModel": 3 * len(models)}
+    for athlete in (11, 12, 13):  # each chain requires only its own athlete's stages
+        chain = list(graph_tasks(RecordWatermark(run_date=RUN_DATE, athlete_id=athlete)))
+        assert {task.athlete_id for task in chain} == {athlete}
+    narrowed = WeeklyPipeline(run_date=RUN_DATE, athlete_ids=[12])
+    assert flatten(narrowed.requires()) == [RecordWatermark(run_date=RUN_DATE, athlete_id=12),
+                                            BuildDashboard(run_date=RUN_DATE, athlete_id=12)]

@@ -14,7 +14,7 @@ next_bucket AS (
     SELECT 0 AS k UNION ALL SELECT 1
 ),
 runs AS (
-    SELECT s.activity_id, s.elapsed_seconds, s.distance
+    SELECT s.activity_id, a.athlete_id, s.elapsed_seconds, s.distance
     FROM {{ ref('stg_activity_samples') }} AS s
     JOIN {{ ref('stg_activities') }} AS a ON a.id = s.activity_id
     WHERE a.sport_family = 'run' AND s.distance IS NOT NULL
@@ -44,9 +44,11 @@ reached AS (
     GROUP BY s.activity_id, s.meters, s.effort, s.elapsed_seconds
 )
 SELECT
-    activity_id,
-    effort,
-    meters,
-    MIN(arrived - started) AS best_seconds
-FROM reached
-GROUP BY activity_id, effort, meters
+    r.activity_id,
+    a.athlete_id,
+    r.effort,
+    r.meters,
+    MIN(r.arrived - r.started) AS best_seconds
+FROM reached AS r
+JOIN (SELECT DISTINCT activity_id, athlete_id FROM runs) AS a ON a.activity_id = r.activity_id
+GROUP BY r.activity_id, a.athlete_id, r.effort, r.meters

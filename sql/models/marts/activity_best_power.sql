@@ -10,7 +10,7 @@ next_bucket AS (
     SELECT 0 AS k UNION ALL SELECT 1
 ),
 rides AS (
-    SELECT s.activity_id, s.elapsed_seconds, s.power, s.seconds
+    SELECT s.activity_id, a.athlete_id, s.elapsed_seconds, s.power, s.seconds
     FROM {{ ref('stg_activity_samples') }} AS s
     JOIN {{ ref('stg_activities') }} AS a ON a.id = s.activity_id
     WHERE a.sport_family = 'ride' AND s.power IS NOT NULL
@@ -44,10 +44,12 @@ averaged AS (
     GROUP BY s.activity_id, s.effort, s.window_seconds, s.started
 )
 SELECT
-    activity_id,
-    effort,
-    window_seconds,
-    MAX(joules / seconds) AS best_watts
-FROM averaged
-WHERE seconds > 0
-GROUP BY activity_id, effort, window_seconds
+    v.activity_id,
+    a.athlete_id,
+    v.effort,
+    v.window_seconds,
+    MAX(v.joules / v.seconds) AS best_watts
+FROM averaged AS v
+JOIN (SELECT DISTINCT activity_id, athlete_id FROM rides) AS a ON a.activity_id = v.activity_id
+WHERE v.seconds > 0
+GROUP BY v.activity_id, a.athlete_id, v.effort, v.window_seconds

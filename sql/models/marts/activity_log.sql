@@ -3,6 +3,7 @@
 -- family is NULL for a sport without one; measures Strava left out count as 0.
 SELECT
     id,
+    athlete_id,
     name,
     sport_type,
     sport_family,

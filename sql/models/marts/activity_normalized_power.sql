@@ -26,8 +26,10 @@ rolling AS (
     GROUP BY r.activity_id, r.elapsed_seconds
 )
 SELECT
-    activity_id,
-    POWER(AVG(POWER(watts, 4)), 0.25) AS normalized_watts
-FROM rolling
-WHERE watts IS NOT NULL
-GROUP BY activity_id
+    r.activity_id,
+    a.athlete_id,
+    POWER(AVG(POWER(r.watts, 4)), 0.25) AS normalized_watts
+FROM rolling AS r
+JOIN {{ ref('stg_activities') }} AS a ON a.id = r.activity_id
+WHERE r.watts IS NOT NULL
+GROUP BY r.activity_id, a.athlete_id

@@ -1,6 +1,7 @@
 -- Activities with a GPS route: the encoded summary polyline the dashboard's map decodes.
 SELECT
     id,
+    athlete_id,
     name,
     sport_type,
     start_date_local,

@@ -1,5 +1,6 @@
 -- Runs per local calendar month: distance, time, climbing and kudos.
 SELECT
+    athlete_id,
     activity_month,
     COUNT(*) AS run_count,
     ROUND(CAST(COALESCE(SUM(distance_miles), 0) AS NUMERIC(18, 6)), 2) AS total_miles,
@@ -13,4 +14,4 @@ SELECT
     CAST(COALESCE(SUM(kudos_count), 0) AS BIGINT) AS total_kudos
 FROM {{ ref('stg_activities') }}
 WHERE sport_family = 'run'
-GROUP BY activity_month
+GROUP BY athlete_id, activity_month

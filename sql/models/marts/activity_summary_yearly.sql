@@ -1,5 +1,6 @@
 -- Every activity per local calendar year (the current year is the year to date).
 SELECT
+    athlete_id,
     activity_year,
     COUNT(*) AS activity_count,
     CAST(SUM(CASE WHEN sport_family = 'run' THEN 1 ELSE 0 END) AS BIGINT) AS run_count,
@@ -13,4 +14,4 @@ SELECT
     CAST(SUM(CASE WHEN kudos_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS zero_kudos_activities
 FROM {{ ref('stg_activities') }}
 WHERE start_date_local IS NOT NULL
-GROUP BY activity_year
+GROUP BY athlete_id, activity_year

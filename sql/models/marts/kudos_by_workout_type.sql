@@ -1,5 +1,6 @@
 -- Kudos of runs and rides by workout label; every label has a row, even with no activity.
 SELECT
+    t.athlete_id,
     l.sport_family,
     l.workout_type_label,
     l.label_order,
@@ -12,6 +13,8 @@ SELECT
     ROUND(CAST(CAST(SUM(a.kudos_count) AS DOUBLE PRECISION)
                / NULLIF(SUM(a.distance_km), 0) AS NUMERIC(18, 6)), 2) AS kudos_per_km
 FROM {{ ref('stg_workout_types') }} AS l
+CROSS JOIN (SELECT DISTINCT athlete_id FROM {{ ref('stg_activities') }}) AS t
 LEFT JOIN {{ ref('stg_activities') }} AS a
     ON a.sport_family = l.sport_family AND a.workout_type_label = l.workout_type_label
-GROUP BY l.sport_family, l.workout_type_label, l.label_order
+    AND a.athlete_id = t.athlete_id
+GROUP BY t.athlete_id, l.sport_family, l.workout_type_label, l.label_order

@@ -1,5 +1,6 @@
 -- Distance, time and kudos per local calendar month and sport (months with activities).
 SELECT
+    athlete_id,
     activity_month,
     sport_type,
     COUNT(*) AS activity_count,
@@ -8,4 +9,4 @@ SELECT
     CAST(COALESCE(SUM(kudos_count), 0) AS BIGINT) AS total_kudos
 FROM {{ ref('stg_activities') }}
 WHERE start_date_local IS NOT NULL AND sport_type IS NOT NULL
-GROUP BY activity_month, sport_type
+GROUP BY athlete_id, activity_month, sport_type

@@ -9,15 +9,20 @@ WITH newest_run AS (
     WHERE run_date = (SELECT MAX(run_date) FROM {{ ref('stg_run_weeks') }})
 ),
 weekly AS (
-    SELECT week_start, sport_family, workout_type_label,
+    SELECT athlete_id, week_start, sport_family, workout_type_label,
            COUNT(*) AS activity_count,
            COALESCE(SUM(kudos_count), 0) AS total_kudos
     FROM {{ ref('stg_activities') }}
     WHERE sport_family IS NOT NULL
-    GROUP BY week_start, sport_family, workout_type_label
+    GROUP BY athlete_id, week_start, sport_family, workout_type_label
+),
+athletes AS (
+    SELECT athlete_id, MIN(week_start) AS first_week FROM {{ ref('stg_activities') }}
+    GROUP BY athlete_id
 ),
 filled AS (
     SELECT
+        t.athlete_id,
         w.week_start,
         l.sport_family,
         l.workout_type_label,
@@ -25,9 +30,11 @@ filled AS (
         CAST(COALESCE(k.activity_count, 0) AS BIGINT) AS activity_count,
         CAST(COALESCE(k.total_kudos, 0) AS BIGINT) AS total_kudos
     FROM {{ ref('stg_weeks') }} AS w
+    JOIN athletes AS t ON w.week_start >= t.first_week
     CROSS JOIN {{ ref('stg_workout_types') }} AS l
     LEFT JOIN weekly AS k
-        ON k.week_start = w.week_start
+        ON k.athlete_id = t.athlete_id
+        AND k.week_start = w.week_start
         AND k.sport_family = l.sport_family
         AND k.workout_type_label = l.workout_type_label
 ),
@@ -35,11 +42,12 @@ with_previous AS (
     SELECT
         filled.*,
         LAG(total_kudos) OVER (
-            PARTITION BY sport_family, workout_type_label ORDER BY week_start
+            PARTITION BY athlete_id, sport_family, workout_type_label ORDER BY week_start
         ) AS previous_week_kudos
     FROM filled
 )
 SELECT
+    p.athlete_id,
     p.week_start,
     p.sport_family,
     p.workout_type_label,

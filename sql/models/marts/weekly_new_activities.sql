@@ -4,6 +4,7 @@
 SELECT
     r.run_date,
     a.id,
+    a.athlete_id,
     a.start_date_local,
     a.name,
     a.sport_type,

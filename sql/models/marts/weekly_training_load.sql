@@ -1,6 +1,7 @@
 -- Per local Monday week with heart-rate samples: minutes in each heart-rate zone and the
 -- week's training load (the sum of its activities' Edwards TRIMP, activity_training_load).
 SELECT
+    a.athlete_id,
     a.week_start,
     SUM(CASE WHEN z.zone = 1 THEN z.seconds ELSE 0 END) / 60.0 AS zone1_minutes,
     SUM(CASE WHEN z.zone = 2 THEN z.seconds ELSE 0 END) / 60.0 AS zone2_minutes,
@@ -10,4 +11,4 @@ SELECT
     SUM(z.seconds * z.zone) / 60.0 AS trimp
 FROM {{ ref('activity_hr_zones') }} AS z
 JOIN {{ ref('stg_activities') }} AS a ON a.id = z.activity_id
-GROUP BY a.week_start
+GROUP BY a.athlete_id, a.week_start

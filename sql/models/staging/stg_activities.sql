@@ -22,6 +22,7 @@ WITH labelled AS (
 )
 SELECT
     id,
+    COALESCE(athlete_id, 0) AS athlete_id,
     name,
     sport_type,
     sport_family,
