@@ -14,8 +14,8 @@ from pipeline.athlete_zone import default_run_date
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.raw_activities import raw_lake_key
 from pipeline.settings import Settings, load_settings
-from pipeline.strava.budget import Priority
 from pipeline.sql_files import staging_table_name
+from pipeline.strava.budget import Priority
 from pipeline.tasks.run_date_lock import holding_run_date_lock
 
 
