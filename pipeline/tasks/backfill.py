@@ -33,11 +33,11 @@ from pipeline import run_dates
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
-from pipeline.raw_activities import RawJsonLines, passing_through, week_router
-from pipeline.strava import client_from_settings
+from pipeline.raw_activities import RawJsonLines, WeekRouter
+from pipeline.strava import client_from_settings, wire
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter
-from pipeline.tasks.extract import ExtractActivities, local_dates_through, set_aside_unparseable
+from pipeline.tasks.extract import ExtractActivities, local_dates_through
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 from pipeline.temporaries import temporary_folder
@@ -154,15 +154,16 @@ class ExtractRange(luigi.Task):
                                                           "raw"))
             raws = [files.enter_context(RawJsonLines(folder / f"{week}.jsonl.gz", extracted_at))
                     for week in weeks]
-            pages = set_aside_unparseable(with_progress(
-                passing_through(client.iter_pages(after, before), week_router(weeks, raws)),
-                on_page=report), unparseable, weeks[-1])
+            client.page_decoder = wire.decode_page  # the bytes kept, decoded once in C
+            pages = with_progress(client.iter_pages(after, before), on_page=report)
             paths = [Path(files.enter_context(atomic_local_path(extract.output())))
                      for extract in extracts]
             filters = [local_dates_through(week, previous)
                        for previous, week in zip([None, *weeks], weeks, strict=False)]
             rows = write_extracts(pages, list(zip(paths, filters, strict=True)),
-                                  extracted_at=extracted_at, validated=True)
+                                  extracted_at=extracted_at, unparseable=unparseable,
+                                  plausible=run_dates.plausible_starts(weeks[-1]),
+                                  raw=WeekRouter(weeks, raws))
             # The read's unparseable activities go with its newest week, before any extract
             # counts as done; the other weeks record that they had none. Each week keeps the
             # raw JSON of its activities.
