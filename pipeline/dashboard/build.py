@@ -26,7 +26,9 @@ from pipeline.dashboard.data import (
     iter_route_rows,
     marts_read,
     read_activities,
+    read_daily_totals,
     read_freshness,
+    read_records,
     read_validation,
 )
 from pipeline.dashboard.kudos import kudos_panel
@@ -80,7 +82,8 @@ def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
     with warehouse.transaction() as session:
         data = DashboardData(run_date, read_activities(session, run_date),
                              read_validation(session, run_date), options, sandbox,
-                             read_freshness(session))
+                             read_freshness(session), read_daily_totals(session, run_date),
+                             read_records(session, run_date))
         routes = build_routes(iter_route_rows(session, run_date, max_routes), data.week_start,
                               max_routes=max_routes)
     return data, routes
