@@ -80,6 +80,29 @@ def _storable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
     return frame, total, int(touched.sum())
 
 
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every non-text column of Python objects (rows read back from a
+    warehouse: datetimes, Decimals, all-NULL columns) in its column's type, so the writer
+    sees the types the parser makes."""
+    import pandas as pd
+
+    loose = [name for name, dtype in ACTIVITY_COLUMNS.items()
+             if dtype != "string" and frame[name].dtype == object]
+    if not loose:
+        return frame
+    frame = frame.copy()
+    for name in loose:
+        dtype = ACTIVITY_COLUMNS[name]
+        if dtype.startswith("datetime"):
+            frame[name] = pd.to_datetime(frame[name]).astype(dtype)
+        elif dtype == "Float64":
+            frame[name] = pd.to_numeric(frame[name].map(
+                lambda value: None if value is None else float(value))).astype(dtype)
+        else:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
 def write_activities_csv(frame: pd.DataFrame, path: Path | str, header: bool = True,
                          scan: bool = True) -> int:
     """Write the typed frame to ``path`` in the extract dialect; return the number of rows.
@@ -91,7 +114,7 @@ def write_activities_csv(frame: pd.DataFrame, path: Path | str, header: bool = T
     """
     import duckdb
 
-    frame = frame[list(ACTIVITY_COLUMNS)]
+    frame = _typed(frame[list(ACTIVITY_COLUMNS)])
     replaced_total = replaced_rows = 0
     if scan:
         frame, replaced_total, replaced_rows = _storable(frame)
