@@ -51,6 +51,7 @@ def measure(n_activities: int, seed: int = 11) -> dict[str, Any]:
         return {"activities": sandbox.activities, "first_s": first["seconds"],
                 "first_peak_mib": first["peak_rss_mib"], "seconds": second["seconds"],
                 "peak_rss_mib": second["peak_rss_mib"], "stages": second["stages"],
+                "peak_rss_after_mib": second["peak_rss_after_mib"],
                 "list_requests": sandbox.count("/athlete/activities"),
                 "new_rows": second["rows"] - first["rows"],
                 "kudos": runs[-1][2] if runs else None}
@@ -80,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['peak_rss_mib']:.0f} | {row['new_rows']} | {row['list_requests']} | "
               f"{stages.get('TrainKudosModel', 0.0):.2f} | "
               f"{stages.get('BuildDashboard', 0.0):.2f} | {str(row['kudos'])[:90]} |")
+    for row in rows:
+        after = sorted(row["peak_rss_after_mib"].items(), key=lambda pair: pair[1])
+        print(f"\n{row['activities']:,}: peak RSS (MiB) after each task, as it grew: "
+              + ", ".join(f"{name} {mib:.0f}" for name, mib in after))
     return 0
 
 

@@ -59,7 +59,9 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
 
     @luigi.Task.event_handler(luigi.Event.SUCCESS)
     def _peak_so_far(task: luigi.Task) -> None:
-        peak_after[task.task_family] = peak_rss_mib()
+        model = getattr(task, "model", None)  # each BuildModel apart: which one grows
+        peak_after[task.task_family if model is None else f"{task.task_family}({model})"] = \
+            peak_rss_mib()
 
     profiler = None
     if profile is not None:

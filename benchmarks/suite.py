@@ -139,6 +139,13 @@ def measure_size(n_activities: int, seed: int = 11, *, rerun: bool = True,
         }
         if after_run is not None:
             after_run(data_dir)
+        from benchmarks.extraction import reference  # the extraction's limit, same pages
+        from pipeline import run_dates
+
+        sandbox.reset()
+        row["extract_reference"] = reference(
+            sandbox.info["api_url"], sandbox.access_token(),
+            int(run_dates.extract_before(RUN_DATE).replace(tzinfo=timezone.utc).timestamp()))
         check_loaded(f"WeeklyPipeline at {n_activities}", expected, expected_sum,
                      *warehouse_rows(data_dir))
         if rerun:
@@ -233,6 +240,15 @@ def print_tables(sizes: list[dict[str, Any]], load_results: list[dict[str, Any]]
         f"{row['activities']:,}: generated in {row['sandbox_generate_s']:.1f} s, indexed in "
         f"{row['sandbox_index_s']:.1f} s, {row['sandbox_listing_s']:.3f} s serving the lists"
         for row in sizes))
+    print("\n| activities | ExtractActivities (s) | activities/s | HTTP + decode of the same "
+          "pages alone (s) | activities/s | fraction of it |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for row in sizes:
+        extract = max(_stage(row, "ExtractActivities"), 1e-9)
+        limit = row["extract_reference"]
+        print(f"| {row['activities']:,} | {extract:.2f} | {row['activities'] / extract:,.0f} "
+              f"| {limit['seconds']:.2f} | {limit['activities_per_s']:,.0f} "
+              f"| {limit['seconds'] / extract:.2f} |")
     originals = [row for row in sizes if "original" in row]
     if originals:
         print("\n| activities | original: requests | original: fixed sleeps (h) | pipeline: "

@@ -1,27 +1,36 @@
 """Write Strava's pages to extract files without holding the whole history in memory.
 
-Pages are spooled to a temporary file as they arrive (only the ids stay in memory), then read
-back in chunks of a few thousand activities: each chunk becomes a typed frame and a part file in
-the extract dialect, and the parts are joined into the extract. Peak memory is one chunk, not the
-history: at 100,000 activities the list of raw dicts alone would be several hundred MB. One read
-can feed several extracts (a backfill's weeks): each keeps its own rows of every chunk.
+Pages are spooled to a temporary file as they arrive, as the bytes Strava sent (issue 23; only
+the ids stay in memory), then read back in chunks of a few thousand activities: each page is
+decoded and validated once, in C (``pipeline/strava/wire.py``), each chunk becomes a typed frame
+and a part file in the extract dialect (one vectorised write), and the parts are joined into
+the extract. Peak memory is one chunk, not the history. One read can feed several extracts (a
+backfill's weeks): each keeps its own rows of every chunk. The raw JSON of every activity read
+(``pipeline/raw_activities.py``) is written from the same pass, as the bytes sent.
+
+Pages of decoded activities (the archive, a rebuild from the lake, tests; or a page that only a
+lenient decoder reads) are spooled as JSON and parsed the Python way, as before.
 
 Pages shift when activities arrive during a run, so an id can come twice; as before, the later
-copy (the fresher one) wins, whichever chunk the earlier copy fell in.
+copy (the fresher one) wins, whichever chunk the earlier copy fell in. (The later copy wins
+even when it is the one that cannot be parsed: it is then set aside, with the reason.)
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import pickle
 import shutil
+import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from pipeline import activity_csv
-from pipeline.strava.activities import activities_frame, parse_activities
+from pipeline.strava import wire
+from pipeline.strava.activities import parse_activities, parse_problem
 from pipeline.strava.client import PageProgress
 from pipeline.temporaries import temporary_folder
 
@@ -31,16 +40,30 @@ if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 2
 logger = logging.getLogger(__name__)
 
 CHUNK_ACTIVITIES = 5_000
+_SENT, _DECODED = b"S", b"D"  # a spooled page: the bytes sent, or decoded activities as JSON
+_HEADER = struct.Struct("<cQ")
 
 
-def with_progress(pages: Iterable[list[dict[str, Any]]],
+class RawSink(Protocol):
+    """Where the raw JSON of every activity read goes (pipeline/raw_activities.py)."""
+
+    def write(self, activity: Any) -> None: ...
+
+    def write_sent(self, sent: bytes, local_start: Any = None) -> None: ...
+
+
+def with_progress(pages: Iterable[list[Any]],
                   on_page: Callable[[PageProgress], None] | None = None
-                  ) -> Iterator[list[dict[str, Any]]]:
+                  ) -> Iterator[list[Any]]:
     """The same pages, each logged and reported to ``on_page`` as it arrives."""
     seen = 0
     for number, page in enumerate(pages, start=1):
         seen += len(page)
-        progress = PageProgress(number, seen, page[-1].get("start_date") if page else None)
+        if isinstance(page, wire.RawPage):
+            newest = page.newest_start()
+        else:
+            newest = page[-1].get("start_date") if page and isinstance(page[-1], dict) else None
+        progress = PageProgress(number, seen, newest)
         logger.info("Strava page %d: %d activities so far (up to %s)",
                     progress.pages, progress.activities, progress.newest_start)
         if on_page:
@@ -48,105 +71,224 @@ def with_progress(pages: Iterable[list[dict[str, Any]]],
         yield page
 
 
-def _spool(pages: Iterable[list[dict[str, Any]]], spool: Any) -> dict[int, int]:
-    """Pickle each page into ``spool``; id -> position of its last copy."""
-    last: dict[int, int] = {}
+def _spool(pages: Iterable[list[Any]], spool: BinaryIO) -> dict[Any, int]:
+    """Write each page to ``spool`` (its bytes as sent, else JSON); id -> position of its last
+    copy."""
+    last: dict[Any, int] = {}
     position = 0
     for page in pages:
-        pickle.dump(page, spool, protocol=pickle.HIGHEST_PROTOCOL)
-        for activity in page:
-            last[activity.get("id")] = position  # type: ignore[index]
+        body = page.body if isinstance(page, wire.RawPage) else None
+        kind = _SENT if body is not None else _DECODED
+        if body is None:
+            body = json.dumps(list(page), ensure_ascii=True).encode("ascii")
+        spool.write(_HEADER.pack(kind, len(body)))
+        spool.write(body)
+        for item in page:
+            last[_key(item, position)] = position
             position += 1
     return last
 
 
-def _chunks(spool: Any, last: dict[int, int], size: int) -> Iterator[list[dict[str, Any]]]:
-    """The spooled activities without superseded copies, ``size`` at a time."""
-    chunk: list[dict[str, Any]] = []
+def _key(item: Any, position: int) -> Any:
+    """An activity's id, or (one that has no integer id, to be set aside) its position."""
+    value = wire.activity_id(item)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return ("position", position)
+
+
+def _spooled(spool: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+    while header := spool.read(_HEADER.size):
+        kind, size = _HEADER.unpack(header)
+        yield kind, spool.read(size)
+
+
+@dataclass
+class _Chunk:
+    """Activities of a chunk: typed structs and (the Python way) decoded dicts."""
+
+    typed: list[Any] = field(default_factory=list)
+    typed_sent: list[bytes] = field(default_factory=list)
+    typed_positions: list[int] = field(default_factory=list)
+    decoded: list[Any] = field(default_factory=list)
+    decoded_positions: list[int] = field(default_factory=list)
+    # A text may hold NUL (a strict decoder reads no lone surrogate): the writer looks
+    unstorable: bool = False
+
+    def __len__(self) -> int:
+        return len(self.typed) + len(self.decoded)
+
+
+def _chunks(spool: BinaryIO, last: dict[Any, int], size: int, raw: RawSink | None
+            ) -> Iterator[_Chunk]:
+    """The spooled activities without superseded copies, about ``size`` at a time; every
+    activity read (superseded copies too) goes to ``raw``."""
+    chunk = _Chunk()
     position = 0
-    while True:
-        try:
-            page = pickle.load(spool)
-        except EOFError:
-            break
-        for activity in page:
-            if last[activity.get("id")] == position:  # type: ignore[index]
-                chunk.append(activity)
-            position += 1
+    for kind, body in _spooled(spool):
+        typed = wire.decode_activities(body) if kind == _SENT else None
+        chunk.unstorable |= typed is None or b"\\u0000" in body
+        if typed is not None:
+            sent = wire.raw_items(body)
+            for activity, item in zip(typed, sent, strict=True):
+                if raw is not None:
+                    raw.write_sent(item, activity.start_date_local)
+                if last[_key(activity, position)] == position:
+                    chunk.typed.append(activity)
+                    chunk.typed_sent.append(item)
+                    chunk.typed_positions.append(position)
+                position += 1
+        else:
+            page = json.loads(body)
+            if kind == _SENT and raw is not None:  # strict, but an odd shape: bytes as sent
+                for activity, item in zip(page, wire.raw_items(body), strict=True):
+                    raw.write_sent(item, activity.get("start_date_local")
+                                   if isinstance(activity, dict) else None)
+            elif raw is not None:
+                for activity in page:
+                    raw.write(activity)
+            for activity in page:
+                if last[_key(activity, position)] == position:
+                    chunk.decoded.append(activity)
+                    chunk.decoded_positions.append(position)
+                position += 1
         if len(chunk) >= size:
             yield chunk
-            chunk = []
+            chunk = _Chunk()
     if chunk:
         yield chunk
+
+
+@dataclass
+class _Typed:
+    """A chunk's typed frame and what the parser set aside or changed."""
+
+    frame: pd.DataFrame
+    unparseable: list[tuple[int, dict[str, Any]]]
+    sport_type_from_type: int
+    unstorable: bool
+
+
+def _typed(chunk: _Chunk, extracted_at: datetime, validated: bool,
+           plausible: tuple[datetime, datetime] | None) -> _Typed:
+    """The chunk's frame: structs column by column; the Python way for decoded activities and
+    for structs whose start needs a closer look (no start, another form, out of range)."""
+    import pandas as pd
+
+    frames = []
+    unparseable: list[tuple[int, dict[str, Any]]] = []
+    from_type = 0
+    # (position, activity, already validated) of what goes the Python way
+    slow = [(position, activity, validated) for position, activity
+            in zip(chunk.decoded_positions, chunk.decoded, strict=True)]
+    if chunk.typed:
+        frame, odd, from_type = wire.typed_frame_of(chunk.typed, extracted_at)
+        if plausible is not None:
+            low, high = pd.Timestamp(plausible[0]), pd.Timestamp(plausible[1])
+            for name in ("start_date", "start_date_local"):
+                times = frame[name]
+                odd |= (times.notna() & ((times < low) | (times >= high))).to_numpy()
+        if odd.any():
+            for index in odd.nonzero()[0].tolist():
+                activity = json.loads(chunk.typed_sent[index])
+                from_type -= int(not activity.get("sport_type") and bool(activity.get("type")))
+                slow.append((chunk.typed_positions[index], activity, False))
+            frame = frame[~odd]
+        frames.append(frame)
+    if slow:
+        slow.sort(key=lambda pair: pair[0])
+        kept = []
+        for position, activity, checked in slow:
+            problem = None if checked else parse_problem(activity, plausible)
+            if problem:
+                unparseable.append((position, {"reason": problem, "activity": activity}))
+            else:
+                kept.append(activity)
+        parsed = parse_activities(kept, extracted_at=extracted_at, validated=True)
+        from_type += parsed.sport_type_from_type
+        frames.append(parsed.frame)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = frame.drop_duplicates(subset="id", keep="last")
+    frame = frame.sort_values(["start_date", "id"], kind="stable").reset_index(drop=True)
+    return _Typed(frame, unparseable, from_type, chunk.unstorable)
 
 
 Keep = Callable[["pd.DataFrame"], "pd.DataFrame"]
 
 
 def write_extract(
-    pages: Iterable[list[dict[str, Any]]],
+    pages: Iterable[list[Any]],
     path: Path,
     extracted_at: datetime,
     keep: Keep | None = None,
     chunk_activities: int = CHUNK_ACTIVITIES,
     validated: bool = False,
+    **checks: Any,
 ) -> int:
     """Write the activities of ``pages`` to the extract file ``path``; return the rows written.
 
     ``keep`` filters each typed chunk (e.g. the run date's local days) before it is written.
-    ``validated``: every activity of ``pages`` passed ``parse_problem`` already (the extract
-    tasks' ``set_aside_unparseable``), so it is not checked a second time.
+    ``validated`` and ``checks`` (``unparseable``, ``plausible``, ``raw``) as for
+    ``write_extracts``.
     """
     (rows,) = write_extracts(pages, [(path, keep or (lambda frame: frame))], extracted_at,
-                             chunk_activities, validated)
+                             chunk_activities, validated, **checks)
     return rows
 
 
 def write_extracts(
-    pages: Iterable[list[dict[str, Any]]],
+    pages: Iterable[list[Any]],
     outputs: Sequence[tuple[Path, Keep]],
     extracted_at: datetime,
     chunk_activities: int = CHUNK_ACTIVITIES,
     validated: bool = False,
+    unparseable: list[dict[str, Any]] | None = None,
+    plausible: tuple[datetime, datetime] | None = None,
+    raw: RawSink | None = None,
 ) -> list[int]:
     """Write the activities of ``pages`` to several extract files, each keeping its own rows of
-    every chunk (``keep``); return the rows written to each. ``validated`` as for
-    ``write_extract``."""
+    every chunk (``keep``); return the rows written to each.
+
+    Pages are RawPages (the bytes sent, from ``StravaClient`` with ``wire.decode_page``) or
+    lists of decoded activities. Each activity is checked once, as it is typed: one that cannot
+    be parsed, or (given ``plausible``, [earliest, latest) naive times) starts outside it, goes
+    to ``unparseable`` as {"reason", "activity"} in the order read. ``validated``: every decoded
+    activity passed ``parse_problem`` already, so it is not checked a second time. ``raw``
+    receives every activity read, in order (the raw JSON kept in the lake).
+    """
     if not outputs:
         return []
     with temporary_folder(outputs[0][0].parent, "extract") as work:
         parts: list[list[Path]] = [[] for _ in outputs]
         rows = [0] * len(outputs)
         from_type = 0
-        with open(work / "pages.pickle", "w+b") as spool:
+        set_aside: list[tuple[int, dict[str, Any]]] = []
+        with open(work / "pages.spool", "w+b") as spool:
             last = _spool(pages, spool)
             spool.seek(0)
-            for number, chunk in enumerate(_chunks(spool, last, chunk_activities)):
-                parsed = parse_activities(chunk, extracted_at=extracted_at,
-                                          validated=validated)
-                frame, from_type = parsed.frame, from_type + parsed.sport_type_from_type
+            for number, chunk in enumerate(_chunks(spool, last, chunk_activities, raw)):
+                typed = _typed(chunk, extracted_at, validated, plausible)
+                from_type += typed.sport_type_from_type
+                set_aside += typed.unparseable
                 for index, (_path, keep) in enumerate(outputs):
                     part = work / f"output{index:05d}-part{number:05d}.csv"
-                    rows[index] += activity_csv.write_activities_csv(keep(frame), part)
+                    rows[index] += activity_csv.write_activities_csv(
+                        keep(typed.frame), part, header=False, scan=typed.unstorable)
                     parts[index].append(part)
-        empty = activities_frame([], extracted_at=extracted_at)
-        for (path, _keep), output_parts in zip(outputs, parts, strict=True):
-            _join(output_parts, path, empty=empty)
+        for path, output_parts in zip((path for path, _keep in outputs), parts, strict=True):
+            _join(output_parts, path)
+    if unparseable is not None:
+        unparseable += [item for _, item in sorted(set_aside, key=lambda pair: pair[0])]
     if from_type:
         logger.info("%d activities had no sport_type (an answer in the shape from before "
                     "Strava added it): each took its type as sport_type", from_type)
     return rows
 
 
-def _join(parts: list[Path], path: Path, empty: pd.DataFrame) -> None:
-    """Concatenate part files, keeping the first part's header line only."""
-    if not parts:
-        activity_csv.write_activities_csv(empty, path)
-        return
+def _join(parts: list[Path], path: Path) -> None:
+    """The header line, then the parts (written without one)."""
     with open(path, "wb") as out:
-        for index, part in enumerate(parts):
+        out.write(activity_csv.header_line())
+        for part in parts:
             with open(part, "rb") as handle:
-                header = handle.readline()  # the header holds no quoted line break
-                if index == 0:
-                    out.write(header)
                 shutil.copyfileobj(handle, out, 1024 * 1024)

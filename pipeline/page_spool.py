@@ -1,8 +1,8 @@
 """A paged read of Strava that resumes at the page it reached (issue 26).
 
 Every page of a backfill's read is kept in the lake as it arrives
-(``strava/pages/<read>/page-00001.json.gz``, one object per page, written whole or not at
-all), so every machine sharing the lake sees it. A read stopped by the shared budget
+(``strava/pages/<read>/page-00001.json.gz``, the page's bytes as Strava sent them, written
+whole or not at all), so every machine sharing the lake sees it. A read stopped by the shared budget
 (RateLimitWaitTooLong), by a kill or by a failure starts again after the last page kept: the
 kept pages are read back from the lake and Strava is asked from the next page on, so no page is
 asked for twice. The pages go once the read's extracts are written.
@@ -57,18 +57,23 @@ class PageSpool:
             kept.append(number)
         return kept
 
-    def read(self, number: int) -> list[dict[str, Any]]:
-        """One kept page."""
-        with self.lake.open_binary(self._page_key(number)) as raw, \
-                gzip.open(raw, "rt", encoding="utf-8") as text:
-            return json.load(text)
+    def read(self, number: int, client: StravaClient) -> Any:
+        """One kept page, decoded as the client decodes Strava's (``page_decoder``)."""
+        with self.lake.open_binary(self._page_key(number)) as raw, gzip.open(raw) as unpacked:
+            body = unpacked.read()
+        decode = client.page_decoder
+        return decode(client.lenient_json, body) if decode else client.lenient_json(body)
 
-    def keep(self, number: int, page: list[dict[str, Any]]) -> None:
-        """Keep one page (the lake gets it whole or not at all)."""
+    def keep(self, number: int, page: list[Any]) -> None:
+        """Keep one page, as the bytes sent when the page has them (the lake gets it whole or
+        not at all)."""
+        body = getattr(page, "body", None)
+        if body is None:
+            body = json.dumps(list(page), ensure_ascii=False).encode("utf-8")
         with tempfile.TemporaryDirectory(prefix="page-") as folder:
             path = Path(folder) / "page.json.gz"
-            with gzip.open(path, "wt", encoding="utf-8") as handle:
-                json.dump(page, handle, ensure_ascii=False)
+            with gzip.open(path, "wb", compresslevel=1) as handle:
+                handle.write(body)
             for attempt in range(3):
                 try:
                     self.lake.put_file(path, self._page_key(number))
@@ -98,9 +103,10 @@ def resumable_pages(client: StravaClient, spool: PageSpool, after: int, before: 
         logger.info("resuming the read at page %d: pages 1 to %d were kept in the lake (%s)",
                     len(kept) + 1, len(kept), spool.key)
     for number in kept:
-        page = spool.read(number)
-        seen.update(activity["id"] for activity in page
-                    if isinstance(activity, dict) and isinstance(activity.get("id"), int))
+        page = spool.read(number, client)
+        seen.update(getattr(page, "ids", None) or (
+            activity["id"] for activity in page
+            if isinstance(activity, dict) and isinstance(activity.get("id"), int)))
         yield page
     number = len(kept)
     for page in client.iter_pages(after, before, first_page=len(kept) + 1, seen=seen):

@@ -45,6 +45,15 @@ class Session:
         """First row of the last statement."""
         return self._cursor.fetchone()
 
+    def fetch_frame(self) -> Any:
+        """Rows of the last statement as a pandas DataFrame: DuckDB hands over its columns
+        (no Python tuple per row); other drivers' rows are framed."""
+        if hasattr(self._cursor, "df"):
+            return self._cursor.df()
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self._cursor.fetchall(), columns=self.column_names)
+
     @property
     def cursor(self) -> Any:
         """The DB-API cursor, for a driver's bulk loader (``copy_expert``)."""

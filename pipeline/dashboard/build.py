@@ -27,7 +27,9 @@ from pipeline.dashboard.data import (
     iter_route_rows,
     marts_read,
     read_activities,
+    read_daily_totals,
     read_freshness,
+    read_records,
     read_validation,
 )
 from pipeline.dashboard.kudos import kudos_panel
@@ -82,7 +84,9 @@ def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
     with warehouse.transaction() as session:
         data = DashboardData(run_date, read_activities(session, run_date, athlete_id),
                              read_validation(session, run_date, athlete_id), options, sandbox,
-                             read_freshness(session), athlete_id, only_athlete)
+                             read_freshness(session), athlete_id, only_athlete,
+                             read_daily_totals(session, run_date, athlete_id),
+                             read_records(session, run_date, athlete_id))
         routes = build_routes(iter_route_rows(session, run_date, max_routes, athlete_id),
                               data.week_start,
                               max_routes=max_routes)

@@ -2,21 +2,29 @@
 
 The queries live in ``sql/dashboard/``: activities and routes come from the marts
 (``activity_log``, ``activity_routes``), the checks from the validation results, all in one read
-transaction; nothing here writes to the warehouse.
+transaction; nothing here writes to the warehouse. Nothing reads the whole history into Python
+(issue 23): the activities of the dashboard's window (53 weeks) come one row each, older history
+only aggregated in SQL (one row per day, one per record), as DataFrames.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
 
 from pipeline.backends.warehouse import Session
 from pipeline.dashboard.options import DashboardOptions
-from pipeline.dashboard.training import OTHER_FAMILY
+from pipeline.dashboard.training import (
+    OTHER_FAMILY,
+    PACE_RECORDS,
+    RECORD_LABELS,
+    TRAINING_WEEKS,
+    Record,
+)
 from pipeline.model_registry import reader_sql, refs_in
 from pipeline.run_dates import run_week
 from pipeline.sql_files import read_sql
@@ -26,7 +34,8 @@ class MartsNotBuiltError(RuntimeError):
     """A mart the dashboard reads does not exist yet in the warehouse."""
 
 ROUTE_BATCH = 2_000
-QUERIES: tuple[str, ...] = ("dashboard/activities.sql", "dashboard/routes.sql",
+QUERIES: tuple[str, ...] = ("dashboard/activities.sql", "dashboard/daily_totals.sql",
+                            "dashboard/records.sql", "dashboard/routes.sql",
                             "dashboard/validation_latest.sql")
 ACTIVITY_COLUMNS: tuple[str, ...] = (
     "id", "name", "sport_type", "sport_family", "workout_type_label", "start_date_local",
@@ -58,13 +67,21 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+def window_start(run_date: date) -> date:
+    """The first local day whose activities the dashboard reads one by one: the first of its
+    53 weeks or the run date's 1 January, whichever is earlier."""
+    first_week = run_week(run_date).first_day - timedelta(weeks=TRAINING_WEEKS - 1)
+    return min(first_week, run_date.replace(month=1, day=1))
+
+
 def read_activities(session: Session, run_date: date, athlete_id: int = 0) -> pd.DataFrame:
-    """Every activity of the athlete (0: every row, an install of one athlete) up to the end of
-    the run date (sql/dashboard/activities.sql); a sport without a family (NULL in the marts)
-    is in the family 'other'."""
+    """The athlete's activities (0: every row, an install of one athlete) of the dashboard's
+    window up to the end of the run date (sql/dashboard/activities.sql); a sport without a
+    family (NULL in the marts) is in the family 'other'."""
     session.execute(reader_sql("dashboard/activities.sql"),
-                    {"day_after_run_date": day_after(run_date), "athlete_id": athlete_id})
-    frame = _frame(session.fetchall(), session.column_names)
+                    {"since": datetime.combine(window_start(run_date), time()),
+                     "day_after_run_date": day_after(run_date), "athlete_id": athlete_id})
+    frame = _numbers(session.fetch_frame())
     if frame.empty:
         frame = pd.DataFrame(columns=list(ACTIVITY_COLUMNS))
     frame["sport_family"] = frame["sport_family"].fillna(OTHER_FAMILY)
@@ -72,6 +89,45 @@ def read_activities(session: Session, run_date: date, athlete_id: int = 0) -> pd
     for column in ("distance_m", "moving_time_s", "elevation_gain_m", "average_heartrate",
                    "suffer_score"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def read_daily_totals(session: Session, run_date: date,
+                      athlete_id: int = 0) -> pd.DataFrame:
+    """One row per local day with activities up to the run date, shaped as the activities the
+    training functions take (``start_date_local`` the day, ``suffer_score`` the day's load):
+    the year-over-year chart and the fitness curve (sql/dashboard/daily_totals.sql)."""
+    session.execute(reader_sql("dashboard/daily_totals.sql"),
+                    {"day_after_run_date": day_after(run_date), "athlete_id": athlete_id})
+    frame = _numbers(session.fetch_frame())
+    return pd.DataFrame({
+        "start_date_local": pd.to_datetime(frame["day"]) if len(frame) else
+        pd.Series(dtype="datetime64[us]"),
+        "distance_m": pd.to_numeric(frame["distance_m"]).astype(float),
+        "moving_time_s": pd.to_numeric(frame["moving_time_s"]).astype(float),
+        "suffer_score": pd.to_numeric(frame["load"]).astype(float)})
+
+
+def read_records(session: Session, run_date: date, athlete_id: int = 0) -> list[Record]:
+    """Personal bests up to the run date (sql/dashboard/records.sql), in RECORDS' order."""
+    session.execute(reader_sql("dashboard/records.sql"),
+                    {"day_after_run_date": day_after(run_date), "athlete_id": athlete_id,
+                     **{key: minimum for key, _label, minimum in PACE_RECORDS}})
+    frame = _numbers(session.fetch_frame())
+    rows = {row["record_key"]: row for _, row in frame.iterrows()}
+    return [Record(key, label, float(row["value"]), int(row["id"]),
+                   "" if pd.isna(row["name"]) else str(row["name"]),
+                   pd.Timestamp(row["start_date_local"]), float(row["distance_m"]),
+                   float(row["moving_time_s"]))
+            for key, label in RECORD_LABELS if (row := rows.get(key)) is not None]
+
+
+def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal columns (PostgreSQL's numeric) as floats."""
+    for column in frame.columns:
+        if frame[column].dtype == object and frame[column].map(
+                lambda value: isinstance(value, Decimal)).any():
+            frame[column] = frame[column].map(_float).astype(float)
     return frame
 
 
@@ -112,13 +168,22 @@ class DashboardData:
     """Everything one run date's dashboard shows, read from the warehouse."""
 
     run_date: date
-    activities: pd.DataFrame
+    activities: pd.DataFrame  # the window's (``window_start``), one row each
     validation: pd.DataFrame
     options: DashboardOptions = field(default_factory=DashboardOptions)
     sandbox: bool = False
     read_at: datetime | None = None  # issue 20: the newest read from Strava (UTC)
     athlete_id: int = 0  # issue 26: whose page (0: an install of one athlete, every row)
     only_athlete: bool = True  # the install has one athlete (panels across athletes allowed)
+    # Issue 23: the whole history, aggregated in SQL (None: computed from ``activities``)
+    daily: pd.DataFrame | None = None
+    records: list[Record] | None = None
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """The whole history for the charts that need it: one row per day (``daily``), or the
+        activities themselves when no daily totals were read."""
+        return self.activities if self.daily is None else self.daily
 
     @property
     def week_start(self) -> date:

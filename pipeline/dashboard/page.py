@@ -169,7 +169,7 @@ def week_table(data: DashboardData) -> str:
 def records_table(data: DashboardData) -> str:
     """Personal bests from the summary data, each linked to its activity."""
     units = data.options.units
-    found = training.records(data.activities)
+    found = training.records(data.activities) if data.records is None else data.records
     if not found:
         return '<p class="empty" id="records-empty">no records yet</p>'
     rows = []
@@ -263,14 +263,15 @@ def dashboard_sections(data: DashboardData, routes: RouteSet,
                 "", {ids["weekly_distance"]: figures.weekly_distance(weekly, units)}),
         Section("section-weekly-time", "", "", {ids["weekly_time"]: figures.weekly_time(weekly)}),
         Section("section-year-over-year", "", "", {ids["year_over_year"]: figures.year_over_year(
-            training.cumulative_distance_by_year(acts, data.run_date), data.run_date.year,
+            training.cumulative_distance_by_year(data.history, data.run_date),
+            data.run_date.year,
             units)}),
         Section("section-fitness", "",
                 '<p class="note">Load: Strava\'s Relative Effort (suffer score) where present, '
                 "else moving minutes. Fitness and fatigue: 42-day and 7-day exponentially "
                 "weighted averages of daily load; form = fitness − fatigue.</p>",
-                {ids["fitness"]: figures.fitness(training.training_load(acts, data.run_date),
-                                                 first_day)}),
+                {ids["fitness"]: figures.fitness(
+                    training.training_load(data.history, data.run_date), first_day)}),
         Section("section-calendar", "", "", {ids["calendar"]: figures.calendar(
             training.daily_moving_minutes(acts, first_day, data.run_date))}, wide=True),
         Section("section-week-activities",

@@ -159,6 +159,12 @@ PACE_RECORDS: tuple[tuple[str, str, float], ...] = (
 )
 
 
+# Every record in the order the page lists them (sql/dashboard/records.sql computes them).
+RECORD_LABELS: tuple[tuple[str, str], ...] = (
+    ("longest_run", "longest run"), ("longest_ride", "longest ride"),
+    ("biggest_climb", "biggest climb"), *((key, label) for key, label, _ in PACE_RECORDS))
+
+
 def _record(key: str, label: str, row: pd.Series, value: float) -> Record:
     return Record(key, label, float(value), int(row["id"]),
                   "" if pd.isna(row["name"]) else str(row["name"]), row["start_date_local"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -151,6 +151,7 @@ class StravaClient:
         self.token_refreshes = 0
         self.invalid_utf8 = 0
         self.is_sandbox = is_local_url(self.api_url)
+        self.page_decoder: Callable[[Callable[[bytes], Any], bytes], Any] | None = None
         self._tokens: Tokens | None = None
 
     # -- tokens --------------------------------------------------------------------------------
@@ -370,7 +371,10 @@ class StravaClient:
 
     def _page_json(self, response: requests.Response) -> Any:
         """The JSON of a page; invalid UTF-8 becomes U+FFFD, counted in ``invalid_utf8``."""
-        content = response.content
+        return self.lenient_json(response.content)
+
+    def lenient_json(self, content: bytes) -> Any:
+        """``_page_json`` of a body: invalid UTF-8 becomes U+FFFD (counted), NaN is read."""
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
@@ -383,18 +387,25 @@ class StravaClient:
             return json.loads(text)
         except ValueError:
             raise StravaError(
-                f"Strava answered HTTP {response.status_code} with a body that is not JSON"
+                "Strava answered HTTP 200 with a body that is not JSON"
             ) from None
 
     def _get_page(self, params: dict[str, int]) -> list[dict[str, Any]]:
-        """One page of activities; waits out rate limits and retries the same page."""
-        page = self._get("/athlete/activities", params, "the activity list")
+        """One page of activities; waits out rate limits and retries the same page.
+
+        ``page_decoder`` (issue 23, pipeline/strava/wire.py), when set, decodes the body: it
+        gets ``lenient_json`` for what it cannot read itself."""
+        decode = self.page_decoder
+        page = self._get("/athlete/activities", params, "the activity list",
+                         (lambda body: decode(self.lenient_json, body)) if decode else None)
         if not isinstance(page, list):
             raise StravaError("Strava's activity list was not a JSON list")
         return page
 
-    def _get(self, path: str, params: dict[str, int], what: str) -> Any:
-        """The JSON of one GET of the API; waits out rate limits and retries the same request."""
+    def _get(self, path: str, params: dict[str, int], what: str,
+             decode: Callable[[bytes], Any] | None = None) -> Any:
+        """The JSON of one GET of the API (``decode`` reads the body when given); waits out rate
+        limits and retries the same request."""
         refreshed_for_401 = False
         for _ in range(100):
             self.rate_limiter.before_request()
@@ -408,7 +419,7 @@ class StravaClient:
             )
             self.rate_limiter.observe(response.headers)
             if response.status_code == 200:
-                return self._page_json(response)
+                return decode(response.content) if decode else self._page_json(response)
             if response.status_code == 429:
                 self.rate_limiter.after_429(response.headers)
                 continue
@@ -505,8 +516,9 @@ class StravaClient:
             )
             if not page:
                 return
-            ids = {activity["id"] for activity in page if isinstance(activity, dict)
-                   and isinstance(activity.get("id"), int)}
+            ids = getattr(page, "ids", None) or {
+                activity["id"] for activity in page if isinstance(activity, dict)
+                and isinstance(activity.get("id"), int)}
             if ids and ids <= seen:
                 raise PagingError(
                     f"Strava's page {page_number} of the activity list brought only activities "

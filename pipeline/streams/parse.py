@@ -22,7 +22,6 @@ from typing import Any
 
 import gpxpy
 import gpxpy.geo
-from garmin_fit_sdk import Decoder, Stream
 from tcxreader.tcxreader import TCXReader
 
 SEMICIRCLE = 180 / 2**31
@@ -74,6 +73,8 @@ def _utc(moment: datetime) -> datetime:
 
 def read_fit(data: bytes) -> list[Raw]:
     """FIT records; StreamError for a file that is not FIT or fails its CRC."""
+    from garmin_fit_sdk import Decoder, Stream  # imported when a FIT file comes (start-up)
+
     if not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
         raise StreamError("not a FIT file")
     if not Decoder(Stream.from_byte_array(bytearray(data))).check_integrity():

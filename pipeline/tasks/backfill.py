@@ -34,12 +34,13 @@ from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends.lake import Lake, atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
 from pipeline.page_spool import PageSpool, read_key, resumable_pages
-from pipeline.raw_activities import RawJsonLines, passing_through, week_router
+from pipeline.raw_activities import RawJsonLines, WeekRouter
 from pipeline.shared_budget import strava_resources
+from pipeline.strava import wire
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter, strava_client_for
-from pipeline.tasks.extract import ExtractActivities, local_dates_through, set_aside_unparseable
+from pipeline.tasks.extract import ExtractActivities, local_dates_through
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 from pipeline.temporaries import temporary_folder
@@ -166,16 +167,17 @@ class ExtractRange(luigi.Task):
                                                           "raw"))
             raws = [files.enter_context(RawJsonLines(folder / f"{week}.jsonl.gz", extracted_at))
                     for week in weeks]
-            pages = set_aside_unparseable(with_progress(
-                passing_through(resumable_pages(client, spool, after, before),
-                                week_router(weeks, raws)),
-                on_page=report), unparseable, weeks[-1])
+            client.page_decoder = wire.decode_page  # the bytes kept, decoded once in C
+            pages = with_progress(resumable_pages(client, spool, after, before),
+                                  on_page=report)
             paths = [Path(files.enter_context(atomic_local_path(extract.output())))
                      for extract in extracts]
             filters = [local_dates_through(week, previous)
                        for previous, week in zip([None, *weeks], weeks, strict=False)]
             rows = write_extracts(pages, list(zip(paths, filters, strict=True)),
-                                  extracted_at=extracted_at, validated=True)
+                                  extracted_at=extracted_at, unparseable=unparseable,
+                                  plausible=run_dates.plausible_starts(weeks[-1]),
+                                  raw=WeekRouter(weeks, raws))
             # The read's unparseable activities go with its newest week, before any extract
             # counts as done; the other weeks record that they had none. Each week keeps the
             # raw JSON of its activities.

@@ -17,9 +17,9 @@ from pipeline.athlete_zone import ensure_run_date_over
 from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
-from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines, passing_through
+from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines
 from pipeline.shared_budget import strava_resources
-from pipeline.strava.activities import parse_problem
+from pipeline.strava import wire
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, unparseable_lake_key
@@ -41,23 +41,6 @@ def put_keeping_earlier(lake: Lake, path: Path, key: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         lake.move(key, f"{folder}/superseded-{stamp}.{name.partition('.')[2]}")
     lake.put_file(path, key)
-
-
-def set_aside_unparseable(pages: Iterable[list[Any]], unparseable: list[dict[str, Any]],
-                          run_date: date) -> Iterator[list[dict[str, Any]]]:
-    """The pages without the activities the parser cannot read or that start outside the
-    plausible range of ``run_date`` (``run_dates.plausible_starts``); those go to
-    ``unparseable`` as {"reason", "activity"}."""
-    plausible = run_dates.plausible_starts(run_date)
-    for page in pages:
-        kept = []
-        for activity in page:
-            problem = parse_problem(activity, plausible)
-            if problem:
-                unparseable.append({"reason": problem, "activity": activity})
-            else:
-                kept.append(activity)
-        yield kept
 
 
 def extracts_missing(run_dates: Iterable[date]) -> bool:
@@ -164,13 +147,13 @@ class ExtractActivities(RunDateTask):
         extracted_at = datetime.now(timezone.utc)
         with temporary_folder(self.extract_path.parent, "raw") as folder, \
                 RawJsonLines(folder / RAW_FILE_NAME, extracted_at) as raw:
-            pages = set_aside_unparseable(with_progress(
-                passing_through(self.pages(client, after, before), raw.write), on_page=report),
-                unparseable, self.run_date)
+            client.page_decoder = wire.decode_page  # the bytes kept, decoded once in C
+            pages = with_progress(self.pages(client, after, before), on_page=report)
             with atomic_local_path(self.output()) as temporary:
                 rows = write_extract(pages, Path(temporary), extracted_at=extracted_at,
                                      keep=local_dates_through(self.run_date),
-                                     validated=True)  # by set_aside_unparseable
+                                     unparseable=unparseable, raw=raw,
+                                     plausible=run_dates.plausible_starts(self.run_date))
                 # Both before the extract counts as done:
                 self.keep_raw(raw)
                 self.keep_unparseable(unparseable)

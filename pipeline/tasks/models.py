@@ -102,6 +102,9 @@ class BuildModel(RunDateTask):
             self._build_table(definition)
         else:
             build_untested(self.warehouse, definition, self.run_date, self.update_id)
+        # Issue 23: what this model's build read of the whole history goes back before the
+        # next one (DuckDB's buffer pool would otherwise keep every model's pages).
+        self.warehouse.release_memory()
         self.set_status_message(f"{self.model} built")
 
     def _build_table(self, definition: Model) -> None:
