@@ -93,6 +93,14 @@ class RunDateTask(CompletedDayDefaults, luigi.Task):
         "whose local start date is on or before it count. Default: the most recent such day."
     )
 
+    def __repr__(self) -> str:
+        """Luigi's 'Family(param=value, ...)', without athlete 0 (the install's single athlete)
+        and an empty athlete list: a single-athlete install's tasks read as they always did."""
+        text = super().__repr__()
+        for default in ("athlete_id=0, ", ", athlete_id=0", "athlete_id=0", ", athlete_ids=[]"):
+            text = text.replace(default, "")
+        return text
+
     @cached_property
     def settings(self) -> Settings:
         """The configuration in force."""

@@ -45,10 +45,10 @@ reached AS (
 )
 SELECT
     r.activity_id,
-    a.athlete_id,
     r.effort,
     r.meters,
-    MIN(r.arrived - r.started) AS best_seconds
+    MIN(r.arrived - r.started) AS best_seconds,
+    a.athlete_id
 FROM reached AS r
 JOIN (SELECT DISTINCT activity_id, athlete_id FROM runs) AS a ON a.activity_id = r.activity_id
 GROUP BY r.activity_id, a.athlete_id, r.effort, r.meters

@@ -45,10 +45,10 @@ averaged AS (
 )
 SELECT
     v.activity_id,
-    a.athlete_id,
     v.effort,
     v.window_seconds,
-    MAX(v.joules / v.seconds) AS best_watts
+    MAX(v.joules / v.seconds) AS best_watts,
+    a.athlete_id
 FROM averaged AS v
 JOIN (SELECT DISTINCT activity_id, athlete_id FROM rides) AS a ON a.activity_id = v.activity_id
 WHERE v.seconds > 0

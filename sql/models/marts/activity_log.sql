@@ -3,7 +3,6 @@
 -- family is NULL for a sport without one; measures Strava left out count as 0.
 SELECT
     id,
-    athlete_id,
     name,
     sport_type,
     sport_family,
@@ -15,5 +14,6 @@ SELECT
     average_heartrate,
     suffer_score,
     kudos_count,
-    comment_count
+    comment_count,
+    athlete_id
 FROM {{ ref('stg_activities') }}

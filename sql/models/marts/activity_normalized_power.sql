@@ -27,8 +27,8 @@ rolling AS (
 )
 SELECT
     r.activity_id,
-    a.athlete_id,
-    POWER(AVG(POWER(r.watts, 4)), 0.25) AS normalized_watts
+    POWER(AVG(POWER(r.watts, 4)), 0.25) AS normalized_watts,
+    a.athlete_id
 FROM rolling AS r
 JOIN {{ ref('stg_activities') }} AS a ON a.id = r.activity_id
 WHERE r.watts IS NOT NULL

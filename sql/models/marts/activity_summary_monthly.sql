@@ -1,6 +1,5 @@
 -- Runs per local calendar month: distance, time, climbing and kudos.
 SELECT
-    athlete_id,
     activity_month,
     COUNT(*) AS run_count,
     ROUND(CAST(COALESCE(SUM(distance_miles), 0) AS NUMERIC(18, 6)), 2) AS total_miles,
@@ -11,7 +10,8 @@ SELECT
     ROUND(CAST(AVG(CAST(kudos_count AS DOUBLE PRECISION)) AS NUMERIC(18, 6)), 1) AS avg_kudos,
     ROUND(CAST(STDDEV_SAMP(CAST(kudos_count AS DOUBLE PRECISION)) AS NUMERIC(18, 6)), 1)
         AS std_kudos,
-    CAST(COALESCE(SUM(kudos_count), 0) AS BIGINT) AS total_kudos
+    CAST(COALESCE(SUM(kudos_count), 0) AS BIGINT) AS total_kudos,
+    athlete_id
 FROM {{ ref('stg_activities') }}
 WHERE sport_family = 'run'
 GROUP BY athlete_id, activity_month

@@ -1,6 +1,5 @@
 -- Kudos of runs and rides by workout label; every label has a row, even with no activity.
 SELECT
-    t.athlete_id,
     l.sport_family,
     l.workout_type_label,
     l.label_order,
@@ -11,7 +10,8 @@ SELECT
     CAST(SUM(CASE WHEN a.kudos_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS zero_kudos_count,
     ROUND(CAST(COALESCE(SUM(a.distance_km), 0) AS NUMERIC(18, 6)), 1) AS distance_km,
     ROUND(CAST(CAST(SUM(a.kudos_count) AS DOUBLE PRECISION)
-               / NULLIF(SUM(a.distance_km), 0) AS NUMERIC(18, 6)), 2) AS kudos_per_km
+               / NULLIF(SUM(a.distance_km), 0) AS NUMERIC(18, 6)), 2) AS kudos_per_km,
+    t.athlete_id
 FROM {{ ref('stg_workout_types') }} AS l
 CROSS JOIN (SELECT DISTINCT athlete_id FROM {{ ref('stg_activities') }}) AS t
 LEFT JOIN {{ ref('stg_activities') }} AS a

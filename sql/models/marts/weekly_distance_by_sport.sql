@@ -22,14 +22,14 @@ weekly AS (
     GROUP BY athlete_id, week_start, sport_type
 )
 SELECT
-    s.athlete_id,
     w.week_start,
     s.sport_type,
     CAST(COALESCE(k.activity_count, 0) AS BIGINT) AS activity_count,
     ROUND(CAST(COALESCE(k.distance_km, 0) AS NUMERIC(18, 6)), 2) AS distance_km,
     ROUND(CAST(COALESCE(k.moving_hours, 0) AS NUMERIC(18, 6)), 2) AS moving_hours,
     ROUND(CAST(COALESCE(k.elevation_m, 0) AS NUMERIC(18, 6)), 1) AS elevation_gain_m,
-    CAST(COALESCE(k.kudos, 0) AS BIGINT) AS total_kudos
+    CAST(COALESCE(k.kudos, 0) AS BIGINT) AS total_kudos,
+    s.athlete_id
 FROM {{ ref('stg_weeks') }} AS w
 CROSS JOIN sports AS s
 JOIN athletes AS t ON t.athlete_id = s.athlete_id AND w.week_start >= t.first_week

@@ -47,7 +47,6 @@ with_previous AS (
     FROM filled
 )
 SELECT
-    p.athlete_id,
     p.week_start,
     p.sport_family,
     p.workout_type_label,
@@ -61,6 +60,7 @@ SELECT
         ROUND(CAST(100.0 * CAST(p.total_kudos - p.previous_week_kudos AS DOUBLE PRECISION)
                    / NULLIF(p.previous_week_kudos, 0) AS NUMERIC(18, 6)), 1)
     END AS kudos_change_pct,
-    COALESCE(n.week_finished, TRUE) AS week_finished
+    COALESCE(n.week_finished, TRUE) AS week_finished,
+    p.athlete_id
 FROM with_previous AS p
 LEFT JOIN newest_run AS n ON n.week_start = p.week_start

@@ -4,7 +4,6 @@
 SELECT
     r.run_date,
     a.id,
-    a.athlete_id,
     a.start_date_local,
     a.name,
     a.sport_type,
@@ -13,7 +12,8 @@ SELECT
     ROUND(CAST(a.moving_minutes AS NUMERIC(18, 6)), 1) AS moving_minutes,
     ROUND(CAST(COALESCE(a.total_elevation_gain, 0) AS NUMERIC(18, 6)), 1) AS elevation_gain_m,
     a.kudos_count,
-    a.comment_count
+    a.comment_count,
+    a.athlete_id
 FROM {{ ref('stg_run_weeks') }} AS r
 JOIN {{ ref('stg_activities') }} AS a
     ON a.start_date_local >= r.starts_at AND a.start_date_local < r.ends_at

@@ -22,7 +22,6 @@ WITH labelled AS (
 )
 SELECT
     id,
-    COALESCE(athlete_id, 0) AS athlete_id,
     name,
     sport_type,
     sport_family,
@@ -45,6 +44,7 @@ SELECT
     comment_count,
     average_heartrate,
     suffer_score,
-    summary_polyline
+    summary_polyline,
+    COALESCE(athlete_id, 0) AS athlete_id
 FROM labelled
 WHERE {{ fragment('plausible_start_local') }}

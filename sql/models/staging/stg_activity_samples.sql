@@ -10,5 +10,6 @@ SELECT
     s.moving,
     LEAST(COALESCE(LEAD(s.elapsed_seconds) OVER (
         PARTITION BY s.activity_id ORDER BY s.elapsed_seconds) - s.elapsed_seconds, 0), 30)
-        AS seconds
+        AS seconds,
+    COALESCE(s.athlete_id, 0) AS athlete_id
 FROM activity_streams AS s
