@@ -18,7 +18,7 @@ import fcntl
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -185,9 +185,10 @@ class AthleteClient(StravaClient):
                 "Strava rejected the refresh token (revoked, or already used and rotated)"),
                 self.athlete) from None
 
-    def _get(self, path: str, params: dict[str, int], what: str) -> Any:
+    def _get(self, path: str, params: dict[str, int], what: str,
+             decode: Callable[[bytes], Any] | None = None) -> Any:
         try:
-            return super()._get(path, params, what)
+            return super()._get(path, params, what, decode)
         except StravaAuthError as error:
             if type(error) is StravaAuthError and self.athlete.label in str(error):
                 raise AthleteAuthError(str(error), self.athlete) from None
