@@ -1,6 +1,10 @@
 """50 athletes on one Strava application: the shared read budget at scale (issue 26).
 
     python -m benchmarks.many_athletes                       # 50 athletes x 500, 1 and 4 workers
+    python -m benchmarks.many_athletes --extraction-only     # the extraction stage alone
+
+By default the real per-athlete graph through Luigi's command line (Backfill, then a weekly
+run): benchmarks/many_athletes_graph.py. What follows is ``--extraction-only``.
     python -m benchmarks.many_athletes --athletes 10 --activities 300 --workers 2
 
 One sandbox serves every athlete under one application budget with Strava's default limits
@@ -214,11 +218,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--activities", type=int, default=500)
     parser.add_argument("--workers", type=int, action="append",
                         help="worker count (repeatable; default 1 and 4)")
+    parser.add_argument("--extraction-only", action="store_true",
+                        help="the extraction stage alone, workers as threads (no Luigi)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     counts = args.workers or [1, 4]
+    from benchmarks.many_athletes_graph import check_graph, graph_table, run_graph
+
     if args.child:
-        result = run_workers(args.athletes, args.activities, counts[0])
+        run = run_workers if args.extraction_only else run_graph
+        result = run(args.athletes, args.activities, counts[0])
         print(json.dumps(result))
         return 0
     results = []
@@ -226,15 +235,16 @@ def main(argv: list[str] | None = None) -> int:
         child = subprocess.run(
             [sys.executable, "-m", "benchmarks.many_athletes", "--child", "--athletes",
              str(args.athletes), "--activities", str(args.activities), "--workers",
-             str(workers)], capture_output=True, text=True, check=False)
+             str(workers), *(["--extraction-only"] if args.extraction_only else [])],
+            capture_output=True, text=True, check=False)
         if child.returncode != 0:
             print(child.stderr[-3000:], file=sys.stderr)
             return 1
         result = json.loads(child.stdout.strip().splitlines()[-1])
-        check(result)
+        (check if args.extraction_only else check_graph)(result)
         results.append(result)
         print(json.dumps(result), file=sys.stderr)
-    print(table(results))
+    print((table if args.extraction_only else graph_table)(results))
     return 0
 
 

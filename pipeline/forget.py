@@ -58,8 +58,9 @@ WAREHOUSE_DROPPED: tuple[re.Pattern[str], ...] = (
     re.compile(r"^rebuild_strava_activity_data_\d{8}$"),
     re.compile(rf"^[a-z][a-z0-9_]*{CANDIDATE_SUFFIX}_\d{{8}}$"),
 )
-# Lake folders: the extracts, raw JSON, deleted rows, webhook batches, archive imports and
-# streams (strava/), the kudos model files (models/), the
+# Lake folders: the extracts, raw JSON, deleted rows, webhook batches, archive imports,
+# streams and a backfill's kept pages (strava/; strava/pages/athlete-<id>/ is the athlete's,
+# pipeline/page_spool.py), the kudos model files (models/), the
 # quarantined extracts (quarantine/), the published dashboards (reports/).
 LAKE_PREFIXES: tuple[str, ...] = ("strava/", "models/", "quarantine/", "reports/")
 # State-store tables: the watermarks, the reconciliations and the stored webhook events.

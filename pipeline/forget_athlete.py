@@ -21,7 +21,8 @@ from pipeline.model_registry import load_models
 from pipeline.sql_files import check_identifier
 
 _TAGGED_MARKER = re.compile(r",a(\d+)\)$")
-_ATHLETE_SEGMENT = re.compile(r"^(\d+)$|-a(\d+)$")  # '42', or a batch's 'api-2026-11-29-a42'
+# '42', a batch's 'api-2026-11-29-a42', or a backfill's kept pages 'strava/pages/athlete-42/'
+_ATHLETE_SEGMENT = re.compile(r"^(\d+)$|-a(\d+)$|^athlete-(\d+)$")
 _TAGGED_TABLE = re.compile(r"^(?:staging|quarantine)_[a-z0-9_]*_a(\d+)$")
 # Shared by every athlete: never an athlete's to forget.
 SHARED_PATHS = ("reports/assets/", "reports/index.html", "reports/.staging/")
@@ -34,7 +35,7 @@ def owner_of_path(path: str, first: int) -> int | None:
     for segment in path.split("/")[1:]:
         found = _ATHLETE_SEGMENT.search(segment)
         if found:
-            return int(found.group(1) or found.group(2))
+            return int(found.group(1) or found.group(2) or found.group(3))
     return first
 
 

@@ -168,9 +168,21 @@ def test_remove_asks_keeps_a_copy_and_purge_forgets(
     code, _, err = command("athletes", "remove", "999", "--yes")
     assert code == 1 and "athlete 999 has not authorized" in err
 
+    # A backfill's kept pages (pipeline/page_spool.py), the athlete's and another's.
+    from pipeline.backends import open_lake
+    from pipeline.page_spool import PageSpool, read_key
+
+    lake = open_lake(settings.lake_url)
+    kept = {athlete: PageSpool(lake, read_key(0, 1_795_219_200, athlete))
+            for athlete in (ids[0], ids[2])}
+    for spool in kept.values():
+        spool.keep(1, [{"id": 1}])
+
     # --purge: the forget command's code for that athlete: their tokens (and copies) go.
     code, out, err = command("athletes", "remove", str(ids[2]), "--purge", "--yes")
     assert code == 0, err
+    assert kept[ids[2]].numbers() == [], "the athlete's kept pages go"
+    assert kept[ids[0]].numbers() == [1], "another athlete's stay"
     assert f"removed athlete {ids[2]} (Sandbox Athlete 3) and forgot their data" in out
     assert not entry_path(settings, ids[2]).exists()
     assert [a.id for a in authorized_athletes(settings)] == [ids[0]]

@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date, timezone
+from datetime import date, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,13 @@ from pipeline import run_dates
 from pipeline.activity_csv import read_ids
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.strava.clock import scaled_clock, simulated_clock_setting
-from tests.conftest import ATHLETE_END, PROJECT_ROOT, PipelineWorld, require_server
-from tests.support.backends import fixture_mysql_db, mysql_url  # noqa: F401 - fixture
+from tests.conftest import ATHLETE_END, PROJECT_ROOT, RUN_DATE, PipelineWorld, require_server
+from tests.support.backends import (  # noqa: F401 - fixtures
+    fixture_mysql_db,
+    fixture_pg_database,
+    mysql_url,
+    pg_url,
+)
 from tests.support.operations import Luigid, luigid_path, run_env
 
 SPEED = 60.0
@@ -204,3 +209,99 @@ def test_three_athletes_in_three_processes_share_the_application_budget(
     for token in per_token:
         pages = [int(r.query["page"]) for r in log if r.token_id == token]
         assert pages == list(range(1, len(pages) + 1)), "a page was asked twice"
+
+
+def athletes_backfill(athlete_ids: list[int], extra: tuple[str, ...]) -> list[str]:
+    """``luigi ... AthletesBackfill``: the real Backfill of these athletes (4 weeks to RUN_DATE;
+    the first week's read lists each athlete's whole history)."""
+    return [sys.executable, "-m", "luigi", "--module", "tests.support.athlete_backfill",
+            "AthletesBackfill", "--athlete-ids", json.dumps(athlete_ids),
+            "--start", (RUN_DATE - timedelta(days=21)).isoformat(), "--stop",
+            RUN_DATE.isoformat(), "--no-lock", *extra]
+
+
+def run_both(commands: list[list[str]], environment: dict[str, str]
+             ) -> list[tuple[int, str]]:
+    """Run the commands at once; (return code, stderr) of each."""
+    runs = [subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for command in commands]
+    return [(run.returncode, err) for run, (_, err)
+            in ((run, run.communicate(timeout=900)) for run in runs)]
+
+
+def pages_by_read(world: PipelineWorld) -> dict[tuple[str, str, str], list[int]]:
+    """The list pages asked, in order, per (token, after, before): one athlete's read each."""
+    reads: dict[tuple[str, str, str], list[int]] = {}
+    for r in world.sandbox.requests_log:
+        if r.path.endswith(LIST_PATH):
+            key = (str(r.token_id), r.query.get("after", ""), r.query["before"])
+            reads.setdefault(key, []).append(int(r.query["page"]))
+    return reads
+
+
+def test_three_athletes_backfill_with_four_workers_in_two_invocations(
+    world_factory: Callable[..., PipelineWorld], luigid: Luigid, mysql_db: str,
+    pg_database: str
+) -> None:
+    """sandbox --athletes 3, each authorized; the real per-athlete graph (ExtractRange,
+    BackfillWeek chains, WeeklyPipeline) in two ``luigi --workers 2`` invocations against one
+    luigid, one MariaDB state store and one PostgreSQL warehouse: stopped by the budget first,
+    then resumed at the page each athlete's read reached."""
+    from pipeline.backends import open_warehouse
+    from pipeline.sandbox.athlete import athlete_seeds
+    from pipeline.sandbox_cli import authorize_all
+
+    limit = 4  # a backfill may take 3 of them
+    seeds = athlete_seeds(71, 3)
+    athletes = [SyntheticAthlete(seed, n_activities=450, end=ATHLETE_END) for seed in seeds]
+    setting, now = simulated_clock()
+    world = world_factory(athletes[0], clock=now, read_limit_15min=limit,
+                          more_athletes=athletes[1:], rotate_refresh_tokens=False)
+    stored = authorize_all(world.sandbox, seeds)
+    ids = [athlete.id for athlete in stored]
+    scheduler = ("--workers", "2", "--scheduler-host", "127.0.0.1",
+                 "--scheduler-port", str(luigid.port))
+    commands = [athletes_backfill(ids[:2], scheduler), athletes_backfill(ids[2:], scheduler)]
+    environment = run_env(world, STATE_URL=mysql_url(mysql_db),
+                          WAREHOUSE_URL=pg_url(pg_database), STRAVA_SIMULATED_CLOCK=setting,
+                          STRAVA_MAX_RATE_LIMIT_WAIT="1")
+    needed = [math.ceil(len(a.activities) / 200) + 1 for a in athletes]
+
+    # 1. Not allowed to wait for the next window: stopped by the budget mid-read.
+    stopped = run_both(commands, environment)
+    assert any(code != 0 for code, _ in stopped)
+    assert any("shared 15-minute read budget is spent" in err for _, err in stopped), [
+        err[-1500:] for _, err in stopped]
+    reached = {key: list(pages) for key, pages in pages_by_read(world).items()}
+    assert reached and sum(map(len, reached.values())) < sum(needed)
+    assert any(0 < len(pages) < max(needed) for pages in reached.values())
+    kept = world.data_dir / "lake" / "strava" / "pages"
+    assert list(kept.rglob("*.json.gz")), "the pages read are kept for the rerun"
+
+    # 2. The same two invocations, allowed to wait: each read goes on from its next page.
+    environment["STRAVA_MAX_RATE_LIMIT_WAIT"] = "960"
+    for code, err in run_both(commands, environment):
+        assert code == 0, err[-3000:]
+
+    reads = pages_by_read(world)
+    assert len(reads) == 3, "one read per athlete, each with its own token"
+    assert sorted(map(len, reads.values())) == sorted(needed)
+    for key, pages in reads.items():
+        assert pages == list(range(1, len(pages) + 1)), f"a page was asked twice: {pages}"
+        assert pages[:len(reached.get(key, []))] == reached.get(key, [])
+    log = [r for r in world.sandbox.requests_log if r.path.startswith("/api/v3/")]
+    assert all(r.status == 200 for r in log), "Strava answered 429"
+    windows = api_windows(world)
+    assert max(windows.values()) <= limit, windows
+    assert not list(kept.rglob("*.json.gz")), "the kept pages go once the extracts are written"
+
+    warehouse = open_warehouse(pg_url(pg_database))
+    for athlete_id, athlete in zip(ids, athletes, strict=True):
+        rows = warehouse.query("SELECT COUNT(*) FROM strava_activity_data WHERE athlete_id = :a",
+                               {"a": athlete_id})
+        assert int(rows[0][0]) == len([a for a in athlete.activities
+                                       if a["start_date_local"][:10] <= RUN_DATE.isoformat()])
+    done = luigid.tasks("DONE")
+    assert sum(task_id.startswith("ExtractRange_") for task_id in done) == 3
+    assert sum(task_id.startswith("WeeklyPipeline_") for task_id in done) == 2

@@ -39,6 +39,8 @@ def test_marker_ids_carry_the_athlete_except_the_first_athlete() -> None:
     ("reports/assets/plotly.min.js", None),
     ("extract/42/2026-11-29/activities.csv", 42),
     ("extract/reconcile/2026-11-29/activities.csv", FIRST),
+    ("strava/pages/athlete-42/range-0-1795219200/page-00001.json.gz", 42),
+    ("strava/pages/range-0-1795219200/page-00001.json.gz", FIRST),
 ])
 def test_every_path_belongs_to_one_athlete_or_is_shared(path: str, owner: int | None) -> None:
     assert owner_of_path(path, FIRST) == owner
