@@ -97,7 +97,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             frame[name] = pd.to_datetime(frame[name]).astype(dtype)
         elif dtype == "Float64":
             frame[name] = pd.to_numeric(frame[name].map(
-                lambda value: None if value is None else float(value))).astype(dtype)
+                lambda value: None if pd.isna(value) else float(value))).astype(dtype)
         else:
             frame[name] = frame[name].astype(dtype)
     return frame
