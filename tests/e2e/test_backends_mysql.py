@@ -42,7 +42,8 @@ def test_table_created_when_missing_with_datetime_and_utf8mb4(mysql_db: str) -> 
     store = open_state(mysql_url(mysql_db))
     assert isinstance(store, MySQLStateStore)
     assert column_types(mysql_db) == {"run_date": "date", "watermark": "datetime",
-                                      "recorded_at": "datetime"}
+                                      "recorded_at": "datetime",
+                                      "athlete_id": "bigint(20)"}  # issue 26: per athlete
     admin = mysql_admin()
     with admin.cursor() as cursor:
         cursor.execute("SELECT table_collation FROM information_schema.tables "
