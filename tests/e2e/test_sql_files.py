@@ -53,6 +53,12 @@ SAMPLE_PARAMETERS: dict[str, object] = {
     "streams_since": datetime(2026, 11, 2),
     # issue 26: one athlete's rows
     "athlete_id": 42,
+    # issue 23: the dashboard's window and its records
+    "since": datetime(2025, 11, 24),
+    "pace_5k": 5000,
+    "pace_10k": 10000,
+    "pace_half": 21097.5,
+    "pace_marathon": 42195,
 }
 
 
