@@ -261,6 +261,60 @@ def test_a_backfill_reads_each_athlete_once_and_loads_every_week(three: Pipeline
     assert three.sandbox.count("/athlete/activities") == len(three.sandbox.athletes) * 2
 
 
+def status_blocks() -> dict[int, str]:
+    """``strava-pipeline status`` run in this process: each athlete's block by id."""
+    import contextlib
+    import io
+
+    from pipeline import status
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert status.main([]) == 0
+    release_all()
+    blocks: dict[int, str] = {}
+    for block in out.getvalue().split("\nAthlete ")[1:]:
+        athlete_id, _, rest = block.partition(" ")
+        blocks[int(athlete_id.rstrip(":"))] = rest.split("\nWebhook events:")[0]
+    return blocks
+
+
+def test_status_and_the_run_summary_per_athlete(three: PipelineWorld) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for what the commands print")
+    from pipeline.cli import summary_lines
+
+    settings = load_settings()
+    ids = [athlete.athlete_id for athlete in three.sandbox.athletes]
+    before = summary_lines(settings, RUN_DATE)
+    assert f"not built for {RUN_DATE} (it would be {three.data_dir / 'reports' / str(ids[1])}" \
+        in "\n".join(before)
+    assert succeeded(three.run_weekly(RUN_DATE))
+    lines = summary_lines(settings, RUN_DATE)
+    for athlete in ids:
+        assert (f"Dashboard of athlete {athlete}: {three.data_dir / 'reports' / str(athlete)}"
+                f"/{RUN_DATE}/dashboard.html") in lines
+    assert f"Athletes:  {three.data_dir / 'reports' / 'index.html'}" in lines
+
+    state = open_state(settings.state_url)
+    state.record_reconciliation(RUN_DATE, 1, {"listed": 7, "added": 1, "changed": 2,
+                                              "removed": 3}, athlete_id=ids[2])
+    blocks = status_blocks()
+    assert sorted(blocks) == sorted(ids)
+    names = {athlete.id: athlete.name for athlete in authorized_athletes(settings)}
+    for athlete in ids:
+        block = blocks[athlete]
+        assert block.startswith(f"({names[athlete]}):"), block
+        watermark = state.history(athlete)[-1][1]
+        assert f"last run: {RUN_DATE}" in block and f"watermark {watermark:%Y-%m-%d %H:%M:%S}" \
+            in block
+        seen = "7 listed, 1 added, 2 changed, 3 removed" in block
+        assert seen == (athlete == ids[2]), block
+        assert ("Reconciliation: none yet" in block) == (athlete != ids[2])
+    assert len({state.history(athlete)[-1][1] for athlete in ids}) == 3  # each its own
+
+
 def test_narrowed_to_one_athlete(three: PipelineWorld) -> None:
     if "mysql" in three.env.get("STATE_URL", ""):
         pytest.skip("the embedded default is enough for the narrowing")
