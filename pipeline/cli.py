@@ -48,6 +48,7 @@ from pipeline import (
 )
 from pipeline.archive import command as archive_command
 from pipeline.archive.options import archive_only
+from pipeline.athlete_scope import authorized_ids
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import Warehouse, open_state, open_warehouse
 from pipeline.backends.migrations import (
@@ -82,7 +83,7 @@ from pipeline.sql_files import staging_table_name
 from pipeline.strava import authorize
 from pipeline.tasks.backfill import SUNDAY, week_run_dates
 from pipeline.tasks.base import stage_marker_id
-from pipeline.tasks.dashboard import dashboard_path
+from pipeline.tasks.dashboard import athlete_dashboard_path, dashboard_path, reports_dir
 from pipeline.tasks.extract import extracts_missing
 from pipeline.webhook import cli as webhook_cli
 
@@ -115,14 +116,28 @@ def command_hint(*args: str) -> str:
     return " ".join((str(script.absolute()), *args))
 
 
+def _dashboard_line(label: str, run_date: date, dashboard: Path) -> str:
+    """'<label>: <path>', or that the run date's page is not built (and where it would be)."""
+    if dashboard.exists():
+        return f"{label}: {dashboard}"
+    return f"{label}: not built for {run_date} (it would be {dashboard})"
+
+
 def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> list[str]:
     """What a finished run tells the user: where the warehouse and the dashboard are."""
     lines = [f"Warehouse: {mask_url(settings.warehouse_url)}"]
-    dashboard = dashboard_path(settings.data_dir, run_date)
-    if dashboard.exists():
-        lines.append(f"Dashboard: {dashboard}")
+    ids = authorized_ids(settings)
+    if len(ids) > 1:  # each athlete's pages in reports/<id>/, the operator's index above them
+        for athlete_id in ids:
+            lines.append(_dashboard_line(f"Dashboard of athlete {athlete_id}", run_date,
+                                         athlete_dashboard_path(settings.data_dir, run_date,
+                                                                athlete_id)))
+        index = reports_dir(settings.data_dir) / "index.html"
+        lines.append(f"Athletes:  {index}" if index.exists()
+                     else f"Athletes:  no index built yet (it would be {index})")
     else:
-        lines.append(f"Dashboard: not built for {run_date} (it would be {dashboard})")
+        lines.append(_dashboard_line("Dashboard", run_date,
+                                     dashboard_path(settings.data_dir, run_date)))
     lines.append("Status:    " + command_hint("status", *(["--demo"] if demo else [])))
     return lines
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from pipeline.backends import StateStore
 from pipeline.settings import Settings
@@ -74,19 +75,23 @@ class DeleteGuard:
                 f"`strava-pipeline reconcile --date {run_date} --allow-mass-delete`")
 
 
-def status_lines(state: StateStore) -> list[str]:
-    """What ``strava-pipeline status`` says about reconciliations and webhook events."""
-    last = state.last_reconciliation()
+def reconciliation_line(last: dict[str, Any] | None) -> str:
+    """'Reconciliation: last of <date>, completed ...' or 'none yet', for one athlete's newest."""
     if last is None:
-        lines = ["Reconciliation: none yet (strava-pipeline reconcile; the weekly run "
-                 "reconciles every RECONCILE_EVERY_WEEKS weeks)"]
-    else:
-        label = last["run_date"].isoformat() + (f".{last['attempt']}" if last["attempt"] > 1
-                                                 else "")
-        lines = [f"Reconciliation: last of {label}, completed "
-                 f"{last['completed_at']:%Y-%m-%d %H:%M} UTC: {last['listed']} listed, "
-                 f"{last['added']} added, {last['changed']} changed, {last['removed']} removed"
-                 + (f" (kept in strava/deleted/{label}/)" if last["removed"] else "")]
+        return ("Reconciliation: none yet (strava-pipeline reconcile; the weekly run "
+                "reconciles every RECONCILE_EVERY_WEEKS weeks)")
+    label = last["run_date"].isoformat() + (f".{last['attempt']}" if last["attempt"] > 1
+                                             else "")
+    return (f"Reconciliation: last of {label}, completed "
+            f"{last['completed_at']:%Y-%m-%d %H:%M} UTC: {last['listed']} listed, "
+            f"{last['added']} added, {last['changed']} changed, {last['removed']} removed"
+            + (f" (kept in strava/deleted/{label}/)" if last["removed"] else ""))
+
+
+def status_lines(state: StateStore, per_athlete: bool = False) -> list[str]:
+    """What ``strava-pipeline status`` says about reconciliations and webhook events (the
+    reconciliation line left to each athlete's block when ``per_athlete``)."""
+    lines = [] if per_athlete else [reconciliation_line(state.last_reconciliation())]
     pending, applied, newest = state.event_counts()
     received = f", newest received {newest:%Y-%m-%d %H:%M} UTC" if newest else ""
     lines.append(f"Webhook events: {pending} pending, {applied} applied{received}")

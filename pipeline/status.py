@@ -33,6 +33,7 @@ from pipeline.preflight import parse_date
 from pipeline.reconcile import status_lines as reconcile_status_lines
 from pipeline.sandbox import sandbox_environment
 from pipeline.settings import ConfigurationError, Settings, load_settings
+from pipeline.status_athletes import athletes_status_lines
 from pipeline.tasks import RecordWatermark, WeeklyPipeline
 from pipeline.tasks.watermark import StateWatermarkTarget
 
@@ -353,8 +354,10 @@ def run(args: argparse.Namespace) -> int:
         for line in format_detail(reader.status(detail)):
             print(line)
         if not missing_locally(settings.state_url):  # issue 20
+            state = open_state(settings.state_url)
+            blocks = athletes_status_lines(settings, state)  # issue 26: several athletes
             print()
-            for line in reconcile_status_lines(open_state(settings.state_url)):
+            for line in [*blocks, *reconcile_status_lines(state, per_athlete=bool(blocks))]:
                 print(line)
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -7,7 +7,12 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 
-from pipeline.archive.importer import ArchiveImportFailed, ImportResult, import_archive
+from pipeline.archive.importer import (
+    ArchiveImportFailed,
+    ImportResult,
+    archive_athlete,
+    import_archive,
+)
 from pipeline.sandbox import sandbox_settings
 from pipeline.settings import load_settings
 
@@ -40,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     with sandbox_settings() if args.demo else nullcontext():
         settings = load_settings()
         try:
-            result = import_archive(Path(args.path), settings)
+            athlete = archive_athlete(settings, args.athlete_id)
+            result = import_archive(Path(args.path), settings, athlete)
         except ArchiveImportFailed as error:
             print(f"strava-pipeline: error: {error}", file=sys.stderr)
             return 1
@@ -59,6 +65,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
                     "table and the staging checks; the same archive twice does nothing. "
                     "See README, 'The athlete's archive'.")
     parser.add_argument("path", metavar="PATH", help="the ZIP as downloaded, or its folder")
+    parser.add_argument("--athlete-id", type=int, default=None, metavar="ID",
+                        help="whose archive it is (default: the install's only athlete; "
+                             "needed when several athletes authorized the application)")
     parser.add_argument("--demo", action="store_true",
                         help="into the sandbox's data (sandbox-data/), not real data")
     parser.set_defaults(handler=run)

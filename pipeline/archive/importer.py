@@ -29,6 +29,7 @@ from pipeline import activity_csv, run_dates
 from pipeline.archive import csv_reader
 from pipeline.archive.options import archive_limits
 from pipeline.archive.source import CSV_NAME, Archive, ArchiveError, MemberError, open_archive
+from pipeline.athlete_scope import authorized_ids, effective_athlete, target_tag
 from pipeline.athlete_zone import athlete_zone
 from pipeline.backends import Lake, StateStore, Warehouse, open_lake, open_state, open_warehouse
 from pipeline.backends.warehouse import utc_now
@@ -45,19 +46,41 @@ MARKER_PREFIX = "ImportArchive("
 _HALT_CHECKS = ("staging_duplicate_ids.sql", "staging_null_keys.sql")
 
 
-def marker_id(archive_id: str) -> str:
-    """The import's marker in table_updates, e.g. 'ImportArchive(0123456789abcdef)'."""
-    return f"{MARKER_PREFIX}{archive_id})"
+def marker_id(archive_id: str, tag: str = "") -> str:
+    """The import's marker in table_updates, e.g. 'ImportArchive(0123456789abcdef)'; for an
+    athlete other than the install's first one 'ImportArchive(0123456789abcdef,a42)'
+    (pipeline/athlete_scope.py target_tag)."""
+    return f"{MARKER_PREFIX}{archive_id}{',' + tag if tag else ''})"
 
 
-def staging_table(archive_id: str) -> str:
-    """The import's staging table."""
-    return f"staging_strava_archive_{archive_id}"
+def staging_table(archive_id: str, tag: str = "") -> str:
+    """The import's staging table (with '_a<id>' for an athlete other than the first)."""
+    return f"staging_strava_archive_{archive_id}{'_' + tag if tag else ''}"
 
 
-def lake_key(archive_id: str) -> str:
-    """Where the import's rows (extract dialect) are kept in the lake."""
-    return f"strava/archive/{archive_id}/activities.csv"
+def lake_key(archive_id: str, tag: str = "") -> str:
+    """Where the import's rows (extract dialect) are kept in the lake: under the athlete's id
+    for an athlete other than the first ('a42' -> strava/archive/42/...)."""
+    folder = f"{tag.removeprefix('a')}/" if tag else ""
+    return f"strava/archive/{folder}{archive_id}/activities.csv"
+
+
+def archive_athlete(settings: Settings, athlete_id: int | None) -> int:
+    """The athlete an import is for: ``athlete_id`` (one who authorized the application), or
+    without one the install's only athlete (0 on an install of one athlete without the
+    athletes' store); several athletes and none given is one line saying to pass it."""
+    ids = authorized_ids(settings)
+    if athlete_id is None or int(athlete_id) == 0:
+        if len(ids) > 1:
+            raise ArchiveImportFailed(
+                f"this install has {len(ids)} athletes ({', '.join(map(str, ids))}): pass "
+                "--athlete-id ID to say whose archive this is")
+        return ids[0] if ids else 0
+    if ids and int(athlete_id) not in ids:
+        raise ArchiveImportFailed(
+            f"athlete {int(athlete_id)} has not authorized this application (athletes: "
+            f"{', '.join(map(str, ids))}): pass one of them to --athlete-id")
+    return int(athlete_id)
 
 
 class ArchiveImportFailed(RuntimeError):
@@ -92,7 +115,7 @@ def _backends(settings: Settings) -> _Backends:
                      open_state(settings.state_url))
 
 
-def _rows(archive: Archive, settings: Settings, result: ImportResult
+def _rows(archive: Archive, settings: Settings, result: ImportResult, athlete: int = 0
           ) -> Iterator[dict[str, Any]]:
     """The production rows of activities.csv; a row that cannot be read is one failure line."""
     zone = athlete_zone(settings)
@@ -112,6 +135,7 @@ def _rows(archive: Archive, settings: Settings, result: ImportResult
                     result.failures.append(f"activity {row['id']}: {name} is named in "
                                            "activities.csv but is not in the archive")
             result.rows_read += 1
+            row["athlete_id"] = athlete or None  # issue 26: the athlete's page shows it
             yield row
 
 
@@ -146,39 +170,44 @@ def record_unreadable(settings: Settings, path: Path, error: Exception) -> None:
         datetime.now(timezone.utc).date(), [str(error)], f"archive {path.name}: {error}")])
 
 
-def import_archive(path: Path, settings: Settings) -> ImportResult:
-    """Import one archive (a ZIP or a folder); see the module docstring."""
+def import_archive(path: Path, settings: Settings, athlete_id: int = 0) -> ImportResult:
+    """Import one archive (a ZIP or a folder) for an athlete (``archive_athlete``: 0 is the
+    install's first athlete); see the module docstring."""
     try:
         archive = open_archive(path, archive_limits())
     except ArchiveError as error:
         record_unreadable(settings, path, error)
         raise ArchiveImportFailed(str(error)) from None
     try:
-        return _import(archive, settings)
+        return _import(archive, settings, athlete_id)
     finally:
         archive.close()
 
 
-def _import(archive: Archive, settings: Settings) -> ImportResult:
+def _import(archive: Archive, settings: Settings, athlete_id: int = 0) -> ImportResult:
     result = ImportResult(archive_id=archive.short_id, failures=list(archive.refused))
     backends = _backends(settings)
     warehouse = backends.warehouse
     warehouse.ensure_schema()
-    if warehouse.marker_exists(marker_id(archive.short_id)):
+    athlete = effective_athlete(backends.state, athlete_id)
+    tag = target_tag(backends.state, athlete_id)
+    marker = marker_id(archive.short_id, tag)
+    if warehouse.marker_exists(marker):
         result.already_imported = True
         return result
-    table = staging_table(archive.short_id)
-    key = lake_key(archive.short_id)
+    table = staging_table(archive.short_id, tag)
+    key = lake_key(archive.short_id, tag)
     with tempfile.TemporaryDirectory(prefix="archive-") as folder:
         extract = Path(folder) / "activities.csv"
         try:
-            frame = typed_frame(list(_rows(archive, settings, result)))
+            frame = typed_frame(list(_rows(archive, settings, result, athlete)))
         except csv_reader.ArchiveCsvError as error:
             record_unreadable(settings, archive.path, error)
             raise ArchiveImportFailed(str(error)) from None
         activity_csv.write_activities_csv(frame, extract)
         backends.lake.put_file(extract, key)
-    warehouse.load_staging(backends.lake, key, table, f"ArchiveStaging({archive.short_id})")
+    warehouse.load_staging(backends.lake, key, table,
+                           f"ArchiveStaging({archive.short_id}{',' + tag if tag else ''})")
     try:
         _check_staging(warehouse, table)
         _import_streams(archive, backends, result)
@@ -196,12 +225,12 @@ def _import(archive: Archive, settings: Settings) -> ImportResult:
             warehouse._insert_validation_rows(session, [validation_row(
                 datetime.now(timezone.utc).date(), result.failures,
                 _summary(archive, result.failures))])
-            warehouse.write_marker(session, marker_id(archive.short_id), "strava_activity_data")
+            warehouse.write_marker(session, marker, "strava_activity_data")
     finally:
         warehouse.drop_table(table)
     if len(frame):
         result.watermark_date = max(frame["start_date_local"]).date()
-        _record_watermark(backends, result.watermark_date)
+        _record_watermark(backends, result.watermark_date, athlete)
     return result
 
 
@@ -226,9 +255,10 @@ def _import_streams(archive: Archive, backends: _Backends, result: ImportResult)
     result.streams = writer.close()
 
 
-def _record_watermark(backends: _Backends, day: date) -> None:
-    """The watermark of the archive's newest local date, as RecordWatermark computes it."""
+def _record_watermark(backends: _Backends, day: date, athlete: int = 0) -> None:
+    """The watermark of the archive's newest local date for its athlete, as RecordWatermark
+    computes it (athlete 0: every row, an install of one athlete)."""
     rows = backends.warehouse.query_file("production/watermark.sql",
                                          {"run_date_end": run_dates.run_week(day).end,
-                                          "athlete_id": 0})
-    backends.state.record_watermark(day, rows[0][0] if rows else None)
+                                          "athlete_id": athlete})
+    backends.state.record_watermark(day, rows[0][0] if rows else None, athlete_id=athlete)

@@ -3,6 +3,10 @@
 predict prints the champion's kudos for an activity you describe; the context features (days
 since the previous activity, kudos of the previous weeks) come from production, as for a real
 upload at that time. report prints kudos_model_runs.
+
+On an install of several athletes (issue 26) each athlete has its own models
+(models/kudos/<athlete id>/ in the lake, its rows of kudos_model_runs): ``--athlete-id ID``
+says whose; an install of one athlete needs none.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from pipeline.athlete_scope import authorized_ids
 from pipeline.backends import open_lake, open_warehouse
 from pipeline.kudos.features import SOURCE_COLUMNS, build_features
 from pipeline.kudos.model import predict
@@ -22,7 +27,7 @@ from pipeline.kudos.tables import (
     read_activities,
     runs_report,
 )
-from pipeline.settings import ConfigurationError, load_settings
+from pipeline.settings import ConfigurationError, Settings, load_settings
 
 VISIBILITIES = ("everyone", "followers_only", "only_me")
 
@@ -75,7 +80,28 @@ def parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="print every kudos model run")
     report.add_argument("--run-date", type=date.fromisoformat, default=date.max,
                         help="only runs up to this run date")
+    for command in (ask, report):
+        command.add_argument("--athlete-id", type=int, default=None, metavar="ID",
+                             help="whose models (default: the install's only athlete; "
+                                  "needed when several athletes authorized the application)")
     return main
+
+
+def kudos_athlete(settings: Settings, athlete_id: int | None) -> int:
+    """The athlete whose models the command reads: ``athlete_id``, or the install's only one
+    (0: every row, an install of one athlete, as before issue 26); several athletes and none
+    given is a one-line ConfigurationError saying to pass --athlete-id."""
+    ids = authorized_ids(settings)
+    if athlete_id is None or int(athlete_id) == 0:
+        if len(ids) > 1:
+            raise ConfigurationError(
+                f"this install has {len(ids)} athletes ({', '.join(map(str, ids))}): pass "
+                "--athlete-id ID to say whose kudos model")
+        return 0
+    if ids and int(athlete_id) not in ids:
+        raise ConfigurationError(f"athlete {int(athlete_id)} has not authorized this "
+                                 f"application (athletes: {', '.join(map(str, ids))})")
+    return int(athlete_id) if len(ids) > 1 else 0
 
 
 def _activity(args: argparse.Namespace, start: datetime, athlete_id: object) -> dict:
@@ -96,9 +122,10 @@ def _activity(args: argparse.Namespace, start: datetime, athlete_id: object) -> 
 def run_predict(args: argparse.Namespace) -> int:
     """Print the champion's prediction; 1 with a one-line reason when there is none."""
     settings = load_settings()
+    athlete_id = kudos_athlete(settings, args.athlete_id)
     warehouse = open_warehouse(settings.warehouse_url)
-    champion = (current_champion(warehouse) if warehouse.table_exists("kudos_model_runs")
-                else None)
+    champion = (current_champion(warehouse, athlete_id)
+                if warehouse.table_exists("kudos_model_runs") else None)
     if champion is None:
         print("no kudos model yet: run the WeeklyPipeline (it trains one once production holds "
               f"KUDOS_MIN_ACTIVITIES={settings.kudos_min_activities} activities); "
@@ -108,7 +135,7 @@ def run_predict(args: argparse.Namespace) -> int:
     model = load_model(open_lake(settings.lake_url), champion.model_version,
                        champion.model_sha256)
     start = args.start or datetime.now().replace(microsecond=0)
-    history = read_activities(warehouse, start)
+    history = read_activities(warehouse, start, athlete_id)
     athlete = history["athlete_id"].dropna().iloc[-1] if len(history) else None
     # UTC is unknown for a described activity; local time orders it against history.
     history = history.assign(start_date=history["start_date_local"])
@@ -148,12 +175,14 @@ def format_report(runs: pd.DataFrame) -> str:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """Print kudos_model_runs."""
-    warehouse = open_warehouse(load_settings().warehouse_url)
+    """Print kudos_model_runs (the athlete's)."""
+    settings = load_settings()
+    athlete_id = kudos_athlete(settings, args.athlete_id)
+    warehouse = open_warehouse(settings.warehouse_url)
     if not warehouse.table_exists("kudos_model_runs"):
         print("no kudos model runs yet")
         return 0
-    print(format_report(runs_report(warehouse, args.run_date)))
+    print(format_report(runs_report(warehouse, args.run_date, athlete_id)))
     return 0
 
 

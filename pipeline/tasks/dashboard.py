@@ -34,6 +34,11 @@ def dashboard_path(data_dir: Path, run_date: date) -> Path:
     return reports_dir(data_dir) / run_date.isoformat() / "dashboard.html"
 
 
+def athlete_dashboard_path(data_dir: Path, run_date: date, athlete_id: int) -> Path:
+    """One athlete's page of a run date on an install of several athletes."""
+    return reports_dir(data_dir) / str(int(athlete_id)) / run_date.isoformat() / "dashboard.html"
+
+
 class BuildDashboard(RunDateTask):
     """$DATA_DIR/reports/YYYY-MM-DD/{dashboard,validation}.html, also in the lake; on an
     install of several athletes each athlete's in its own folder,

@@ -261,6 +261,164 @@ def test_a_backfill_reads_each_athlete_once_and_loads_every_week(three: Pipeline
     assert three.sandbox.count("/athlete/activities") == len(three.sandbox.athletes) * 2
 
 
+def status_blocks() -> dict[int, str]:
+    """``strava-pipeline status`` run in this process: each athlete's block by id."""
+    import contextlib
+    import io
+
+    from pipeline import status
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert status.main([]) == 0
+    release_all()
+    blocks: dict[int, str] = {}
+    for block in out.getvalue().split("\nAthlete ")[1:]:
+        athlete_id, _, rest = block.partition(" ")
+        blocks[int(athlete_id.rstrip(":"))] = rest.split("\nWebhook events:")[0]
+    return blocks
+
+
+def test_status_and_the_run_summary_per_athlete(three: PipelineWorld) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for what the commands print")
+    from pipeline.cli import summary_lines
+
+    settings = load_settings()
+    ids = [athlete.athlete_id for athlete in three.sandbox.athletes]
+    before = summary_lines(settings, RUN_DATE)
+    assert f"not built for {RUN_DATE} (it would be {three.data_dir / 'reports' / str(ids[1])}" \
+        in "\n".join(before)
+    assert succeeded(three.run_weekly(RUN_DATE))
+    lines = summary_lines(settings, RUN_DATE)
+    for athlete in ids:
+        assert (f"Dashboard of athlete {athlete}: {three.data_dir / 'reports' / str(athlete)}"
+                f"/{RUN_DATE}/dashboard.html") in lines
+    assert f"Athletes:  {three.data_dir / 'reports' / 'index.html'}" in lines
+
+    state = open_state(settings.state_url)
+    state.record_reconciliation(RUN_DATE, 1, {"listed": 7, "added": 1, "changed": 2,
+                                              "removed": 3}, athlete_id=ids[2])
+    blocks = status_blocks()
+    assert sorted(blocks) == sorted(ids)
+    names = {athlete.id: athlete.name for athlete in authorized_athletes(settings)}
+    for athlete in ids:
+        block = blocks[athlete]
+        assert block.startswith(f"({names[athlete]}):"), block
+        watermark = state.history(athlete)[-1][1]
+        assert f"last run: {RUN_DATE}" in block and f"watermark {watermark:%Y-%m-%d %H:%M:%S}" \
+            in block
+        seen = "7 listed, 1 added, 2 changed, 3 removed" in block
+        assert seen == (athlete == ids[2]), block
+        assert ("Reconciliation: none yet" in block) == (athlete != ids[2])
+    assert len({state.history(athlete)[-1][1] for athlete in ids}) == 3  # each its own
+
+
+def test_an_archive_is_imported_for_the_athlete_named(
+        three: PipelineWorld, tmp_path: Path, pipeline_now: PipelineNow) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for whose archive it is")
+    import contextlib
+    import io
+
+    from pipeline import cli
+    from pipeline.backends.duckdb_warehouse import release_all
+    from pipeline.sandbox.archive_export import write_archive
+    from pipeline.tasks import ImportArchive
+
+    def import_archive(*args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["import-archive", *args])
+        release_all()
+        return code, out.getvalue(), err.getvalue()
+
+    athletes = three.sandbox.athletes
+    middle, last = athletes[1], athletes[2]
+    assert succeeded(three.run_weekly(RUN_DATE))
+    only_in_archive = {**middle.snapshot()[0], "id": 4242, "name": "Only in the archive"}
+    archive = tmp_path / "export.zip"
+    write_archive([*middle.snapshot(), only_in_archive], archive)
+    code, out, err = import_archive(str(archive))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "pass --athlete-id ID" in err, err
+    code, _, err = import_archive(str(archive), "--athlete-id", "999")
+    assert code == 1 and "has not authorized" in err
+    assert 4242 not in rows_of(middle.athlete_id)
+
+    code, out, err = import_archive(str(archive), "--athlete-id", str(middle.athlete_id))
+    assert code == 0, err
+    assert "1 added" in out
+    assert rows_of(middle.athlete_id)[4242] == "Only in the archive"
+    markers = {row[0] for row in query("SELECT update_id FROM table_updates")}
+    assert [m for m in markers if m.startswith("ImportArchive(")] == \
+        [f"ImportArchive({out.split('(')[1].split(')')[0]},a{middle.athlete_id})"]
+    lake = open_lake(load_settings().lake_url)
+    assert lake.keys(f"strava/archive/{middle.athlete_id}/")
+    code, out, _ = import_archive(str(archive), "--athlete-id", str(middle.athlete_id))
+    assert code == 0 and "already imported" in out
+    # The Luigi task, for the last athlete: its marker carries the athlete.
+    other = tmp_path / "other.zip"
+    write_archive(last.snapshot(), other)
+    task = ImportArchive(path=str(other), athlete_id=last.athlete_id)
+    assert succeeded(three.build(task)) and task.complete()
+    assert any(m[0].endswith(f",a{last.athlete_id})") and m[0].startswith("ImportArchive(")
+               for m in query("SELECT update_id FROM table_updates"))
+
+    # The next week's run: the archive's activity is on its athlete's page and marts only.
+    pipeline_now.moment += timedelta(days=7)
+    assert succeeded(three.run_weekly(NEXT_RUN_DATE))
+    expected = {a.athlete_id: source(a, NEXT_RUN_DATE) for a in athletes}
+    expected[middle.athlete_id][4242] = "Only in the archive"
+    check_separated(three, NEXT_RUN_DATE, expected)
+
+
+def test_the_kudos_command_reads_the_named_athletes_models(
+        three: PipelineWorld, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    if "mysql" in three.env.get("STATE_URL", ""):
+        pytest.skip("the embedded default is enough for whose model files are read")
+    from pipeline.backends.duckdb_warehouse import release_all
+    from pipeline.kudos.__main__ import main as kudos_main
+
+    def kudos(*args: str) -> tuple[int, str, str]:
+        code = kudos_main(list(args))
+        release_all()
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    monkeypatch.setenv("KUDOS_MIN_ACTIVITIES", "50")  # each athlete's own kudos model trains
+    assert succeeded(three.run_weekly(RUN_DATE))
+    capsys.readouterr()
+    first, middle, last = (athlete.athlete_id for athlete in three.sandbox.athletes)
+    predict = ["predict", "--sport-type", "Run", "--distance-km", "10",
+               "--moving-minutes", "50", "--start", "2026-11-29T09:30"]
+    for command in (["report"], predict):
+        code, out, err = kudos(*command)
+        assert code == 1 and out == "" and err.count("\n") == 1, err
+        assert "pass --athlete-id ID" in err
+    code, out, _ = kudos("report", "--athlete-id", str(middle))
+    assert code == 0 and f"a{middle}-{RUN_DATE}" in out
+    assert f"a{first}-" not in out and f"a{last}-" not in out
+    # Each athlete's model files: without one champion's, only that athlete's prediction fails.
+    champions = [int(row[0]) for row in query(
+        "SELECT athlete_id FROM kudos_model_runs WHERE promoted ORDER BY athlete_id")]
+    assert len(champions) >= 2, champions
+    kept, gone = champions[:2]
+    lake = open_lake(load_settings().lake_url)
+    assert lake.keys(f"models/kudos/{gone}/")
+    for key in lake.keys(f"models/kudos/{gone}/"):
+        lake.delete(key)
+    code, out, err = kudos(*predict, "--athlete-id", str(kept))
+    assert code == 0, err
+    assert f"(champion a{kept}-{RUN_DATE}," in out
+    code, out, err = kudos(*predict, "--athlete-id", str(gone))
+    assert code == 1 and f"models/kudos/{gone}/" in err, err
+    code, _, err = kudos("report", "--athlete-id", "999")
+    assert code == 1 and "has not authorized" in err
+
+
 def test_narrowed_to_one_athlete(three: PipelineWorld) -> None:
     if "mysql" in three.env.get("STATE_URL", ""):
         pytest.skip("the embedded default is enough for the narrowing")
