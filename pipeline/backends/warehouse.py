@@ -355,8 +355,14 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, table)
 
     def replace_view(self, view: str, select: str, update_id: str) -> None:
-        """CREATE OR REPLACE VIEW from a model's SELECT and mark it, in one transaction."""
+        """CREATE OR REPLACE VIEW from a model's SELECT and mark it, in one transaction. A table
+        of that name (a model that was a table in an earlier release, e.g. stg_activities before
+        issue 23) is dropped first."""
         with self.transaction() as session:
+            session.execute("SELECT 1 FROM information_schema.tables WHERE table_name = :view"
+                            " AND table_type = 'BASE TABLE'", {"view": check_identifier(view)})
+            if session.fetchall():
+                session.execute(f"DROP TABLE {view}")
             session.execute(f"CREATE OR REPLACE VIEW {check_identifier(view)} AS {select}")
             self.write_marker(session, update_id, view)
 

@@ -279,3 +279,28 @@ def test_models_are_rebuilt_atomically_with_a_dated_marker(world: ModelWorld,
     keys = ["week_start", "sport_family", "workout_type_label"]
     assert model_table(copy, "weekly_kudos_change").sort_values(keys, ignore_index=True).equals(
         rebuilt.sort_values(keys, ignore_index=True))
+
+
+def test_a_view_model_replaces_the_table_an_earlier_release_built(world: ModelWorld,
+                                                                   tmp_path: Path) -> None:
+    """Issue 23: stg_activities became a view; a warehouse holding it as a table (an earlier
+    release's) gets the view in its place, with the same rows."""
+    import shutil
+
+    import duckdb
+
+    from pipeline.backends import open_warehouse
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(world.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as db:
+        db.execute("DROP VIEW stg_activities")
+        db.execute("CREATE TABLE stg_activities AS SELECT * FROM strava_activity_data LIMIT 1")
+    warehouse = open_warehouse(f"duckdb:///{copy}")
+    build(warehouse, "stg_activities", RUN_DATE, "X(view)")
+    with duckdb.connect(str(copy)) as db:
+        kinds = db.execute("SELECT table_type FROM information_schema.tables "
+                           "WHERE table_name = 'stg_activities'").fetchall()
+        rows = db.execute("SELECT COUNT(*) FROM stg_activities").fetchone()[0]
+    assert kinds == [("VIEW",)]
+    assert rows > 1  # production's, not the one row of the old table

@@ -1,4 +1,6 @@
-{{ config(materialized='table') }}
+{{ config(materialized='view') }}
+-- A view (issue 23): as a table it copied the whole of production, summary polylines included,
+-- every week (the weekly run's peak memory grew with the history); each mart reads it inline.
 -- One row per production activity, with everything the marts derive from it, derived here once:
 -- the sport family (stg_sport_families; NULL for a sport without one) and readable workout label
 -- (stg_workout_types: the label of the family's code, else its 'default'), the athlete's local
