@@ -25,6 +25,7 @@ from pipeline.backends.migrations import (
     refuse_unknown,
 )
 from pipeline.backends.urls import local_path, mask_url, missing_locally, scheme_of
+from pipeline.run_dates import RunDateNotOver
 from pipeline.sandbox import sandbox_settings
 from pipeline.settings import ConfigurationError, Settings, explicit_location, load_settings
 from pipeline.validator import checks_file, load_checks
@@ -66,11 +67,25 @@ def date_argument(text: str) -> date:
 
 
 def check_run_date(run_date: date, settings: Settings | None = None) -> None:
-    """Refuse a run date the rules do not allow (a PreflightError saying why)."""
+    """Refuse a run date the rules do not allow (a PreflightError saying why). A date a run
+    already finished is allowed again: its stages are complete, so the rerun reads nothing (a
+    first run takes the machine's zone, and the athlete's zone it then learns may put that date
+    a few hours back in the future)."""
+    settings = settings or load_settings()
     try:
-        ensure_run_date_over(run_date, settings or load_settings())
+        ensure_run_date_over(run_date, settings)
+    except RunDateNotOver as error:
+        if not _already_run(run_date, settings):
+            raise PreflightError(str(error)) from None
     except (ValueError, ConfigurationError) as error:
         raise PreflightError(str(error)) from None
+
+
+def _already_run(run_date: date, settings: Settings) -> bool:
+    """Whether a run of ``run_date`` finished (its watermark is recorded, for any athlete)."""
+    if missing_locally(settings.state_url):
+        return False
+    return any(day == run_date for day, _, _ in open_state(settings.state_url).history())
 
 
 def resolve_run_date(settings: Settings, text: str = "", demo: bool = False) -> date:
