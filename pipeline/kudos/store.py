@@ -23,14 +23,17 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import skops.io as sio
-from sklearn.ensemble import HistGradientBoostingRegressor
 
 from pipeline.backends.lake import Lake
+from pipeline.kudos import scorer as kudos_scorer
 from pipeline.kudos.features import CATEGORICAL, FEATURES, categorical_mask
+from pipeline.kudos.scorer import SCORER_ENTRY, Scorer, ScorerInvalid
+
+if TYPE_CHECKING:  # scikit-learn and skops are imported only to train or to upgrade a model
+    from sklearn.ensemble import HistGradientBoostingRegressor
 
 MODEL_FILE = "model.skops"
 METRICS_FILE = "metrics.json"
@@ -84,7 +87,11 @@ def model_bytes(model: KudosModel) -> bytes:
 
     skops names objects by their memory address (``id()``) and zip entries carry the time:
     both are renumbered/fixed here (object numbers in order of first appearance).
+    The zip also holds the model's NumPy-only scorer (pipeline/kudos/scorer.py) as the entry
+    ``scorer.npz``: skops ignores it, and the SHA-256 recorded for the file covers it.
     """
+    import skops.io as sio
+
     data = sio.dumps({"estimator": model.estimator, "features": list(model.features),
                       "categories": {name: list(values)
                                      for name, values in model.categories.items()}})
@@ -102,7 +109,9 @@ def model_bytes(model: KudosModel) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
             packed, "w", compression=zipfile.ZIP_DEFLATED) as target:
         schema = _SKOPS_ID.sub(renumber, source.read("schema.json").decode("utf-8"))
-        entries = {"schema.json": schema.encode("utf-8")}
+        entries = {"schema.json": schema.encode("utf-8"),
+                   SCORER_ENTRY: kudos_scorer.from_estimator(
+                       model.estimator, model.categories, model.features).to_bytes()}
         for name in source.namelist():
             if name != "schema.json":
                 stem, dot, extension = name.partition(".")
@@ -170,6 +179,8 @@ def load_model_bytes(data: bytes, expected_sha256: str | None, where: str) -> Ku
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ModelRefused(f"{where} refused: not a skops file (a pickle or other format?); "
                            f"{advice}")
+    import skops.io as sio
+
     try:
         untrusted = [name for name in sio.get_untrusted_types(data=data)
                      if name not in TRUSTED_TYPES]
@@ -187,6 +198,8 @@ def load_model_bytes(data: bytes, expected_sha256: str | None, where: str) -> Ku
 
 
 def _checked(loaded: Any, where: str, advice: str) -> KudosModel:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     def refuse(problem: str) -> ModelRefused:
         return ModelRefused(f"{where} refused: {problem}; {advice}")
 
@@ -208,6 +221,71 @@ def _checked(loaded: Any, where: str, advice: str) -> KudosModel:
         raise refuse("its category lists are malformed")
     _check_trees(estimator, len(FEATURES), refuse)
     return KudosModel(estimator, {name: list(values) for name, values in categories.items()})
+
+
+def scorer_key(model_version: str, model_sha256: str) -> str:
+    """Lake key of the scorer written beside a model file made before the scorer existed
+    (named by that file's SHA-256, so it belongs to that file only)."""
+    return model_prefix(model_version) + f"scorer-{model_sha256}.npz"
+
+
+def load_scorer(lake: Lake, model_version: str, expected_sha256: str) -> Scorer:
+    """The champion as a NumPy-only scorer (pipeline/kudos/scorer.py), without scikit-learn
+    or skops when model.skops holds its ``scorer.npz`` entry.
+
+    The file's SHA-256 is checked first, as by load_model (ModelRefused, ModelUnavailable
+    alike). A model file written before the scorer existed is loaded once through every check of
+    load_model, and its scorer is written beside it (``scorer-<SHA-256>.npz``) for later runs.
+    """
+    key = model_prefix(model_version) + MODEL_FILE
+    where = f"kudos model {model_version} ({lake.uri(key)})"
+    advice = ("it was not loaded; restore the file, or delete its folder so that the next "
+              "run trains a new champion")
+    data = read_model_file(lake, model_version)
+    if sha256(data) != expected_sha256:
+        raise ModelRefused(f"{where} refused: its SHA-256 differs from the one recorded when it "
+                           f"was trained (changed since); {advice}")
+    embedded = _scorer_entry(data)
+    if embedded is not None:
+        try:
+            scorer = kudos_scorer.from_bytes(embedded)
+        except ScorerInvalid as error:
+            raise ModelRefused(f"{where} refused: its scorer is invalid ({error}); "
+                               f"{advice}") from None
+        return _same_features(scorer, where)
+    beside = scorer_key(model_version, expected_sha256)
+    if lake.exists(beside):
+        with lake.open_binary(beside) as stream:
+            try:
+                return _same_features(kudos_scorer.from_bytes(stream.read()), where)
+            except ScorerInvalid:
+                pass
+        lake.delete(beside)  # unreadable: rebuilt below from the checked model file
+    model = load_model_bytes(data, expected_sha256, where)
+    scorer = kudos_scorer.from_estimator(model.estimator, model.categories, model.features)
+    with tempfile.TemporaryDirectory(prefix="kudos-scorer-") as folder:
+        path = Path(folder) / "scorer.npz"
+        path.write_bytes(scorer.to_bytes())
+        lake.put_file(path, beside)
+    return scorer
+
+
+def _scorer_entry(data: bytes) -> bytes | None:
+    """model.skops's scorer.npz entry, or None (not a zip, or a file without one)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if SCORER_ENTRY not in archive.namelist():
+                return None
+            return archive.read(SCORER_ENTRY)
+    except zipfile.BadZipFile:
+        return None
+
+
+def _same_features(scorer: Scorer, where: str) -> Scorer:
+    if scorer.features != FEATURES:
+        raise ModelUnavailable(f"{where} was trained on other features than this version's; "
+                               "the next training replaces it")
+    return scorer
 
 
 def _same_flags(values: Any, expected: np.ndarray) -> bool:

@@ -11,24 +11,24 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-import sklearn
-import skops
 
 from pipeline.backends.lake import Lake
 from pipeline.backends.warehouse import Warehouse, utc_now
-from pipeline.kudos import model as kudos_model
+from pipeline.kudos import scorer as kudos_scorer
 from pipeline.kudos.features import (
     FEATURES,
     TEST_WEEKS,
     Windows,
     build_features,
+    encode,
     usable_kudos,
 )
 from pipeline.kudos.schedule import not_due, retrain_reason
+from pipeline.kudos.scorer import Scorer
 from pipeline.kudos.store import (
     KudosModel,
     ModelUnavailable,
-    load_model,
+    load_scorer,
     model_bytes,
     save_model,
 )
@@ -85,13 +85,14 @@ def _row(run_date: date, reason: str, **values: Any) -> dict[str, Any]:
     return row
 
 
-def _load_champion(lake: Lake, champion: Champion | None) -> KudosModel | None:
-    """The champion's model; None when there is none or it is unavailable (missing, other
-    features). A tampered file raises ModelRefused: the run stops, nothing is recorded."""
+def _load_champion(lake: Lake, champion: Champion | None) -> Scorer | None:
+    """The champion's scorer (NumPy only, pipeline/kudos/scorer.py); None when there is none
+    or it is unavailable (missing, other features). A tampered file raises ModelRefused: the
+    run stops, nothing is recorded."""
     if champion is None:
         return None
     try:
-        return load_model(lake, champion.model_version, champion.model_sha256)
+        return load_scorer(lake, champion.model_version, champion.model_sha256)
     except ModelUnavailable as error:
         logger.warning("%s", error)
         return None
@@ -152,7 +153,7 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     features = build_features(frame)
     local = pd.to_datetime(frame["start_date_local"])
     scored = (local >= windows.test_start).to_numpy() | frame["id"].isin(loaded_ids).to_numpy()
-    trained: KudosModel | None = None
+    trained: Scorer | None = None
     importance = None
     if row is None:
         logger.info("kudos model for %s: retraining (%s)", run_date, why)
@@ -166,7 +167,8 @@ def run_kudos_model(warehouse: Warehouse, lake: Lake, run_date: date, min_activi
     champion_model = trained if trained is not None and row["promoted"] else incumbent
     predictions = None
     if champion_model is not None and champion is not None:
-        predicted = kudos_model.predict(champion_model, features[scored])
+        predicted = champion_model.predict(encode(features[scored],
+                                                  champion_model.categories))
         predictions = pd.DataFrame({"activity_id": frame["id"][scored].astype("int64"),
                                     "model_version": champion.model_version,
                                     "predicted_kudos": predicted})
@@ -193,10 +195,13 @@ def _scoring_frame(warehouse: Warehouse, windows: Windows,
 
 def _train(warehouse: Warehouse, lake: Lake, run_date: date, windows: Windows,
            frame: pd.DataFrame, features: pd.DataFrame, champion: Champion | None,
-           incumbent: KudosModel | None, settle_days: int, data_fingerprint: str,
-           athlete_id: int = 0) -> tuple[dict[str, Any], KudosModel | None, pd.DataFrame | None]:
+           incumbent: Scorer | None, settle_days: int, data_fingerprint: str,
+           athlete_id: int = 0) -> tuple[dict[str, Any], Scorer | None, pd.DataFrame | None]:
     """Fit, score and decide (or the skip's row when the sets cannot train); the model file is
-    saved, the permutation importance computed for a promoted model only."""
+    saved, the permutation importance computed for a promoted model only. The trained model
+    comes back as its scorer (the predictions of its estimator)."""
+    from pipeline.kudos import model as kudos_model  # scikit-learn: only to train
+
     local = pd.to_datetime(frame["start_date_local"])
     kudos = usable_kudos(frame)
     window = (local >= windows.test_start).to_numpy()
@@ -231,14 +236,16 @@ def _train(warehouse: Warehouse, lake: Lake, run_date: date, windows: Windows,
                best_baseline=best_name, best_baseline_rmse=best_rmse, promoted=promoted,
                model_sha256=sha256_of(data), data_fingerprint=data_fingerprint)
     save_model(lake, version, data, _metrics(row, windows, trained, importance))
-    return row, trained, importance
+    return row, kudos_scorer.from_estimator(trained.estimator, trained.categories,
+                                            trained.features), importance
 
 
-def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | None,
-            scores: kudos_model.Scores, test: pd.DataFrame, test_kudos: pd.Series
-            ) -> tuple[bool, str]:
-    """Champion/challenger on the same test set: promote only a strictly lower RMSE than the
-    best baseline's and the champion's."""
+def _decide(run_date: date, champion: Champion | None, incumbent: Scorer | None,
+            scores: Any, test: pd.DataFrame, test_kudos: pd.Series) -> tuple[bool, str]:
+    """Champion/challenger on the same test set (``scores``: pipeline.kudos.model.Scores):
+    promote only a strictly lower RMSE than the best baseline's and the champion's."""
+    from pipeline.kudos import model as kudos_model
+
     best_name, best_rmse = scores.best_baseline
     if scores.rmse >= best_rmse:
         return False, (f"not promoted: test RMSE {scores.rmse:.2f} does not beat the best "
@@ -255,7 +262,7 @@ def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | N
     if incumbent is None:
         return True, (f"promoted: champion {champion.model_version}'s model file is missing "
                       f"from the lake or made for other features; test RMSE {scores.rmse:.2f}")
-    champion_rmse = kudos_model.rmse(kudos_model.predict(incumbent, test),
+    champion_rmse = kudos_model.rmse(incumbent.predict(encode(test, incumbent.categories)),
                                      test_kudos.to_numpy("float64"))
     same = f"on the same {len(test)} test activities"
     if scores.rmse < champion_rmse:
@@ -267,6 +274,11 @@ def _decide(run_date: date, champion: Champion | None, incumbent: KudosModel | N
 
 def _metrics(row: dict[str, Any], windows: Windows, model: KudosModel,
              importance: pd.DataFrame | None) -> dict[str, Any]:
+    import sklearn
+    import skops
+
+    from pipeline.kudos import model as kudos_model
+
     return {
         **{key: value for key, value in row.items()},
         "test_window_local": [windows.test_start.isoformat(), windows.end.isoformat()],
