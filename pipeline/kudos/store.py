@@ -11,6 +11,11 @@ in this order, before anything is used:
    (scikit-learn's predictor indexes these without bounds checks).
 
 A file failing any check raises ModelRefused with a one-line message; nothing in it runs.
+
+A run that only scores (retraining not due, issue 23) uses ``load_scorer``: the SHA-256 check,
+then the NumPy-only scorer model.skops holds as its ``scorer.npz`` entry (pipeline/kudos/scorer.py),
+so neither skops nor scikit-learn is imported. A file written before the scorer existed goes once
+through every check above and its scorer is written beside it.
 """
 
 from __future__ import annotations
