@@ -579,3 +579,38 @@ def test_drifted_data_retrains_before_the_due_date(world: KudosWorld, tmp_path: 
                            "model_version = '2026-12-06'")[0][0]
     assert importance == (len(build_features(pd.DataFrame()).columns)
                           if bool(run["promoted"]) else 0)
+
+
+def test_a_run_that_only_scores_imports_neither_scikit_learn_nor_skops(
+        world: KudosWorld, tmp_path: Path) -> None:
+    """Issue 23: the champion scores with the NumPy-only scorer stored in its model file
+    (pipeline/kudos/scorer.py); loading scikit-learn and skops cost ~2 s and ~140 MiB."""
+    from tests.conftest import NEXT_RUN_DATE
+
+    copy = world.copy(tmp_path / "data")
+    copy.execute("UPDATE strava_activity_data SET kudos_count = kudos_count + 1 WHERE id = ("
+                 "SELECT MIN(id) FROM strava_activity_data WHERE kudos_count IS NOT NULL)")
+    code = (
+        "import sys\n"
+        "from pipeline.backends import open_lake, open_warehouse\n"
+        "from pipeline.kudos.training import run_kudos_model\n"
+        "from pipeline.settings import load_settings\n"
+        "from tests.conftest import NEXT_RUN_DATE\n"
+        "settings = load_settings()\n"
+        "outcome = run_kudos_model(open_warehouse(settings.warehouse_url),\n"
+        "    open_lake(settings.lake_url), NEXT_RUN_DATE, 200, 'TrainKudosModel(2026-12-06)',\n"
+        f"    loaded_ids=frozenset({{{copy.run_week_id}}}))\n"
+        "assert 'champion 2026-11-29 scored the run' in outcome.row['reason'], outcome.row\n"
+        "assert outcome.predictions > 0\n"
+        "heavy = sorted(m for m in ('sklearn', 'skops') if m in sys.modules)\n"
+        "assert not heavy, heavy\n")
+    release_all()
+    env = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT_VARIABLES}
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, env={**env, **copy.env,
+                                          "LUIGI_CONFIG_PATH": str(PROJECT_ROOT / "luigi.cfg")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(copy.rows("SELECT * FROM kudos_predictions WHERE run_date = ?",
+                         [NEXT_RUN_DATE])) > 0
+    assert sorted(p.name for p in (copy.data_dir / MODEL_DIR).iterdir()) == [
+        "features.json", "metrics.json", "model.skops"]  # the scorer is inside model.skops
