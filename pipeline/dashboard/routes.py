@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -187,7 +188,7 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
     """
     week_end = week_start + timedelta(days=7)
     ids: list[np.ndarray] = []
-    starts: list[pd.Timestamp] = []
+    starts: list[pd.DatetimeIndex] = []
     places: list[str] = []
     counts: list[np.ndarray] = []
     xs: list[np.ndarray] = []
@@ -205,12 +206,11 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
         xs.append(x.astype(np.float32))
         ys.append(y.astype(np.float32))
         counts.append(kept)
-        ids.append(np.array([int(row[0]) for row, ok in zip(pending, good, strict=True) if ok],
-                            dtype=np.int64))
-        for row, ok in zip(pending, good, strict=True):
-            if ok:
-                starts.append(pd.Timestamp(row[1]))
-                places.append(place_name(row[2], row[3]))
+        kept_rows = list(compress(pending, good))
+        ids.append(np.fromiter((row[0] for row in kept_rows), dtype=np.int64,
+                               count=len(kept_rows)))
+        starts.append(pd.DatetimeIndex([row[1] for row in kept_rows]))
+        places.extend(place_name(row[2], row[3]) for row in kept_rows)
         pending.clear()
 
     for row in rows:
@@ -222,11 +222,12 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
             flush()
     if pending:
         flush()
-    this_week = np.array([week_start <= start.date() < week_end for start in starts],
-                         dtype=bool)
+    started = starts[0].append(starts[1:]) if starts else pd.DatetimeIndex([])
+    this_week = np.asarray((started >= pd.Timestamp(week_start))
+                           & (started < pd.Timestamp(week_end)), dtype=bool)
     return RouteSet(
         ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
-        start_local=starts, places=places, this_week=this_week,
+        start_local=list(started), places=places, this_week=this_week,
         counts=np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
         x=np.concatenate(xs) if xs else np.zeros(0, dtype=np.float32),
         y=np.concatenate(ys) if ys else np.zeros(0, dtype=np.float32),
