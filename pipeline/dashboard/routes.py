@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -45,28 +46,37 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     empty = (np.zeros(0), np.zeros(0), np.zeros(count, dtype=np.int64))
     if not joined:
         return empty
-    raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).astype(np.int64) - 63
-    owner = np.repeat(np.arange(count), lengths)
+    # One byte per character (63 subtracted, wrapping below '?'): a value's 5-bit chunks, the
+    # 0x20 bit saying another chunk follows; uint8 and per-value arrays, not int64 per character.
+    raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8) - np.uint8(63)
+    bounds = np.cumsum(lengths)
     valid = np.ones(count, dtype=bool)
-    bad_char = (raw < 0) | (raw > 63)
-    valid[owner[bad_char]] = False
-    raw = np.where(bad_char, 0, raw)
+    bad_char = raw > 63
+    if bad_char.any():
+        valid[np.searchsorted(bounds, np.flatnonzero(bad_char), side="right")] = False
+        raw = np.where(bad_char, np.uint8(0), raw)
 
-    last_char = np.zeros(len(raw), dtype=bool)
-    last_char[np.cumsum(lengths)[lengths > 0] - 1] = True
-    continues = (raw & 0x20) != 0
-    valid[owner[continues & last_char]] = False
-    ends = ~continues | last_char
-    starts = np.flatnonzero(np.concatenate(([True], ends[:-1])))
-    value_of_char = np.cumsum(ends) - ends
-    position = np.arange(len(raw)) - starts[value_of_char]
-    valid[owner[position > 10]] = False
-    position = np.minimum(position, 10)
-    values = np.add.reduceat((raw & 0x1F) << (5 * position), starts)
+    nonempty = np.flatnonzero(lengths > 0)
+    last_char = bounds[nonempty] - 1
+    ends = (raw & 0x20) == 0
+    valid[nonempty[~ends[last_char]]] = False
+    ends[last_char] = True
+    value_end = np.flatnonzero(ends)
+    value_start = np.concatenate(([0], value_end[:-1] + 1))
+    value_length = value_end - value_start + 1
+    per_polyline = np.diff(np.concatenate(([0], np.cumsum(ends)))[bounds], prepend=0)
+    value_owner = np.repeat(np.arange(count), per_polyline)
+    valid[value_owner[value_length > 11]] = False
+    chunks = raw & 0x1F
+    values = chunks[value_start].astype(np.int64)
+    if len(raw) > 1:  # most values have two chunks: the second one added densely
+        second = chunks[np.minimum(value_start + 1, len(raw) - 1)].astype(np.int64) << 5
+        values += np.where(value_length > 1, second, 0)
+    for shift in range(2, min(int(value_length.max()), 11)):
+        longer = np.flatnonzero(value_length > shift)
+        values[longer] |= chunks[value_start[longer] + shift].astype(np.int64) << (5 * shift)
     values = np.where(values & 1, ~(values >> 1), values >> 1)
 
-    value_owner = owner[starts]
-    per_polyline = np.bincount(value_owner, minlength=count)
     valid &= per_polyline % 2 == 0
     keep = valid[value_owner]
     values, value_owner = values[keep], value_owner[keep]
@@ -178,7 +188,7 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
     """
     week_end = week_start + timedelta(days=7)
     ids: list[np.ndarray] = []
-    starts: list[pd.Timestamp] = []
+    starts: list[pd.DatetimeIndex] = []
     places: list[str] = []
     counts: list[np.ndarray] = []
     xs: list[np.ndarray] = []
@@ -196,12 +206,11 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
         xs.append(x.astype(np.float32))
         ys.append(y.astype(np.float32))
         counts.append(kept)
-        ids.append(np.array([int(row[0]) for row, ok in zip(pending, good, strict=True) if ok],
-                            dtype=np.int64))
-        for row, ok in zip(pending, good, strict=True):
-            if ok:
-                starts.append(pd.Timestamp(row[1]))
-                places.append(place_name(row[2], row[3]))
+        kept_rows = list(compress(pending, good))
+        ids.append(np.fromiter((row[0] for row in kept_rows), dtype=np.int64,
+                               count=len(kept_rows)))
+        starts.append(pd.DatetimeIndex([row[1] for row in kept_rows]))
+        places.extend(place_name(row[2], row[3]) for row in kept_rows)
         pending.clear()
 
     for row in rows:
@@ -213,11 +222,12 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
             flush()
     if pending:
         flush()
-    this_week = np.array([week_start <= start.date() < week_end for start in starts],
-                         dtype=bool)
+    started = starts[0].append(starts[1:]) if starts else pd.DatetimeIndex([])
+    this_week = np.asarray((started >= pd.Timestamp(week_start))
+                           & (started < pd.Timestamp(week_end)), dtype=bool)
     return RouteSet(
         ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
-        start_local=starts, places=places, this_week=this_week,
+        start_local=list(started), places=places, this_week=this_week,
         counts=np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
         x=np.concatenate(xs) if xs else np.zeros(0, dtype=np.float32),
         y=np.concatenate(ys) if ys else np.zeros(0, dtype=np.float32),
