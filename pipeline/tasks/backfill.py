@@ -20,7 +20,9 @@ never included (see pipeline/run_dates.py), whatever ``--stop`` says.
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
@@ -39,7 +41,13 @@ from pipeline.shared_budget import strava_resources
 from pipeline.strava import wire
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter, strava_client_for
+from pipeline.tasks.base import (
+    CompletedDayDefaults,
+    RunDateParameter,
+    RunDateTask,
+    athlete_folder,
+    strava_client_for,
+)
 from pipeline.tasks.extract import ExtractActivities, local_dates_through
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
@@ -184,11 +192,57 @@ class ExtractRange(luigi.Task):
             for extract, raw in zip(extracts, raws, strict=True):
                 extract.keep_raw(raw)
                 extract.keep_unparseable(unparseable if extract is extracts[-1] else [])
+        if after == 0 and weeks[-1] == self.last:
+            keep_history_read(extracts[-1], weeks, sum(rows) + len(unparseable), sum(rows))
         spool.clear()  # the extracts are written: the next read starts afresh
         logger.info("wrote %d activities into %d weekly extracts (%d list requests)",
                     sum(rows), len(weeks), client.list_requests)
         self.set_status_message(
             f"{sum(rows)} activities from {source} in {len(weeks)} weekly extracts")
+
+
+def history_read_key(task: RunDateTask) -> str:
+    """Where a backfill's read of the whole history through ``task``'s run date is noted."""
+    return (f"strava/backfill/{athlete_folder(task.athlete_tag)}{task.run_date.isoformat()}"
+            "/history-read.json")
+
+
+def keep_history_read(newest: ExtractActivities, weeks: list[date], listed: int,
+                      loaded: int) -> None:
+    """Note in the lake that the read of ``weeks`` started at the beginning of the athlete's
+    history and reached its newest week: once every week is loaded, the backfill counts it as
+    that week's reconciliation (``record_history_read``)."""
+    note = {"first_week": weeks[0].isoformat(), "last_week": weeks[-1].isoformat(),
+            "after": 0, "listed": listed, "loaded": loaded}
+    with tempfile.TemporaryDirectory(prefix="history-read-") as folder:
+        path = Path(folder) / "history-read.json"
+        path.write_text(json.dumps(note), encoding="ascii")
+        newest.lake.put_file(path, history_read_key(newest))
+
+
+def record_history_read(newest: date, athlete_id: int = 0) -> bool:
+    """Count the backfill's read of the whole history through ``newest`` (every week of it
+    loaded) as ``newest``'s reconciliation in the state store, as a reconciliation is recorded;
+    return whether it counts. Only a read from the beginning of the history (the lake's note,
+    ``keep_history_read``) through the athlete's newest run date does: a backfill of a range
+    after loaded weeks, or of weeks older than a later run, lists less than a reconciliation."""
+    task = RecordWatermark(run_date=newest, athlete_id=athlete_id)
+    state, athlete = task.state, task.athlete
+    if state.history_read_of(newest, athlete):
+        return True
+    if not task.lake.exists(history_read_key(task)):
+        return False
+    if any(day > newest for day, _, _ in state.history(athlete)):
+        return False  # a later run date: the read did not reach the newest week
+    last = state.last_reconciliation(athlete_id=athlete)
+    if last is not None and last["run_date"] >= newest:
+        return False  # reconciled since
+    with task.lake.open_binary(history_read_key(task)) as handle:
+        note = json.load(handle)
+    state.record_history_read(newest, int(note["listed"]), int(note["loaded"]), athlete)
+    logger.info("the backfill's read of the whole history through %s counts as its "
+                "reconciliation (%d listed)", newest, int(note["listed"]))
+    return True
 
 
 def extracts_lake(week: date) -> Lake:
@@ -267,4 +321,6 @@ class Backfill(CompletedDayDefaults, luigi.Task):
         for batch in range(0, len(weeks), WEEKS_PER_BATCH):
             yield [BackfillWeek(run_date=week, athlete_id=athlete) for athlete in athletes
                    for week in weeks[batch:batch + WEEKS_PER_BATCH]]
+        for athlete in athletes:  # before the newest week's run asks whether one is due
+            record_history_read(weeks[-1], athlete)
         yield WeeklyPipeline(run_date=weeks[-1])
