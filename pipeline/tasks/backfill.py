@@ -49,6 +49,7 @@ from pipeline.tasks.base import (
     strava_client_for,
 )
 from pipeline.tasks.extract import ExtractActivities, local_dates_through
+from pipeline.tasks.production import loads_in_a_row
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 from pipeline.temporaries import temporary_folder
@@ -57,11 +58,12 @@ logger = logging.getLogger(__name__)
 
 SUNDAY = 6
 _FAR_FUTURE = date(9999, 12, 31)
-# Weeks handed to the scheduler at a time (7 tasks each): Luigi's scheduler sorts every pending
-# task for each task it hands out, so its work grows with the square of the pending tasks. 157
-# weeks at once cost nothing measurable, 522 weeks at once 95 s against 67 s in batches of 8
+# Weeks handed to the scheduler at a time (one task each since issue 23; 7 before): Luigi's
+# scheduler sorts every pending task for each task it hands out, so its work grows with the
+# square of the pending tasks; and each step re-checks the weeks of the steps before (cached
+# once complete). 522 weeks of 7 tasks at once cost 95 s against 67 s in batches of 8
 # (python -m benchmarks.backfill, docs/operations.md#backfill-and-catch-up).
-WEEKS_PER_BATCH = 8
+WEEKS_PER_BATCH = 32
 
 
 def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
@@ -139,17 +141,21 @@ class ExtractRange(luigi.Task):
         """The weeks whose run would still extract (not loaded, no extract file yet)."""
         return [week for week in self.weeks()
                 if not ExtractActivities(run_date=week, athlete_id=self.athlete_id).complete()
-                and would_run(BackfillWeek(run_date=week, athlete_id=self.athlete_id),
+                and would_run(BackfillWeek(run_date=week, athlete_id=self.athlete_id).chain(),
                               ExtractActivities)]
 
     def complete(self) -> bool:
-        # Once true, true for this run: Luigi asks again each time the backfill resumes.
+        # Once true, true for this run: Luigi asks again each time the backfill resumes. The
+        # weeks found are the ones run() reads (no second walk of every week's stages).
         if not getattr(self, "_extracted", False):
-            self._extracted = not self.weeks_to_extract()
+            self._to_extract = self.weeks_to_extract()
+            self._extracted = not self._to_extract
         return self._extracted
 
     def run(self) -> None:
-        weeks = self.weeks_to_extract()
+        weeks = getattr(self, "_to_extract", None)
+        if weeks is None:
+            weeks = self.weeks_to_extract()
         if not weeks:
             return
         ensure_run_date_over(weeks[-1])
@@ -254,10 +260,15 @@ def _utc(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-class BackfillWeek(luigi.WrapperTask):
+class BackfillWeek(luigi.Task):
     """One week of a backfill: its extract in the lake, staged, checked, loaded, watermarked.
 
-    No models and no dashboard: the backfill builds those once, for its newest week.
+    Every stage keeps its own target (lake object, staging table, checks, production marker,
+    watermark) and runs under the run date's lock as in the weekly run, but the week is ONE
+    task for Luigi: its stages run in this task, in the order their requirements give
+    (``run_chain``), sharing one settings, warehouse, state store and lake, so the scheduler
+    and its completeness checks handle 157 tasks for 157 weeks, not 1,100 (issue 23). No
+    models and no dashboard: the backfill builds those once, for its newest week.
     """
 
     run_date = luigi.DateParameter(description="The week's run date.")
@@ -270,8 +281,55 @@ class BackfillWeek(luigi.WrapperTask):
         # priority runnable task runs first, so older weeks go first.
         return (_FAR_FUTURE - self.run_date).days
 
-    def requires(self) -> RecordWatermark:
+    def chain(self) -> RecordWatermark:
+        """The week's last stage; it requires the others."""
         return RecordWatermark(run_date=self.run_date, athlete_id=self.athlete_id)
+
+    def complete(self) -> bool:
+        # Once true, true for this run: Backfill's steps ask again each time it resumes.
+        if not getattr(self, "_done", False):
+            self._done = self.chain().complete()
+        return self._done
+
+    def run(self) -> None:
+        with loads_in_a_row():
+            ran = run_chain(self.chain(), self)
+        self.set_status_message(", ".join(ran) if ran else "nothing to do")
+
+
+def run_chain(root: luigi.Task, host: luigi.Task) -> list[str]:
+    """Run ``root`` and what it requires, in this process and in dependency order, as Luigi's
+    worker would: a complete task (and what it requires) is skipped, each task's ``run`` is its
+    own (under its run date's lock), a failure stops the chain. The tasks share ``root``'s
+    settings and backends, and report their status through ``host``. Returns the families that
+    ran."""
+    shared = {name: getattr(root, name) for name in _SHARED}
+    seen: set[str] = set()
+    ran: list[str] = []
+
+    def visit(task: luigi.Task) -> None:
+        if task.task_id in seen:
+            return
+        seen.add(task.task_id)
+        for name, value in shared.items():  # cached_property: the instance's own value
+            if hasattr(type(task), name):
+                task.__dict__.setdefault(name, value)
+        if task.complete():
+            return
+        for needed in luigi.task.flatten(task.requires()):
+            visit(needed)
+        task.set_status_message = host.set_status_message
+        task.set_progress_percentage = host.set_progress_percentage
+        task.set_tracking_url = host.set_tracking_url
+        logger.info("%s: running %s", host, task)
+        task.run()
+        ran.append(task.task_family)
+
+    visit(root)
+    return ran
+
+
+_SHARED = ("settings", "lake", "warehouse", "state")
 
 
 class Backfill(CompletedDayDefaults, luigi.Task):
@@ -323,4 +381,6 @@ class Backfill(CompletedDayDefaults, luigi.Task):
                    for week in weeks[batch:batch + WEEKS_PER_BATCH]]
         for athlete in athletes:  # before the newest week's run asks whether one is due
             record_history_read(weeks[-1], athlete)
+        # The weeks' loads kept the warehouse open (loads_in_a_row): the models start clean.
+        RecordWatermark(run_date=weeks[-1]).warehouse.release_memory()
         yield WeeklyPipeline(run_date=weeks[-1])
