@@ -7,8 +7,16 @@ activities, whatever the number of weeks) and splits the rows into the weeks' da
 the same files ``ExtractActivities`` writes. So every week keeps its own targets: its lake
 object, staging table, checks, production marker and watermark, and one week can be rerun
 alone (``BackfillWeek --run-date D``; a missing extract is then read with the week's own
-window). The models and the dashboard are built once, for the newest week, after every week
-is loaded (an older week's dashboard on demand: ``WeeklyPipeline --run-date D``).
+window). Each week is one Luigi task that runs its stages in-process (``run_chain``). The
+models and the dashboard are built once, for the newest week, after every week is loaded (an
+older week's dashboard on demand: ``WeeklyPipeline --run-date D``).
+
+A read that started at the beginning of the athlete's history (nothing loaded before its first
+week) and reached the newest week listed everything a reconciliation lists: once every week is
+loaded it is recorded as that week's reconciliation (attempt 0 in the state store's
+``reconciliations``; ``status`` names it the backfill's read), so the newest week's run does
+not list the whole history a second time. A backfill of a range after loaded weeks, or older
+than a later run date, does not count.
 
 Luigi 3.8 has no RangeWeekly, and a range task gives no order among its weeks. Here every
 week's run date is a Sunday, as the weekly run's (Monday morning, for the week that ended on
@@ -60,8 +68,8 @@ SUNDAY = 6
 _FAR_FUTURE = date(9999, 12, 31)
 # Weeks handed to the scheduler at a time (one task each since issue 23; 7 before): Luigi's
 # scheduler sorts every pending task for each task it hands out, so its work grows with the
-# square of the pending tasks; and each step re-checks the weeks of the steps before (cached
-# once complete). 522 weeks of 7 tasks at once cost 95 s against 67 s in batches of 8
+# square of the pending tasks; and each step re-checks the weeks of the steps before. 522
+# weeks of 7 tasks at once cost 95 s against 67 s in batches of 8
 # (python -m benchmarks.backfill, docs/operations.md#backfill-and-catch-up).
 WEEKS_PER_BATCH = 32
 
@@ -286,10 +294,7 @@ class BackfillWeek(luigi.Task):
         return RecordWatermark(run_date=self.run_date, athlete_id=self.athlete_id)
 
     def complete(self) -> bool:
-        # Once true, true for this run: Backfill's steps ask again each time it resumes.
-        if not getattr(self, "_done", False):
-            self._done = self.chain().complete()
-        return self._done
+        return bool(self.chain().complete())
 
     def run(self) -> None:
         with loads_in_a_row():
