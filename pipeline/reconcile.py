@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from pipeline.backends import StateStore
+from pipeline.backends.state import HISTORY_READ_ATTEMPT
 from pipeline.settings import Settings
 
 MASS_DELETE_CHECK = "reconcile_mass_delete"
@@ -22,9 +23,11 @@ def reconcile_due(state: StateStore, settings: Settings, run_date: date,
                   athlete_id: int = 0) -> bool:
     """Whether WeeklyPipeline(run_date) reconciles: RECONCILE_EVERY_WEEKS (0: only on demand)
     weeks or more after the last completed reconciliation of an earlier date, or, when there was
-    none, after the first run (which read the whole history). Never on a first run, never for
-    a run date older than the newest one recorded (rerunning or inspecting an old date does not
-    reconcile, and ``status`` shows no retroactive stage). Per athlete (issue 26)."""
+    none, after the first run (which read the whole history). Never for a run date whose
+    backfill read the whole history (that read counts as its reconciliation), never on a first
+    run, never for a run date older than the newest one recorded (rerunning or inspecting an old
+    date does not reconcile, and ``status`` shows no retroactive stage). Per athlete (issue
+    26)."""
     every = settings.reconcile_every_weeks
     if every <= 0:
         return False
@@ -32,6 +35,8 @@ def reconcile_due(state: StateStore, settings: Settings, run_date: date,
     earlier = [day for day in history if day < run_date]
     if not earlier or any(day > run_date for day in history):
         return False
+    if state.history_read_of(run_date, athlete_id):
+        return False  # the backfill that loaded this date listed the whole history
     last = state.last_reconciliation(before=run_date, athlete_id=athlete_id)
     since = last["run_date"] if last else min(earlier)
     return (run_date - since).days >= 7 * every
@@ -80,6 +85,11 @@ def reconciliation_line(last: dict[str, Any] | None) -> str:
     if last is None:
         return ("Reconciliation: none yet (strava-pipeline reconcile; the weekly run "
                 "reconciles every RECONCILE_EVERY_WEEKS weeks)")
+    if last["attempt"] == HISTORY_READ_ATTEMPT:
+        return (f"Reconciliation: last of {last['run_date'].isoformat()}, the backfill's read "
+                f"of the whole history (no separate reconciliation ran), completed "
+                f"{last['completed_at']:%Y-%m-%d %H:%M} UTC: {last['listed']} listed, "
+                f"{last['added']} loaded week by week")
     label = last["run_date"].isoformat() + (f".{last['attempt']}" if last["attempt"] > 1
                                              else "")
     return (f"Reconciliation: last of {label}, completed "

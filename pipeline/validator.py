@@ -22,6 +22,7 @@ import operator as op
 import re
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -325,19 +326,22 @@ def side_value(session: Session, side: Side, parameters: Mapping[str, Any],
 def evaluate(warehouse: Warehouse, check: Check, run_date: date,
              min_history_weeks: int = 4,
              extra_parameters: Mapping[str, Any] | None = None,
-             staging_table: str | None = None) -> Outcome:
+             staging_table: str | None = None, session: Session | None = None) -> Outcome:
     """Run a check against the run date's staging table; never raises for a failing query.
 
     A NULL value makes the check ``skipped`` with the query's note as the reason; a query that
-    fails makes it ``error``; otherwise ``pass``, or ``warn``/``fail`` by severity.
+    fails makes it ``error``; otherwise ``pass``, or ``warn``/``fail`` by severity. ``session``:
+    a read-only transaction the caller holds (several checks in one; after an ``error`` it is
+    spoilt), else the check's own.
     """
     parameters = {**check_parameters(run_date, min_history_weeks), **(extra_parameters or {})}
     staging_table = staging_table or staging_table_name(run_date.strftime("%Y%m%d"))
     try:
         # Read-only on the server and rolled back: one connection for both sides.
-        with warehouse.read_only_transaction() as session:
-            left, left_note = side_value(session, check.left, parameters, staging_table)
-            right, right_note = side_value(session, check.right, parameters, staging_table)
+        with (nullcontext(session) if session is not None
+              else warehouse.read_only_transaction()) as reading:
+            left, left_note = side_value(reading, check.left, parameters, staging_table)
+            right, right_note = side_value(reading, check.right, parameters, staging_table)
     except Exception as error:  # a broken query is an outcome of its own, kept in the history
         return Outcome(check, None, None, "error", f"could not run: {mask_url(one_line(error))}")
     note = "; ".join(part for part in (left_note, right_note) if part)

@@ -31,6 +31,10 @@ def _statement(relative_path: str) -> str:
     return split_statements(read_sql(relative_path))[0]
 
 
+# The attempt number of a backfill's read of the whole history kept as a reconciliation
+# (reconciliations proper are attempts 1, 2, ...; issue 23).
+HISTORY_READ_ATTEMPT = 0
+
 NO_WATERMARK = object()  # watermark_of() for a date that has no row (None means "no data yet")
 
 
@@ -116,6 +120,21 @@ class StateStore(ABC):
                 "completed_at": self._bind(_utc_now()),
                 **{name: int(counts[name]) for name in ("listed", "added", "changed",
                                                         "removed")}})
+
+    def record_history_read(self, run_date: date, listed: int, loaded: int,
+                            athlete_id: int = 0) -> None:
+        """Keep a backfill's read of the whole history through ``run_date`` as that date's
+        reconciliation (attempt ``HISTORY_READ_ATTEMPT``: no Reconcile ran; nothing changed
+        or removed, the ``loaded`` activities were added week by week)."""
+        self.record_reconciliation(run_date, HISTORY_READ_ATTEMPT, {
+            "listed": listed, "added": loaded, "changed": 0, "removed": 0}, athlete_id)
+
+    def history_read_of(self, run_date: date, athlete_id: int = 0) -> bool:
+        """Whether a backfill's read of the whole history counts as ``run_date``'s
+        reconciliation."""
+        rows = self._rows("state/history_read_of.sql", run_date=run_date,
+                          athlete_id=self._athlete(athlete_id))
+        return bool(rows and rows[0][0])
 
     def last_reconciliation(self, before: date = date.max, athlete_id: int = 0
                             ) -> dict[str, Any] | None:

@@ -7,8 +7,16 @@ activities, whatever the number of weeks) and splits the rows into the weeks' da
 the same files ``ExtractActivities`` writes. So every week keeps its own targets: its lake
 object, staging table, checks, production marker and watermark, and one week can be rerun
 alone (``BackfillWeek --run-date D``; a missing extract is then read with the week's own
-window). The models and the dashboard are built once, for the newest week, after every week
-is loaded (an older week's dashboard on demand: ``WeeklyPipeline --run-date D``).
+window). Each week is one Luigi task that runs its stages in-process (``run_chain``). The
+models and the dashboard are built once, for the newest week, after every week is loaded (an
+older week's dashboard on demand: ``WeeklyPipeline --run-date D``).
+
+A read that started at the beginning of the athlete's history (nothing loaded before its first
+week) and reached the newest week listed everything a reconciliation lists: once every week is
+loaded it is recorded as that week's reconciliation (attempt 0 in the state store's
+``reconciliations``; ``status`` names it the backfill's read), so the newest week's run does
+not list the whole history a second time. A backfill of a range after loaded weeks, or older
+than a later run date, does not count.
 
 Luigi 3.8 has no RangeWeekly, and a range task gives no order among its weeks. Here every
 week's run date is a Sunday, as the weekly run's (Monday morning, for the week that ended on
@@ -20,7 +28,9 @@ never included (see pipeline/run_dates.py), whatever ``--stop`` says.
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
@@ -39,8 +49,15 @@ from pipeline.shared_budget import strava_resources
 from pipeline.strava import wire
 from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
-from pipeline.tasks.base import CompletedDayDefaults, RunDateParameter, strava_client_for
+from pipeline.tasks.base import (
+    CompletedDayDefaults,
+    RunDateParameter,
+    RunDateTask,
+    athlete_folder,
+    strava_client_for,
+)
 from pipeline.tasks.extract import ExtractActivities, local_dates_through
+from pipeline.tasks.production import loads_in_a_row
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 from pipeline.temporaries import temporary_folder
@@ -49,11 +66,12 @@ logger = logging.getLogger(__name__)
 
 SUNDAY = 6
 _FAR_FUTURE = date(9999, 12, 31)
-# Weeks handed to the scheduler at a time (7 tasks each): Luigi's scheduler sorts every pending
-# task for each task it hands out, so its work grows with the square of the pending tasks. 157
-# weeks at once cost nothing measurable, 522 weeks at once 95 s against 67 s in batches of 8
+# Weeks handed to the scheduler at a time (one task each since issue 23; 7 before): Luigi's
+# scheduler sorts every pending task for each task it hands out, so its work grows with the
+# square of the pending tasks; and each step re-checks the weeks of the steps before. 522
+# weeks of 7 tasks at once cost 95 s against 67 s in batches of 8
 # (python -m benchmarks.backfill, docs/operations.md#backfill-and-catch-up).
-WEEKS_PER_BATCH = 8
+WEEKS_PER_BATCH = 32
 
 
 def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
@@ -131,17 +149,21 @@ class ExtractRange(luigi.Task):
         """The weeks whose run would still extract (not loaded, no extract file yet)."""
         return [week for week in self.weeks()
                 if not ExtractActivities(run_date=week, athlete_id=self.athlete_id).complete()
-                and would_run(BackfillWeek(run_date=week, athlete_id=self.athlete_id),
+                and would_run(BackfillWeek(run_date=week, athlete_id=self.athlete_id).chain(),
                               ExtractActivities)]
 
     def complete(self) -> bool:
-        # Once true, true for this run: Luigi asks again each time the backfill resumes.
+        # Once true, true for this run: Luigi asks again each time the backfill resumes. The
+        # weeks found are the ones run() reads (no second walk of every week's stages).
         if not getattr(self, "_extracted", False):
-            self._extracted = not self.weeks_to_extract()
+            self._to_extract = self.weeks_to_extract()
+            self._extracted = not self._to_extract
         return self._extracted
 
     def run(self) -> None:
-        weeks = self.weeks_to_extract()
+        weeks = getattr(self, "_to_extract", None)
+        if weeks is None:
+            weeks = self.weeks_to_extract()
         if not weeks:
             return
         ensure_run_date_over(weeks[-1])
@@ -184,11 +206,57 @@ class ExtractRange(luigi.Task):
             for extract, raw in zip(extracts, raws, strict=True):
                 extract.keep_raw(raw)
                 extract.keep_unparseable(unparseable if extract is extracts[-1] else [])
+        if after == 0 and weeks[-1] == self.last:
+            keep_history_read(extracts[-1], weeks, sum(rows) + len(unparseable), sum(rows))
         spool.clear()  # the extracts are written: the next read starts afresh
         logger.info("wrote %d activities into %d weekly extracts (%d list requests)",
                     sum(rows), len(weeks), client.list_requests)
         self.set_status_message(
             f"{sum(rows)} activities from {source} in {len(weeks)} weekly extracts")
+
+
+def history_read_key(task: RunDateTask) -> str:
+    """Where a backfill's read of the whole history through ``task``'s run date is noted."""
+    return (f"strava/backfill/{athlete_folder(task.athlete_tag)}{task.run_date.isoformat()}"
+            "/history-read.json")
+
+
+def keep_history_read(newest: ExtractActivities, weeks: list[date], listed: int,
+                      loaded: int) -> None:
+    """Note in the lake that the read of ``weeks`` started at the beginning of the athlete's
+    history and reached its newest week: once every week is loaded, the backfill counts it as
+    that week's reconciliation (``record_history_read``)."""
+    note = {"first_week": weeks[0].isoformat(), "last_week": weeks[-1].isoformat(),
+            "after": 0, "listed": listed, "loaded": loaded}
+    with tempfile.TemporaryDirectory(prefix="history-read-") as folder:
+        path = Path(folder) / "history-read.json"
+        path.write_text(json.dumps(note), encoding="ascii")
+        newest.lake.put_file(path, history_read_key(newest))
+
+
+def record_history_read(newest: date, athlete_id: int = 0) -> bool:
+    """Count the backfill's read of the whole history through ``newest`` (every week of it
+    loaded) as ``newest``'s reconciliation in the state store, as a reconciliation is recorded;
+    return whether it counts. Only a read from the beginning of the history (the lake's note,
+    ``keep_history_read``) through the athlete's newest run date does: a backfill of a range
+    after loaded weeks, or of weeks older than a later run, lists less than a reconciliation."""
+    task = RecordWatermark(run_date=newest, athlete_id=athlete_id)
+    state, athlete = task.state, task.athlete
+    if state.history_read_of(newest, athlete):
+        return True
+    if not task.lake.exists(history_read_key(task)):
+        return False
+    if any(day > newest for day, _, _ in state.history(athlete)):
+        return False  # a later run date: the read did not reach the newest week
+    last = state.last_reconciliation(athlete_id=athlete)
+    if last is not None and last["run_date"] >= newest:
+        return False  # reconciled since
+    with task.lake.open_binary(history_read_key(task)) as handle:
+        note = json.load(handle)
+    state.record_history_read(newest, int(note["listed"]), int(note["loaded"]), athlete)
+    logger.info("the backfill's read of the whole history through %s counts as its "
+                "reconciliation (%d listed)", newest, int(note["listed"]))
+    return True
 
 
 def extracts_lake(week: date) -> Lake:
@@ -200,10 +268,15 @@ def _utc(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-class BackfillWeek(luigi.WrapperTask):
+class BackfillWeek(luigi.Task):
     """One week of a backfill: its extract in the lake, staged, checked, loaded, watermarked.
 
-    No models and no dashboard: the backfill builds those once, for its newest week.
+    Every stage keeps its own target (lake object, staging table, checks, production marker,
+    watermark) and runs under the run date's lock as in the weekly run, but the week is ONE
+    task for Luigi: its stages run in this task, in the order their requirements give
+    (``run_chain``), sharing one settings, warehouse, state store and lake, so the scheduler
+    and its completeness checks handle 157 tasks for 157 weeks, not 1,100 (issue 23). No
+    models and no dashboard: the backfill builds those once, for its newest week.
     """
 
     run_date = luigi.DateParameter(description="The week's run date.")
@@ -216,8 +289,52 @@ class BackfillWeek(luigi.WrapperTask):
         # priority runnable task runs first, so older weeks go first.
         return (_FAR_FUTURE - self.run_date).days
 
-    def requires(self) -> RecordWatermark:
+    def chain(self) -> RecordWatermark:
+        """The week's last stage; it requires the others."""
         return RecordWatermark(run_date=self.run_date, athlete_id=self.athlete_id)
+
+    def complete(self) -> bool:
+        return bool(self.chain().complete())
+
+    def run(self) -> None:
+        with loads_in_a_row():
+            ran = run_chain(self.chain(), self)
+        self.set_status_message(", ".join(ran) if ran else "nothing to do")
+
+
+def run_chain(root: luigi.Task, host: luigi.Task) -> list[str]:
+    """Run ``root`` and what it requires, in this process and in dependency order, as Luigi's
+    worker would: a complete task (and what it requires) is skipped, each task's ``run`` is its
+    own (under its run date's lock), a failure stops the chain. The tasks share ``root``'s
+    settings and backends, and report their status through ``host``. Returns the families that
+    ran."""
+    shared = {name: getattr(root, name) for name in _SHARED}
+    seen: set[str] = set()
+    ran: list[str] = []
+
+    def visit(task: luigi.Task) -> None:
+        if task.task_id in seen:
+            return
+        seen.add(task.task_id)
+        for name, value in shared.items():  # cached_property: the instance's own value
+            if hasattr(type(task), name):
+                task.__dict__.setdefault(name, value)
+        if task.complete():
+            return
+        for needed in luigi.task.flatten(task.requires()):
+            visit(needed)
+        task.set_status_message = host.set_status_message
+        task.set_progress_percentage = host.set_progress_percentage
+        task.set_tracking_url = host.set_tracking_url
+        logger.info("%s: running %s", host, task)
+        task.run()
+        ran.append(task.task_family)
+
+    visit(root)
+    return ran
+
+
+_SHARED = ("settings", "lake", "warehouse", "state")
 
 
 class Backfill(CompletedDayDefaults, luigi.Task):
@@ -267,4 +384,8 @@ class Backfill(CompletedDayDefaults, luigi.Task):
         for batch in range(0, len(weeks), WEEKS_PER_BATCH):
             yield [BackfillWeek(run_date=week, athlete_id=athlete) for athlete in athletes
                    for week in weeks[batch:batch + WEEKS_PER_BATCH]]
+        for athlete in athletes:  # before the newest week's run asks whether one is due
+            record_history_read(weeks[-1], athlete)
+        # The weeks' loads kept the warehouse open (loads_in_a_row): the models start clean.
+        RecordWatermark(run_date=weeks[-1]).warehouse.release_memory()
         yield WeeklyPipeline(run_date=weeks[-1])

@@ -238,3 +238,55 @@ def test_status_counts_a_backfilled_week_done_with_its_reports_left_to_the_newes
     assert any(s.name.startswith("BuildDashboard") for s in superseded)
     assert any(s.name.startswith("RecordWatermark") and s.done for s in older.stages)
     assert any(f"left to {WEEKS[-1].isoformat()}" in line for line in format_detail(older))
+
+
+def test_a_backfill_that_read_the_whole_history_counts_as_its_newest_weeks_reconciliation(
+    world_factory: Callable[..., PipelineWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 23: one read from the beginning through the newest week lists everything a
+    # reconciliation would: the newest week's run does not list the history a second time.
+    from pipeline.backends import open_state
+    from pipeline.reconcile import reconcile_due, status_lines
+    from pipeline.settings import load_settings
+
+    monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "1")  # due two weeks after the oldest week
+    world = world_factory(athlete())
+    assert succeeded(world.build(Backfill(start=START, stop=STOP)))
+    bound = one_read_bound(world, WEEKS[-1])
+    assert list_windows(world) == [(0, window_end(WEEKS[-1]))] * bound  # no second read
+    settings = load_settings()
+    state = open_state(settings.state_url)
+    last = state.last_reconciliation()
+    assert last is not None and last["run_date"] == WEEKS[-1] and last["attempt"] == 0
+    before = run_dates.extract_before(WEEKS[-1]).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert last["listed"] == len([a for a in world.athlete.activities
+                                  if a["start_date"] < before])
+    assert (last["changed"], last["removed"]) == (0, 0)
+    assert state.history_read_of(WEEKS[-1]) and not reconcile_due(state, settings, WEEKS[-1])
+    assert "the backfill's read of the whole history" in status_lines(state)[0]
+    # The next reconciliation is due RECONCILE_EVERY_WEEKS after it, not after the oldest week.
+    assert not reconcile_due(state, settings, WEEKS[-1])
+    later = WEEKS[-1].replace(day=29)
+    state.record_watermark(later, None)
+    assert reconcile_due(state, settings, later.replace(month=12, day=6))
+
+
+def test_a_backfill_after_loaded_weeks_does_not_count_as_a_reconciliation(
+    world_factory: Callable[..., PipelineWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.backends import open_state
+    from pipeline.settings import load_settings
+
+    monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "1")
+    world = world_factory(athlete())
+    assert succeeded(world.run_weekly(WEEKS[0]))
+    world.sandbox.reset_log()
+    assert succeeded(world.build(Backfill(start=START, stop=STOP)))
+    # The backfill read from the oldest week's watermark on, not the whole history: the newest
+    # week's run reconciled (its own read of the whole history, attempt 1).
+    assert list_windows(world)[0][0] > 0
+    assert (0, window_end(WEEKS[-1])) in list_windows(world)
+    state = open_state(load_settings().state_url)
+    last = state.last_reconciliation()
+    assert last is not None and (last["run_date"], last["attempt"]) == (WEEKS[-1], 1)
+    assert not state.history_read_of(WEEKS[-1])

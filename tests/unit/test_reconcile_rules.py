@@ -57,3 +57,21 @@ def test_guard(removing: int, in_scope: int, listed: int, trips: bool) -> None:
 
 def test_list_requests() -> None:
     assert [list_requests(n) for n in (0, 1, 200, 5000, 100_000)] == [1, 2, 2, 26, 501]
+
+
+def test_a_backfills_read_of_the_whole_history_counts_as_its_dates_reconciliation(
+        state: SqliteStateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "2")
+    settings = load_settings()
+    first, newest = date(2026, 11, 1), date(2026, 11, 15)
+    weeks(state, first, date(2026, 11, 8), newest)
+    assert reconcile_due(state, settings, newest)  # no reconciliation recorded yet
+    state.record_history_read(newest, listed=120, loaded=118)
+    assert state.history_read_of(newest) and not state.history_read_of(first)
+    assert not reconcile_due(state, settings, newest)
+    assert state.last_reconciliation_attempt(newest) == 0  # `reconcile` starts at attempt 1
+    last = state.last_reconciliation()
+    assert last is not None and (last["attempt"], last["listed"], last["added"]) == (0, 120, 118)
+    assert not reconcile_due(state, settings, date(2026, 11, 22))
+    weeks(state, date(2026, 11, 22))
+    assert reconcile_due(state, settings, date(2026, 11, 29))  # two weeks after the read
