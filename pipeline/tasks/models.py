@@ -26,7 +26,6 @@ from pipeline.tasks.reconcile import reconcile_if_due
 from pipeline.tasks.streams import FetchStreams, streams_from_api
 from pipeline.validator import Outcome, evaluate, format_value
 
-
 # What DuckDB may keep between two model builds (its pages of production, mostly) before it is
 # released: a few models share those pages instead of reading them again.
 RELEASE_ABOVE_MIB = 48.0
