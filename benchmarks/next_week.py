@@ -52,6 +52,7 @@ def measure(n_activities: int, seed: int = 11) -> dict[str, Any]:
                 "first_peak_mib": first["peak_rss_mib"], "seconds": second["seconds"],
                 "peak_rss_mib": second["peak_rss_mib"], "stages": second["stages"],
                 "peak_rss_after_mib": second["peak_rss_after_mib"],
+                "model_seconds": second.get("model_seconds", {}),
                 "list_requests": sandbox.count("/athlete/activities"),
                 "new_rows": second["rows"] - first["rows"],
                 "kudos": runs[-1][2] if runs else None}
@@ -85,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         after = sorted(row["peak_rss_after_mib"].items(), key=lambda pair: pair[1])
         print(f"\n{row['activities']:,}: peak RSS (MiB) after each task, as it grew: "
               + ", ".join(f"{name} {mib:.0f}" for name, mib in after))
+        models = row["model_seconds"]
+        print(f"\n{row['activities']:,}: BuildModel {row['stages'].get('BuildModel', 0.0):.2f} s"
+              f" in all; per model (s), slowest first: "
+              + ", ".join(f"{name} {seconds:.3f}" for name, seconds
+                          in sorted(models.items(), key=lambda pair: -pair[1])))
     return 0
 
 

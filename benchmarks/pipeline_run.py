@@ -51,11 +51,15 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
     from pipeline.tasks import WeeklyPipeline
 
     stages: dict[str, float] = defaultdict(float)
+    model_seconds: dict[str, float] = {}
     peak_after: dict[str, float] = {}
 
     @luigi.Task.event_handler(luigi.Event.PROCESSING_TIME)
     def _processing_time(task: luigi.Task, seconds: float) -> None:
         stages[task.task_family] += seconds
+        model = getattr(task, "model", None)  # each BuildModel's own seconds
+        if model is not None:
+            model_seconds[str(model)] = seconds
 
     @luigi.Task.event_handler(luigi.Event.SUCCESS)
     def _peak_so_far(task: luigi.Task) -> None:
@@ -88,6 +92,7 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
         "seconds": seconds,
         "peak_rss_mib": peak,
         "stages": dict(stages),
+        "model_seconds": model_seconds,
         "peak_rss_after_mib": peak_after,
         "rows": rows,
         "id_sum": id_sum,

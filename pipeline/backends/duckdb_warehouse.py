@@ -76,6 +76,20 @@ class _OpenDatabase:
             self.last_used = time.monotonic()
         _RELEASER.wake()
 
+    def memory_mib(self) -> float:
+        """What DuckDB holds for this open database (its buffer pool and more), in MiB; 0 when
+        it is closed."""
+        with self.lock:
+            if self.connection is None:
+                return 0.0
+            cursor = self.connection.cursor()
+            try:
+                row = cursor.execute("SELECT COALESCE(SUM(memory_usage_bytes), 0)"
+                                     " FROM duckdb_memory()").fetchone()
+            finally:
+                cursor.close()
+        return float(row[0]) / 2**20
+
     def release_if_idle(self, idle_seconds: float) -> bool:
         """Close the database if no transaction is open and it was unused for ``idle_seconds``.
 
@@ -278,10 +292,17 @@ class DuckDBWarehouse(Warehouse):
                 database.returned()
         return update_id in markers
 
-    def release_memory(self) -> None:
+    def release_memory(self, above_mib: float = 0.0) -> None:
         """Close this process's idle connection to the file: DuckDB's buffer pool (what a
-        load of the whole history filled) goes back; the next transaction opens it again."""
-        self._database.release_if_idle(0.0)
+        load of the whole history filled) goes back; the next transaction opens it again.
+
+        With ``above_mib``, only when DuckDB holds more than that (``duckdb_memory()``): closing
+        checkpoints the file and the next task opens it again, which is most of a small model
+        build's time (issue 23), and pays only when the engine kept much."""
+        database = self._database
+        if above_mib > 0 and database.memory_mib() <= above_mib:
+            return
+        database.release_if_idle(0.0)
 
     def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:
         """DuckDB reads the Parquet file itself."""

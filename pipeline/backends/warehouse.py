@@ -241,9 +241,10 @@ class Warehouse(ABC):
             self.write_marker(session, update_id, "strava_activity_data")
             session.execute(f"DROP TABLE {check_identifier(staging_table)}")
 
-    def release_memory(self) -> None:
-        """Give back the memory the engine kept after a large load (issue 23); a server
-        warehouse keeps nothing in this process, so by default nothing to do."""
+    def release_memory(self, above_mib: float = 0.0) -> None:
+        """Give back the memory the engine kept after a large load (issue 23), only if it holds
+        more than ``above_mib``; a server warehouse keeps nothing in this process, so by
+        default nothing to do."""
         return None
 
     def reconcile_staging(self, staging_table: str, update_id: str,

@@ -103,6 +103,9 @@ class BuildDashboard(RunDateTask):
             self._put_in_lake(local, key)
 
     def run(self) -> None:
+        # What DuckDB kept of the model builds (BuildModel releases it only above a threshold)
+        # goes back first: the dashboard's own memory then starts from a clean engine (issue 23).
+        self.warehouse.release_memory()
         # plotly and pandas are imported only when a dashboard is built.
         from pipeline.dashboard import assets
         from pipeline.dashboard.build import (

@@ -26,6 +26,10 @@ from pipeline.tasks.reconcile import reconcile_if_due
 from pipeline.tasks.streams import FetchStreams, streams_from_api
 from pipeline.validator import Outcome, evaluate, format_value
 
+# What DuckDB may keep between two model builds (its pages of production, mostly) before it is
+# released: a few models share those pages instead of reading them again.
+RELEASE_ABOVE_MIB = 48.0
+
 
 class ModelTestFailed(RuntimeError):
     """A halt test of a model failed; the live model table was left as it was."""
@@ -103,8 +107,10 @@ class BuildModel(RunDateTask):
         else:
             build_untested(self.warehouse, definition, self.run_date, self.update_id)
         # Issue 23: what this model's build read of the whole history goes back before the
-        # next one (DuckDB's buffer pool would otherwise keep every model's pages).
-        self.warehouse.release_memory()
+        # next one (DuckDB's buffer pool would otherwise keep every model's pages), once the
+        # engine holds more than RELEASE_ABOVE_MIB: closing and reopening the file after every
+        # model was most of a small model's build time.
+        self.warehouse.release_memory(above_mib=RELEASE_ABOVE_MIB)
         self.set_status_message(f"{self.model} built")
 
     def _build_table(self, definition: Model) -> None:
