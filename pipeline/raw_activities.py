@@ -118,6 +118,18 @@ class RawJsonLines:
         else:
             self._append(line)
 
+    def write_sent_items(self, items: list[bytes]) -> None:
+        """Append a page's activities as the bytes sent (``write_sent`` each), in one piece
+        when every one is ASCII on one line."""
+        block = b"\n".join(items) + b"\n"
+        if items and block.isascii() and block.count(b"\n") == len(items) \
+                and b"\r" not in block:
+            self.activities += len(items) - 1
+            self._append(block)
+            return
+        for item in items:
+            self.write_sent(item)
+
     def _append(self, line: bytes) -> None:
         self.activities += 1
         self._pending.append(line)

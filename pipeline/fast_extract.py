@@ -1,0 +1,219 @@
+"""A chunk of strictly typed activities written as CSV by DuckDB, without pandas (issue 23).
+
+The activities of a chunk were decoded into ``wire.Activity`` structs, whose field types are the
+parser's rules. When every one of them also passes the checks the typed frame would make (a
+start in Strava's form ``YYYY-MM-DDTHH:MM:SSZ``, a local start in that form or none, both in
+the plausible range) and the filters are ``LocalDates``, the chunk is written the fast way:
+the structs are encoded again as JSON (in C, one value per field, so what DuckDB reads is what
+msgspec validated), and DuckDB reads that JSON with the columns' types and writes the extract
+dialect in one ``COPY``, in a thread of its own (the GIL is free meanwhile). The result is
+byte for byte the typed frame's (``tests/unit/test_fast_extract.py``): the same texts ('' is
+NULL, ``type`` when there is no ``sport_type``, the IANA zone), numbers, booleans and times,
+rows in (start_date, id) order. Any other chunk returns None from ``prepare`` and goes the
+typed frame's way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from pipeline.activity_csv import _TEXT, DELIMITER, QUOTE
+from pipeline.strava.activities import ACTIVITY_COLUMNS, iana_timezone
+
+_FROM_ISO = datetime.fromisoformat
+_DUCKDB_TYPES = {"Int64": "BIGINT", "Float64": "DOUBLE", "boolean": "BOOLEAN",
+                 "string": "VARCHAR"}
+# Columns read under the same key, typed as the column.
+_SAME = [name for name in ACTIVITY_COLUMNS
+         if name not in {"athlete_id", "start_date", "start_date_local", "lat", "lng",
+                         "end_lat", "end_lng", "summary_polyline", "extracted_at"}]
+_READ_COLUMNS = {
+    **{name: _DUCKDB_TYPES[ACTIVITY_COLUMNS[name]] for name in _SAME},
+    "start_date": "VARCHAR", "start_date_local": "VARCHAR",
+    "athlete": "STRUCT(id BIGINT)", "map": "STRUCT(summary_polyline VARCHAR)",
+    "start_latlng": "DOUBLE[]", "end_latlng": "DOUBLE[]",
+}
+_OPTIONS = (f"FORMAT csv, HEADER false, DELIMITER '{DELIMITER}', QUOTE '{QUOTE}', "
+            f"ESCAPE '{QUOTE}', NULL '', NEW_LINE '\\n', FORCE_QUOTE ({', '.join(_TEXT)})")
+_LOCAL = "CAST(replace(left(NULLIF(start_date_local, ''), 19), 'T', ' ') AS TIMESTAMP)"
+_ENCODER = msgspec.json.Encoder()
+
+
+def _expression(name: str) -> str:
+    """The SQL of one extract column from the JSON read (its text as the writer prints it)."""
+    if name == "athlete_id":
+        return "athlete.id"
+    if name == "sport_type":  # the typed frame's `sport_type or type`, '' as NULL
+        return "NULLIF(COALESCE(NULLIF(sport_type, ''), \"type\"), '')"
+    if name in ("start_date", "start_date_local"):  # checked to be in Strava's form
+        return f"replace(left(NULLIF({name}, ''), 19), 'T', ' ')"
+    if name in ("lat", "lng", "end_lat", "end_lng"):
+        points = "end_latlng" if name.startswith("end_") else "start_latlng"
+        index = 2 if name.endswith("lng") else 1
+        return f"CASE WHEN len({points}) = 2 THEN {points}[{index}] END"
+    if name == "summary_polyline":
+        return "NULLIF(map.summary_polyline, '')"
+    if name == "extracted_at":
+        return "$extracted_at"
+    if ACTIVITY_COLUMNS[name] == "string":
+        return f'NULLIF("{name}", \'\')'
+    return f'"{name}"'
+
+
+_SELECT = ", ".join(f'{_expression(name)} AS "{name}"' for name in ACTIVITY_COLUMNS)
+
+
+@lru_cache(maxsize=1024)
+def _zone(value: str | None) -> str | None:
+    return iana_timezone(value)
+
+
+def _strava_time(text: Any) -> datetime | None:
+    """A start in Strava's form (``YYYY-MM-DDTHH:MM:SSZ``, a real time) as a naive datetime;
+    None for anything else."""
+    if type(text) is not str or len(text) != 20 or text[10] != "T" or text[19] != "Z" \
+            or text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":" \
+            or not text.isascii():
+        return None
+    try:
+        return _FROM_ISO(text[:19])
+    except ValueError:
+        return None
+
+
+@dataclass
+class Fast:
+    """A chunk that goes the fast way: its structs, rows kept by each output, the filters'
+    bounds, and how many took ``type`` as ``sport_type``."""
+
+    activities: list[Any]
+    rows: list[int]
+    bounds: list[tuple[datetime | None, datetime] | None]
+    from_type: int
+
+
+def prepare(activities: list[Any], keeps: list[Any],
+            plausible: tuple[datetime, datetime] | None) -> Fast | None:
+    """The chunk's Fast, or None when a start needs the typed frame's closer look (missing,
+    another form, out of ``plausible``), an id comes twice, or a filter is not ``LocalDates``
+    (then nothing was changed)."""
+    from pipeline.tasks.extract import LocalDates
+
+    if any(keep is not None and not isinstance(keep, LocalDates) for keep in keeps):
+        return None
+    low, high = plausible if plausible is not None else (None, None)
+    locals_: list[datetime | None] = []
+    for activity in activities:
+        start = _strava_time(activity.start_date)
+        if start is None:
+            return None
+        text = activity.start_date_local
+        local = _strava_time(text) if text else None
+        if text and local is None:
+            return None
+        if low is not None and not (low <= start < high and (  # type: ignore[operator]
+                local is None or low <= local < high)):  # type: ignore[operator]
+            return None
+        locals_.append(local)
+    if len({activity.id for activity in activities}) != len(activities):
+        return None
+    rows: list[int] = []
+    for keep in keeps:
+        if keep is None:
+            rows.append(len(activities))
+            continue
+        rows.append(sum(1 for local in locals_ if keep.keeps(local)))
+        keep.log_later(sum(1 for local in locals_ if local is not None and local >= keep.end))
+    from_type = 0
+    for activity in activities:
+        if not activity.sport_type and activity.type:
+            from_type += 1
+        activity.timezone = _zone(activity.timezone)
+    return Fast(activities, rows, [None if keep is None else (keep.start, keep.end)
+                                   for keep in keeps], from_type)
+
+
+class Copier:
+    """Writes Fast chunks' parts with one DuckDB connection in a thread of its own, at most two
+    chunks behind."""
+
+    def __init__(self, extracted_at: datetime) -> None:
+        stamp = extracted_at.replace(tzinfo=None, microsecond=0)
+        self.extracted_at = stamp.isoformat(sep=" ")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract-csv")
+        self._pending: deque[Future[None]] = deque()
+        self._local = threading.local()
+        self._connections: list[Any] = []
+
+    def submit(self, fast: Fast, source: Path, paths: list[Path]) -> None:
+        """Write ``fast``'s rows of each output to ``paths`` (in the writing thread)."""
+        source.write_bytes(_ENCODER.encode(fast.activities))
+        while len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._executor.submit(self._write, fast, source, paths))
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            import duckdb
+
+            connection = self._local.connection = duckdb.connect()
+            self._connections.append(connection)
+        return connection
+
+    def _write(self, fast: Fast, source: Path, paths: list[Path]) -> None:
+        connection = self._connection()
+        columns = ", ".join(f"{name}: '{kind}'" for name, kind in _READ_COLUMNS.items())
+        read = (f"read_json($source, format = 'array', columns = {{{columns}}}, "
+                "maximum_object_size = 1073741824)")
+        parameters = {"source": str(source), "extracted_at": self.extracted_at}
+        many = len(paths) > 1
+        if many:
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE chunk AS SELECT * FROM {read}",
+                               {"source": str(source)})
+        for path, bounds, rows in zip(paths, fast.bounds, fast.rows, strict=True):
+            if many and not rows:
+                path.write_bytes(b"")
+                continue
+            where = ""
+            values = dict(parameters) if not many else {"extracted_at": self.extracted_at}
+            if bounds is not None:
+                start, end = bounds
+                values["end"] = end
+                where = f"WHERE {_LOCAL} < $end" if start is None else \
+                    f"WHERE {_LOCAL} < $end AND {_LOCAL} >= $start"
+                if start is None:
+                    where += " OR NULLIF(start_date_local, '') IS NULL"
+                else:
+                    values["start"] = start
+            target = str(path).replace("'", "''")  # our own temporary's name
+            query = (f"COPY (SELECT {_SELECT} FROM {'chunk' if many else read} {where} "
+                     f"ORDER BY start_date, id) TO '{target}' ({_OPTIONS})")
+            written = connection.execute(query, values).fetchone()
+            if written is not None and written[0] != rows:
+                raise RuntimeError(f"the extract's part {path.name} has {written[0]} rows, "
+                                   f"{rows} expected")
+        source.unlink()
+
+    def wait(self) -> None:
+        """Wait for every chunk submitted (a writing error is raised here)."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop the thread (after the chunks submitted) and close the connection."""
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown(wait=True)
+            for connection in self._connections:
+                connection.close()
