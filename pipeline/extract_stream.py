@@ -92,7 +92,7 @@ class _Chunk:
     """Activities of a chunk: typed structs and (the Python way) decoded dicts."""
 
     typed: list[Any] = field(default_factory=list)
-    typed_sent: list[bytes] = field(default_factory=list)
+    typed_sent: list[Any] = field(default_factory=list)  # bytes-like, as sent
     typed_positions: list[int] = field(default_factory=list)
     decoded: list[Any] = field(default_factory=list)
     decoded_positions: list[int] = field(default_factory=list)
@@ -149,7 +149,7 @@ def _typed(chunk: _Chunk, extracted_at: datetime, validated: bool,
                 odd |= (times.notna() & ((times < low) | (times >= high))).to_numpy()
         if odd.any():
             for index in odd.nonzero()[0].tolist():
-                activity = json.loads(chunk.typed_sent[index])
+                activity = json.loads(bytes(chunk.typed_sent[index]))
                 from_type -= int(not activity.get("sport_type") and bool(activity.get("type")))
                 slow.append((chunk.typed_positions[index], activity, False))
             frame = frame[~odd]
@@ -254,20 +254,22 @@ def _stream(pages: Iterable[list[Any]], spool: BinaryIO, size: int, raw: RawSink
     position = 0
     streaming = True
     chunk = _Chunk()
-    for page in _read_ahead(pages):
-        body = page.body if isinstance(page, wire.RawPage) else None
-        kind = _SENT if body is not None else _DECODED
-        if body is None:
-            body = json.dumps(list(page), ensure_ascii=True).encode("ascii")
-        spool.write(_HEADER.pack(kind, len(body)))
-        spool.write(body)
+    for page, kind, body in _read_ahead(pages, spool):
         first = position
-        for item in page:
-            key = _key(item, position)
-            if streaming and key in last:
+        ids = [item.id for item in page] if isinstance(page, wire.RawPage) and page.body \
+            is not None else None
+        if ids is not None and set(map(type, ids)) <= {int}:
+            if streaming and (len(set(ids)) != len(ids) or not last.keys().isdisjoint(ids)):
                 streaming = False
-            last[key] = position
-            position += 1
+            last.update(zip(ids, range(position, position + len(ids)), strict=True))
+            position += len(ids)
+        else:
+            for item in page:
+                key = _key(item, position)
+                if streaming and key in last:
+                    streaming = False
+                last[key] = position
+                position += 1
         _read_page(kind, body, first, raw, chunk if streaming else None)
         if streaming and len(chunk) >= size:
             writer.add(chunk)
@@ -286,14 +288,14 @@ def _read_page(kind: bytes, body: bytes, position: int, raw: RawSink | None,
     if chunk is not None:
         chunk.unstorable |= typed is None or b"\\u0000" in body
     if typed is not None:
-        sent = wire.raw_items(body)
+        sent = wire.raw_views(body)
         if raw is not None:
             write_many = getattr(raw, "write_sent_items", None)
             if write_many is not None:
                 write_many(sent)
             else:
                 for activity, item in zip(typed, sent, strict=True):
-                    raw.write_sent(item, activity.start_date_local)
+                    raw.write_sent(bytes(item), activity.start_date_local)
         if chunk is None:
             return len(typed)
         if last is None:
@@ -327,24 +329,35 @@ def _read_page(kind: bytes, body: bytes, position: int, raw: RawSink | None,
 _END = object()
 
 
-def _read_ahead(pages: Iterable[list[Any]], depth: int = 8) -> Iterator[list[Any]]:
-    """The same pages, read in a thread of their own up to ``depth`` pages ahead (the next
-    page's HTTP read overlaps this one's writing); the reader's error is raised here."""
+def _read_ahead(pages: Iterable[list[Any]], spool: BinaryIO, depth: int = 8
+                ) -> Iterator[tuple[list[Any], bytes, bytes]]:
+    """The same pages, each with its kind and body as spooled, read and spooled in a thread of
+    their own up to ``depth`` pages ahead (the next page's HTTP read overlaps this one's
+    writing); the reader's error is raised here."""
     ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
     failure: list[BaseException] = []
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def read() -> None:
         iterator = iter(pages)
         try:
             for page in iterator:
-                while not stop.is_set():
-                    try:
-                        ahead.put(page, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                body = page.body if isinstance(page, wire.RawPage) else None
+                kind = _SENT if body is not None else _DECODED
+                if body is None:
+                    body = json.dumps(list(page), ensure_ascii=True).encode("ascii")
+                spool.write(_HEADER.pack(kind, len(body)))
+                spool.write(body)
+                if not offer((page, kind, body)):
                     close = getattr(iterator, "close", None)
                     if close is not None:
                         close()
@@ -352,18 +365,13 @@ def _read_ahead(pages: Iterable[list[Any]], depth: int = 8) -> Iterator[list[Any
         except BaseException as error:  # raised in the caller's thread
             failure.append(error)
         finally:
-            while not stop.is_set():
-                try:
-                    ahead.put(_END, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            offer(_END)
 
     reader = threading.Thread(target=read, name="strava-pages", daemon=True)
     reader.start()
     try:
-        while (page := ahead.get()) is not _END:
-            yield page
+        while (item := ahead.get()) is not _END:
+            yield item
         if failure:
             raise failure[0]
     finally:

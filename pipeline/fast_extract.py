@@ -15,7 +15,9 @@ typed frame's way.
 
 from __future__ import annotations
 
+import re
 import threading
+from bisect import bisect_left
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -77,17 +79,43 @@ def _zone(value: str | None) -> str | None:
     return iana_timezone(value)
 
 
-def _strava_time(text: Any) -> datetime | None:
-    """A start in Strava's form (``YYYY-MM-DDTHH:MM:SSZ``, a real time) as a naive datetime;
-    None for anything else."""
-    if type(text) is not str or len(text) != 20 or text[10] != "T" or text[19] != "Z" \
-            or text[4] != "-" or text[7] != "-" or text[13] != ":" or text[16] != ":" \
-            or not text.isascii():
-        return None
+# Strava's form, a month, a day, hours, minutes and seconds in range; a year from 0001.
+_STRAVA_TIMES = re.compile(
+    r"(?:(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3])"
+    r":[0-5]\d:[0-5]\dZ\n)*", re.ASCII)
+# The days the form allows that a month may not have (29 February only in leap years).
+_LATE_DAYS = re.compile(r"\d{4}-(?:02-(?:29|30|31)|(?:04|06|09|11)-31)", re.ASCII)
+
+
+def _strava_times(texts: list[Any]) -> bool:
+    """Whether every text is a start in Strava's form (``YYYY-MM-DDTHH:MM:SSZ``) and a real
+    time; their order is then their times' order."""
     try:
-        return _FROM_ISO(text[:19])
-    except ValueError:
+        joined = "\n".join(texts) + "\n"
+    except TypeError:  # one is not a text
+        return False
+    if not texts:
+        return True
+    if not _STRAVA_TIMES.fullmatch(joined):
+        return False
+    try:
+        for day in set(_LATE_DAYS.findall(joined)):
+            _FROM_ISO(day)
+    except ValueError:  # a 30 February
+        return False
+    return True
+
+
+def _time(text: str) -> datetime:
+    return _FROM_ISO(text[:19])
+
+
+def _whole(moment: datetime | None) -> str | None:
+    """A naive bound as a text that compares with Strava's form as the times compare (None
+    when it has a fraction of a second or a zone)."""
+    if moment is None or moment.microsecond or moment.tzinfo is not None:
         return None
+    return moment.isoformat()
 
 
 @dataclass
@@ -110,29 +138,32 @@ def prepare(activities: list[Any], keeps: list[Any],
 
     if any(keep is not None and not isinstance(keep, LocalDates) for keep in keeps):
         return None
-    low, high = plausible if plausible is not None else (None, None)
-    locals_: list[datetime | None] = []
-    for activity in activities:
-        start = _strava_time(activity.start_date)
-        if start is None:
-            return None
-        text = activity.start_date_local
-        local = _strava_time(text) if text else None
-        if text and local is None:
-            return None
-        if low is not None and not (low <= start < high and (  # type: ignore[operator]
-                local is None or low <= local < high)):  # type: ignore[operator]
-            return None
-        locals_.append(local)
-    if len({activity.id for activity in activities}) != len(activities):
+    starts = [activity.start_date for activity in activities]
+    texts = [activity.start_date_local or None for activity in activities]
+    given = sorted(text for text in texts if text is not None)
+    if not _strava_times(starts) or not _strava_times(given) \
+            or len({activity.id for activity in activities}) != len(activities):
         return None
+    if plausible is not None and starts:
+        low, high = plausible
+        if _time(min(starts)) < low or _time(max(starts)) >= high or (given and (
+                _time(given[0]) < low or _time(given[-1]) >= high)):
+            return None
+    missing = len(texts) - len(given)
     rows: list[int] = []
     for keep in keeps:
         if keep is None:
             rows.append(len(activities))
             continue
-        rows.append(sum(1 for local in locals_ if keep.keeps(local)))
-        keep.log_later(sum(1 for local in locals_ if local is not None and local >= keep.end))
+        end, start = _whole(keep.end), _whole(keep.start)
+        if end is None or (keep.start is not None and start is None):
+            return None
+        before_end = bisect_left(given, end)
+        rows.append(missing + before_end if start is None else
+                    max(0, before_end - bisect_left(given, start)))
+    for keep in keeps:
+        if keep is not None:
+            keep.log_later(len(given) - bisect_left(given, _whole(keep.end)))
     from_type = 0
     for activity in activities:
         if not activity.sport_type and activity.type:
