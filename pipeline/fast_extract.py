@@ -127,6 +127,7 @@ class Fast:
     rows: list[int]
     bounds: list[tuple[datetime | None, datetime] | None]
     from_type: int
+    unordered: bool = True  # not in (start_date, id) order as read
 
 
 def prepare(activities: list[Any], keeps: list[Any],
@@ -169,8 +170,9 @@ def prepare(activities: list[Any], keeps: list[Any],
         if not activity.sport_type and activity.type:
             from_type += 1
         activity.timezone = _zone(activity.timezone)
+    keys = list(zip(starts, [activity.id for activity in activities], strict=True))
     return Fast(activities, rows, [None if keep is None else (keep.start, keep.end)
-                                   for keep in keeps], from_type)
+                                   for keep in keeps], from_type, keys != sorted(keys))
 
 
 class Copier:
@@ -198,6 +200,7 @@ class Copier:
             import duckdb
 
             connection = self._local.connection = duckdb.connect()
+            connection.execute("SET preserve_insertion_order = true")  # a chunk in order
             self._connections.append(connection)
         return connection
 
@@ -227,8 +230,9 @@ class Copier:
                 else:
                     values["start"] = start
             target = str(path).replace("'", "''")  # our own temporary's name
+            order = "ORDER BY start_date, id" if fast.unordered else ""  # else kept as read
             query = (f"COPY (SELECT {_SELECT} FROM {'chunk' if many else read} {where} "
-                     f"ORDER BY start_date, id) TO '{target}' ({_OPTIONS})")
+                     f"{order}) TO '{target}' ({_OPTIONS})")
             written = connection.execute(query, values).fetchone()
             if written is not None and written[0] != rows:
                 raise RuntimeError(f"the extract's part {path.name} has {written[0]} rows, "

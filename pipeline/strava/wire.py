@@ -91,6 +91,11 @@ class RawPage(list):  # type: ignore[type-arg]
         """A page of ``items`` read as ``body``."""
         page = cls(items)
         page.body = body
+        if body is not None:  # heads: the ids at C speed when all are integers
+            values = [item.id for item in items]
+            if set(map(type, values)) <= {int}:
+                page.ids = set(values)
+                return page
         page.ids = {item["id"] if isinstance(item, dict) else item.id for item in items
                     if _id_of(item) is not None}
         return page
