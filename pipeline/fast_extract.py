@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 
 from pipeline.activity_csv import _TEXT, DELIMITER, QUOTE
+from pipeline.local_dates import LocalDates
 from pipeline.strava.activities import ACTIVITY_COLUMNS, iana_timezone
 
 _FROM_ISO = datetime.fromisoformat
@@ -135,8 +136,6 @@ def prepare(activities: list[Any], keeps: list[Any],
     """The chunk's Fast, or None when a start needs the typed frame's closer look (missing,
     another form, out of ``plausible``), an id comes twice, or a filter is not ``LocalDates``
     (then nothing was changed)."""
-    from pipeline.tasks.extract import LocalDates
-
     if any(keep is not None and not isinstance(keep, LocalDates) for keep in keeps):
         return None
     starts = [activity.start_date for activity in activities]

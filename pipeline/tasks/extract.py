@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import luigi
 
@@ -17,6 +17,7 @@ from pipeline.athlete_zone import ensure_run_date_over
 from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
+from pipeline.local_dates import LocalDates
 from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines
 from pipeline.shared_budget import strava_resources
 from pipeline.strava import wire
@@ -24,9 +25,6 @@ from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, unparseable_lake_key
 from pipeline.temporaries import temporary_folder
-
-if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
-    import pandas as pd
 
 __all__ = ["ExtractActivities", "LocalDates", "extracts_missing", "put_keeping_earlier",
            "unparseable_lake_key"]
@@ -51,44 +49,6 @@ def extracts_missing(run_dates: Iterable[date]) -> bool:
 
 def _epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
-
-
-class LocalDates:
-    """A filter of a typed chunk: the rows whose local start date is after ``after`` (every
-    earlier one, and those without a local start, when None) and on or before ``run_date``.
-
-    Strava's UTC window reaches into the next local day east of UTC-12; those rows belong to
-    later run dates. Called with a typed frame it filters the frame; ``start`` and ``end`` (naive
-    local times, ``start <= local < end``) let the extract writer filter without pandas.
-    """
-
-    def __init__(self, run_date: date, after: date | None = None) -> None:
-        self.run_date = run_date
-        self.end = run_dates.run_week(run_date).end
-        self.start = None if after is None else run_dates.run_week(after).end
-
-    def keeps(self, local: datetime | None) -> bool:
-        """Whether a row of this local start time (None: none) is kept."""
-        if local is None:
-            return self.start is None
-        return local < self.end and (self.start is None or local >= self.start)
-
-    def log_later(self, later: int) -> None:
-        """Log the rows left to later run dates (local start on or after ``end``)."""
-        if later:
-            logger.info("left %d activities of local dates after %s to later run dates",
-                        later, self.run_date)
-
-    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        import pandas as pd
-
-        end = pd.Timestamp(self.end)
-        start = None if self.start is None else pd.Timestamp(self.start)
-        local = frame["start_date_local"]
-        kept = (local < end) & (local >= start) if start is not None else \
-            local.isna() | (local < end)
-        self.log_later(int((local >= end).sum()))
-        return frame[kept].reset_index(drop=True)
 
 
 def local_dates_through(run_date: date, after: date | None = None) -> LocalDates:

@@ -14,9 +14,9 @@ import pytest
 
 from pipeline import fast_extract
 from pipeline.extract_stream import write_extracts
+from pipeline.local_dates import LocalDates
 from pipeline.raw_activities import RawJsonLines
 from pipeline.strava import wire
-from pipeline.tasks.extract import LocalDates
 
 READ_AT = datetime(2026, 11, 30, 8, 15, 42, 123456, tzinfo=timezone.utc)
 PLAUSIBLE = (datetime(1970, 1, 1), datetime(2026, 12, 2))
