@@ -189,6 +189,7 @@ class Copier:
     def submit(self, fast: Fast, source: Path, paths: list[Path]) -> None:
         """Write ``fast``'s rows of each output to ``paths`` (in the writing thread)."""
         source.write_bytes(_ENCODER.encode(fast.activities))
+        fast.activities = []  # the structs are not needed any more: memory is one chunk
         while len(self._pending) >= 2:
             self._pending.popleft().result()
         self._pending.append(self._executor.submit(self._write, fast, source, paths))
