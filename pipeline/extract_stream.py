@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import shutil
 import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
-from pipeline import activity_csv
+from pipeline import activity_csv, fast_extract
 from pipeline.strava import wire
 from pipeline.strava.activities import parse_activities, parse_problem
 from pipeline.strava.client import PageProgress
@@ -71,24 +73,6 @@ def with_progress(pages: Iterable[list[Any]],
         yield page
 
 
-def _spool(pages: Iterable[list[Any]], spool: BinaryIO) -> dict[Any, int]:
-    """Write each page to ``spool`` (its bytes as sent, else JSON); id -> position of its last
-    copy."""
-    last: dict[Any, int] = {}
-    position = 0
-    for page in pages:
-        body = page.body if isinstance(page, wire.RawPage) else None
-        kind = _SENT if body is not None else _DECODED
-        if body is None:
-            body = json.dumps(list(page), ensure_ascii=True).encode("ascii")
-        spool.write(_HEADER.pack(kind, len(body)))
-        spool.write(body)
-        for item in page:
-            last[_key(item, position)] = position
-            position += 1
-    return last
-
-
 def _key(item: Any, position: int) -> Any:
     """An activity's id, or (one that has no integer id, to be set aside) its position."""
     value = wire.activity_id(item)
@@ -108,7 +92,7 @@ class _Chunk:
     """Activities of a chunk: typed structs and (the Python way) decoded dicts."""
 
     typed: list[Any] = field(default_factory=list)
-    typed_sent: list[bytes] = field(default_factory=list)
+    typed_sent: list[Any] = field(default_factory=list)  # bytes-like, as sent
     typed_positions: list[int] = field(default_factory=list)
     decoded: list[Any] = field(default_factory=list)
     decoded_positions: list[int] = field(default_factory=list)
@@ -126,32 +110,7 @@ def _chunks(spool: BinaryIO, last: dict[Any, int], size: int, raw: RawSink | Non
     chunk = _Chunk()
     position = 0
     for kind, body in _spooled(spool):
-        typed = wire.decode_activities(body) if kind == _SENT else None
-        chunk.unstorable |= typed is None or b"\\u0000" in body
-        if typed is not None:
-            sent = wire.raw_items(body)
-            for activity, item in zip(typed, sent, strict=True):
-                if raw is not None:
-                    raw.write_sent(item, activity.start_date_local)
-                if last[_key(activity, position)] == position:
-                    chunk.typed.append(activity)
-                    chunk.typed_sent.append(item)
-                    chunk.typed_positions.append(position)
-                position += 1
-        else:
-            page = json.loads(body)
-            if kind == _SENT and raw is not None:  # strict, but an odd shape: bytes as sent
-                for activity, item in zip(page, wire.raw_items(body), strict=True):
-                    raw.write_sent(item, activity.get("start_date_local")
-                                   if isinstance(activity, dict) else None)
-            elif raw is not None:
-                for activity in page:
-                    raw.write(activity)
-            for activity in page:
-                if last[_key(activity, position)] == position:
-                    chunk.decoded.append(activity)
-                    chunk.decoded_positions.append(position)
-                position += 1
+        position += _read_page(kind, body, position, raw, chunk, last)
         if len(chunk) >= size:
             yield chunk
             chunk = _Chunk()
@@ -190,7 +149,7 @@ def _typed(chunk: _Chunk, extracted_at: datetime, validated: bool,
                 odd |= (times.notna() & ((times < low) | (times >= high))).to_numpy()
         if odd.any():
             for index in odd.nonzero()[0].tolist():
-                activity = json.loads(chunk.typed_sent[index])
+                activity = json.loads(bytes(chunk.typed_sent[index]))
                 from_type -= int(not activity.get("sport_type") and bool(activity.get("type")))
                 slow.append((chunk.typed_positions[index], activity, False))
             frame = frame[~odd]
@@ -231,14 +190,14 @@ def write_extract(
     ``validated`` and ``checks`` (``unparseable``, ``plausible``, ``raw``) as for
     ``write_extracts``.
     """
-    (rows,) = write_extracts(pages, [(path, keep or (lambda frame: frame))], extracted_at,
-                             chunk_activities, validated, **checks)
+    (rows,) = write_extracts(pages, [(path, keep)], extracted_at, chunk_activities, validated,
+                             **checks)
     return rows
 
 
 def write_extracts(
     pages: Iterable[list[Any]],
-    outputs: Sequence[tuple[Path, Keep]],
+    outputs: Sequence[tuple[Path, Keep | None]],
     extracted_at: datetime,
     chunk_activities: int = CHUNK_ACTIVITIES,
     validated: bool = False,
@@ -247,7 +206,7 @@ def write_extracts(
     raw: RawSink | None = None,
 ) -> list[int]:
     """Write the activities of ``pages`` to several extract files, each keeping its own rows of
-    every chunk (``keep``); return the rows written to each.
+    every chunk (``keep``, None for all); return the rows written to each.
 
     Pages are RawPages (the bytes sent, from ``StravaClient`` with ``wire.decode_page``) or
     lists of decoded activities. Each activity is checked once, as it is typed: one that cannot
@@ -255,34 +214,244 @@ def write_extracts(
     to ``unparseable`` as {"reason", "activity"} in the order read. ``validated``: every decoded
     activity passed ``parse_problem`` already, so it is not checked a second time. ``raw``
     receives every activity read, in order (the raw JSON kept in the lake).
+
+    Pages are read ahead in a thread of their own while the ones read are written, chunk by
+    chunk, as long as no id came twice; when one does, the chunks are written again from the
+    spool once every page is in, each id's later copy winning (``_chunks``).
     """
     if not outputs:
         return []
     with temporary_folder(outputs[0][0].parent, "extract") as work:
-        parts: list[list[Path]] = [[] for _ in outputs]
-        rows = [0] * len(outputs)
-        from_type = 0
-        set_aside: list[tuple[int, dict[str, Any]]] = []
-        with open(work / "pages.spool", "w+b") as spool:
-            last = _spool(pages, spool)
-            spool.seek(0)
-            for number, chunk in enumerate(_chunks(spool, last, chunk_activities, raw)):
-                typed = _typed(chunk, extracted_at, validated, plausible)
-                from_type += typed.sport_type_from_type
-                set_aside += typed.unparseable
-                for index, (_path, keep) in enumerate(outputs):
-                    part = work / f"output{index:05d}-part{number:05d}.csv"
-                    rows[index] += activity_csv.write_activities_csv(
-                        keep(typed.frame), part, header=False, scan=typed.unstorable)
-                    parts[index].append(part)
-        for path, output_parts in zip((path for path, _keep in outputs), parts, strict=True):
+        writer = _PartWriter(work, outputs, extracted_at, validated, plausible)
+        try:
+            with open(work / "pages.spool", "w+b") as spool:
+                last, streamed = _stream(pages, spool, chunk_activities, raw, writer)
+                if not streamed:  # an id came twice: the later copy wins, whatever the chunk
+                    writer.restart()
+                    spool.seek(0)
+                    for chunk in _chunks(spool, last, chunk_activities, None):
+                        writer.add(chunk)
+                writer.finish()
+        finally:
+            writer.close()
+        for path, output_parts in zip((path for path, _keep in outputs), writer.parts,
+                                      strict=True):
             _join(output_parts, path)
     if unparseable is not None:
-        unparseable += [item for _, item in sorted(set_aside, key=lambda pair: pair[0])]
-    if from_type:
+        unparseable += [item for _, item in sorted(writer.set_aside, key=lambda pair: pair[0])]
+    if writer.from_type:
         logger.info("%d activities had no sport_type (an answer in the shape from before "
-                    "Strava added it): each took its type as sport_type", from_type)
-    return rows
+                    "Strava added it): each took its type as sport_type", writer.from_type)
+    return writer.rows
+
+
+def _stream(pages: Iterable[list[Any]], spool: BinaryIO, size: int, raw: RawSink | None,
+            writer: _PartWriter) -> tuple[dict[Any, int], bool]:
+    """Spool every page as it arrives and hand its activities to ``raw``; while no id came
+    twice, hand chunks of about ``size`` to ``writer`` too. Return id -> position of its last
+    copy and whether every chunk was handed over (no id came twice)."""
+    last: dict[Any, int] = {}
+    position = 0
+    streaming = True
+    chunk = _Chunk()
+    for page, kind, body in _read_ahead(pages, spool):
+        first = position
+        ids = [item.id for item in page] if isinstance(page, wire.RawPage) and page.body \
+            is not None else None
+        if ids is not None and set(map(type, ids)) <= {int}:
+            if streaming and (len(set(ids)) != len(ids) or not last.keys().isdisjoint(ids)):
+                streaming = False
+            last.update(zip(ids, range(position, position + len(ids)), strict=True))
+            position += len(ids)
+        else:
+            for item in page:
+                key = _key(item, position)
+                if streaming and key in last:
+                    streaming = False
+                last[key] = position
+                position += 1
+        _read_page(kind, body, first, raw, chunk if streaming else None)
+        if streaming and len(chunk) >= size:
+            writer.add(chunk)
+            chunk = _Chunk()
+    if streaming and chunk:
+        writer.add(chunk)
+    return last, streaming
+
+
+def _read_page(kind: bytes, body: bytes, position: int, raw: RawSink | None,
+               chunk: _Chunk | None, last: dict[Any, int] | None = None) -> int:
+    """One spooled page (its first activity at ``position``): every activity to ``raw``; to
+    ``chunk`` those that are their id's last copy (``last``; every one when None). Returns how
+    many activities the page holds."""
+    typed = wire.decode_activities(body) if kind == _SENT else None
+    if chunk is not None:
+        chunk.unstorable |= typed is None or b"\\u0000" in body
+    if typed is not None:
+        sent = wire.raw_views(body)
+        if raw is not None:
+            write_many = getattr(raw, "write_sent_items", None)
+            if write_many is not None:
+                write_many(sent)
+            else:
+                for activity, item in zip(typed, sent, strict=True):
+                    raw.write_sent(bytes(item), activity.start_date_local)
+        if chunk is None:
+            return len(typed)
+        if last is None:
+            chunk.typed += typed
+            chunk.typed_sent += sent
+            chunk.typed_positions += range(position, position + len(typed))
+            return len(typed)
+        for index, (activity, item) in enumerate(zip(typed, sent, strict=True)):
+            if last[_key(activity, position + index)] == position + index:
+                chunk.typed.append(activity)
+                chunk.typed_sent.append(item)
+                chunk.typed_positions.append(position + index)
+        return len(typed)
+    page = json.loads(body)
+    if kind == _SENT and raw is not None:  # strict, but an odd shape: bytes as sent
+        for activity, item in zip(page, wire.raw_items(body), strict=True):
+            raw.write_sent(item, activity.get("start_date_local")
+                           if isinstance(activity, dict) else None)
+    elif raw is not None:
+        for activity in page:
+            raw.write(activity)
+    if chunk is None:
+        return len(page)
+    for index, activity in enumerate(page):
+        if last is None or last[_key(activity, position + index)] == position + index:
+            chunk.decoded.append(activity)
+            chunk.decoded_positions.append(position + index)
+    return len(page)
+
+
+_END = object()
+
+
+def _read_ahead(pages: Iterable[list[Any]], spool: BinaryIO, depth: int = 8
+                ) -> Iterator[tuple[list[Any], bytes, bytes]]:
+    """The same pages, each with its kind and body as spooled, read and spooled in a thread of
+    their own up to ``depth`` pages ahead (the next page's HTTP read overlaps this one's
+    writing); the reader's error is raised here."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        iterator = iter(pages)
+        try:
+            for page in iterator:
+                body = page.body if isinstance(page, wire.RawPage) else None
+                kind = _SENT if body is not None else _DECODED
+                if body is None:
+                    body = json.dumps(list(page), ensure_ascii=True).encode("ascii")
+                spool.write(_HEADER.pack(kind, len(body)))
+                spool.write(body)
+                if not offer((page, kind, body)):
+                    close = getattr(iterator, "close", None)
+                    if close is not None:
+                        close()
+                    return
+        except BaseException as error:  # raised in the caller's thread
+            failure.append(error)
+        finally:
+            offer(_END)
+
+    reader = threading.Thread(target=read, name="strava-pages", daemon=True)
+    reader.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            yield item
+        if failure:
+            raise failure[0]
+    finally:
+        stop.set()
+        reader.join()
+
+
+class _PartWriter:
+    """Writes chunks as part files of every output, counting rows and what was set aside.
+
+    A chunk of typed activities that all passed the checks goes the fast way: its activities
+    (strictly typed structs) are encoded again as JSON, which DuckDB reads and writes as CSV in
+    a thread of its own (no pandas, and the GIL is free for the next pages meanwhile). Any other
+    chunk (decoded activities, a text with NUL, a start to look at closer, a filter that is not
+    ``LocalDates``) goes through the typed frame, as before.
+    """
+
+    def __init__(self, work: Path, outputs: Sequence[tuple[Path, Keep | None]],
+                 extracted_at: datetime, validated: bool,
+                 plausible: tuple[datetime, datetime] | None) -> None:
+        self.work = work
+        self.keeps = [keep for _path, keep in outputs]
+        self.extracted_at = extracted_at
+        self.validated = validated
+        self.plausible = plausible
+        self._copier: fast_extract.Copier | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.parts: list[list[Path]] = [[] for _ in self.keeps]
+        self.rows = [0] * len(self.keeps)
+        self.from_type = 0
+        self.set_aside: list[tuple[int, dict[str, Any]]] = []
+        self._number = 0
+
+    def add(self, chunk: _Chunk) -> None:
+        """Write one chunk's part of every output."""
+        number = self._number
+        self._number += 1
+        paths = [self.work / f"output{index:05d}-part{number:05d}.csv"
+                 for index in range(len(self.keeps))]
+        if not chunk.decoded and not chunk.unstorable:
+            fast = fast_extract.prepare(chunk.typed, self.keeps, self.plausible)
+            if fast is not None:
+                if self._copier is None:
+                    self._copier = fast_extract.Copier(self.extracted_at)
+                self._copier.submit(fast, self.work / f"chunk{number:05d}.json", paths)
+                self.from_type += fast.from_type
+                for index, path in enumerate(paths):
+                    self.rows[index] += fast.rows[index]
+                    self.parts[index].append(path)
+                return
+        typed = _typed(chunk, self.extracted_at, self.validated, self.plausible)
+        self.from_type += typed.sport_type_from_type
+        self.set_aside += typed.unparseable
+        for index, keep in enumerate(self.keeps):
+            self.rows[index] += activity_csv.write_activities_csv(
+                keep(typed.frame) if keep is not None else typed.frame, paths[index],
+                header=False, scan=typed.unstorable)
+            self.parts[index].append(paths[index])
+
+    def restart(self) -> None:
+        """Forget every part written so far (the chunks are written again)."""
+        if self._copier is not None:
+            self._copier.wait()
+        for paths in self.parts:
+            for path in paths:
+                path.unlink(missing_ok=True)
+        self._reset()
+
+    def finish(self) -> None:
+        """Wait until every part is written (a writer's error is raised here)."""
+        if self._copier is not None:
+            self._copier.wait()
+
+    def close(self) -> None:
+        """Stop the writing thread (idempotent)."""
+        if self._copier is not None:
+            self._copier.close()
+            self._copier = None
 
 
 def _join(parts: list[Path], path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import luigi
 
@@ -17,6 +17,7 @@ from pipeline.athlete_zone import ensure_run_date_over
 from pipeline.backends import Lake
 from pipeline.backends.lake import atomic_local_path
 from pipeline.extract_stream import with_progress, write_extract
+from pipeline.local_dates import LocalDates
 from pipeline.raw_activities import RAW_FILE_NAME, RawJsonLines
 from pipeline.shared_budget import strava_resources
 from pipeline.strava import wire
@@ -25,10 +26,8 @@ from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import RunDateTask, unparseable_lake_key
 from pipeline.temporaries import temporary_folder
 
-if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 23)
-    import pandas as pd
-
-__all__ = ["ExtractActivities", "extracts_missing", "put_keeping_earlier", "unparseable_lake_key"]
+__all__ = ["ExtractActivities", "LocalDates", "extracts_missing", "put_keeping_earlier",
+           "unparseable_lake_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,30 +51,11 @@ def _epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
 
 
-def local_dates_through(run_date: date, after: date | None = None
-                        ) -> Callable[[pd.DataFrame], pd.DataFrame]:
+def local_dates_through(run_date: date, after: date | None = None) -> LocalDates:
     """A filter of a typed chunk: the rows whose local start date is after ``after`` (every
-    earlier one, and those without a local start, when None) and on or before ``run_date``.
-
-    Strava's UTC window reaches into the next local day east of UTC-12; those rows belong to
-    later run dates.
-    """
-    import pandas as pd
-
-    end = pd.Timestamp(run_dates.run_week(run_date).end)
-    start = None if after is None else pd.Timestamp(run_dates.run_week(after).end)
-
-    def keep(frame: pd.DataFrame) -> pd.DataFrame:
-        local = frame["start_date_local"]
-        kept = (local < end) & (local >= start) if start is not None else \
-            local.isna() | (local < end)
-        later = int((local >= end).sum())
-        if later:
-            logger.info("left %d activities of local dates after %s to later run dates",
-                        later, run_date)
-        return frame[kept].reset_index(drop=True)
-
-    return keep
+    earlier one, and those without a local start, when None) and on or before ``run_date``
+    (``LocalDates``)."""
+    return LocalDates(run_date, after)
 
 
 class ExtractActivities(RunDateTask):
