@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+
 def test_importing_the_command_line_leaves_the_other_commands_modules_alone() -> None:
     code = ("import sys, pipeline.cli; print(' '.join(sorted(m for m in sys.modules if m in "
             "('pipeline.forget', 'pipeline.athletes_cli', 'pipeline.status', "

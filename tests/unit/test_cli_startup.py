@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from pipeline.cli import COMMAND_NAMES, build_parser
 
 
