@@ -22,3 +22,14 @@ def test_version_is_read_when_asked_for() -> None:
                           capture_output=True, text=True)
     assert done.returncode == 0
     assert done.stdout.startswith("strava-pipeline ")
+
+
+def test_the_task_graph_loads_no_file_format_reader_nor_pandas() -> None:
+    """A rerun imports every task; their GPX/TCX/FIT readers, pandas and psycopg2 wait for
+    the file, the frame or the PostgreSQL URL that needs them."""
+    code = ("import sys, pipeline.cli, pipeline.tasks; print(' '.join(sorted(m for m in "
+            "sys.modules if m.split('.')[0] in ('gpxpy', 'tcxreader', 'garmin_fit_sdk', "
+            "'pandas', 'psycopg2'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == ""
