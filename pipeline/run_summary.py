@@ -19,6 +19,7 @@ from luigi.task import flatten
 
 from pipeline.athlete_scope import shown_parameters
 from pipeline.backends import Warehouse
+from pipeline.graph_walk import one_graph_walk
 from pipeline.strava import ratelimit
 
 logger = logging.getLogger("pipeline.progress")
@@ -117,14 +118,15 @@ def _graph(task: luigi.Task) -> set[str]:
     found: set[str] = set()
     seen: set[str] = {task.task_id}
     stack = [task]
-    while stack:
-        current = stack.pop()
-        if _counted(current):
-            found.add(current.task_id)
-        for required in flatten(current.requires()):
-            if required.task_id not in seen:
-                seen.add(required.task_id)
-                stack.append(required)
+    with one_graph_walk():
+        while stack:
+            current = stack.pop()
+            if _counted(current):
+                found.add(current.task_id)
+            for required in flatten(current.requires()):
+                if required.task_id not in seen:
+                    seen.add(required.task_id)
+                    stack.append(required)
     return found
 
 
