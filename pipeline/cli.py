@@ -163,8 +163,8 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
 def run_with_retcodes(argv: list[str]) -> None:
     """Luigi's own ``luigi.retcodes.run_with_retcodes`` (Luigi 3.8.1, pinned) with Luigi's
     command line parsed once, not three times: each parse builds Luigi's argparse parser of
-    every registered parameter three times over (issue 23: 0.04 s of CPU a parse, a third of a
-    rerun's work after the imports). Exits with the ``[retcode]`` code, as Luigi's does."""
+    every registered parameter three times over (issue 23: 0.04 s of CPU a parse). Exits with
+    the ``[retcode]`` code, as Luigi's does."""
     import luigi.interface
     from luigi import execution_summary
     from luigi.cmdline_parser import CmdlineParser
