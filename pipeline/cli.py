@@ -23,7 +23,9 @@ a Luigi run exits with Luigi's code (``[retcode]`` in luigi.cfg).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -33,37 +35,15 @@ from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from luigi.retcodes import run_with_retcodes
-
-from pipeline import (
-    athletes_cli,
-    forget,
-    preflight,
-    rebuild_lake,
-    reconcile_cli,
-    sandbox_cli,
-    status,
-    validator,
-)
-from pipeline.archive import command as archive_command
-from pipeline.archive.options import archive_only
+from pipeline import preflight
 from pipeline.athlete_scope import authorized_ids
 from pipeline.athlete_zone import default_run_date
-from pipeline.backends import Warehouse, open_state, open_warehouse
-from pipeline.backends.migrations import (
-    STATE_MIGRATIONS,
-    WAREHOUSE_MIGRATIONS,
-    MigrationError,
-    apply_migrations,
-    status_lines,
-)
-from pipeline.backends.postgres_warehouse import WarehouseConnectionError
 from pipeline.backends.urls import mask_url, missing_locally
-from pipeline.debug_command import add_command as add_debug_command
+from pipeline.backends.warehouse import WarehouseConnectionError
 from pipeline.errors import OneLineParser
 from pipeline.failures import RESUME, known_error, post_refusal
-from pipeline.init_command import add_command as add_init_command
 from pipeline.preflight import PreflightError, date_argument, fail
 from pipeline.project import project_file
 from pipeline.run_output import (
@@ -77,15 +57,14 @@ from pipeline.run_output import (
 )
 from pipeline.run_output import add_arguments as add_output_arguments
 from pipeline.sandbox import sandbox_environment, sandbox_settings
-from pipeline.scheduler import VISUALISER_PATH, scheduler_answers, scheduler_url
 from pipeline.settings import ConfigurationError, Settings, load_settings
-from pipeline.sql_files import staging_table_name
-from pipeline.strava import authorize
-from pipeline.tasks.backfill import SUNDAY, week_run_dates
-from pipeline.tasks.base import stage_marker_id
-from pipeline.tasks.dashboard import athlete_dashboard_path, dashboard_path, reports_dir
-from pipeline.tasks.extract import extracts_missing
-from pipeline.webhook import cli as webhook_cli
+
+if TYPE_CHECKING:
+    from pipeline.backends import Warehouse
+
+# Issue 23: a command imports what it uses when it runs. The modules that only other commands
+# use (status, forget, athletes, the webhook, the archive, ...) are imported by their command,
+# and the parser of one command is built without them (``build_parser(command)``).
 
 PROG = "strava-pipeline"
 EXIT_CODES = {
@@ -125,6 +104,8 @@ def _dashboard_line(label: str, run_date: date, dashboard: Path) -> str:
 
 def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> list[str]:
     """What a finished run tells the user: where the warehouse and the dashboard are."""
+    from pipeline.tasks.dashboard import athlete_dashboard_path, dashboard_path, reports_dir
+
     lines = [f"Warehouse: {mask_url(settings.warehouse_url)}"]
     ids = authorized_ids(settings)
     if len(ids) > 1:  # each athlete's pages in reports/<id>/, the operator's index above them
@@ -144,7 +125,11 @@ def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> lis
 
 def _demo(demo: bool, last_day: date) -> object:
     """The sandbox served for a --demo run, or nothing."""
-    return sandbox_cli.demo_sandbox(last_day) if demo else nullcontext()
+    if not demo:
+        return nullcontext()
+    from pipeline.sandbox_cli import demo_sandbox
+
+    return demo_sandbox(last_day)
 
 
 # -- Luigi ----------------------------------------------------------------------------------------
@@ -161,6 +146,8 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
         reason = "sandbox runs stay out of the central scheduler" if demo else "as asked"
         print(f"Scheduler: local (--local-scheduler); {reason}.")
         return ["--local-scheduler"]
+    from pipeline.scheduler import VISUALISER_PATH, scheduler_answers, scheduler_url
+
     url = scheduler_url()
     if scheduler_answers(url):
         print(f"Scheduler: central scheduler at {url} (visualiser: {url}{VISUALISER_PATH})")
@@ -171,6 +158,46 @@ def choose_scheduler(choice: str, demo: bool) -> list[str]:
             "'The central scheduler and its visualiser') or use --scheduler local")
     print(f"Scheduler: no central scheduler answers at {url}; using --local-scheduler.")
     return ["--local-scheduler"]
+
+
+def run_with_retcodes(argv: list[str]) -> None:
+    """Luigi's own ``luigi.retcodes.run_with_retcodes`` (Luigi 3.8.1, pinned) with Luigi's
+    command line parsed once, not three times: each parse builds Luigi's argparse parser of
+    every registered parameter three times over (issue 23: 0.04 s of CPU a parse). Exits with
+    the ``[retcode]`` code, as Luigi's does."""
+    import luigi.interface
+    from luigi import execution_summary
+    from luigi.cmdline_parser import CmdlineParser
+    from luigi.retcodes import retcode
+    from luigi.setup_logging import InterfaceLogging
+
+    logger = logging.getLogger("luigi-interface")
+    with CmdlineParser.global_instance(argv) as command_line:
+        retcodes = retcode()
+        try:
+            worker = luigi.interface._schedule_and_run([command_line.get_task_obj()]).worker
+        except luigi.interface.PidLockAlreadyTakenExit:
+            sys.exit(retcodes.already_running)
+        except Exception:
+            # Some errors occur before logging is set up, Luigi sets it up now
+            InterfaceLogging.setup(luigi.interface.core())
+            logger.exception("Uncaught exception in luigi")
+            sys.exit(retcodes.unhandled_exception)
+        task_sets = execution_summary._summary_dict(worker)
+        root_task = execution_summary._root_task(worker)
+    found = {status for status, tasks in task_sets.items() if tasks}
+    codes_and_conditions = (
+        (retcodes.missing_data, "still_pending_ext" in found),
+        (retcodes.task_failed, "failed" in found),
+        (retcodes.already_running, "run_by_other_worker" in found),
+        (retcodes.scheduling_error, "scheduling_error" in found),
+        (retcodes.not_run, "not_run" in found),
+    )
+    expected = max(code if condition else 0 for code, condition in codes_and_conditions)
+    if expected == 0 and root_task not in task_sets["completed"] \
+            and root_task not in task_sets["already_done"]:
+        sys.exit(retcodes.not_run)
+    sys.exit(expected)
 
 
 def run_luigi(task_args: list[str], scheduler_args: list[str],
@@ -216,6 +243,8 @@ def athlete_arguments(task: str, athlete_ids: list[int]) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The weekly run of one date."""
+    from pipeline.archive.options import archive_only
+
     if not args.demo and preflight.strava_setup(load_settings()) == "none" \
             and not archive_only():
         print("No Strava credentials are configured (no STRAVA_CLIENT_ID, STRAVA_REFRESH_TOKEN "
@@ -255,6 +284,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Every week of a range, oldest first."""
+    from pipeline.tasks.backfill import SUNDAY, week_run_dates
+
     weekday = SUNDAY if args.weekday is None else args.weekday
     if not 0 <= weekday <= 6:
         raise PreflightError(f"--weekday {weekday}: use 0 (Monday) to 6 (Sunday)")
@@ -290,21 +321,29 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def _extracting(run_dates: list[date]) -> bool:
     """Whether some of the run dates still has to be extracted from Strava."""
+    from pipeline.tasks.extract import extracts_missing
+
     return extracts_missing(run_dates)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """The status table; changes nothing."""
+    from pipeline import status
+
     return status.run(args)
 
 
 def cmd_authorize(options: list[str]) -> int:
     """First-time authorization; its own options (``--paste``, ``--code``, ...) follow."""
+    from pipeline.strava import authorize
+
     return authorize.main(options)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Serve the sandbox until Ctrl-C."""
+    from pipeline import sandbox_cli
+
     return sandbox_cli.run(args)
 
 
@@ -315,6 +354,8 @@ def _apply_demo(demo: bool) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Print (or open) the path of a run date's dashboard: the newest one by default."""
+    from pipeline.tasks.dashboard import dashboard_path
+
     _apply_demo(args.demo)
     settings = load_settings()
     demo = " --demo" if args.demo else ""
@@ -338,6 +379,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _loaded(warehouse: Warehouse | None, run_date: date) -> bool:
+    from pipeline.tasks.base import stage_marker_id
+
     return warehouse is not None and warehouse.table_exists("table_updates") and \
         warehouse.marker_exists(stage_marker_id("LoadProduction", run_date))
 
@@ -361,6 +404,10 @@ def _not_staged(warehouse: Warehouse | None, run_date: date, settings: Settings,
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """One validation check on a staged run date."""
+    from pipeline import validator
+    from pipeline.backends import open_warehouse
+    from pipeline.sql_files import staging_table_name
+
     _apply_demo(args.demo)
     settings = load_settings()
     run_date = args.date or default_run_date(settings)
@@ -376,6 +423,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply (or, with --status, list) the migrations of the warehouse and the state store."""
+    from pipeline.backends import open_state, open_warehouse
+    from pipeline.backends.migrations import (
+        STATE_MIGRATIONS,
+        WAREHOUSE_MIGRATIONS,
+        MigrationError,
+        apply_migrations,
+        status_lines,
+    )
+
     settings = load_settings()
     try:
         warehouse = open_warehouse(settings.warehouse_url)
@@ -435,19 +491,8 @@ def settings_checked_first(handler: Callable[[argparse.Namespace], int]
     return checked
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``strava-pipeline`` command line."""
-    parser = OneLineParser(
-        prog=PROG,
-        description="The weekly Strava pipeline (Luigi): run it, backfill, see its status, "
-                    "authorize Strava, serve the sandbox, find the dashboard, run a check. "
-                    "Works from any directory; every failure exits non-zero.",
-    )
-    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}",
-                        help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=OneLineParser)
-
+def _add_run(commands: Any) -> None:
+    """The ``run`` command."""
     run = commands.add_parser(
         "run", help="the weekly run of one date (what ./run_weekly.sh runs)",
         description="Run WeeklyPipeline for one run date. Without Strava credentials (or "
@@ -466,6 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_arguments(run)
     run.set_defaults(handler=settings_checked_first(cmd_run))
 
+
+def _add_backfill(commands: Any) -> None:
+    """The ``backfill`` command."""
     backfill = commands.add_parser(
         "backfill", help="every week of a date range, oldest first",
         description="WeeklyPipeline for every week (Sunday run dates) of a range, oldest first; "
@@ -481,6 +529,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_arguments(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
+
+def _add_status(commands: Any) -> None:
+    """The ``status`` command."""
+    from pipeline import status
+
     status_parser = commands.add_parser(
         "status", help="per run date: stages finished, watermark, validation (changes nothing)",
         description="Per run date: which stages finished, the watermark and the latest "
@@ -488,10 +541,18 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_arguments(status_parser)
     status_parser.set_defaults(handler=cmd_status)
 
+
+def _add_authorize(commands: Any) -> None:
+    """The ``authorize`` command."""
     authorize = commands.add_parser(
         "authorize", help="first-time Strava authorization (stores the token)", add_help=False,
         description="First-time Strava authorization; its options follow (--help).")
     authorize.add_argument("options", nargs="*", help="see strava-pipeline authorize --help")
+
+
+def _add_sandbox(commands: Any) -> None:
+    """The ``sandbox`` command."""
+    from pipeline import sandbox_cli
 
     sandbox_parser = commands.add_parser(
         "sandbox", help="serve the local fake Strava and print its settings",
@@ -500,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox_cli.add_arguments(sandbox_parser)
     sandbox_parser.set_defaults(handler=cmd_sandbox)
 
+
+def _add_dashboard(commands: Any) -> None:
+    """The ``dashboard`` command."""
     dashboard = commands.add_parser(
         "dashboard", help="print (or --open) where a run date's dashboard is",
         description="Print the path of a run date's dashboard (default: the newest built).")
@@ -509,6 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--open", action="store_true", help="open it in a browser")
     dashboard.set_defaults(handler=cmd_dashboard)
 
+
+def _add_validate(commands: Any) -> None:
+    """The ``validate`` command."""
     validate = commands.add_parser(
         "validate", help="run one validation check on a staged run date",
         description="Compare two SQL results (or numbers) on the run date's staging table. "
@@ -526,6 +593,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--slack", action="store_true", help="also post the result to Slack")
     validate.set_defaults(handler=cmd_validate)
 
+
+def _add_migrate(commands: Any) -> None:
+    """The ``migrate`` command."""
     migrate = commands.add_parser(
         "migrate", help="apply the pending schema migrations (the pipeline also does on start)",
         description="Apply the pending schema migrations of the configured warehouse and state "
@@ -534,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="only list applied and pending migrations; change nothing")
     migrate.set_defaults(handler=cmd_migrate)
 
+
+def _add_run_date(commands: Any) -> None:
+    """The ``run-date`` command."""
     run_date = commands.add_parser(
         "run-date", help="print the run date a run would take (for scripts)",
         description="Print the given run date when it is over in the athlete's time zone, else "
@@ -542,15 +615,67 @@ def build_parser() -> argparse.ArgumentParser:
     run_date.add_argument("--demo", action="store_true",
                           help="the run uses the sandbox (and its DATA_DIR)")
     run_date.set_defaults(handler=cmd_run_date)
-    add_init_command(commands)
-    add_debug_command(commands)
 
-    rebuild_lake.add_command(commands)
-    reconcile_cli.add_command(commands)
-    webhook_cli.add_command(commands)
-    forget.add_command(commands)
-    athletes_cli.add_command(commands)
-    archive_command.add_command(commands)
+
+
+# The commands in the order ``--help`` lists them: those defined here, then those whose module
+# adds them (``add_command(commands)``), imported only when their parser is built.
+_OWN_COMMANDS: dict[str, Callable[[Any], None]] = {
+    "run": _add_run,
+    "backfill": _add_backfill,
+    "status": _add_status,
+    "authorize": _add_authorize,
+    "sandbox": _add_sandbox,
+    "dashboard": _add_dashboard,
+    "validate": _add_validate,
+    "migrate": _add_migrate,
+    "run-date": _add_run_date,
+}
+_MODULE_COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("init",), "pipeline.init_command"),
+    (("debug",), "pipeline.debug_command"),
+    (("rebuild-from-lake",), "pipeline.rebuild_lake"),
+    (("reconcile",), "pipeline.reconcile_cli"),
+    (("apply-events", "webhook"), "pipeline.webhook.cli"),
+    (("forget",), "pipeline.forget"),
+    (("athletes",), "pipeline.athletes_cli"),
+    (("import-archive",), "pipeline.archive.command"),
+)
+COMMAND_NAMES = (*_OWN_COMMANDS, *(name for names, _ in _MODULE_COMMANDS for name in names))
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed package's version, read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"{PROG} {package_version()}")  # on stdout, as argparse's version action
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``strava-pipeline`` command line: every command, or only ``command``'s (what
+    ``main`` parses a known command with, so a run imports no other command's module)."""
+    parser = OneLineParser(
+        prog=PROG,
+        description="The weekly Strava pipeline (Luigi): run it, backfill, see its status, "
+                    "authorize Strava, serve the sandbox, find the dashboard, run a check. "
+                    "Works from any directory; every failure exits non-zero.",
+    )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=OneLineParser)
+    for name, add in _OWN_COMMANDS.items():
+        if command in (None, name):
+            add(commands)
+    for names, module in _MODULE_COMMANDS:
+        if command is None or command in names:
+            importlib.import_module(module).add_command(commands)
     return parser
 
 
@@ -607,7 +732,8 @@ def _main(argv: list[str]) -> int:
     try:
         if argv[:1] == ["authorize"]:  # its options are its own, --help included
             return cmd_authorize(argv[1:])
-        args = build_parser().parse_args(argv)
+        command = argv[0] if argv and argv[0] in COMMAND_NAMES else None
+        args = build_parser(command).parse_args(argv)
         return int(args.handler(args) or 0)
     except (PreflightError, ConfigurationError, WarehouseConnectionError) as error:
         sys.stdout.flush()

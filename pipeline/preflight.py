@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.archive.options import archive_only
 from pipeline.athlete_zone import default_run_date, ensure_run_date_over
 from pipeline.backends import LAKES, STATE_STORES, WAREHOUSES, open_state, open_warehouse
-from pipeline.backends.duckdb_warehouse import release_all
+from pipeline.backends.duckdb_warehouse import open_files, release_all
 from pipeline.backends.migrations import (
     STATE_MIGRATIONS,
     WAREHOUSE_MIGRATIONS,
@@ -208,7 +208,10 @@ def check_validation_checks(settings: Settings) -> None:
 def check_schema_versions(settings: Settings) -> None:
     """Neither the warehouse nor the state store was migrated by a newer release (issue 25):
     refused here, before any task, with one line naming the migration. A database that does
-    not exist yet or cannot be reached is left to the run, which says so itself."""
+    not exist yet or cannot be reached is left to the run, which says so itself. A DuckDB file
+    this check opened is closed after it; one this process had open already stays open (a
+    rerun reads it again at once: one open of the file less, issue 23)."""
+    already_open = open_files()
     for what, url, folder in (("warehouse", settings.warehouse_url, WAREHOUSE_MIGRATIONS),
                               ("state store", settings.state_url, STATE_MIGRATIONS)):
         if missing_locally(url):
@@ -222,7 +225,7 @@ def check_schema_versions(settings: Settings) -> None:
         except Exception:  # noqa: BLE001 - unreachable or unreadable: the run reports it
             continue
         finally:
-            release_all()  # a DuckDB file stays free for the run's own processes
+            release_all(keep=already_open)  # the file stays free for the run's processes
 
 
 def check(run_dates: Iterable[date], settings: Settings | None = None,

@@ -182,16 +182,25 @@ class _Releaser:
 _RELEASER = _Releaser()
 
 
-def release_all() -> None:
-    """Close every database this process has open and no transaction uses, at once.
+def release_all(keep: frozenset[Path] = frozenset()) -> None:
+    """Close every database this process has open and no transaction uses, at once (but the
+    files in ``keep``: see :func:`open_files`).
 
     For code that runs the pipeline in-process (tests, notebooks, the benchmark) and then opens
     the file itself with ``read_only=True``, or hands it to another process.
     """
     with _DATABASES_LOCK:
-        databases = list(_DATABASES.values())
+        databases = [database for path, database in _DATABASES.items() if path not in keep]
     for database in databases:
         database.release_if_idle(0.0)
+
+
+def open_files() -> frozenset[Path]:
+    """The DuckDB files this process has open now (a check that opens one closes only its own:
+    ``release_all(keep=open_files())`` taken before it)."""
+    with _DATABASES_LOCK:
+        return frozenset(path for path, database in _DATABASES.items()
+                         if database.connection is not None)
 
 
 _INHERITED: list[Any] = []

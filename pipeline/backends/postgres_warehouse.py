@@ -22,7 +22,7 @@ import psycopg2
 from pipeline import activity_csv
 from pipeline.backends.lake import Lake
 from pipeline.backends.urls import mask_url, redact, server_parts
-from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.backends.warehouse import Session, Warehouse, WarehouseConnectionError
 from pipeline.errors import joined_lines
 from pipeline.settings import ConfigurationError
 from pipeline.sql_files import quote_literal
@@ -33,10 +33,6 @@ _URL_OPTIONS = {"password", "sslmode", "sslrootcert", "sslcert", "sslkey", "conn
 _COPY_CHUNK = 1024 * 1024
 MIGRATION_LOCK_KEY = 7_215_120_012  # pg_advisory_xact_lock key of pipeline.backends.migrations
 _LONGEST_HEADER = 64 * 1024
-
-
-class WarehouseConnectionError(RuntimeError):
-    """The warehouse was unreachable or dropped the connection; the transaction was rolled back."""
 
 
 

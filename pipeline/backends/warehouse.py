@@ -41,6 +41,13 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+class WarehouseConnectionError(RuntimeError):
+    """The warehouse was unreachable or dropped the connection; the transaction was rolled back.
+
+    Defined here, not beside the PostgreSQL adapter that raises it, so that the command line can
+    catch it without importing psycopg2 (issue 23: a DuckDB run loads no PostgreSQL driver)."""
+
+
 class Warehouse(ABC):
     """A SQL warehouse reached through a DB-API driver."""
 

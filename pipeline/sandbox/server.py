@@ -107,8 +107,10 @@ class SandboxServer:
             return
         self._httpd = _HTTPServer((self.host, self.port), self.app, self.verbose)
         self.port = self._httpd.server_address[1]
+        # stop() waits for the serving loop to see the request: half this interval on average
+        # (a rerun's demo waited 0.05 s for it at 0.1 s, issue 23)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
             name=f"strava-sandbox-{self.port}", daemon=True,
         )
         self._thread.start()

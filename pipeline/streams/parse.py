@@ -20,10 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import gpxpy
-import gpxpy.geo
-from tcxreader.tcxreader import TCXReader
-
 SEMICIRCLE = 180 / 2**31
 MOVING_SPEED = 0.5  # m/s: slower between two samples counts as stopped
 
@@ -112,6 +108,10 @@ def _extension_values(point: Any) -> dict[str, float]:
 
 def read_gpx(data: bytes) -> list[Raw]:
     """GPX track points; StreamError when the GPX does not parse or has no time stamps."""
+    import gpxpy  # imported when a GPX file comes, as FIT's decoder (issue 23: start-up)
+    import gpxpy.geo
+    import gpxpy.gpx
+
     try:
         gpx = gpxpy.parse(data.decode("utf-8-sig"))
     except (gpxpy.gpx.GPXException, UnicodeDecodeError, ValueError) as error:
@@ -138,6 +138,8 @@ def read_gpx(data: bytes) -> list[Raw]:
 
 def read_tcx(data: bytes) -> list[Raw]:
     """TCX track points (heart rate, cadence and power may be missing)."""
+    from tcxreader.tcxreader import TCXReader  # imported when a TCX file comes (start-up)
+
     descriptor, path = tempfile.mkstemp(suffix=".tcx", prefix="stream-")
     try:
         with os.fdopen(descriptor, "wb") as handle:

@@ -25,6 +25,7 @@ import luigi
 
 from pipeline.backends.warehouse import WarehouseMarkerTarget
 from pipeline.extract_stream import write_extract
+from pipeline.graph_walk import read_once
 from pipeline.reconcile import is_newest_run_date
 from pipeline.strava.activities import parse_problem
 from pipeline.strava.budget import Priority
@@ -182,7 +183,8 @@ class ApplyEvents(RunDateTask):
 def apply_events_if_pending(task: RunDateTask) -> list[luigi.Task]:
     """[ApplyEvents] for the weekly run when webhook events wait, else []."""
     try:
-        pending = task.state.event_counts()[0] and is_newest_run_date(task.state, task.run_date)
+        pending = read_once(("events_pending", task.run_date), lambda: bool(
+            task.state.event_counts()[0] and is_newest_run_date(task.state, task.run_date)))
     except Exception as error:  # a state store that cannot answer: the weekly run goes on
         logger.warning("could not count the pending webhook events: %s", error)
         return []

@@ -50,6 +50,7 @@ def unparseable_lake_key(run_date: date, tag: str = "") -> str:
     return f"strava/unparseable/{athlete_folder(tag)}{run_date.isoformat()}/activities.json"
 
 
+
 class RunDateParameter(luigi.DateParameter):
     """A date that defaults to the most recent completed day, found when a task is created (at
     run time), not when the module is imported: its declared default is None, which

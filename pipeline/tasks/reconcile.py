@@ -25,6 +25,7 @@ from pipeline import notify
 from pipeline.activity_csv import write_activities_csv
 from pipeline.backends.warehouse import WarehouseMarkerTarget, utc_now
 from pipeline.errors import one_line
+from pipeline.graph_walk import read_once
 from pipeline.page_spool import PageSpool, read_key, resumable_pages
 from pipeline.reconcile import MASS_DELETE_CHECK, DeleteGuard, reconcile_due
 from pipeline.run_dates import run_week
@@ -267,7 +268,9 @@ def reconcile_if_due(task: RunDateTask) -> list[luigi.Task]:
     """[Reconcile(run_date)] when the weekly run of the date reconciles (RECONCILE_EVERY_WEEKS),
     else []: models, the kudos model and the dashboard then wait for it."""
     try:
-        due = reconcile_due(task.state, task.settings, task.run_date, task.athlete)
+        due = read_once(("reconcile_due", task.run_date, task.athlete_id),
+                        lambda: reconcile_due(task.state, task.settings, task.run_date,
+                                              task.athlete))
     except Exception as error:  # a state store that cannot answer: the weekly run goes on
         logger.warning("could not tell whether a reconciliation is due: %s", one_line(error))
         return []
