@@ -75,6 +75,10 @@ def test_the_scorer_predicts_what_scikit_learn_predicts(seed: int) -> None:
     # Through the bytes stored in model.skops, the same predictions.
     stored = kudos_scorer.from_bytes(scorer.to_bytes())
     np.testing.assert_array_equal(stored.predict(encode(test, model.categories)), got)
+    # Walked a few rows at a time (bounded memory), the same predictions, boundaries included.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kudos_scorer, "ROWS_PER_WALK", 333)
+        np.testing.assert_array_equal(scorer.predict(encode(test, model.categories)), got)
 
 
 def test_rows_with_everything_missing_and_no_rows() -> None:
