@@ -32,6 +32,9 @@ TABLES: dict[str, str] = {
     "validation_table": "validation_results",
 }
 
+# A dialect's suffix in SQL file names where it differs from the adapter's ``dialect``.
+DIALECT_SUFFIX: dict[str, str] = {"postgresql": "postgres"}
+
 _STAGING_TABLE = re.compile(r"^staging_strava_activity_data_\d{8}(_a\d{1,20})?$")
 _MODEL_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PLACEHOLDER = re.compile(r"{([a-z_]+)}")
@@ -65,6 +68,17 @@ def read_sql(relative_path: str) -> str:
     if SQL_DIR not in path.parents:
         raise ValueError(f"{relative_path!r} is outside the sql/ folder")
     return path.read_text(encoding="utf-8")
+
+
+@cache
+def read_dialect_sql(relative_path: str, dialect: str) -> str:
+    """The text of ``sql/<stem>.<dialect>.sql`` where one exists (a dialect's own form of the
+    file, as migrations have: 'postgresql' is spelled 'postgres'), else ``sql/<relative_path>``."""
+    variant = DIALECT_SUFFIX.get(dialect, dialect)
+    own = relative_path.removesuffix(".sql") + f".{variant}.sql"
+    if (SQL_DIR / own).is_file():
+        return read_sql(own)
+    return read_sql(relative_path)
 
 
 def quote_literal(text: str) -> str:

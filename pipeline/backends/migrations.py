@@ -25,13 +25,12 @@ from typing import Any, Protocol
 
 from pipeline.backends.urls import mask_url
 from pipeline.errors import one_line
-from pipeline.sql_files import SQL_DIR, render, split_statements
+from pipeline.sql_files import DIALECT_SUFFIX, SQL_DIR, render, split_statements
 
 WAREHOUSE_MIGRATIONS = SQL_DIR / "migrations"
 STATE_MIGRATIONS = SQL_DIR / "migrations" / "state"
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+?)(?:\.(duckdb|postgres|redshift|sqlite|mysql))?\.sql$")
-_VARIANT = {"postgresql": "postgres"}
 _TABLE_EXISTS = {
     "sqlite": "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
               " AND name = 'schema_migrations'",
@@ -83,7 +82,7 @@ class Migration:
 
 def variant_of(target: Migratable) -> str:
     """The dialect suffix of a target's migration files: duckdb, postgres, redshift, sqlite..."""
-    return _VARIANT.get(target.dialect, target.dialect)
+    return DIALECT_SUFFIX.get(target.dialect, target.dialect)
 
 
 def discover(folder: Path, dialect: str) -> list[Migration]:

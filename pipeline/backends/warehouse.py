@@ -26,6 +26,7 @@ from pipeline.sql_files import (
     TABLES,
     check_identifier,
     parameter_names,
+    read_dialect_sql,
     read_sql,
     render,
     split_statements,
@@ -122,8 +123,10 @@ class Warehouse(ABC):
 
     def query_file(self, relative_path: str, params: Mapping[str, Any] | None = None,
                    **identifiers: str) -> list[tuple]:
-        """Rows of the last statement of a SQL file."""
-        statements = split_statements(render(read_sql(relative_path), **identifiers))
+        """Rows of the last statement of a SQL file (this dialect's own form of it, where
+        there is one: ``<stem>.<dialect>.sql``)."""
+        statements = split_statements(render(read_dialect_sql(relative_path, self.dialect),
+                                             **identifiers))
         with self.transaction() as session:
             for statement in statements:
                 session.execute(statement, params)

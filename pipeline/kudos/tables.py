@@ -74,12 +74,18 @@ class Fingerprint:
 def production_fingerprint(warehouse: Warehouse, local_end: datetime,
                            settled_end: datetime, athlete_id: int = 0) -> Fingerprint:
     """The fingerprint of the production rows starting (local time) before ``local_end``, and
-    how many are labelled and settled by ``settled_end`` (computed in SQL)."""
+    how many are labelled and settled by ``settled_end`` (computed in SQL: DuckDB's own hash,
+    elsewhere MD5)."""
     row = warehouse.query_file("kudos/fingerprint.sql", {"local_end": local_end,
                                                          "settled_end": settled_end,
                                                          "athlete_id": athlete_id})[0]
-    count, labelled, *slices = (0 if value is None else int(value) for value in row)
-    return Fingerprint(count, labelled, "sql-md5:" + ":".join(str(v) for v in (count, *slices)))
+    count, labelled, *values = row
+    # A dialect's own file names its method first (sql/kudos/fingerprint.duckdb.sql); the
+    # shared file's is the MD5 slices'.
+    method = str(values.pop(0)) if values and isinstance(values[0], str) else "sql-md5"
+    numbers = [0 if value is None else int(value) for value in (count, *values)]
+    return Fingerprint(numbers[0], 0 if labelled is None else int(labelled),
+                       f"{method}:" + ":".join(str(number) for number in numbers))
 
 
 def last_training(warehouse: Warehouse, athlete_id: int = 0) -> LastTraining | None:
