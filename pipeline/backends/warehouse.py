@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -351,9 +351,7 @@ class Warehouse(ABC):
         """(Re)create ``candidate_table`` from a model's SELECT, in one transaction: the new
         build of a table model, tested before it replaces the live table."""
         with self.transaction() as session:
-            session.execute(f"DROP TABLE IF EXISTS {check_identifier(candidate_table)}")
-            session.execute(f"CREATE TABLE {candidate_table} AS {select}",
-                            _bound(select, params))
+            self._create_candidate(session, candidate_table, select, params)
 
     def swap_in_candidate(self, table: str, candidate_table: str, update_id: str,
                           test_rows: Sequence[Mapping[str, Any]] = ()) -> None:
@@ -365,11 +363,41 @@ class Warehouse(ABC):
         """
         self.ensure_schema()
         with self.transaction() as session:
-            session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
-            session.execute(
-                f"ALTER TABLE {check_identifier(candidate_table)} RENAME TO {table}")
-            self._insert_validation_rows(session, test_rows)
-            self.write_marker(session, update_id, table)
+            self._swap(session, table, candidate_table, update_id, test_rows)
+
+    def build_and_swap(self, table: str, candidate_table: str, select: str,
+                       params: Mapping[str, Any] | None, update_id: str,
+                       tests: Callable[[Session], Sequence[Mapping[str, Any]] | None]) -> bool:
+        """Build the candidate, test it and swap it in, all in ONE transaction (one commit
+        instead of two, issue 23). ``tests`` runs the table's tests on the candidate inside that
+        transaction and returns their validation rows, or None when one did not pass cleanly
+        (a failed halt test, a query that could not run): then the transaction is rolled back,
+        nothing changed, and this returns False, for the caller to take the steps one by one
+        (build_candidate, its tests, swap_in_candidate), which keeps the candidate to inspect."""
+        self.ensure_schema()
+        try:
+            with self.transaction() as session:
+                self._create_candidate(session, candidate_table, select, params)
+                rows = tests(session)
+                if rows is None:
+                    raise _NotClean
+                self._swap(session, table, candidate_table, update_id, rows)
+        except _NotClean:
+            return False
+        return True
+
+    @staticmethod
+    def _create_candidate(session: Session, candidate_table: str, select: str,
+                          params: Mapping[str, Any] | None) -> None:
+        session.execute(f"DROP TABLE IF EXISTS {check_identifier(candidate_table)}")
+        session.execute(f"CREATE TABLE {candidate_table} AS {select}", _bound(select, params))
+
+    def _swap(self, session: Session, table: str, candidate_table: str, update_id: str,
+              test_rows: Sequence[Mapping[str, Any]]) -> None:
+        session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+        session.execute(f"ALTER TABLE {check_identifier(candidate_table)} RENAME TO {table}")
+        self._insert_validation_rows(session, test_rows)
+        self.write_marker(session, update_id, table)
 
     def replace_view(self, view: str, select: str, update_id: str) -> None:
         """CREATE OR REPLACE VIEW from a model's SELECT and mark it, in one transaction. A table
@@ -398,6 +426,10 @@ class Warehouse(ABC):
             else:
                 session.execute(f"CREATE TABLE {check_identifier(table)} AS {select}", bound)
             self.write_marker(session, update_id, table)
+
+
+class _NotClean(Exception):
+    """A test of a candidate did not pass cleanly: its one-transaction build is rolled back."""
 
 
 def _bound(select: str, params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 import luigi
 
 from pipeline import model_registry, model_tests
-from pipeline.backends.warehouse import Warehouse, WarehouseMarkerTarget
+from pipeline.backends.warehouse import Session, Warehouse, WarehouseMarkerTarget
 from pipeline.model_registry import Model
 from pipeline.run_dates import run_week
 from pipeline.tasks.apply_events import apply_events_if_pending
@@ -114,14 +114,31 @@ class BuildModel(RunDateTask):
         self.set_status_message(f"{self.model} built")
 
     def _build_table(self, definition: Model) -> None:
-        """Candidate, tests, swap; a failing halt test stops before the swap."""
+        """Candidate, tests, swap; a failing halt test stops before the swap.
+
+        First all three in one transaction (one commit: issue 23); when a test does not pass
+        cleanly (a failure, a query that cannot run), that transaction is rolled back and the
+        steps run one by one, as before, so that a failing candidate is kept to inspect."""
         warehouse = self.warehouse
         candidate = definition.candidate_table(self.run_date)
+        tests = self.tests()
+        self.set_status_message(f"{self.model}: building, testing and swapping in {candidate}")
+
+        def run_tests(session: Session) -> list[dict[str, Any]] | None:
+            outcomes = [evaluate(warehouse, test.check(candidate), self.run_date,
+                                 session=session) for test in tests]
+            if any(outcome.status == "error" or outcome.blocks for outcome in outcomes):
+                return None  # an error spoils the session; a failure keeps its candidate
+            return [outcome.row(self.run_date) for outcome in outcomes]
+
+        if warehouse.build_and_swap(self.model, candidate, definition.select(),
+                                    model_parameters(self.run_date), self.update_id, run_tests):
+            return
         self.set_status_message(f"{self.model}: building the candidate {candidate}")
         warehouse.build_candidate(candidate, definition.select(),
                                   model_parameters(self.run_date))
         outcomes = []
-        for test in self.tests():
+        for test in tests:
             self.set_status_message(f"{self.model}: test {test.name} on {candidate}")
             outcomes.append(evaluate(warehouse, test.check(candidate), self.run_date))
         rows = [outcome.row(self.run_date) for outcome in outcomes]
