@@ -166,25 +166,20 @@ class PostgresWarehouse(Warehouse):
                                            size=_COPY_CHUNK)
         return int(session.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
-    def copy_statement(self, table: str, freeze: bool = False) -> str:
-        """``COPY table FROM STDIN`` in the extract file's dialect (see ``activity_csv``);
-        ``freeze``: rows written frozen, for a table created in the same transaction."""
+    def copy_statement(self, table: str) -> str:
+        """``COPY table FROM STDIN`` in the extract file's dialect (see ``activity_csv``)."""
         return (
             f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true, "
             f"DELIMITER {quote_literal(activity_csv.DELIMITER)}, "
             f"QUOTE {quote_literal(activity_csv.QUOTE)}, "
             f"ESCAPE {quote_literal(activity_csv.QUOTE)}, "
-            f"NULL '', ENCODING 'UTF8'{', FREEZE true' if freeze else ''})"
+            "NULL '', ENCODING 'UTF8')"
         )
 
     def _bulk_load(self, session: Session, lake: Lake, key: str, table: str) -> None:
-        """COPY FREEZE: every caller creates ``table`` in this transaction (PostgreSQL refuses
-        FREEZE otherwise), so the rows are written already frozen and the reads after it (the
-        checks, the merge) set no hint bits, which rewrote every page of staging once more."""
         with closing(lake.open_binary(key)) as stream:
             header, head = read_header_line(stream)
             activity_csv.check_header(header, lake.uri(key))
             session.cursor.copy_expert(
-                self.copy_statement(table, freeze=True), _PrefixedStream(head, stream),
-                size=_COPY_CHUNK
+                self.copy_statement(table), _PrefixedStream(head, stream), size=_COPY_CHUNK
             )
