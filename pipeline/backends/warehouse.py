@@ -163,9 +163,11 @@ class Warehouse(ABC):
         return bool(rows)
 
     def drop_table(self, table: str) -> None:
-        """Drop a table if it exists."""
+        """Drop a table if it exists (staging, mostly: the checkpoint deferred by its load
+        resumes with this commit, which no longer holds its rows)."""
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+            self._resume_checkpoint(session)
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -283,7 +285,6 @@ class Warehouse(ABC):
             for activity_id in removed_ids:
                 session.execute(delete, {"id": int(activity_id)})
             self.write_marker(session, update_id, "strava_activity_data")
-            self._resume_checkpoint(session)
         self.drop_table(staging_table)
         return added, upserted - added
 
@@ -305,7 +306,6 @@ class Warehouse(ABC):
             for row in applied:
                 session.execute(record, {**row, "applied_at": utc_now()})
             self.write_marker(session, update_id, "strava_activity_data")
-            self._resume_checkpoint(session)
         if staging_table is not None:
             self.drop_table(staging_table)
 

@@ -60,6 +60,19 @@ def test_the_staging_commit_logs_its_rows_and_the_merge_checkpoints(staged_lake:
     release_all()
 
 
+def test_a_staging_dropped_unmerged_never_reaches_the_file(staged_lake: Path) -> None:
+    """The reconciliation, the webhook batches and the archive import drop staging with
+    ``drop_table`` after their merge: that commit checkpoints, without the staging rows."""
+    warehouse = open_warehouse(f"duckdb:///{staged_lake}/w.duckdb")
+    warehouse.ensure_schema()
+    warehouse.load_staging(open_lake(f"file://{staged_lake}/lake"), KEY, STAGING,
+                           "CopyToStaging(2026-11-29)")
+    warehouse.drop_table(STAGING)
+    assert not wal(staged_lake).exists() or wal(staged_lake).stat().st_size < 2**20
+    assert (staged_lake / "w.duckdb").stat().st_size < 8 * 2**20  # checkpointed, they took 25 MiB
+    release_all()
+
+
 def test_a_kill_after_the_staging_commit_keeps_the_staged_rows(staged_lake: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", _KILLED_AFTER_STAGING, str(staged_lake), KEY, STAGING],
