@@ -35,6 +35,8 @@ from pipeline.sql_files import quote_literal, render
 
 IDLE_RELEASE_SECONDS = 1.0
 _MARKER_IDS = "SELECT update_id FROM {marker_table}"
+_DEFER_CHECKPOINT = "SET checkpoint_threshold = '1TB'"
+_RESUME_CHECKPOINT = "RESET checkpoint_threshold"
 
 
 class WarehouseFileError(RuntimeError):
@@ -312,6 +314,19 @@ class DuckDBWarehouse(Warehouse):
         if above_mib > 0 and database.memory_mib() <= above_mib:
             return
         database.release_if_idle(0.0)
+
+    def _defer_checkpoint(self, session: Session) -> None:
+        """No automatic checkpoint until the merge (issue 23): the staging load's commit writes
+        its rows to the write-ahead log only (durable: a crash replays it), and the merge's
+        commit, which drops staging, checkpoints production without them. Without it the
+        staging commit checkpointed its rows, compressed into the file, as long as the COPY
+        itself took, for a table that lives until the merge. A global setting of the open
+        database: closing it (idle release, exit) checkpoints anyway and forgets it."""
+        session.execute(_DEFER_CHECKPOINT)
+
+    def _resume_checkpoint(self, session: Session) -> None:
+        """The default checkpoint threshold again: this commit checkpoints as usual."""
+        session.execute(_RESUME_CHECKPOINT)
 
     def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:
         """DuckDB reads the Parquet file itself."""

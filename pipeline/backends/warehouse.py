@@ -166,9 +166,11 @@ class Warehouse(ABC):
         return bool(rows)
 
     def drop_table(self, table: str) -> None:
-        """Drop a table if it exists."""
+        """Drop a table if it exists (staging, mostly: the checkpoint deferred by its load
+        resumes with this commit, which no longer holds its rows)."""
         with self.transaction() as session:
             session.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+            self._resume_checkpoint(session)
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -238,7 +240,19 @@ class Warehouse(ABC):
             self._bulk_load(session, lake, key, staging_table)
             count = session.execute(f"SELECT COUNT(*) FROM {staging_table}").fetchone()[0]
             self.write_marker(session, update_id, staging_table)
+            self._defer_checkpoint(session)
         return int(count)
+
+    def _defer_checkpoint(self, session: Session) -> None:
+        """Let the commit keep the staging rows in the engine's durable log, not rewrite them
+        into the database file: the merge drops them soon after (DuckDB overrides it); by
+        default nothing to do."""
+        return None
+
+    def _resume_checkpoint(self, session: Session) -> None:
+        """Undo :meth:`_defer_checkpoint` before a transaction that drops staging commits, so
+        that its commit writes the file as usual; by default nothing to do."""
+        return None
 
     def merge_staging(self, staging_table: str, update_id: str) -> None:
         """Upsert staging into production, mark it and drop staging, in one transaction: a
@@ -250,6 +264,7 @@ class Warehouse(ABC):
             )
             self.write_marker(session, update_id, "strava_activity_data")
             session.execute(f"DROP TABLE {check_identifier(staging_table)}")
+            self._resume_checkpoint(session)
 
     def release_memory(self, above_mib: float = 0.0) -> None:
         """Give back the memory the engine kept after a large load (issue 23), only if it holds
