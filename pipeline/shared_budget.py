@@ -4,32 +4,41 @@ the state store (issue 26).
 ``share_budget(client, settings, priority)`` gives a Strava client a ``SharedRateLimiter``:
 before each request it reserves one read in the state store's ``rate_budget`` rows, in one
 transaction (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on MySQL); after each
-answer it raises the counts to Strava's ``X-RateLimit-Usage``. When the budget of the request's
-priority is spent it waits, on the client's Clock, for the window boundary, or, when that is
-later than ``STRAVA_MAX_RATE_LIMIT_WAIT``, stops with RateLimitWaitTooLong. The arithmetic and
-the priorities' reserves: pipeline/strava/budget.py; the many-machines setup:
-docs/many-machines.md.
+answer it raises the counts to Strava's ``X-RateLimit-Usage``. Within a paged read
+(``paged_read``) it reserves reads in growing blocks (1, 2, 4, then ``READ_BLOCK``) and
+gives back the ones not sent when the read ends: a transaction per block, not per page (each
+costs a durable commit, which had bounded a long read to about one page per commit). When the
+budget of the request's priority is spent it waits, on the client's Clock, for the window
+boundary, or, when that is later than ``STRAVA_MAX_RATE_LIMIT_WAIT``, stops with
+RateLimitWaitTooLong. The arithmetic and the priorities' reserves: pipeline/strava/budget.py;
+the many-machines setup: docs/many-machines.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from pipeline.backends import StateStore, open_state
 from pipeline.backends.budget import Window, change_budget, read_budget_rows
 from pipeline.settings import Settings
 from pipeline.strava.budget import (
+    BOUNDARY_GUARD_SECONDS,
     DEFAULT_LIMITS,
+    WINDOW_SECONDS,
     Count,
     Counts,
     Priority,
     Refusal,
     correct,
     current,
+    release,
     reserve,
+    reserve_up_to,
+    window_start,
 )
 from pipeline.strava.client import StravaClient
 from pipeline.strava.clock import Clock
@@ -44,6 +53,8 @@ from pipeline.strava.ratelimit import (
 logger = logging.getLogger(__name__)
 
 _WINDOW_NAMES = {"15min": "15-minute", "daily": "daily"}
+# The most reads a paged read reserves in one transaction (the extraction reads 8 pages ahead).
+READ_BLOCK = 8
 
 
 def application_key(api_url: str, client_id: str) -> str:
@@ -72,6 +83,10 @@ class SharedRateLimiter(RateLimiter):
         self.priority = priority
         self._sent_at: float | None = None
         self._known: Counts = {}  # the counts as this limiter last wrote them
+        self._block = 0  # reads the next reservation asks for within a paged read (0: outside)
+        self._held = 0  # reads reserved and not sent yet
+        self._held_in: dict[str, int] = {}  # the windows (kind: start) they are counted in
+        self._reported: dict[str, tuple[int, int]] = {}  # kind: (window start, Strava's usage)
 
     @property
     def state(self) -> StateStore:
@@ -91,15 +106,67 @@ class SharedRateLimiter(RateLimiter):
         return change_budget(self.state, self.app_key, fresh, change)
 
     def before_request(self) -> None:
-        """Reserve one read of every window; wait for the boundary (bounded) while refused."""
+        """Reserve one read of every window (from a block already reserved, within a paged
+        read); wait for the boundary (bounded) while refused."""
+        if self._take_held():
+            return
         while True:
             now = self.clock.now()
-            refusal = self._change(lambda counts, at=now: reserve(counts, at, self.priority))
-            if refusal is None:
+            wanted = max(1, self._block)
+            taken = self._change(lambda counts, at=now, n=wanted: self._reserve(counts, at, n))
+            if isinstance(taken, int):
                 self._sent_at = now
+                self._held = taken - 1
+                self._held_in = {kind: count.start for kind, count in self._known.items()}
+                if self._block:
+                    self._block = min(READ_BLOCK, self._block * 2)
                 return
-            assert isinstance(refusal, Refusal)
-            self._wait_for(refusal)
+            assert isinstance(taken, Refusal)
+            self._wait_for(taken)
+
+    def _reserve(self, counts: Counts, now: float, wanted: int
+                 ) -> tuple[Counts, int | Refusal]:
+        counts, taken, refusal = reserve_up_to(counts, now, self.priority, wanted)
+        return counts, refusal if refusal is not None else taken
+
+    def _take_held(self) -> bool:
+        """Send from the reads already reserved while their windows last (and the quarter hour
+        is not in its last seconds); reads held past their window are dropped."""
+        if self._held <= 0:
+            return False
+        now = self.clock.now()
+        counted_now = {kind: window_start(kind, now) for kind in self._held_in}
+        quarter_left = window_start("15min", now) + WINDOW_SECONDS["15min"] - now
+        if counted_now != self._held_in or quarter_left < BOUNDARY_GUARD_SECONDS:
+            self._held = 0
+            return False
+        self._held -= 1
+        self._sent_at = now
+        return True
+
+    @contextmanager
+    def paged_read(self) -> Iterator[None]:
+        """Within the block, reserve reads in growing blocks; give back the unsent ones at the
+        end (a process killed meanwhile leaves at most ``READ_BLOCK - 1`` counted too many, in
+        windows that end by themselves)."""
+        self._block = 1
+        try:
+            yield
+        finally:
+            self._block = 0
+            self._give_back()
+
+    def _give_back(self) -> None:
+        unused, self._held = self._held, 0
+        if unused <= 0:
+            return
+        now = self.clock.now()
+        starts = {kind: start for kind, start in self._held_in.items()
+                  if window_start(kind, now) == start}
+        reported = {kind: usage for kind, (start, usage) in self._reported.items()
+                    if starts.get(kind) == start}
+        if starts:
+            self._change(lambda counts: (release(counts, starts, unused, reported), None))
 
     def _wait_for(self, refusal: Refusal) -> None:
         now = self.clock.now()
@@ -123,6 +190,11 @@ class SharedRateLimiter(RateLimiter):
     def observe(self, headers: Mapping[str, str]) -> None:
         """Raise the shared counts to the usage Strava reported (and tell RESPONSE_OBSERVERS)."""
         budget = self._remember(headers)
+        if budget is not None:
+            sent_at = self._sent_at if self._sent_at is not None else self.clock.now()
+            self._reported = {
+                "15min": (window_start("15min", sent_at), budget.usage_15min),
+                "daily": (window_start("daily", sent_at), budget.usage_daily)}
         self._correct(budget, refused=False)
         for observer in RESPONSE_OBSERVERS:
             observer(budget)
@@ -130,6 +202,7 @@ class SharedRateLimiter(RateLimiter):
     def after_429(self, headers: Mapping[str, str]) -> None:
         """Strava said 429: the window it says is spent counts as spent for everyone."""
         budget = read_budget(headers, self.clock.now())
+        self._held = 0  # the window is spent: reads reserved in it are not sent
         self._correct(budget, refused=True)
 
     def _correct(self, budget: object, refused: bool) -> None:

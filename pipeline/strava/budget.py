@@ -91,17 +91,42 @@ def reserve(counts: Counts, now: float, priority: Priority) -> tuple[Counts, Ref
 
     The daily window is checked first: when it is spent the wait is until UTC midnight.
     """
+    counts, _, refusal = reserve_up_to(counts, now, priority, 1)
+    return counts, refusal
+
+
+def reserve_up_to(counts: Counts, now: float, priority: Priority, wanted: int
+                  ) -> tuple[Counts, int, Refusal | None]:
+    """Take up to ``wanted`` requests (at least one) from every window, as many as both
+    windows leave to ``priority``: the counts, how many were taken, and the refusal when none
+    could be (as ``reserve``)."""
     counts = current(counts, now)
     for kind in ("daily", "15min"):
         count = counts[kind]
         may = allowed(count.limit, priority)
         if count.used >= may:
-            return counts, Refusal(kind, count.start + WINDOW_SECONDS[kind], count.used, may)
+            return counts, 0, Refusal(kind, count.start + WINDOW_SECONDS[kind], count.used, may)
     quarter_end = counts["15min"].start + QUARTER_HOUR
     if quarter_end - now < BOUNDARY_GUARD_SECONDS:
-        return counts, Refusal("15min", quarter_end, counts["15min"].used,
-                               allowed(counts["15min"].limit, priority))
-    return {kind: count._replace(used=count.used + 1) for kind, count in counts.items()}, None
+        return counts, 0, Refusal("15min", quarter_end, counts["15min"].used,
+                                  allowed(counts["15min"].limit, priority))
+    taken = min([wanted] + [allowed(count.limit, priority) - count.used
+                            for count in counts.values()])
+    return ({kind: count._replace(used=count.used + taken) for kind, count in counts.items()},
+            taken, None)
+
+
+def release(counts: Counts, starts: dict[str, int], unused: int, reported: dict[str, int]
+            ) -> Counts:
+    """The counts after giving back ``unused`` reserved requests that were never sent, in the
+    windows that started at ``starts`` (a window that has ended keeps its count); never below
+    the usage Strava ``reported`` for that window."""
+    released = dict(counts)
+    for kind, count in counts.items():
+        if starts.get(kind) == count.start:
+            floor = reported.get(kind, 0)
+            released[kind] = count._replace(used=max(min(floor, count.used), count.used - unused))
+    return released
 
 
 def correct(counts: Counts, sent_at: float, budget: Budget | None, refused: bool = False

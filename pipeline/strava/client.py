@@ -507,7 +507,11 @@ class StravaClient:
         activities already read, and more activities than the athlete can have
         (``activity_cap``, asked once the listing passes UNCHECKED_ACTIVITIES).
         """
-        seen = set(seen or ())
+        with self.rate_limiter.paged_read():
+            yield from self._pages(after, before, first_page, set(seen or ()))
+
+    def _pages(self, after: int, before: int, first_page: int, seen: set[int]
+               ) -> Iterator[list[dict[str, Any]]]:
         cap: int | None = None
         page_number = first_page
         while True:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -110,6 +111,10 @@ class RateLimiter:
             self._wait_until(next_utc_midnight(now), "daily")
         elif budget.short_spent and next_quarter_hour(budget.observed_at) > now:
             self._wait_until(next_quarter_hour(now), "15-minute")
+
+    def paged_read(self) -> AbstractContextManager[None]:
+        """A paged read's requests (pipeline/shared_budget.py reserves them in blocks)."""
+        return nullcontext()
 
     def after_429(self, headers: Mapping[str, str]) -> None:
         """Strava said 429: wait for the window that is spent (daily if that one is)."""

@@ -168,3 +168,66 @@ def test_strava_readers_declare_a_resource_only_once_luigi_cfg_caps_it() -> None
             "strava_api": 1}
     finally:
         config.remove_option("resources", "strava_api")
+
+
+
+class CountedStore(SqliteStateStore):
+    """The state store, counting its transactions."""
+
+    def __init__(self, path: Path) -> None:
+        self.transactions = 0
+        super().__init__("sqlite://" + str(path), path)
+        self.transactions = 0
+
+    def transaction(self):  # type: ignore[no-untyped-def]
+        self.transactions += 1
+        return super().transaction()
+
+
+def test_a_paged_read_reserves_in_blocks_and_gives_back_what_it_did_not_send(tmp_path: Path
+                                                                               ) -> None:
+    mine, theirs = CountedStore(tmp_path / "state.db"), CountedStore(tmp_path / "state.db")
+    clock = FakeClock(T0)
+    reader = SharedRateLimiter(clock, 960, lambda: mine, "app")
+    other = SharedRateLimiter(clock, 960, lambda: theirs, "app")
+    with reader.paged_read():
+        for sent in range(1, 21):
+            reader.before_request()
+            # What is reserved and not sent yet counts for everyone else.
+            assert sent <= other.usage()["15min"].used <= sent + 7
+    # 20 reads in blocks of 1, 2, 4, 8, 8 (23 reserved), 3 given back: 6 transactions, not 20.
+    assert mine.transactions == 6
+    assert other.usage()["15min"].used == 20 and other.usage()["daily"].used == 20
+    # Outside a paged read, one read per transaction as before.
+    reader.before_request()
+    assert mine.transactions == 7 and other.usage()["daily"].used == 21
+
+
+def test_blocks_never_take_more_than_the_window_leaves_and_end_with_it(tmp_path: Path) -> None:
+    store = CountedStore(tmp_path / "state.db")
+    clock = FakeClock(T0)
+    reader = SharedRateLimiter(clock, 960, lambda: store, "app", Priority.BACKFILL)
+    other = SharedRateLimiter(clock, 960, lambda: store, "app", Priority.WEEKLY)
+    for _ in range(75):
+        other.before_request()
+    with reader.paged_read():
+        for _ in range(5):  # blocks of 1, 2, then 2 of 4: the backfill's share (80) is reached
+            reader.before_request()
+        assert other.usage()["15min"].used == 80 and clock.slept == []
+        reader.before_request()  # the sixth waits for 10:15 and counts in the new quarter
+        assert clock.slept == [900 - 5 + 1]
+        assert other.usage()["15min"].used == 8  # a block of 8 in the new quarter, 1 sent
+    # The 7 not sent are given back; nothing held in the old quarter is given to the new one.
+    assert other.usage()["15min"].used == 1 and other.usage()["daily"].used == 81
+
+
+def test_giving_back_never_goes_below_what_strava_counted(tmp_path: Path) -> None:
+    store = CountedStore(tmp_path / "state.db")
+    clock = FakeClock(T0)
+    reader = SharedRateLimiter(clock, 960, lambda: store, "app")
+    with reader.paged_read():
+        for _ in range(3):  # blocks of 1 and 2: 3 reserved, all sent; then 4 more, 1 sent
+            reader.before_request()
+        reader.before_request()
+        reader.observe({"X-ReadRateLimit-Limit": "100,1000", "X-ReadRateLimit-Usage": "6,6"})
+    assert reader.usage()["15min"].used == 6  # 7 reserved, 4 sent, Strava counted 6
