@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import compress
+from itertools import compress, islice
 
 import numpy as np
 import pandas as pd
@@ -180,25 +180,42 @@ class RouteSet:
         return sorted(counted.index, key=lambda name: (-int(counted[name]), name))
 
 
+ROUTE_COLUMNS: tuple[str, ...] = ("id", "start_date_local", "timezone", "location_country",
+                                  "summary_polyline")
+
+
 def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_ROUTES,
                  batch: int = 2_000) -> RouteSet:
     """Decode route rows (id, start_date_local, timezone, country, polyline), batch by batch.
 
     Routes that fail to decode or have fewer than two points are left out.
     """
+    taken = list(islice(rows, max_routes + 1))
+    frame = pd.DataFrame.from_records(taken, columns=list(ROUTE_COLUMNS))
+    return build_route_frame(frame, week_start, max_routes, batch)
+
+
+def _texts(values: pd.Series) -> list[str]:
+    """A column's values as Python strings, anything else ('', NULL) as ''."""
+    return [value if isinstance(value, str) else "" for value in values.tolist()]
+
+
+def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = MAX_ROUTES,
+                      batch: int = 2_000) -> RouteSet:
+    """:func:`build_routes` over a frame of ``ROUTE_COLUMNS`` (newest first), one column at a
+    time per batch rather than one Python tuple per route (issue 23)."""
     week_end = week_start + timedelta(days=7)
+    capped = len(frame) > max_routes
+    frame = frame.iloc[:max_routes]
     ids: list[np.ndarray] = []
     starts: list[pd.DatetimeIndex] = []
     places: list[str] = []
     counts: list[np.ndarray] = []
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
-    seen = 0
-    pending: list[tuple] = []
-
-    def flush() -> None:
-        lat, lng, point_counts = decode_polylines(
-            [row[4] if isinstance(row[4], str) else "" for row in pending])
+    for begin in range(0, len(frame), batch):
+        part = frame.iloc[begin:begin + batch]
+        lat, lng, point_counts = decode_polylines(_texts(part["summary_polyline"]))
         good = point_counts >= 2
         point_mask = np.repeat(good, point_counts)
         x, y = to_world(lat[point_mask], lng[point_mask])
@@ -206,22 +223,11 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
         xs.append(x.astype(np.float32))
         ys.append(y.astype(np.float32))
         counts.append(kept)
-        kept_rows = list(compress(pending, good))
-        ids.append(np.fromiter((row[0] for row in kept_rows), dtype=np.int64,
-                               count=len(kept_rows)))
-        starts.append(pd.DatetimeIndex([row[1] for row in kept_rows]))
-        places.extend(place_name(row[2], row[3]) for row in kept_rows)
-        pending.clear()
-
-    for row in rows:
-        seen += 1
-        if seen > max_routes:
-            break
-        pending.append(row)
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
+        ids.append(part["id"].to_numpy(dtype=np.int64)[good])
+        starts.append(pd.DatetimeIndex(pd.to_datetime(part["start_date_local"]))[good])
+        places.extend(place_name(zone, country) for zone, country in compress(
+            zip(part["timezone"].tolist(), part["location_country"].tolist(), strict=True),
+            good))
     started = starts[0].append(starts[1:]) if starts else pd.DatetimeIndex([])
     this_week = np.asarray((started >= pd.Timestamp(week_start))
                            & (started < pd.Timestamp(week_end)), dtype=bool)
@@ -231,7 +237,7 @@ def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_
         counts=np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
         x=np.concatenate(xs) if xs else np.zeros(0, dtype=np.float32),
         y=np.concatenate(ys) if ys else np.zeros(0, dtype=np.float32),
-        capped=seen > max_routes)
+        capped=capped)
 
 
 @dataclass
