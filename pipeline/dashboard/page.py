@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64
 from plotly.utils import PlotlyJSONEncoder
 
 from pipeline.dashboard import assets, figures, training
@@ -50,7 +51,7 @@ class Section:
     section_id: str
     title: str
     body: str
-    charts: dict[str, go.Figure] = field(default_factory=dict)
+    charts: dict[str, go.Figure | figures.Figure] = field(default_factory=dict)
     wide: bool = False
 
 
@@ -194,7 +195,13 @@ def records_table(data: DashboardData) -> str:
             + "".join(rows) + "</tbody></table></div>")
 
 
-def _figure_json(figure: go.Figure) -> str:
+def _figure_json(figure: go.Figure | figures.Figure) -> str:
+    """A figure's JSON for the page, without its template (the page applies plotly_white).
+
+    A plain figure's NumPy arrays become plotly.js typed arrays (base64), as plotly.py's
+    graph objects write theirs."""
+    if isinstance(figure, dict):
+        convert_to_base64(figure)
     payload = json.loads(pio.to_json(figure, validate=False))
     payload["layout"].pop("template", None)
     return json.dumps(payload, separators=(",", ":")).replace("<", "\\u003c")
