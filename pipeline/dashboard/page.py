@@ -229,13 +229,15 @@ def _map_sections(data: DashboardData, routes: RouteSet, tiles: bool) -> list[Se
                         '<p class="empty" id="route-map-empty">no routes with GPS yet</p>',
                         wide=True)]
     views = place_views(routes)
+    bounds = routes.bounds()
     note = '<p class="map-note" data-tiles-for="{id}" hidden></p>' if tiles else ""
     capped = (f" (the newest {len(routes):,} routes)" if routes.capped else
               f" ({len(routes):,} routes)")
     heat = Section("section-route-heatmap", f"Where you train{capped}",
                    note.format(id=figures.CHART_IDS["route_heatmap"]),
                    {figures.CHART_IDS["route_heatmap"]:
-                    figures.route_heatmap([route_heat(routes, view) for view in views])})
+                    figures.route_heatmap([route_heat(routes, view, bounds=bounds)
+                                           for view in views])})
     if not routes.this_week.any():
         week = Section("section-route-map", "This week's routes",
                        '<p class="empty" id="route-map-empty">no routes with GPS this week</p>')

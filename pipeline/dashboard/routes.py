@@ -152,7 +152,7 @@ class RouteSet:
     """Decoded, projected, simplified routes (newest first) and where each one's points are."""
 
     ids: np.ndarray
-    start_local: list[pd.Timestamp]
+    start_local: pd.DatetimeIndex  # one Timestamp per route (not a list of 20,000 objects)
     places: list[str]
     this_week: np.ndarray
     counts: np.ndarray
@@ -167,6 +167,17 @@ class RouteSet:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each route's west, east, north and south (world units; every route has points)."""
+        if len(self.x) == 0:
+            empty = np.zeros(len(self), dtype=np.float64)
+            return empty, empty, empty, empty
+        first = self.first
+        return (np.minimum.reduceat(self.x, first).astype(float),
+                np.maximum.reduceat(self.x, first).astype(float),
+                np.minimum.reduceat(self.y, first).astype(float),
+                np.maximum.reduceat(self.y, first).astype(float))
 
     def points(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """World x and y of one route."""
@@ -233,7 +244,7 @@ def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = M
                            & (started < pd.Timestamp(week_end)), dtype=bool)
     return RouteSet(
         ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
-        start_local=list(started), places=places, this_week=this_week,
+        start_local=started, places=places, this_week=this_week,
         counts=np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
         x=np.concatenate(xs) if xs else np.zeros(0, dtype=np.float32),
         y=np.concatenate(ys) if ys else np.zeros(0, dtype=np.float32),
@@ -301,24 +312,33 @@ class Heat:
 
 
 def route_heat(routes: RouteSet, view: View, cells: int = HEATMAP_CELLS,
-               chunk: int = 1_000) -> Heat:
+               chunk: int = 1_000,
+               bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+               ) -> Heat:
     """Passes per cell: segments sampled every cell width, a route counted once per visit.
 
-    Routes are binned ``chunk`` at a time so the temporary arrays stay small.
+    Routes are binned ``chunk`` at a time so the temporary arrays stay small. Only routes
+    whose bounds reach within a cell of the view are binned (issue 23: the three places'
+    views each hold a part of the routes); a route beyond has no segment that
+    :func:`_bin_segments` counts, so the counts are the same.
     """
     cell = max(view.east - view.west, view.south - view.north) / cells
     columns = max(1, math.ceil((view.east - view.west) / cell))
     rows = max(1, math.ceil((view.south - view.north) / cell))
     grid = np.zeros(rows * columns, dtype=np.int64)
+    west, east, north, south = bounds if bounds is not None else routes.bounds()
+    chosen = np.flatnonzero((east >= view.west - cell) & (west <= view.east + cell)
+                            & (south >= view.north - cell) & (north <= view.south + cell)
+                            & (routes.counts > 0))
     first = routes.first
-    for start in range(0, len(routes), chunk):
-        stop = min(start + chunk, len(routes))
-        begin = int(first[start])
-        end = int(first[stop - 1] + routes.counts[stop - 1])
-        owner = np.repeat(np.arange(start, stop), routes.counts[start:stop])
-        grid += _bin_segments(routes.x[begin:end].astype(float),
-                              routes.y[begin:end].astype(float), owner, view, cell, rows,
-                              columns)
+    for start in range(0, len(chosen), chunk):
+        part = chosen[start:start + chunk]
+        counts = routes.counts[part]
+        before = np.cumsum(counts) - counts
+        points = np.arange(int(counts.sum())) + np.repeat(first[part] - before, counts)
+        owner = np.repeat(part, counts)
+        grid += _bin_segments(routes.x[points].astype(float), routes.y[points].astype(float),
+                              owner, view, cell, rows, columns)
     return Heat(view, cell, grid.reshape(rows, columns))
 
 
