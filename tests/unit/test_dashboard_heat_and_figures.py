@@ -55,7 +55,9 @@ def test_the_heat_of_the_routes_near_a_view_is_the_heat_of_every_route() -> None
     for seed in range(5):
         routes = _random_routes(seed)
         for view in (View("a", 9.95, 10.05, 9.95, 10.05), View("b", 10.3, 10.5, 10.0, 10.2),
-                     View("c", 199.9, 200.1, 89.9, 90.1), View("all", 0, 256, 0, 256)):
+                     View("c", 199.9, 200.1, 89.9, 90.1), View("all", 0, 256, 0, 256),
+                     View("edge", 10.004, 10.02, 9.996, 10.003),
+                     View("corner", 9.98, 9.997, 10.002, 10.03)):
             heat = route_heat(routes, view, chunk=37)
             assert heat.counts.sum() > 0
             assert np.array_equal(heat.counts, _every_route(routes, view))
