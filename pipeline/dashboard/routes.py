@@ -64,7 +64,8 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     value_end = np.flatnonzero(ends)
     value_start = np.concatenate(([0], value_end[:-1] + 1))
     value_length = value_end - value_start + 1
-    per_polyline = np.diff(np.concatenate(([0], np.cumsum(ends)))[bounds], prepend=0)
+    # Value ends before each polyline's end (sorted positions: no running count per character)
+    per_polyline = np.diff(np.searchsorted(value_end, bounds), prepend=0)
     value_owner = np.repeat(np.arange(count), per_polyline)
     valid[value_owner[value_length > 11]] = False
     chunks = raw & 0x1F
@@ -72,10 +73,12 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     if len(raw) > 1:  # most values have two chunks: the second one added densely
         second = chunks[np.minimum(value_start + 1, len(raw) - 1)].astype(np.int64) << 5
         values += np.where(value_length > 1, second, 0)
+    longer = np.flatnonzero(value_length > 2)
     for shift in range(2, min(int(value_length.max()), 11)):
-        longer = np.flatnonzero(value_length > shift)
+        if shift > 2:  # the values longer still: a shrinking subset, not every value again
+            longer = longer[value_length[longer] > shift]
         values[longer] |= chunks[value_start[longer] + shift].astype(np.int64) << (5 * shift)
-    values = np.where(values & 1, ~(values >> 1), values >> 1)
+    values = (values >> 1) ^ -(values & 1)  # zigzag: ~(v >> 1) for odd v, v >> 1 for even
 
     valid &= per_polyline % 2 == 0
     keep = valid[value_owner]
