@@ -7,13 +7,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from _plotly_utils.utils import convert_to_base64
-from plotly.utils import PlotlyJSONEncoder
 
 from pipeline.dashboard import assets, figures, training
 from pipeline.dashboard.data import DashboardData
@@ -25,6 +25,7 @@ PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 VALIDATION_EMPTY = "no validation results yet"
 MAX_TILE_ZOOM = 18
+TEMPLATE_FILE = "package_data/templates/plotly_white.json"
 
 
 @dataclass(frozen=True)
@@ -217,9 +218,13 @@ def _charts(section: Section) -> str:
 
 @cache
 def _template_json() -> str:
-    """The plotly_white template, sent once per page instead of once per chart."""
-    template = pio.templates["plotly_white"].to_plotly_json()
-    return json.dumps(template, cls=PlotlyJSONEncoder, separators=(",", ":"))
+    """The plotly_white template, sent once per page instead of once per chart: plotly's own
+    file, read as it is (building ``pio.templates["plotly_white"]`` validates it through
+    plotly.py's graph objects, which load 3 MB of validator JSON first: issue 23)."""
+    text = resources.files("plotly").joinpath(TEMPLATE_FILE).read_text(encoding="utf-8")
+    template = json.loads(text)
+    return json.dumps({"data": template["data"], "layout": template["layout"]},
+                      separators=(",", ":"))
 
 
 def _map_sections(data: DashboardData, routes: RouteSet, tiles: bool) -> list[Section]:
