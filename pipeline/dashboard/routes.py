@@ -37,11 +37,11 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     gets 0 points.
     """
     count = len(encoded)
-    lengths = np.fromiter((len(text) for text in encoded), dtype=np.int64, count=count)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
     joined = "".join(encoded)
     if not joined.isascii():
         encoded = [text if text.isascii() else "" for text in encoded]
-        lengths = np.fromiter((len(text) for text in encoded), dtype=np.int64, count=count)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
         joined = "".join(encoded)
     empty = (np.zeros(0), np.zeros(0), np.zeros(count, dtype=np.int64))
     if not joined:
@@ -227,6 +227,7 @@ def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = M
     counts: list[np.ndarray] = []
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
+    named: dict[tuple[object, object], str] = {}  # (zone, country) -> place: a few, named once
     for begin in range(0, len(frame), batch):
         part = frame.iloc[begin:begin + batch]
         lat, lng, point_counts = decode_polylines(_texts(part["summary_polyline"]))
@@ -239,9 +240,10 @@ def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = M
         counts.append(kept)
         ids.append(part["id"].to_numpy(dtype=np.int64)[good])
         starts.append(pd.DatetimeIndex(pd.to_datetime(part["start_date_local"]))[good])
-        places.extend(place_name(zone, country) for zone, country in compress(
-            zip(part["timezone"].tolist(), part["location_country"].tolist(), strict=True),
-            good))
+        places.extend(named[pair] if pair in named else named.setdefault(pair, place_name(*pair))
+                      for pair in compress(zip(part["timezone"].tolist(),
+                                               part["location_country"].tolist(), strict=True),
+                                           good))
     started = starts[0].append(starts[1:]) if starts else pd.DatetimeIndex([])
     this_week = np.asarray((started >= pd.Timestamp(week_start))
                            & (started < pd.Timestamp(week_end)), dtype=bool)
