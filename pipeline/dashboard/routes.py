@@ -214,6 +214,17 @@ def _texts(values: pd.Series) -> list[str]:
     return [value if isinstance(value, str) else "" for value in values.tolist()]
 
 
+def _batch_points(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One batch's routes decoded, projected and simplified: (which routes have two points or
+    more, their x, their y, their counts)."""
+    lat, lng, point_counts = decode_polylines(_texts(part["summary_polyline"]))
+    good = point_counts >= 2
+    point_mask = np.repeat(good, point_counts)
+    x, y = to_world(lat[point_mask], lng[point_mask])
+    x, y, kept = _simplify(x, y, point_counts[good])
+    return good, x.astype(np.float32), y.astype(np.float32), kept
+
+
 def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = MAX_ROUTES,
                       batch: int = 2_000) -> RouteSet:
     """:func:`build_routes` over a frame of ``ROUTE_COLUMNS`` (newest first), one column at a
@@ -230,13 +241,9 @@ def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = M
     named: dict[tuple[object, object], str] = {}  # (zone, country) -> place: a few, named once
     for begin in range(0, len(frame), batch):
         part = frame.iloc[begin:begin + batch]
-        lat, lng, point_counts = decode_polylines(_texts(part["summary_polyline"]))
-        good = point_counts >= 2
-        point_mask = np.repeat(good, point_counts)
-        x, y = to_world(lat[point_mask], lng[point_mask])
-        x, y, kept = _simplify(x, y, point_counts[good])
-        xs.append(x.astype(np.float32))
-        ys.append(y.astype(np.float32))
+        good, x, y, kept = _batch_points(part)
+        xs.append(x)
+        ys.append(y)
         counts.append(kept)
         ids.append(part["id"].to_numpy(dtype=np.int64)[good])
         starts.append(pd.DatetimeIndex(pd.to_datetime(part["start_date_local"]))[good])
