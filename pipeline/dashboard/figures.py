@@ -101,8 +101,8 @@ def weekly_distance(weekly: pd.DataFrame, units: Units) -> Figure:
     traces = []
     for family in training.FAMILIES:
         rows = weekly[weekly["sport_family"] == family]
-        traces.append(trace("bar",
-            x=_iso(rows["week_start"]),
+        traces.append(trace(
+            "bar", x=_iso(rows["week_start"]),
             y=[round(units.from_metres(value), 2) for value in rows["distance_m"]],
             name=training.FAMILY_LABELS[family], marker={"color": FAMILY_COLOURS[family]},
             hovertemplate=f"%{{y:.1f}} {units.distance}<extra>{family}</extra>"))
@@ -117,8 +117,8 @@ def weekly_time(weekly: pd.DataFrame) -> Figure:
     traces = []
     for family in training.FAMILIES:
         rows = weekly[weekly["sport_family"] == family]
-        traces.append(trace("bar",
-            x=_iso(rows["week_start"]),
+        traces.append(trace(
+            "bar", x=_iso(rows["week_start"]),
             y=[round(value / 3600.0, 2) for value in rows["moving_time_s"]],
             name=training.FAMILY_LABELS[family], marker={"color": FAMILY_COLOURS[family]},
             hovertemplate=f"%{{y:.1f}} h<extra>{family}</extra>"))
@@ -132,8 +132,8 @@ def year_over_year(years: dict[int, pd.Series], run_year: int, units: Units) -> 
     traces = []
     for year, cumulative in years.items():
         current = year == run_year
-        traces.append(trace("scatter",
-            x=np.array([f"2000-{day:%m-%d}" for day in cumulative.index], dtype=object),
+        traces.append(trace(
+            "scatter", x=np.array([f"2000-{day:%m-%d}" for day in cumulative.index], dtype=object),
             y=np.round(cumulative.to_numpy() / units.metres_per_unit, 1),
             name=str(year), mode="lines",
             line={"width": 3.5 if current else 1.4,
@@ -160,8 +160,8 @@ def calendar(daily_minutes: pd.Series) -> Figure:
     grid[:len(values)] = values.to_numpy()
     z = grid.reshape(weeks, 7).T
     labels = np.array([day.date().isoformat() for day in days] + [""] * (weeks * 7 - len(days)))
-    figure = _figure(trace("heatmap",
-        x=[(monday + timedelta(weeks=n)).isoformat() for n in range(weeks)],
+    figure = _figure(trace(
+        "heatmap", x=[(monday + timedelta(weeks=n)).isoformat() for n in range(weeks)],
         y=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         z=np.round(z, 1).tolist(), customdata=labels.reshape(weeks, 7).T.tolist(),
         colorscale=[[0.0, "#ebedf0"], [0.0001, "#ffd8c2"], [0.5, "#fc7a3c"],
@@ -186,15 +186,15 @@ def fitness(load: pd.DataFrame, first: date) -> Figure:
               marker={"color": "rgba(120,120,120,0.35)"},
               hovertemplate="load %{y:.0f}<extra></extra>"),
         trace("scatter", x=days, y=np.round(shown["fitness"].to_numpy(), 1),
-                   name="fitness (42-day)", mode="lines", line={"color": "#1f77b4", "width": 2.5},
-                   hovertemplate="fitness %{y:.1f}<extra></extra>"),
+              name="fitness (42-day)", mode="lines", line={"color": "#1f77b4", "width": 2.5},
+              hovertemplate="fitness %{y:.1f}<extra></extra>"),
         trace("scatter", x=days, y=np.round(shown["fatigue"].to_numpy(), 1),
-                   name="fatigue (7-day)", mode="lines", line={"color": "#c2185b", "width": 1.5},
-                   hovertemplate="fatigue %{y:.1f}<extra></extra>"),
+              name="fatigue (7-day)", mode="lines", line={"color": "#c2185b", "width": 1.5},
+              hovertemplate="fatigue %{y:.1f}<extra></extra>"),
         trace("scatter", x=days, y=np.round(shown["form"].to_numpy(), 1),
-                   name="form", mode="lines", line={"color": "#2ca02c", "width": 1.5,
-                                                    "dash": "dot"},
-                   hovertemplate="form %{y:+.1f}<extra></extra>"),
+              name="form", mode="lines", line={"color": "#2ca02c", "width": 1.5,
+                                               "dash": "dot"},
+              hovertemplate="form %{y:+.1f}<extra></extra>"),
     ])
     update_layout(figure, yaxis={"title": {"text": "load"}}, bargap=0)
     _layout(figure, "Fitness trend (training load, 42-day and 7-day averages)", height=380)
@@ -210,10 +210,10 @@ def kudos(weekly_kudos: pd.DataFrame) -> Figure:
     weeks = _iso(weekly_kudos["week_start"])
     figure = _figure([
         trace("bar", x=weeks, y=[int(v) for v in weekly_kudos["total_kudos"]], name="kudos",
-               marker={"color": "#fc4c02"}, hovertemplate="%{y} kudos<extra></extra>"),
+              marker={"color": "#fc4c02"}, hovertemplate="%{y} kudos<extra></extra>"),
         trace("scatter", x=weeks, y=per_activity, name="per activity", yaxis="y2", mode="lines",
-                   line={"color": "#333333", "width": 1.5},
-                   hovertemplate="%{y} per activity<extra></extra>"),
+              line={"color": "#333333", "width": 1.5},
+              hovertemplate="%{y} per activity<extra></extra>"),
     ])
     update_layout(
         figure, yaxis={"title": {"text": "kudos"}},
@@ -250,8 +250,8 @@ def route_map(routes: RouteSet, names: dict[int, str], units: Units,
         x, y = routes.points(int(index))
         activity_id = int(routes.ids[index])
         traces.append(trace("scatter", x=x.astype(float), y=-y.astype(float), mode="lines",
-                                 line={"color": "#fc4c02", "width": 3}, hoverinfo="skip",
-                                 name=f"route {activity_id}"))
+                            line={"color": "#fc4c02", "width": 3}, hoverinfo="skip",
+                            name=f"route {activity_id}"))
         starts_x.append(float(x[0]))
         starts_y.append(-float(y[0]))
         started = routes.start_local[index]
@@ -259,9 +259,9 @@ def route_map(routes: RouteSet, names: dict[int, str], units: Units,
         labels.append(f"{plain(names.get(activity_id, ''))}<br>{started:%a %d %b %H:%M} · "
                       f"{distance:.1f} {units.distance}")
     traces.append(trace("scatter", x=starts_x, y=starts_y, mode="markers", name="starts",
-                             marker={"size": 9, "color": "white",
-                                     "line": {"color": "#fc4c02", "width": 2.5}},
-                             hovertext=labels, hoverinfo="text"))
+                        marker={"size": 9, "color": "white",
+                                "line": {"color": "#fc4c02", "width": 2.5}},
+                        hovertext=labels, hoverinfo="text"))
     return _map_layout(_figure(traces), views, height=460)
 
 
@@ -273,7 +273,8 @@ def route_heatmap(heats: list[Heat]) -> Figure:
         counts[counts == 0] = np.nan
         nonzero = heat.counts[heat.counts > 0]
         top = float(np.quantile(nonzero, 0.98)) if len(nonzero) else 1.0
-        traces.append(trace("heatmap",
+        traces.append(trace(
+            "heatmap",
             x=heat.x_centres.astype(np.float32), y=(-heat.y_centres[::-1]).astype(np.float32),
             z=counts, zmin=1, zmax=max(2.0, top), colorscale=HEAT_COLOURS, showscale=False,
             hoverongaps=False, opacity=0.9, name=plain(heat.view.name),
@@ -288,8 +289,8 @@ def validation_history(validation: pd.DataFrame) -> Figure:
     statuses = [*STATUS_COLOURS, *sorted(set(counts.columns) - set(STATUS_COLOURS))]
     figure = _figure([
         trace("bar", x=runs, y=[int(v) for v in counts[status]], name=status,
-               marker={"color": STATUS_COLOURS.get(status, "#777777")},
-               hovertemplate=f"%{{y}} {plain(status)}<extra></extra>")
+              marker={"color": STATUS_COLOURS.get(status, "#777777")},
+              hovertemplate=f"%{{y}} {plain(status)}<extra></extra>")
         for status in statuses if status in counts.columns
     ])
     update_layout(figure, barmode="stack", yaxis={"title": {"text": "checks"}},
