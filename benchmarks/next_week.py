@@ -51,6 +51,7 @@ def measure(n_activities: int, seed: int = 11) -> dict[str, Any]:
         return {"activities": sandbox.activities, "first_s": first["seconds"],
                 "first_peak_mib": first["peak_rss_mib"], "seconds": second["seconds"],
                 "peak_rss_mib": second["peak_rss_mib"], "stages": second["stages"],
+                "stages_cpu": second.get("stages_cpu", {}),
                 "peak_rss_after_mib": second["peak_rss_after_mib"],
                 "model_seconds": second.get("model_seconds", {}),
                 "list_requests": sandbox.count("/athlete/activities"),
@@ -86,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         after = sorted(row["peak_rss_after_mib"].items(), key=lambda pair: pair[1])
         print(f"\n{row['activities']:,}: peak RSS (MiB) after each task, as it grew: "
               + ", ".join(f"{name} {mib:.0f}" for name, mib in after))
+        cpu = row["stages_cpu"]
+        print(f"\n{row['activities']:,}: CPU seconds of the process in each task (wall above "
+              "is CPU plus waiting for a core): " + ", ".join(
+                  f"{name} {seconds:.2f}" for name, seconds
+                  in sorted(cpu.items(), key=lambda pair: -pair[1])))
         models = row["model_seconds"]
         print(f"\n{row['activities']:,}: BuildModel {row['stages'].get('BuildModel', 0.0):.2f} s"
               f" in all; per model (s), slowest first: "

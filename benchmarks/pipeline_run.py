@@ -51,12 +51,20 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
     from pipeline.tasks import WeeklyPipeline
 
     stages: dict[str, float] = defaultdict(float)
+    stages_cpu: dict[str, float] = defaultdict(float)  # the process's CPU seconds in each task
+    cpu_at_start: dict[str, float] = {}
     model_seconds: dict[str, float] = {}
     peak_after: dict[str, float] = {}
+
+    @luigi.Task.event_handler(luigi.Event.START)
+    def _cpu_start(task: luigi.Task) -> None:
+        cpu_at_start[task.task_id] = time.process_time()
 
     @luigi.Task.event_handler(luigi.Event.PROCESSING_TIME)
     def _processing_time(task: luigi.Task, seconds: float) -> None:
         stages[task.task_family] += seconds
+        if task.task_id in cpu_at_start:  # one worker: tasks run one at a time in this process
+            stages_cpu[task.task_family] += time.process_time() - cpu_at_start.pop(task.task_id)
         model = getattr(task, "model", None)  # each BuildModel's own seconds
         if model is not None:
             model_seconds[str(model)] = seconds
@@ -92,6 +100,7 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
         "seconds": seconds,
         "peak_rss_mib": peak,
         "stages": dict(stages),
+        "stages_cpu": dict(stages_cpu),
         "model_seconds": model_seconds,
         "peak_rss_after_mib": peak_after,
         "rows": rows,

@@ -24,18 +24,18 @@ from pipeline.dashboard import assets
 from pipeline.dashboard.data import (
     DashboardData,
     MartsNotBuiltError,
-    iter_route_rows,
     marts_read,
     read_activities,
     read_daily_totals,
     read_freshness,
     read_records,
+    read_route_frame,
     read_validation,
 )
 from pipeline.dashboard.kudos import kudos_panel
 from pipeline.dashboard.options import DashboardOptions
 from pipeline.dashboard.page import Section, render_dashboard, render_validation
-from pipeline.dashboard.routes import MAX_ROUTES, RouteSet, build_routes
+from pipeline.dashboard.routes import MAX_ROUTES, RouteSet, build_route_frame
 from pipeline.dashboard.streams import streams_panel
 
 DASHBOARD_FILE = "dashboard.html"
@@ -87,9 +87,8 @@ def load(warehouse: Warehouse, run_date: date, options: DashboardOptions,
                              read_freshness(session), athlete_id, only_athlete,
                              read_daily_totals(session, run_date, athlete_id),
                              read_records(session, run_date, athlete_id))
-        routes = build_routes(iter_route_rows(session, run_date, max_routes, athlete_id),
-                              data.week_start,
-                              max_routes=max_routes)
+        routes = build_route_frame(read_route_frame(session, run_date, max_routes, athlete_id),
+                                   data.week_start, max_routes=max_routes)
     return data, routes
 
 

@@ -163,6 +163,16 @@ def iter_route_rows(session: Session, run_date: date, max_routes: int,
         yield from rows
 
 
+def read_route_frame(session: Session, run_date: date, max_routes: int,
+                     athlete_id: int = 0) -> pd.DataFrame:
+    """The rows of :func:`iter_route_rows` as one DataFrame (DuckDB hands over its columns:
+    no Python tuple per route; at most ``max_routes`` rows, so memory stays bounded)."""
+    session.execute(reader_sql("dashboard/routes.sql"),
+                    {"day_after_run_date": day_after(run_date), "max_routes": max_routes,
+                     "athlete_id": athlete_id})
+    return session.fetch_frame()
+
+
 @dataclass
 class DashboardData:
     """Everything one run date's dashboard shows, read from the warehouse."""

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipeline.backends.warehouse import Session, Warehouse
+from pipeline.dashboard import figures
 from pipeline.dashboard.data import DashboardData
 from pipeline.dashboard.page import Section
 from pipeline.kudos.terms import is_off_reason
@@ -72,25 +73,25 @@ def load_kudos_dashboard(warehouse: Warehouse, run_date: date, athlete_id: int =
         return read_kudos_dashboard(session, run_date, athlete_id)
 
 
-def _figure() -> go.Figure:
+def _figure() -> figures.Figure:
     """An empty figure without plotly.py's template: the page applies plotly_white once, and
-    the template is dropped from each chart's JSON (validating one costs 40 ms a figure)."""
-    return go.Figure(layout={"template": {}})
+    the template is dropped from each chart's JSON. A plain dict (pipeline/dashboard/figures.py):
+    plotly.py's graph objects load 3 MB of validator JSON the first time (issue 23)."""
+    return figures._figure([])
 
 
-def _layout(figure: go.Figure, title: str) -> go.Figure:
-    figure.update_layout(title={"text": title, "x": 0.01}, height=380,
-                         margin={"l": 55, "r": 20, "t": 50, "b": 45},
-                         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom",
-                                 "x": 1, "xanchor": "right"})
-    return figure
+def _layout(figure: figures.Figure, title: str) -> figures.Figure:
+    return figures.update_layout(
+        figure, title={"text": title, "x": 0.01}, height=380,
+        margin={"l": 55, "r": 20, "t": 50, "b": 45},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
 
 
 def _numbers(values: pd.Series) -> list[float | None]:
     return [None if pd.isna(value) else float(value) for value in values]
 
 
-def predicted_vs_actual(kudos: KudosDashboard) -> go.Figure:
+def predicted_vs_actual_plain(kudos: KudosDashboard) -> figures.Figure:
     """Actual (x) against predicted (y) kudos of the last 12 weeks, with the y = x line."""
     frame = kudos.predictions
     if len(frame):
@@ -102,19 +103,19 @@ def predicted_vs_actual(kudos: KudosDashboard) -> go.Figure:
         labels = [f"{pd.Timestamp(day):%Y-%m-%d} {html.escape(str(sport), quote=False)}"
                   for day, sport in zip(frame["start_date_local"], frame["sport_type"],
                                         strict=True)]
-        figure.add_trace(go.Scatter(x=_numbers(frame["actual_kudos"]),
-                                    y=_numbers(frame["predicted_kudos"]), mode="markers",
-                                    name="activity", text=labels, marker={"color": "#fc4c02"},
-                                    hovertemplate="%{text}<br>actual %{x}<br>"
-                                                  "predicted %{y:.1f}<extra></extra>"))
-    figure.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect",
-                                line={"color": "#999", "dash": "dot"}, hoverinfo="skip"))
-    figure.update_xaxes(title="actual kudos")
-    figure.update_yaxes(title="predicted kudos")
+        figure["data"].append(figures.trace(
+            "scatter", x=_numbers(frame["actual_kudos"]), y=_numbers(frame["predicted_kudos"]),
+            mode="markers", name="activity", text=labels, marker={"color": "#fc4c02"},
+            hovertemplate="%{text}<br>actual %{x}<br>predicted %{y:.1f}<extra></extra>"))
+    figure["data"].append(figures.trace(
+        "scatter", x=[0, top], y=[0, top], mode="lines", name="perfect",
+        line={"color": "#999", "dash": "dot"}, hoverinfo="skip"))
+    figures.update_layout(figure, xaxis={"title": {"text": "actual kudos"}},
+                          yaxis={"title": {"text": "predicted kudos"}})
     return _layout(figure, "Predicted vs actual kudos, last 12 weeks")
 
 
-def rmse_over_time(kudos: KudosDashboard) -> go.Figure:
+def rmse_over_time_plain(kudos: KudosDashboard) -> figures.Figure:
     """Test RMSE of every trained model by run date, with every baseline."""
     trained = kudos.trained
     figure = _figure()
@@ -127,30 +128,48 @@ def rmse_over_time(kudos: KudosDashboard) -> go.Figure:
                                       "#9467bd"),
                                      ("trailing_12_weeks_rmse", "trailing 12-week baseline",
                                       "#8c564b")):
-            figure.add_trace(go.Scatter(x=days, y=_numbers(trained[column]), name=name,
-                                        mode="lines+markers", line={"color": colour}))
+            figure["data"].append(figures.trace(
+                "scatter", x=days, y=_numbers(trained[column]), name=name,
+                mode="lines+markers", line={"color": colour}))
         if len(set(days)) == 1:  # one run: a fortnight around it, not milliseconds
             only = pd.Timestamp(days[0])
-            figure.update_xaxes(range=[(only - pd.Timedelta(days=7)).isoformat(),
-                                       (only + pd.Timedelta(days=7)).isoformat()])
-    figure.update_xaxes(type="date", tickformat="%Y-%m-%d")
-    figure.update_yaxes(title="test RMSE (kudos)", rangemode="tozero")
+            figures.update_layout(figure, xaxis={"range": [
+                (only - pd.Timedelta(days=7)).isoformat(),
+                (only + pd.Timedelta(days=7)).isoformat()]})
+    figures.update_layout(figure, xaxis={"type": "date", "tickformat": "%Y-%m-%d"},
+                          yaxis={"title": {"text": "test RMSE (kudos)"}, "rangemode": "tozero"})
     return _layout(figure, "Test RMSE by run date")
 
 
-def feature_importance(kudos: KudosDashboard) -> go.Figure:
+def feature_importance_plain(kudos: KudosDashboard) -> figures.Figure:
     """The champion's permutation importance on its test set, most important on top."""
     frame = kudos.importance
     figure = _figure()
     if len(frame):
         ordered = frame.iloc[::-1]
-        figure.add_trace(go.Bar(x=_numbers(ordered["importance_mean"]),
-                                y=list(ordered["feature"]), orientation="h",
-                                error_x={"type": "data", "array": _numbers(
-                                    ordered["importance_std"])},
-                                marker={"color": "#fc4c02"}, name="importance"))
-    figure.update_xaxes(title="test RMSE increase when shuffled (kudos)")
+        figure["data"].append(figures.trace(
+            "bar", x=_numbers(ordered["importance_mean"]), y=list(ordered["feature"]),
+            orientation="h",
+            error_x={"type": "data", "array": _numbers(ordered["importance_std"])},
+            marker={"color": "#fc4c02"}, name="importance"))
+    figures.update_layout(figure, xaxis={"title": {
+        "text": "test RMSE increase when shuffled (kudos)"}})
     return _layout(figure, "What the model uses (permutation importance)")
+
+
+def predicted_vs_actual(kudos: KudosDashboard) -> go.Figure:
+    """:func:`predicted_vs_actual_plain` as plotly.py's graph objects."""
+    return go.Figure(predicted_vs_actual_plain(kudos))
+
+
+def rmse_over_time(kudos: KudosDashboard) -> go.Figure:
+    """:func:`rmse_over_time_plain` as plotly.py's graph objects."""
+    return go.Figure(rmse_over_time_plain(kudos))
+
+
+def feature_importance(kudos: KudosDashboard) -> go.Figure:
+    """:func:`feature_importance_plain` as plotly.py's graph objects."""
+    return go.Figure(feature_importance_plain(kudos))
 
 
 def _best_baseline(run: pd.Series) -> str:
@@ -192,6 +211,7 @@ def kudos_section(kudos: KudosDashboard) -> Section:
                f"{float(champion['sport_baseline_rmse']):.2f}).")
     return Section("section-kudos-model", "Kudos model",
                    f'<p id="kudos-model-summary">{summary}</p>',
-                   {CHART_IDS["predicted_vs_actual"]: predicted_vs_actual(kudos),
-                    CHART_IDS["rmse_over_time"]: rmse_over_time(kudos),
-                    CHART_IDS["feature_importance"]: feature_importance(kudos)}, wide=True)
+                   {CHART_IDS["predicted_vs_actual"]: predicted_vs_actual_plain(kudos),
+                    CHART_IDS["rmse_over_time"]: rmse_over_time_plain(kudos),
+                    CHART_IDS["feature_importance"]: feature_importance_plain(kudos)},
+                   wide=True)

@@ -7,12 +7,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.utils import PlotlyJSONEncoder
+from _plotly_utils.utils import convert_to_base64
 
 from pipeline.dashboard import assets, figures, training
 from pipeline.dashboard.data import DashboardData
@@ -24,6 +25,7 @@ PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 VALIDATION_EMPTY = "no validation results yet"
 MAX_TILE_ZOOM = 18
+TEMPLATE_FILE = "package_data/templates/plotly_white.json"
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Section:
     section_id: str
     title: str
     body: str
-    charts: dict[str, go.Figure] = field(default_factory=dict)
+    charts: dict[str, go.Figure | figures.Figure] = field(default_factory=dict)
     wide: bool = False
 
 
@@ -194,7 +196,13 @@ def records_table(data: DashboardData) -> str:
             + "".join(rows) + "</tbody></table></div>")
 
 
-def _figure_json(figure: go.Figure) -> str:
+def _figure_json(figure: go.Figure | figures.Figure) -> str:
+    """A figure's JSON for the page, without its template (the page applies plotly_white).
+
+    A plain figure's NumPy arrays become plotly.js typed arrays (base64), as plotly.py's
+    graph objects write theirs."""
+    if isinstance(figure, dict):
+        convert_to_base64(figure)
     payload = json.loads(pio.to_json(figure, validate=False))
     payload["layout"].pop("template", None)
     return json.dumps(payload, separators=(",", ":")).replace("<", "\\u003c")
@@ -210,9 +218,13 @@ def _charts(section: Section) -> str:
 
 @cache
 def _template_json() -> str:
-    """The plotly_white template, sent once per page instead of once per chart."""
-    template = pio.templates["plotly_white"].to_plotly_json()
-    return json.dumps(template, cls=PlotlyJSONEncoder, separators=(",", ":"))
+    """The plotly_white template, sent once per page instead of once per chart: plotly's own
+    file, read as it is (building ``pio.templates["plotly_white"]`` validates it through
+    plotly.py's graph objects, which load 3 MB of validator JSON first: issue 23)."""
+    text = resources.files("plotly").joinpath(TEMPLATE_FILE).read_text(encoding="utf-8")
+    template = json.loads(text)
+    return json.dumps({"data": template["data"], "layout": template["layout"]},
+                      separators=(",", ":"))
 
 
 def _map_sections(data: DashboardData, routes: RouteSet, tiles: bool) -> list[Section]:
@@ -222,13 +234,15 @@ def _map_sections(data: DashboardData, routes: RouteSet, tiles: bool) -> list[Se
                         '<p class="empty" id="route-map-empty">no routes with GPS yet</p>',
                         wide=True)]
     views = place_views(routes)
+    bounds = routes.bounds()
     note = '<p class="map-note" data-tiles-for="{id}" hidden></p>' if tiles else ""
     capped = (f" (the newest {len(routes):,} routes)" if routes.capped else
               f" ({len(routes):,} routes)")
     heat = Section("section-route-heatmap", f"Where you train{capped}",
                    note.format(id=figures.CHART_IDS["route_heatmap"]),
                    {figures.CHART_IDS["route_heatmap"]:
-                    figures.route_heatmap([route_heat(routes, view) for view in views])})
+                    figures.route_heatmap([route_heat(routes, view, bounds=bounds)
+                                           for view in views])})
     if not routes.this_week.any():
         week = Section("section-route-map", "This week's routes",
                        '<p class="empty" id="route-map-empty">no routes with GPS this week</p>')

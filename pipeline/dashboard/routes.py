@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import compress
+from itertools import compress, islice
 
 import numpy as np
 import pandas as pd
@@ -37,11 +37,11 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     gets 0 points.
     """
     count = len(encoded)
-    lengths = np.fromiter((len(text) for text in encoded), dtype=np.int64, count=count)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
     joined = "".join(encoded)
     if not joined.isascii():
         encoded = [text if text.isascii() else "" for text in encoded]
-        lengths = np.fromiter((len(text) for text in encoded), dtype=np.int64, count=count)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
         joined = "".join(encoded)
     empty = (np.zeros(0), np.zeros(0), np.zeros(count, dtype=np.int64))
     if not joined:
@@ -64,7 +64,8 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     value_end = np.flatnonzero(ends)
     value_start = np.concatenate(([0], value_end[:-1] + 1))
     value_length = value_end - value_start + 1
-    per_polyline = np.diff(np.concatenate(([0], np.cumsum(ends)))[bounds], prepend=0)
+    # Value ends before each polyline's end (sorted positions: no running count per character)
+    per_polyline = np.diff(np.searchsorted(value_end, bounds), prepend=0)
     value_owner = np.repeat(np.arange(count), per_polyline)
     valid[value_owner[value_length > 11]] = False
     chunks = raw & 0x1F
@@ -72,10 +73,12 @@ def decode_polylines(encoded: list[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     if len(raw) > 1:  # most values have two chunks: the second one added densely
         second = chunks[np.minimum(value_start + 1, len(raw) - 1)].astype(np.int64) << 5
         values += np.where(value_length > 1, second, 0)
+    longer = np.flatnonzero(value_length > 2)
     for shift in range(2, min(int(value_length.max()), 11)):
-        longer = np.flatnonzero(value_length > shift)
+        if shift > 2:  # the values longer still: a shrinking subset, not every value again
+            longer = longer[value_length[longer] > shift]
         values[longer] |= chunks[value_start[longer] + shift].astype(np.int64) << (5 * shift)
-    values = np.where(values & 1, ~(values >> 1), values >> 1)
+    values = (values >> 1) ^ -(values & 1)  # zigzag: ~(v >> 1) for odd v, v >> 1 for even
 
     valid &= per_polyline % 2 == 0
     keep = valid[value_owner]
@@ -152,7 +155,7 @@ class RouteSet:
     """Decoded, projected, simplified routes (newest first) and where each one's points are."""
 
     ids: np.ndarray
-    start_local: list[pd.Timestamp]
+    start_local: pd.DatetimeIndex  # one Timestamp per route (not a list of 20,000 objects)
     places: list[str]
     this_week: np.ndarray
     counts: np.ndarray
@@ -168,6 +171,17 @@ class RouteSet:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each route's west, east, north and south (world units; every route has points)."""
+        if len(self.x) == 0:
+            empty = np.zeros(len(self), dtype=np.float64)
+            return empty, empty, empty, empty
+        first = self.first
+        return (np.minimum.reduceat(self.x, first).astype(float),
+                np.maximum.reduceat(self.x, first).astype(float),
+                np.minimum.reduceat(self.y, first).astype(float),
+                np.maximum.reduceat(self.y, first).astype(float))
+
     def points(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """World x and y of one route."""
         start = int(self.first[index])
@@ -180,58 +194,73 @@ class RouteSet:
         return sorted(counted.index, key=lambda name: (-int(counted[name]), name))
 
 
+ROUTE_COLUMNS: tuple[str, ...] = ("id", "start_date_local", "timezone", "location_country",
+                                  "summary_polyline")
+
+
 def build_routes(rows: Iterable[tuple], week_start: date, max_routes: int = MAX_ROUTES,
                  batch: int = 2_000) -> RouteSet:
     """Decode route rows (id, start_date_local, timezone, country, polyline), batch by batch.
 
     Routes that fail to decode or have fewer than two points are left out.
     """
+    taken = list(islice(rows, max_routes + 1))
+    frame = pd.DataFrame.from_records(taken, columns=list(ROUTE_COLUMNS))
+    return build_route_frame(frame, week_start, max_routes, batch)
+
+
+def _texts(values: pd.Series) -> list[str]:
+    """A column's values as Python strings, anything else ('', NULL) as ''."""
+    return [value if isinstance(value, str) else "" for value in values.tolist()]
+
+
+def _batch_points(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One batch's routes decoded, projected and simplified: (which routes have two points or
+    more, their x, their y, their counts)."""
+    lat, lng, point_counts = decode_polylines(_texts(part["summary_polyline"]))
+    good = point_counts >= 2
+    point_mask = np.repeat(good, point_counts)
+    x, y = to_world(lat[point_mask], lng[point_mask])
+    x, y, kept = _simplify(x, y, point_counts[good])
+    return good, x.astype(np.float32), y.astype(np.float32), kept
+
+
+def build_route_frame(frame: pd.DataFrame, week_start: date, max_routes: int = MAX_ROUTES,
+                      batch: int = 2_000) -> RouteSet:
+    """:func:`build_routes` over a frame of ``ROUTE_COLUMNS`` (newest first), one column at a
+    time per batch rather than one Python tuple per route (issue 23)."""
     week_end = week_start + timedelta(days=7)
+    capped = len(frame) > max_routes
+    frame = frame.iloc[:max_routes]
     ids: list[np.ndarray] = []
     starts: list[pd.DatetimeIndex] = []
     places: list[str] = []
     counts: list[np.ndarray] = []
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
-    seen = 0
-    pending: list[tuple] = []
-
-    def flush() -> None:
-        lat, lng, point_counts = decode_polylines(
-            [row[4] if isinstance(row[4], str) else "" for row in pending])
-        good = point_counts >= 2
-        point_mask = np.repeat(good, point_counts)
-        x, y = to_world(lat[point_mask], lng[point_mask])
-        x, y, kept = _simplify(x, y, point_counts[good])
-        xs.append(x.astype(np.float32))
-        ys.append(y.astype(np.float32))
+    named: dict[tuple[object, object], str] = {}  # (zone, country) -> place: a few, named once
+    for begin in range(0, len(frame), batch):
+        part = frame.iloc[begin:begin + batch]
+        good, x, y, kept = _batch_points(part)
+        xs.append(x)
+        ys.append(y)
         counts.append(kept)
-        kept_rows = list(compress(pending, good))
-        ids.append(np.fromiter((row[0] for row in kept_rows), dtype=np.int64,
-                               count=len(kept_rows)))
-        starts.append(pd.DatetimeIndex([row[1] for row in kept_rows]))
-        places.extend(place_name(row[2], row[3]) for row in kept_rows)
-        pending.clear()
-
-    for row in rows:
-        seen += 1
-        if seen > max_routes:
-            break
-        pending.append(row)
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
+        ids.append(part["id"].to_numpy(dtype=np.int64)[good])
+        starts.append(pd.DatetimeIndex(pd.to_datetime(part["start_date_local"]))[good])
+        places.extend(named[pair] if pair in named else named.setdefault(pair, place_name(*pair))
+                      for pair in compress(zip(part["timezone"].tolist(),
+                                               part["location_country"].tolist(), strict=True),
+                                           good))
     started = starts[0].append(starts[1:]) if starts else pd.DatetimeIndex([])
     this_week = np.asarray((started >= pd.Timestamp(week_start))
                            & (started < pd.Timestamp(week_end)), dtype=bool)
     return RouteSet(
         ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
-        start_local=list(started), places=places, this_week=this_week,
+        start_local=started, places=places, this_week=this_week,
         counts=np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
         x=np.concatenate(xs) if xs else np.zeros(0, dtype=np.float32),
         y=np.concatenate(ys) if ys else np.zeros(0, dtype=np.float32),
-        capped=seen > max_routes)
+        capped=capped)
 
 
 @dataclass
@@ -295,24 +324,33 @@ class Heat:
 
 
 def route_heat(routes: RouteSet, view: View, cells: int = HEATMAP_CELLS,
-               chunk: int = 1_000) -> Heat:
+               chunk: int = 1_000,
+               bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+               ) -> Heat:
     """Passes per cell: segments sampled every cell width, a route counted once per visit.
 
-    Routes are binned ``chunk`` at a time so the temporary arrays stay small.
+    Routes are binned ``chunk`` at a time so the temporary arrays stay small. Only routes
+    whose bounds reach within a cell of the view are binned (issue 23: the three places'
+    views each hold a part of the routes); a route beyond has no segment that
+    :func:`_bin_segments` counts, so the counts are the same.
     """
     cell = max(view.east - view.west, view.south - view.north) / cells
     columns = max(1, math.ceil((view.east - view.west) / cell))
     rows = max(1, math.ceil((view.south - view.north) / cell))
     grid = np.zeros(rows * columns, dtype=np.int64)
+    west, east, north, south = bounds if bounds is not None else routes.bounds()
+    chosen = np.flatnonzero((east >= view.west - cell) & (west <= view.east + cell)
+                            & (south >= view.north - cell) & (north <= view.south + cell)
+                            & (routes.counts > 0))
     first = routes.first
-    for start in range(0, len(routes), chunk):
-        stop = min(start + chunk, len(routes))
-        begin = int(first[start])
-        end = int(first[stop - 1] + routes.counts[stop - 1])
-        owner = np.repeat(np.arange(start, stop), routes.counts[start:stop])
-        grid += _bin_segments(routes.x[begin:end].astype(float),
-                              routes.y[begin:end].astype(float), owner, view, cell, rows,
-                              columns)
+    for start in range(0, len(chosen), chunk):
+        part = chosen[start:start + chunk]
+        counts = routes.counts[part]
+        before = np.cumsum(counts) - counts
+        points = np.arange(int(counts.sum())) + np.repeat(first[part] - before, counts)
+        owner = np.repeat(part, counts)
+        grid += _bin_segments(routes.x[points].astype(float), routes.y[points].astype(float),
+                              owner, view, cell, rows, columns)
     return Heat(view, cell, grid.reshape(rows, columns))
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from pipeline.backends.warehouse import Warehouse
 from pipeline.dashboard import figures, training
@@ -31,31 +30,33 @@ def _read(warehouse: Warehouse, name: str, run_date: date, athlete_id: int = 0
         return pd.DataFrame.from_records(session.fetchall(), columns=session.column_names)
 
 
-def efforts_figure(efforts: pd.DataFrame) -> go.Figure:
+def efforts_figure(efforts: pd.DataFrame) -> figures.Figure:
     """Each run's best 5 km and 10 km (minutes), and the best so far as a step line."""
-    traces: list[go.BaseTraceType] = []
+    traces: list[dict] = []
     for effort, colour in (("5 km", "#1f77b4"), ("10 km", "#c2185b")):
         shown = efforts[efforts["effort"] == effort]
         minutes = shown["best_seconds"].astype(float) / 60
         days = [pd.Timestamp(value).date().isoformat() for value in shown["start_date_local"]]
-        traces.append(go.Scatter(x=days, y=minutes.round(2), mode="markers", name=effort,
-                                 marker={"color": colour, "size": 5, "opacity": 0.5}))
-        traces.append(go.Scatter(x=days, y=minutes.cummin().round(2), mode="lines",
-                                 line={"color": colour, "shape": "hv"},
-                                 name=f"{effort} best so far"))
-    figure = figures._figure(traces)
-    figure.update_layout(yaxis={"title": {"text": "minutes"}})
+        traces.append(figures.trace("scatter", x=days, y=minutes.round(2).to_numpy(),
+                                    mode="markers", name=effort,
+                                    marker={"color": colour, "size": 5, "opacity": 0.5}))
+        traces.append(figures.trace("scatter", x=days,
+                                    y=minutes.cummin().round(2).to_numpy(), mode="lines",
+                                    line={"color": colour, "shape": "hv"},
+                                    name=f"{effort} best so far"))
+    figure = figures.update_layout(figures._figure(traces), yaxis={"title": {"text": "minutes"}})
     return figures._layout(figure, "Best efforts inside runs (from the streams)")
 
 
-def zones_figure(weekly: pd.DataFrame) -> go.Figure:
+def zones_figure(weekly: pd.DataFrame) -> figures.Figure:
     """Minutes per heart-rate zone per week, stacked."""
     days = [pd.Timestamp(value).date().isoformat() for value in weekly["week_start"]]
     figure = figures._figure([
-        go.Bar(x=days, y=weekly[f"zone{zone}_minutes"].astype(float).round(1),
-               name=f"zone {zone}", marker_color=ZONE_COLOURS[zone - 1])
+        figures.trace("bar", x=days,
+                      y=weekly[f"zone{zone}_minutes"].astype(float).round(1).to_numpy(),
+                      name=f"zone {zone}", marker={"color": ZONE_COLOURS[zone - 1]})
         for zone in range(1, 6)])
-    figure.update_layout(barmode="stack", yaxis={"title": {"text": "minutes"}})
+    figures.update_layout(figure, barmode="stack", yaxis={"title": {"text": "minutes"}})
     return figures._layout(figure, "Weekly time in heart-rate zones")
 
 
