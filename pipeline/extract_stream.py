@@ -438,7 +438,7 @@ class _PartWriter:
             if fast is not None:
                 if self._copier is None:
                     self._copier = fast_extract.Copier(self.extracted_at)
-                self._copier.submit(fast, self.work / f"chunk{number:05d}.json", paths)
+                self._copier.submit(fast, paths)
                 self.from_type += fast.from_type
                 for index, path in enumerate(paths):
                     self.rows[index] += fast.rows[index]
