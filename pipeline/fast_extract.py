@@ -136,15 +136,30 @@ def prepare(activities: list[Any], keeps: list[Any],
 
 
 _TWICE = QUOTE * 2
+_ENCODER = msgspec.json.Encoder()
+
+
+def _encoded(values: Sequence[Any]) -> list[str]:
+    """Each value's JSON text (msgspec, in C), ``null`` for None."""
+    return _ENCODER.encode(values)[1:-1].decode("ascii").split(",") if values else []
 
 
 def _integers(values: Sequence[Any]) -> list[str]:
-    # an integral float (``utc_offset: -14400.0``) as its integer, exactly
-    return ["" if value is None else str(int(value)) for value in values]
+    texts = _encoded(values)
+    if "." in (joined := ",".join(texts)) or "e" in joined:  # an integral float (-14400.0)
+        texts = [str(int(value)) if value is not None else "" for value in values]
+    return ["" if text == "null" else text for text in texts]
 
 
 def _numbers(values: Sequence[Any]) -> list[str]:
-    return ["" if value is None else repr(value) for value in values]
+    """Python's ``repr`` of each double (what DuckDB's writer prints too): msgspec's text
+    where it is the same (no exponent, not below 1e-4), ``repr`` elsewhere."""
+    texts = _encoded(values)
+    if "e" in (joined := ",".join(texts)) or "0.0000" in joined:
+        return [("" if value is None else repr(value)) if "e" in text or "0.0000" in text
+                else ("" if text == "null" else text) for value, text in
+                zip(values, texts, strict=True)]
+    return ["" if text == "null" else text for text in texts]
 
 
 def _booleans(values: Sequence[Any]) -> list[str]:
@@ -152,7 +167,12 @@ def _booleans(values: Sequence[Any]) -> list[str]:
 
 
 def _texts(values: Sequence[Any]) -> list[str]:
-    return [QUOTE + value.replace(QUOTE, _TWICE) + QUOTE if value else "" for value in values]
+    # A text holds no NUL here (the chunk would not go the fast way): NUL separates them.
+    joined = "\x00".join([value or "" for value in values])
+    if QUOTE in joined:
+        joined = joined.replace(QUOTE, _TWICE)
+    quoted = (QUOTE + joined.replace("\x00", QUOTE + "\x00" + QUOTE) + QUOTE).split("\x00")
+    return [text if text != _TWICE else "" for text in quoted] if values else []
 
 
 _FORMAT: dict[str, Callable[[Sequence[Any]], list[str]]] = {
