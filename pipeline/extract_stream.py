@@ -403,8 +403,8 @@ class _PartWriter:
     """Writes chunks as part files of every output, counting rows and what was set aside.
 
     A chunk of typed activities that all passed the checks goes the fast way: its activities
-    (strictly typed structs) are encoded again as JSON, which DuckDB reads and writes as CSV in
-    a thread of its own (no pandas, and the GIL is free for the next pages meanwhile). Any other
+    (strictly typed structs) are formatted as CSV column by column in a thread of its own (no
+    pandas, no DuckDB; pipeline/fast_extract.py). Any other
     chunk (decoded activities, a text with NUL, a start to look at closer, a filter that is not
     ``LocalDates``) goes through the typed frame, as before.
     """
