@@ -1,24 +1,25 @@
-"""A chunk of strictly typed activities written as CSV by DuckDB, without pandas (issue 23).
+"""A chunk of strictly typed activities written as CSV from its structs, without pandas
+(issue 23).
 
 The activities of a chunk were decoded into ``wire.Activity`` structs, whose field types are the
 parser's rules. When every one of them also passes the checks the typed frame would make (a
 start in Strava's form ``YYYY-MM-DDTHH:MM:SSZ``, a local start in that form or none, both in
 the plausible range) and the filters are ``LocalDates``, the chunk is written the fast way:
-the structs are encoded again as JSON (in C, one value per field, so what DuckDB reads is what
-msgspec validated), and DuckDB reads that JSON with the columns' types and writes the extract
-dialect in one ``COPY``, in a thread of its own (the GIL is free meanwhile). The result is
-byte for byte the typed frame's (``tests/unit/test_fast_extract.py``): the same texts ('' is
-NULL, ``type`` when there is no ``sport_type``, the IANA zone), numbers, booleans and times,
-rows in (start_date, id) order. Any other chunk returns None from ``prepare`` and goes the
-typed frame's way.
+each column of the extract dialect is formatted from the structs' fields, column by column, in
+a thread of its own. The result is byte for byte the typed frame's
+(``tests/unit/test_fast_extract.py``): the same texts ('' is NULL, ``type`` when there is no
+``sport_type``, the IANA zone; quoted, a quote doubled), integers (an integral float such as
+``-14400.0`` as ``-14400``), numbers (the shortest text that reads back as the same double,
+which is what DuckDB's writer prints too), booleans and times, rows in (start_date, id) order.
+Any other chunk returns None from ``prepare`` and goes the typed frame's way.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,51 +29,11 @@ from typing import Any
 
 import msgspec
 
-from pipeline.activity_csv import _TEXT, DELIMITER, QUOTE
+from pipeline.activity_csv import DELIMITER, ENCODING, LINE_END, QUOTE
 from pipeline.local_dates import LocalDates
 from pipeline.strava.activities import ACTIVITY_COLUMNS, iana_timezone
 
 _FROM_ISO = datetime.fromisoformat
-_DUCKDB_TYPES = {"Int64": "BIGINT", "Float64": "DOUBLE", "boolean": "BOOLEAN",
-                 "string": "VARCHAR"}
-# Columns read under the same key, typed as the column.
-_SAME = [name for name in ACTIVITY_COLUMNS
-         if name not in {"athlete_id", "start_date", "start_date_local", "lat", "lng",
-                         "end_lat", "end_lng", "summary_polyline", "extracted_at"}]
-_READ_COLUMNS = {
-    **{name: _DUCKDB_TYPES[ACTIVITY_COLUMNS[name]] for name in _SAME},
-    "start_date": "VARCHAR", "start_date_local": "VARCHAR",
-    "athlete": "STRUCT(id BIGINT)", "map": "STRUCT(summary_polyline VARCHAR)",
-    "start_latlng": "DOUBLE[]", "end_latlng": "DOUBLE[]",
-}
-_OPTIONS = (f"FORMAT csv, HEADER false, DELIMITER '{DELIMITER}', QUOTE '{QUOTE}', "
-            f"ESCAPE '{QUOTE}', NULL '', NEW_LINE '\\n', FORCE_QUOTE ({', '.join(_TEXT)})")
-_LOCAL = "CAST(replace(left(NULLIF(start_date_local, ''), 19), 'T', ' ') AS TIMESTAMP)"
-_ENCODER = msgspec.json.Encoder()
-
-
-def _expression(name: str) -> str:
-    """The SQL of one extract column from the JSON read (its text as the writer prints it)."""
-    if name == "athlete_id":
-        return "athlete.id"
-    if name == "sport_type":  # the typed frame's `sport_type or type`, '' as NULL
-        return "NULLIF(COALESCE(NULLIF(sport_type, ''), \"type\"), '')"
-    if name in ("start_date", "start_date_local"):  # checked to be in Strava's form
-        return f"replace(left(NULLIF({name}, ''), 19), 'T', ' ')"
-    if name in ("lat", "lng", "end_lat", "end_lng"):
-        points = "end_latlng" if name.startswith("end_") else "start_latlng"
-        index = 2 if name.endswith("lng") else 1
-        return f"CASE WHEN len({points}) = 2 THEN {points}[{index}] END"
-    if name == "summary_polyline":
-        return "NULLIF(map.summary_polyline, '')"
-    if name == "extracted_at":
-        return "$extracted_at"
-    if ACTIVITY_COLUMNS[name] == "string":
-        return f'NULLIF("{name}", \'\')'
-    return f'"{name}"'
-
-
-_SELECT = ", ".join(f'{_expression(name)} AS "{name}"' for name in ACTIVITY_COLUMNS)
 
 
 @lru_cache(maxsize=1024)
@@ -174,70 +135,131 @@ def prepare(activities: list[Any], keeps: list[Any],
                                    for keep in keeps], from_type, keys != sorted(keys))
 
 
+_TWICE = QUOTE * 2
+_ENCODER = msgspec.json.Encoder()
+
+
+def _encoded(values: Sequence[Any]) -> list[str]:
+    """Each value's JSON text (msgspec, in C), ``null`` for None."""
+    return _ENCODER.encode(values)[1:-1].decode("ascii").split(",") if values else []
+
+
+def _integers(values: Sequence[Any]) -> list[str]:
+    texts = _encoded(values)
+    if "." in (joined := ",".join(texts)) or "e" in joined:  # an integral float (-14400.0)
+        texts = [str(int(value)) if value is not None else "" for value in values]
+    return ["" if text == "null" else text for text in texts]
+
+
+def _numbers(values: Sequence[Any]) -> list[str]:
+    """Python's ``repr`` of each double (what DuckDB's writer prints too): msgspec's text
+    where it is the same (no exponent, not below 1e-4), ``repr`` elsewhere."""
+    texts = _encoded(values)
+    if "e" in (joined := ",".join(texts)) or "0.0000" in joined:
+        return [("" if value is None else repr(value)) if "e" in text or "0.0000" in text
+                else ("" if text == "null" else text) for value, text in
+                zip(values, texts, strict=True)]
+    return ["" if text == "null" else text for text in texts]
+
+
+def _booleans(values: Sequence[Any]) -> list[str]:
+    return ["" if value is None else "true" if value else "false" for value in values]
+
+
+def _texts(values: Sequence[Any]) -> list[str]:
+    # A text holds no NUL here (the chunk would not go the fast way): NUL separates them.
+    joined = "\x00".join([value or "" for value in values])
+    if QUOTE in joined:
+        joined = joined.replace(QUOTE, _TWICE)
+    quoted = (QUOTE + joined.replace("\x00", QUOTE + "\x00" + QUOTE) + QUOTE).split("\x00")
+    return [text if text != _TWICE else "" for text in quoted] if values else []
+
+
+_FORMAT: dict[str, Callable[[Sequence[Any]], list[str]]] = {
+    "Int64": _integers, "Float64": _numbers, "boolean": _booleans, "string": _texts}
+
+
+def _point(points: Sequence[Any], index: int) -> list[Any]:
+    return [p[index] if p is not None and len(p) == 2 else None for p in points]
+
+
+def _columns(activities: list[Any], extracted_at: str) -> list[list[str]]:
+    """Each extract column's fields (as written) of the activities, in their order."""
+    from pipeline.strava.wire import Activity
+
+    fields = dict(zip(Activity.__struct_fields__,
+                      zip(*map(msgspec.structs.astuple, activities), strict=True), strict=True))
+    values: dict[str, Sequence[Any]] = {
+        "athlete_id": [a.id if a is not None else None for a in fields["athlete"]],
+        "sport_type": [mine or kind for mine, kind in
+                       zip(fields["sport_type"], fields["type"], strict=True)],
+        "lat": _point(fields["start_latlng"], 0), "lng": _point(fields["start_latlng"], 1),
+        "end_lat": _point(fields["end_latlng"], 0), "end_lng": _point(fields["end_latlng"], 1),
+        "summary_polyline": [m.summary_polyline if m is not None else None
+                             for m in fields["map"]],
+    }
+    columns = []
+    for name, kind in ACTIVITY_COLUMNS.items():
+        if name == "extracted_at":
+            columns.append([extracted_at] * len(activities))
+        elif name in ("start_date", "start_date_local"):  # checked to be in Strava's form
+            columns.append([text[:19].replace("T", " ") if text else ""
+                            for text in fields[name]])
+        else:
+            columns.append(_FORMAT[kind](values[name] if name in values else fields[name]))
+    return columns
+
+
+def _kept(locals_: list[Any], bounds: tuple[datetime | None, datetime] | None
+          ) -> list[int]:
+    """Positions of the rows an output keeps: its local dates (``LocalDates``' rule: no local
+    start is kept when there is no lower bound), in (start_date, id) order."""
+    count = len(locals_)
+    if bounds is None:
+        kept = list(range(count))
+    else:
+        start, end = _whole(bounds[0]), _whole(bounds[1])
+        if start is None:
+            kept = [at for at in range(count) if not locals_[at] or locals_[at][:19] < end]
+        else:
+            kept = [at for at in range(count)
+                    if locals_[at] and start <= locals_[at][:19] < end]
+    return kept
+
+
 class Copier:
-    """Writes Fast chunks' parts with one DuckDB connection in a thread of its own, at most two
-    chunks behind."""
+    """Writes Fast chunks' parts in a thread of its own, at most two chunks behind."""
 
     def __init__(self, extracted_at: datetime) -> None:
         stamp = extracted_at.replace(tzinfo=None, microsecond=0)
         self.extracted_at = stamp.isoformat(sep=" ")
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract-csv")
         self._pending: deque[Future[None]] = deque()
-        self._local = threading.local()
-        self._connections: list[Any] = []
 
-    def submit(self, fast: Fast, source: Path, paths: list[Path]) -> None:
+    def submit(self, fast: Fast, paths: list[Path]) -> None:
         """Write ``fast``'s rows of each output to ``paths`` (in the writing thread)."""
-        source.write_bytes(_ENCODER.encode(fast.activities))
-        fast.activities = []  # the structs are not needed any more: memory is one chunk
         while len(self._pending) >= 2:
             self._pending.popleft().result()
-        self._pending.append(self._executor.submit(self._write, fast, source, paths))
+        self._pending.append(self._executor.submit(self._write, fast, paths))
 
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            import duckdb
-
-            connection = self._local.connection = duckdb.connect()
-            connection.execute("SET preserve_insertion_order = true")  # a chunk in order
-            self._connections.append(connection)
-        return connection
-
-    def _write(self, fast: Fast, source: Path, paths: list[Path]) -> None:
-        connection = self._connection()
-        columns = ", ".join(f"{name}: '{kind}'" for name, kind in _READ_COLUMNS.items())
-        read = (f"read_json($source, format = 'array', columns = {{{columns}}}, "
-                "maximum_object_size = 1073741824)")
-        parameters = {"source": str(source), "extracted_at": self.extracted_at}
-        many = len(paths) > 1
-        if many:
-            connection.execute(f"CREATE OR REPLACE TEMP TABLE chunk AS SELECT * FROM {read}",
-                               {"source": str(source)})
-        for path, bounds, rows in zip(paths, fast.bounds, fast.rows, strict=True):
-            if many and not rows:
-                path.write_bytes(b"")
-                continue
-            where = ""
-            values = dict(parameters) if not many else {"extracted_at": self.extracted_at}
-            if bounds is not None:
-                start, end = bounds
-                values["end"] = end
-                where = f"WHERE {_LOCAL} < $end" if start is None else \
-                    f"WHERE {_LOCAL} < $end AND {_LOCAL} >= $start"
-                if start is None:
-                    where += " OR NULLIF(start_date_local, '') IS NULL"
-                else:
-                    values["start"] = start
-            target = str(path).replace("'", "''")  # our own temporary's name
-            order = "ORDER BY start_date, id" if fast.unordered else ""  # else kept as read
-            query = (f"COPY (SELECT {_SELECT} FROM {'chunk' if many else read} {where} "
-                     f"{order}) TO '{target}' ({_OPTIONS})")
-            written = connection.execute(query, values).fetchone()
-            if written is not None and written[0] != rows:
-                raise RuntimeError(f"the extract's part {path.name} has {written[0]} rows, "
-                                   f"{rows} expected")
-        source.unlink()
+    def _write(self, fast: Fast, paths: list[Path]) -> None:
+        activities, fast.activities = fast.activities, []  # memory is one chunk
+        rows = list(zip(*_columns(activities, self.extracted_at), strict=True))
+        if fast.unordered:
+            order = sorted(range(len(activities)),
+                           key=lambda at: (activities[at].start_date, activities[at].id))
+            rows = [rows[at] for at in order]
+            activities = [activities[at] for at in order]
+        locals_ = [activity.start_date_local for activity in activities]
+        join = DELIMITER.join
+        for path, bounds, expected in zip(paths, fast.bounds, fast.rows, strict=True):
+            kept = _kept(locals_, bounds)
+            if len(kept) != expected:
+                raise RuntimeError(f"the extract's part {path.name} has {len(kept)} rows, "
+                                   f"{expected} expected")
+            lines = [join(rows[at]) for at in kept]
+            path.write_bytes((LINE_END.join(lines) + LINE_END).encode(ENCODING) if lines
+                             else b"")
 
     def wait(self) -> None:
         """Wait for every chunk submitted (a writing error is raised here)."""
@@ -245,10 +267,8 @@ class Copier:
             self._pending.popleft().result()
 
     def close(self) -> None:
-        """Stop the thread (after the chunks submitted) and close the connection."""
+        """Stop the thread (after the chunks submitted)."""
         try:
             self.wait()
         finally:
             self._executor.shutdown(wait=True)
-            for connection in self._connections:
-                connection.close()

@@ -9,8 +9,10 @@ duplicates from shifting pages included. A weekly run's
 file holds its whole window (the lookback too); a backfill's one read is split by the weeks'
 local dates, and what belongs to no week (an activity the parser sets aside, one of a later
 local date) goes with its newest week. The gzip header's time is when the activities were read
-(the extract's ``extracted_at``). The file is compressed in a thread of its own (zlib releases
-the interpreter lock), at level 1: the weekly run's extract does not wait for it.
+(the extract's ``extracted_at``). The file is compressed in a thread of its own (ISA-L's
+deflate, a gzip file like zlib's that every gzip reader reads, at its level 1: a quarter of
+zlib's level-1 time for the same size; it releases the interpreter lock): the weekly run's
+extract does not wait for it.
 
 Strict JSON (RFC 8259): ASCII with ``\\u`` escapes, so every text round-trips, a lone surrogate
 too. NaN and infinities are not JSON (a lenient decoder accepts them from Strava): each is
@@ -34,13 +36,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
+from isal import igzip
+
 from pipeline.strava.activities import local_start_day
 
 logger = logging.getLogger(__name__)
 
 RAW_FILE_NAME = "activities.jsonl.gz"
-# Level 1: half of level 6's time for a file 16% larger (a sandbox page: 3.7 ms and 83 KB
-# against 6.9 ms and 72 KB; docs/performance.md).
+# ISA-L's level 1 (of 0-3): 100,000 sandbox activities (163 MB) in 0.35 s of CPU and 44.6 MB,
+# against zlib's level 1 in 1.42 s and 43.8 MB (docs/performance.md, issue 23).
 COMPRESS_LEVEL = 1
 PAGE_SIZE = 200
 _BLOCK = 1024 * 1024  # bytes handed to the compressing thread at a time
@@ -93,9 +97,9 @@ class RawJsonLines:
         self.activities = 0
         self.non_finite = 0
         self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._file,
-                                   compresslevel=COMPRESS_LEVEL,
-                                   mtime=int(read_at.timestamp()))
+        self._gzip = igzip.GzipFile(filename="", mode="wb", fileobj=self._file,
+                                    compresslevel=COMPRESS_LEVEL,
+                                    mtime=int(read_at.timestamp()))
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._blocks: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=8)

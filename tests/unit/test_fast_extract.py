@@ -1,4 +1,4 @@
-"""Chunks written the fast way (msgspec's JSON read by DuckDB, pipeline/fast_extract.py) give
+"""Chunks written the fast way (CSV formatted from the structs, pipeline/fast_extract.py) give
 byte for byte the extract the typed frame gives; pages read ahead, and a repeated id, too."""
 
 from __future__ import annotations
@@ -158,3 +158,19 @@ def test_a_reading_error_reaches_the_caller_and_nothing_is_left(tmp_path: Path) 
     with pytest.raises(RuntimeError, match="the connection broke"):
         write_extracts(pages(), [(tmp_path / "a.csv", None)], READ_AT)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numbers_are_written_as_python_and_duckdb_print_them() -> None:
+    chance = random.Random(23)
+    doubles = [None, 0.0, -0.0, 12.0, 1e20, 1e16, 9999999999999998.0, 5e-324, 1e-05, 0.0001,
+               -0.00012, 1 / 3, 10.00001, 1.7976931348623157e308, -14400.0]
+    doubles += [chance.uniform(0, 1) * 10.0 ** chance.randint(-12, 24) for _ in range(5000)]
+    assert fast_extract._numbers(doubles) == ["" if value is None else repr(value)
+                                              for value in doubles]
+    integers = [None, 0, 7, -(2**63 - 1), 2**63 - 1]
+    assert fast_extract._integers(integers) == ["", "0", "7", str(-(2**63 - 1)), str(2**63 - 1)]
+    assert fast_extract._integers([*integers, -14400.0, 9.2e18])[-2:] == [
+        "-14400", "9200000000000000000"]
+    assert fast_extract._texts(["", None, 'a "b"', '"', "x|y\nz"]) == [
+        "", "", '"a ""b"""', '""""', '"x|y\nz"']
+    assert fast_extract._numbers([]) == fast_extract._texts([]) == []
