@@ -259,12 +259,31 @@ class Warehouse(ABC):
         kill after the commit leaves no staging table behind (DROP is transactional on DuckDB,
         PostgreSQL and Redshift)."""
         with self.transaction() as session:
-            session.run_file(
-                "production/merge_staging_into_production.sql", staging_table=staging_table
-            )
-            self.write_marker(session, update_id, "strava_activity_data")
-            session.execute(f"DROP TABLE {check_identifier(staging_table)}")
-            self._resume_checkpoint(session)
+            self._merge(session, staging_table, update_id)
+
+    def merge_staging_counted(self, staging_table: str,
+                              update_id: str) -> tuple[int, int, int, int]:
+        """``merge_staging`` with the load's counts read in its transaction (one transaction
+        where a load used three; a backfill loads 157 weeks): (staged activities new to
+        production, staged ones that change a column a person sees, production's rows before,
+        production's rows after), ``production/load_counts.sql`` before the merge and
+        ``production/production_rows.sql`` after it."""
+        with self.transaction() as session:
+            session.run_file("production/load_counts.sql", staging_table=staging_table)
+            ((added, changed, before),) = session.fetchall()
+            self._merge(session, staging_table, update_id)
+            session.run_file("production/production_rows.sql")
+            ((after,),) = session.fetchall()
+        return int(added or 0), int(changed or 0), int(before), int(after)
+
+    def _merge(self, session: Session, staging_table: str, update_id: str) -> None:
+        """The merge, its marker and the drop of staging, in the caller's transaction."""
+        session.run_file(
+            "production/merge_staging_into_production.sql", staging_table=staging_table
+        )
+        self.write_marker(session, update_id, "strava_activity_data")
+        session.execute(f"DROP TABLE {check_identifier(staging_table)}")
+        self._resume_checkpoint(session)
 
     def release_memory(self, above_mib: float = 0.0) -> None:
         """Give back the memory the engine kept after a large load (issue 23), only if it holds

@@ -61,19 +61,22 @@ class LoadProduction(RunDateTask):
                         self.staging_table)
 
     def run(self) -> None:
-        if not self.warehouse.table_exists(self.staging_table):
+        try:
+            added, changed, before, after = self.warehouse.merge_staging_counted(
+                self.staging_table, self.update_id)
+        except Exception:
+            # Asked only when the load fails (a backfill loads 157 weeks): is staging gone?
+            if self.warehouse.table_exists(self.staging_table):
+                raise
             forget_staging(self)
             raise RuntimeError(
                 f"{self.staging_table} is missing although the date was staged and checked: "
                 "those markers are now removed; rerun the date to stage and check it again"
-            )
-        ((added, changed, before),) = self.warehouse.query_file(
-            "production/load_counts.sql", staging_table=self.staging_table)
-        self.warehouse.merge_staging(self.staging_table, self.update_id)
+            ) from None
+        # The merge dropped staging in its own transaction: nothing is left to look for.
+        self._leftover_checked = True
         logger.info("merged %s into strava_activity_data", self.staging_table)
-        ((after,),) = self.warehouse.query_file("production/production_rows.sql")
         if not getattr(_LOADS, "in_a_row", False):
             self.warehouse.release_memory()  # the stages after the load start from a clean engine
-        added, changed = int(added or 0), int(changed or 0)
-        run_summary.loaded(self.run_date, added, changed, int(before) + added - int(after))
+        run_summary.loaded(self.run_date, added, changed, before + added - after)
         self.set_status_message("production updated")

@@ -21,7 +21,7 @@ from typing import Any
 from pipeline import notify
 from pipeline.backends.warehouse import Session, WarehouseMarkerTarget
 from pipeline.errors import one_line
-from pipeline.sql_files import parameter_names
+from pipeline.sql_files import parameter_names, render
 from pipeline.tasks.base import RunDateTask
 from pipeline.tasks.quarantine import quarantine_run_date
 from pipeline.tasks.staging import CopyToStaging
@@ -114,24 +114,27 @@ class ValidateStaging(RunDateTask):
         self.set_status_message(f"check {number} of {len(self.checks)}: {check.name}")
         return evaluate(self.warehouse, check, self.run_date,
                         self.settings.validation_min_history_weeks,
-                        self._extra_parameters(check), self.staging_table, session)
+                        self._extra_parameters(check, session), self.staging_table, session)
 
-    def _extra_parameters(self, check: Check) -> dict[str, Any]:
-        """The values a check binds that come from outside its SQL (only those it uses)."""
+    def _extra_parameters(self, check: Check, session: Session | None = None) -> dict[str, Any]:
+        """The values a check binds that come from outside its SQL (only those it uses), read
+        in ``session`` when given."""
         wanted = {name for side in (check.left, check.right)
                   for name in parameter_names(side.sql or "")}
         providers = {"unparseable_activities": self._unparseable_count,
-                     "non_iana_timezones": self._non_iana_timezone_count}
+                     "non_iana_timezones": lambda: self._non_iana_timezone_count(session)}
         return {name: provide() for name, provide in providers.items() if name in wanted}
 
-    def _non_iana_timezone_count(self) -> int | None:
-        """Activities in staging whose time zone is not an IANA name (None without tzdata)."""
+    def _non_iana_timezone_count(self, session: Session | None = None) -> int | None:
+        """Activities in staging whose time zone is not an IANA name (None without tzdata);
+        read in ``session`` (the checks' read-only transaction) when given."""
         known = iana_zones()
         if not known:
             return None
-        rows = self.warehouse.query(
-            "SELECT timezone, COUNT(*) FROM {staging_table} WHERE timezone IS NOT NULL"
-            " GROUP BY timezone", staging_table=self.staging_table)
+        sql = render("SELECT timezone, COUNT(*) FROM {staging_table} WHERE timezone IS NOT NULL"
+                     " GROUP BY timezone", staging_table=self.staging_table)
+        rows = (session.execute(sql).fetchall() if session is not None
+                else self.warehouse.query(sql))
         unknown = {zone: int(count) for zone, count in rows if zone not in known}
         if unknown:
             logger.warning("time zones that are not IANA names in %s: %s", self.staging_table,
