@@ -174,20 +174,16 @@ class ExtractRange(luigi.Task):
 
     def complete(self) -> bool:
         # Once true, true for this run: Luigi asks again each time the backfill resumes. The
-        # weeks found are the ones run() reads (no second walk of every week's stages). Luigi
-        # asks twice before the run (the backfill's yield, then the worker's add): the second
-        # answer is the first one's, once (a walk of 157 weeks' stages is about 1 s).
+        # weeks found are the ones run() reads (no second walk of every week's stages). Every
+        # ask before that walks again: with several workers run() happens in another process,
+        # so an answer kept here would still say "not done" after it ran.
         if not getattr(self, "_extracted", False):
-            if getattr(self, "_to_extract", None) is None or self._answered:
-                self._to_extract, self._answered = self.weeks_to_extract(), False
-            else:
-                self._answered = True
+            self._to_extract = self.weeks_to_extract()
             self._extracted = not self._to_extract
         return self._extracted
 
     def run(self) -> None:
         weeks = getattr(self, "_to_extract", None)
-        self._to_extract = None  # the next complete() walks again: the read changed them
         if weeks is None:
             weeks = self.weeks_to_extract()
         if not weeks:
