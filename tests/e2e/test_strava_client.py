@@ -59,6 +59,18 @@ def test_backfill_pages_with_few_requests_and_one_refresh(world, fake_clock, tmp
     assert all("access_token" not in record.query for record in log)
 
 
+def test_a_netrc_entry_for_the_host_does_not_replace_the_bearer_token(
+        world, fake_clock, tmp_path, monkeypatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-for-strava\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = make_client(world, fake_clock, tmp_path)
+    assert every_activity(client)
+    lists = [record for record in world.sandbox.requests_log if record.path.endswith(LIST_PATH)]
+    assert lists and all(record.token_id and record.status == 200 for record in lists)
+
+
 def test_stored_rotated_token_wins_over_the_environment(world, fake_clock, tmp_path) -> None:
     first = make_client(world, fake_clock, tmp_path)
     first.access_token()
