@@ -131,14 +131,15 @@ class SharedRateLimiter(RateLimiter):
 
     def _take_held(self) -> bool:
         """Send from the reads already reserved while their windows last (and the quarter hour
-        is not in its last seconds); reads held past their window are dropped."""
+        is not in its last seconds); past that, the held reads are given back to the windows
+        still current (the day, when only the quarter hour ended) and reserved anew."""
         if self._held <= 0:
             return False
         now = self.clock.now()
         counted_now = {kind: window_start(kind, now) for kind in self._held_in}
         quarter_left = window_start("15min", now) + WINDOW_SECONDS["15min"] - now
         if counted_now != self._held_in or quarter_left < BOUNDARY_GUARD_SECONDS:
-            self._held = 0
+            self._give_back()
             return False
         self._held -= 1
         self._sent_at = now
@@ -146,7 +147,7 @@ class SharedRateLimiter(RateLimiter):
 
     @contextmanager
     def paged_read(self) -> Iterator[None]:
-        """Within the block, reserve reads in growing blocks; give back the unsent ones at the
+        """Inside the ``with``, reserve reads in growing blocks; give back the unsent ones at the
         end (a process killed meanwhile leaves at most ``READ_BLOCK - 1`` counted too many, in
         windows that end by themselves)."""
         self._block = 1

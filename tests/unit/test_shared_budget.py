@@ -231,3 +231,19 @@ def test_giving_back_never_goes_below_what_strava_counted(tmp_path: Path) -> Non
         reader.before_request()
         reader.observe({"X-ReadRateLimit-Limit": "100,1000", "X-ReadRateLimit-Usage": "6,6"})
     assert reader.usage()["15min"].used == 6  # 7 reserved, 4 sent, Strava counted 6
+
+
+def test_reads_held_when_the_quarter_hour_ends_are_given_back_to_the_day(tmp_path: Path
+                                                                          ) -> None:
+    store = CountedStore(tmp_path / "state.db")
+    clock = FakeClock(T0)
+    reader = SharedRateLimiter(clock, 960, lambda: store, "app")
+    with reader.paged_read():
+        for _ in range(8):  # blocks of 1, 2, 4, then 8 with 1 sent: 7 held
+            reader.before_request()
+        assert reader.usage()["daily"].used == 15
+        clock.time += 900  # a slow page: the next read falls in the next quarter hour
+        reader.before_request()
+        assert reader.usage()["15min"].used == 8  # a new block of 8, 1 sent
+        assert reader.usage()["daily"].used == 8 + 8  # the 7 held went back to the day
+    assert reader.usage()["15min"].used == 1 and reader.usage()["daily"].used == 9
