@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
-from pipeline import activity_csv, fast_extract
+from pipeline import activity_csv, csv_writer_process, fast_extract
 from pipeline.strava import wire
 from pipeline.strava.activities import parse_activities, parse_problem
 from pipeline.strava.client import PageProgress
@@ -404,7 +404,8 @@ class _PartWriter:
 
     A chunk of typed activities that all passed the checks goes the fast way: its activities
     (strictly typed structs) are formatted as CSV column by column in a thread of its own (no
-    pandas, no DuckDB; pipeline/fast_extract.py). Any other
+    pandas, no DuckDB; pipeline/fast_extract.py), or a process of its own for a chunk of
+    ``PROCESS_ROWS`` or more (pipeline/csv_writer_process.py). Any other
     chunk (decoded activities, a text with NUL, a start to look at closer, a filter that is not
     ``LocalDates``) goes through the typed frame, as before.
     """
@@ -418,6 +419,7 @@ class _PartWriter:
         self.validated = validated
         self.plausible = plausible
         self._copier: fast_extract.Copier | None = None
+        self._process: csv_writer_process.ProcessCopier | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -436,9 +438,15 @@ class _PartWriter:
         if not chunk.decoded and not chunk.unstorable:
             fast = fast_extract.prepare(chunk.typed, self.keeps, self.plausible)
             if fast is not None:
-                if self._copier is None:
-                    self._copier = fast_extract.Copier(self.extracted_at)
-                self._copier.submit(fast, paths)
+                if len(chunk.typed) >= csv_writer_process.PROCESS_ROWS:
+                    if self._process is None:
+                        self._process = csv_writer_process.ProcessCopier(self.extracted_at,
+                                                                         self.work)
+                    self._process.submit(fast, paths, chunk.typed_sent)
+                else:
+                    if self._copier is None:
+                        self._copier = fast_extract.Copier(self.extracted_at)
+                    self._copier.submit(fast, paths)
                 self.from_type += fast.from_type
                 for index, path in enumerate(paths):
                     self.rows[index] += fast.rows[index]
@@ -455,8 +463,7 @@ class _PartWriter:
 
     def restart(self) -> None:
         """Forget every part written so far (the chunks are written again)."""
-        if self._copier is not None:
-            self._copier.wait()
+        self.finish()
         for paths in self.parts:
             for path in paths:
                 path.unlink(missing_ok=True)
@@ -464,14 +471,20 @@ class _PartWriter:
 
     def finish(self) -> None:
         """Wait until every part is written (a writer's error is raised here)."""
-        if self._copier is not None:
-            self._copier.wait()
+        for copier in (self._copier, self._process):
+            if copier is not None:
+                copier.wait()
 
     def close(self) -> None:
-        """Stop the writing thread (idempotent)."""
-        if self._copier is not None:
-            self._copier.close()
+        """Stop the writing thread and process (idempotent)."""
+        try:
+            if self._copier is not None:
+                self._copier.close()
+        finally:
             self._copier = None
+            if self._process is not None:
+                self._process.close()
+            self._process = None
 
 
 def _join(parts: list[Path], path: Path) -> None:

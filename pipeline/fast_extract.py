@@ -37,7 +37,8 @@ _FROM_ISO = datetime.fromisoformat
 
 
 @lru_cache(maxsize=1024)
-def _zone(value: str | None) -> str | None:
+def iana_zone(value: str | None) -> str | None:
+    """The IANA zone of Strava's ``timezone`` text (cached)."""
     return iana_timezone(value)
 
 
@@ -129,7 +130,7 @@ def prepare(activities: list[Any], keeps: list[Any],
     for activity in activities:
         if not activity.sport_type and activity.type:
             from_type += 1
-        activity.timezone = _zone(activity.timezone)
+        activity.timezone = iana_zone(activity.timezone)
     keys = list(zip(starts, [activity.id for activity in activities], strict=True))
     return Fast(activities, rows, [None if keep is None else (keep.start, keep.end)
                                    for keep in keeps], from_type, keys != sorted(keys))
@@ -227,12 +228,38 @@ def _kept(locals_: list[Any], bounds: tuple[datetime | None, datetime] | None
     return kept
 
 
+def write_parts(activities: list[Any], fast: Fast, paths: list[Path], extracted_at: str
+                ) -> None:
+    """Write each output's rows of ``activities`` (``fast``'s, prepared) to its path in
+    ``paths``: the CSV lines in (start_date, id) order, no header."""
+    rows = list(zip(*_columns(activities, extracted_at), strict=True))
+    if fast.unordered:
+        order = sorted(range(len(activities)),
+                       key=lambda at: (activities[at].start_date, activities[at].id))
+        rows = [rows[at] for at in order]
+        activities = [activities[at] for at in order]
+    locals_ = [activity.start_date_local for activity in activities]
+    join = DELIMITER.join
+    for path, bounds, expected in zip(paths, fast.bounds, fast.rows, strict=True):
+        kept = _kept(locals_, bounds)
+        if len(kept) != expected:
+            raise RuntimeError(f"the extract's part {path.name} has {len(kept)} rows, "
+                               f"{expected} expected")
+        lines = [join(rows[at]) for at in kept]
+        path.write_bytes((LINE_END.join(lines) + LINE_END).encode(ENCODING) if lines
+                         else b"")
+
+
+def extract_time(extracted_at: datetime) -> str:
+    """``extracted_at`` as the extract writes it (UTC, whole seconds, no zone)."""
+    return extracted_at.replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+
+
 class Copier:
     """Writes Fast chunks' parts in a thread of its own, at most two chunks behind."""
 
     def __init__(self, extracted_at: datetime) -> None:
-        stamp = extracted_at.replace(tzinfo=None, microsecond=0)
-        self.extracted_at = stamp.isoformat(sep=" ")
+        self.extracted_at = extract_time(extracted_at)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="extract-csv")
         self._pending: deque[Future[None]] = deque()
 
@@ -244,22 +271,7 @@ class Copier:
 
     def _write(self, fast: Fast, paths: list[Path]) -> None:
         activities, fast.activities = fast.activities, []  # memory is one chunk
-        rows = list(zip(*_columns(activities, self.extracted_at), strict=True))
-        if fast.unordered:
-            order = sorted(range(len(activities)),
-                           key=lambda at: (activities[at].start_date, activities[at].id))
-            rows = [rows[at] for at in order]
-            activities = [activities[at] for at in order]
-        locals_ = [activity.start_date_local for activity in activities]
-        join = DELIMITER.join
-        for path, bounds, expected in zip(paths, fast.bounds, fast.rows, strict=True):
-            kept = _kept(locals_, bounds)
-            if len(kept) != expected:
-                raise RuntimeError(f"the extract's part {path.name} has {len(kept)} rows, "
-                                   f"{expected} expected")
-            lines = [join(rows[at]) for at in kept]
-            path.write_bytes((LINE_END.join(lines) + LINE_END).encode(ENCODING) if lines
-                             else b"")
+        write_parts(activities, fast, paths, self.extracted_at)
 
     def wait(self) -> None:
         """Wait for every chunk submitted (a writing error is raised here)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import fast_extract
+from pipeline import csv_writer_process, fast_extract
 from pipeline.extract_stream import write_extracts
 from pipeline.local_dates import LocalDates
 from pipeline.raw_activities import RawJsonLines
@@ -93,15 +93,19 @@ def framed(keep: Any) -> Any:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_fast_way_writes_what_the_typed_frame_writes(tmp_path: Path, seed: int,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         way: str = "thread") -> None:
+    """``way``: the chunks are formatted in a thread, or in a process (tests/e2e)."""
     submitted: list[int] = []
-    submit = fast_extract.Copier.submit
+    copier: Any = fast_extract.Copier if way == "thread" else csv_writer_process.ProcessCopier
+    submit = copier.submit
 
-    def counted(self: fast_extract.Copier, fast: fast_extract.Fast, *args: Any) -> None:
-        submitted.append(len(fast.activities))
-        submit(self, fast, *args)
+    def counted(self: Any, fast: fast_extract.Fast, paths: Any, *sent: Any) -> None:
+        submitted.append(len(sent[0]) if sent else len(fast.activities))
+        submit(self, fast, paths, *sent)
 
-    monkeypatch.setattr(fast_extract.Copier, "submit", counted)
+    monkeypatch.setattr(copier, "submit", counted)
+    monkeypatch.setattr(csv_writer_process, "PROCESS_ROWS", 1 if way == "process" else 10**9)
     chance = random.Random(seed)
     activities = [activity(chance, 1000 + number) for number in range(60)]
     if seed == 3:  # in start order, as Strava lists them: no sorting

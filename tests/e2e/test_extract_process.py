@@ -1,0 +1,70 @@
+"""Big chunks of an extract written by a process of its own (pipeline/csv_writer_process.py):
+the same bytes as the thread and the typed frame, a dead writer stops the extract and leaves
+nothing, and the writer never outlives its parent."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline import csv_writer_process
+from pipeline.extract_stream import write_extracts
+from tests.unit.test_fast_extract import READ_AT, activity, pages_of
+from tests.unit.test_fast_extract import (
+    test_the_fast_way_writes_what_the_typed_frame_writes as same_bytes_as_the_typed_frame,
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_process_writes_what_the_typed_frame_writes(tmp_path: Path, seed: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    same_bytes_as_the_typed_frame(tmp_path, seed, monkeypatch, way="process")
+
+
+def test_a_writing_process_that_dies_stops_the_extract_and_nothing_is_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    submit = csv_writer_process.ProcessCopier.submit
+
+    def submit_then_die(self: Any, *args: Any) -> None:
+        submit(self, *args)
+        self._process.kill()
+
+    monkeypatch.setattr(csv_writer_process, "PROCESS_ROWS", 1)
+    monkeypatch.setattr(csv_writer_process.ProcessCopier, "submit", submit_then_die)
+    chance = random.Random(5)
+    pages = pages_of([activity(chance, 1000 + n, extreme=False) for n in range(30)], 10)
+    with pytest.raises(RuntimeError, match=r"^the process writing the extract's CSV stopped"):
+        write_extracts(iter(pages), [(tmp_path / "a.csv", None)], READ_AT, chunk_activities=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_writing_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import os, signal, sys\n"
+        "from datetime import datetime, timezone\n"
+        "from pathlib import Path\n"
+        "from pipeline.csv_writer_process import ProcessCopier\n"
+        "copier = ProcessCopier(datetime.now(timezone.utc), Path(sys.argv[1]))\n"
+        "print(copier._process.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                         text=True, timeout=60)
+    child = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.05)
+    assert not _running(child), "the writing process outlived its killed parent"
+
+
+def _running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has ended
