@@ -32,6 +32,13 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def pipeline_peak_rss_mib() -> float:
+    """The pipeline's peak so far, in MiB: this process's plus the largest child's it waited
+    for (a big extract's CSV writer, pipeline/csv_writer_process.py), an upper bound of what
+    both held at once."""
+    return peak_rss_mib() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def loaded_rows() -> tuple[int, int]:
     """(rows, sum of ids) in the production table of the configured warehouse."""
     from pipeline.backends import open_warehouse
@@ -73,7 +80,7 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
     def _peak_so_far(task: luigi.Task) -> None:
         model = getattr(task, "model", None)  # each BuildModel apart: which one grows
         peak_after[task.task_family if model is None else f"{task.task_family}({model})"] = \
-            peak_rss_mib()
+            pipeline_peak_rss_mib()
 
     profiler = None
     if profile is not None:
@@ -90,7 +97,7 @@ def measure(run_date: date, profile: Path | None = None) -> dict[str, Any]:
         profile.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
     if result.status not in (LuigiStatusCode.SUCCESS, LuigiStatusCode.SUCCESS_WITH_RETRY):
         raise SystemExit(f"the benchmark's pipeline run failed:\n{result.summary_text}")
-    peak = peak_rss_mib()
+    peak = pipeline_peak_rss_mib()
     rows, id_sum = loaded_rows()
     luigi.task_register.Register.clear_instance_cache()
     started = time.perf_counter()
