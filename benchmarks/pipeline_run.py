@@ -33,10 +33,12 @@ def peak_rss_mib() -> float:
 
 
 def pipeline_peak_rss_mib() -> float:
-    """The pipeline's peak so far, in MiB: this process's plus the largest child's it waited
-    for (a big extract's CSV writer, pipeline/csv_writer_process.py), an upper bound of what
-    both held at once."""
-    return peak_rss_mib() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    """The pipeline's peak so far, in MiB: this process's plus its extract's CSV writer's
+    (pipeline/csv_writer_process.py), an upper bound of what both held at once.
+    (``RUSAGE_CHILDREN`` would not do: a child spawned by vfork carries this process's peak.)"""
+    from pipeline import csv_writer_process
+
+    return peak_rss_mib() + csv_writer_process.peak_mib
 
 
 def loaded_rows() -> tuple[int, int]:

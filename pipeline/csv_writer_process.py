@@ -28,6 +28,7 @@ from typing import IO, Any
 from pipeline import fast_extract
 
 PROCESS_ROWS = 5_000  # a chunk this big or bigger is written by the child
+peak_mib = 0.0  # the largest peak resident memory of a writer of this process (benchmarks)
 _LENGTH = struct.Struct("<I")
 _OK = b""
 
@@ -102,6 +103,7 @@ class ProcessCopier:
             if self._process.poll() is None and self._pending:
                 self.wait()
         finally:
+            _note_peak(self._process.pid)
             self._pending = 0
             if self._process.stdin is not None:
                 with contextlib.suppress(BrokenPipeError):
@@ -113,6 +115,18 @@ class ProcessCopier:
                 self._process.wait()
             if self._process.stdout is not None:
                 self._process.stdout.close()
+
+
+def _note_peak(pid: int) -> None:
+    """Keep the writer's peak resident memory in ``peak_mib`` (Linux; read before it ends)."""
+    global peak_mib
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            peak_mib = max(peak_mib, int(line.split()[1]) / 1024)
 
 
 def serve(extracted_at: str, requests: IO[bytes], answers: IO[bytes]) -> None:
