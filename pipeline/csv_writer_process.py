@@ -17,6 +17,7 @@ when its stdin closes, also when the parent is killed.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import struct
 import subprocess
@@ -51,10 +52,15 @@ class ProcessCopier:
 
     def __init__(self, extracted_at: datetime, work: Path) -> None:
         self._work = work
+        # The child imports this very package, wherever it was found (installed or not).
+        package_root = str(Path(__file__).resolve().parent.parent)
+        paths = os.environ.get("PYTHONPATH")
+        environment = {**os.environ, "PYTHONPATH": package_root + (
+            os.pathsep + paths if paths else "")}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "pipeline.csv_writer_process",
              fast_extract.extract_time(extracted_at)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)
         self._pending = 0
         self._number = 0
 
@@ -152,6 +158,13 @@ def serve(extracted_at: str, requests: IO[bytes], answers: IO[bytes]) -> None:
         _send(answers, _OK)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The child: answers on the stdout it was given; anything printed goes to stderr."""
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the parent has gone
-        serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)
+        serve(sys.argv[1], sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()
