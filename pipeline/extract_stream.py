@@ -420,6 +420,7 @@ class _PartWriter:
         self.plausible = plausible
         self._copier: fast_extract.Copier | None = None
         self._process: csv_writer_process.ProcessCopier | None = None
+        self._no_process = False
         self._reset()
 
     def _reset(self) -> None:
@@ -438,10 +439,9 @@ class _PartWriter:
         if not chunk.decoded and not chunk.unstorable:
             fast = fast_extract.prepare(chunk.typed, self.keeps, self.plausible)
             if fast is not None:
-                if len(chunk.typed) >= csv_writer_process.PROCESS_ROWS:
-                    if self._process is None:
-                        self._process = csv_writer_process.ProcessCopier(self.extracted_at,
-                                                                         self.work)
+                if len(chunk.typed) >= csv_writer_process.PROCESS_ROWS \
+                        and self._start_process():
+                    assert self._process is not None
                     self._process.submit(fast, paths, chunk.typed_sent)
                 else:
                     if self._copier is None:
@@ -460,6 +460,18 @@ class _PartWriter:
                 keep(typed.frame) if keep is not None else typed.frame, paths[index],
                 header=False, scan=typed.unstorable)
             self.parts[index].append(paths[index])
+
+    def _start_process(self) -> bool:
+        """Whether the writing process runs (started on the first call; when it cannot be,
+        the thread writes every chunk)."""
+        if self._process is None and not self._no_process:
+            try:
+                self._process = csv_writer_process.ProcessCopier(self.extracted_at, self.work)
+            except OSError as error:
+                logger.warning("could not start a process to write the extract's CSV (%s): "
+                               "a thread writes it", error)
+                self._no_process = True
+        return self._process is not None
 
     def restart(self) -> None:
         """Forget every part written so far (the chunks are written again)."""

@@ -68,3 +68,22 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status  # a zombie has ended
+
+
+def test_without_a_process_the_thread_writes_the_same_extract(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    chance = random.Random(9)
+    pages = pages_of([activity(chance, 1000 + n, extreme=False) for n in range(30)], 10)
+    threaded = tmp_path / "thread.csv"
+    write_extracts(iter(pages), [(threaded, None)], READ_AT, chunk_activities=10)
+
+    def no_process(*args: Any, **kwargs: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(csv_writer_process, "PROCESS_ROWS", 1)
+    monkeypatch.setattr(csv_writer_process.subprocess, "Popen", no_process)
+    fallback = tmp_path / "fallback.csv"
+    rows = write_extracts(iter(pages), [(fallback, None)], READ_AT, chunk_activities=10)
+    assert rows == [30] and fallback.read_bytes() == threaded.read_bytes()
+    assert "a thread writes it" in caplog.text
