@@ -21,10 +21,12 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import queue
 import shutil
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # pandas is imported where it is used (start-up time, issue 2
 logger = logging.getLogger(__name__)
 
 CHUNK_ACTIVITIES = 5_000
+REPORT_EVERY_SECONDS = 1.0
 _SENT, _DECODED = b"S", b"D"  # a spooled page: the bytes sent, or decoded activities as JSON
 _HEADER = struct.Struct("<cQ")
 
@@ -57,10 +60,13 @@ class RawSink(Protocol):
 
 
 def with_progress(pages: Iterable[list[Any]],
-                  on_page: Callable[[PageProgress], None] | None = None
-                  ) -> Iterator[list[Any]]:
-    """The same pages, each logged and reported to ``on_page`` as it arrives."""
+                  on_page: Callable[[PageProgress], None] | None = None,
+                  every_seconds: float = REPORT_EVERY_SECONDS) -> Iterator[list[Any]]:
+    """The same pages, each logged as it arrives; reported to ``on_page`` on the first page
+    and then at most once in ``every_seconds`` (with a central scheduler each report is two
+    requests to it: a 501-page read made 1,002)."""
     seen = 0
+    reported_at = -math.inf
     for number, page in enumerate(pages, start=1):
         seen += len(page)
         if isinstance(page, wire.RawPage):
@@ -70,7 +76,8 @@ def with_progress(pages: Iterable[list[Any]],
         progress = PageProgress(number, seen, newest)
         logger.info("Strava page %d: %d activities so far (up to %s)",
                     progress.pages, progress.activities, progress.newest_start)
-        if on_page:
+        if on_page and (now := time.monotonic()) - reported_at >= every_seconds:
+            reported_at = now
             on_page(progress)
         yield page
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import activity_csv
-from pipeline.extract_stream import write_extract
+from pipeline.extract_stream import with_progress, write_extract
 
 EXTRACTED_AT = datetime(2026, 11, 30, 6, tzinfo=timezone.utc)
 
@@ -43,3 +43,13 @@ def test_no_pages_give_a_header_only_file(tmp_path: Path) -> None:
     path = tmp_path / "activities.csv"
     assert write_extract(iter([]), path, EXTRACTED_AT) == 0
     assert read(path) == [list(activity_csv.ACTIVITY_COLUMNS)]
+
+
+def test_progress_is_reported_on_the_first_page_then_at_most_once_a_second() -> None:
+    pages = [[{"id": n, "start_date": "2026-11-02T10:00:00Z"}] for n in range(5)]
+    seen: list[int] = []
+    assert list(with_progress(pages, lambda progress: seen.append(progress.pages))) == pages
+    assert seen == [1]  # five pages read within a second
+    assert list(with_progress(pages, lambda progress: seen.append(progress.pages),
+                              every_seconds=0)) == pages
+    assert seen == [1, 1, 2, 3, 4, 5]
