@@ -5,7 +5,8 @@ the state store (issue 26).
 before each request it reserves one read in the state store's ``rate_budget`` rows, in one
 transaction (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on MySQL); after each
 answer it raises the counts to Strava's ``X-RateLimit-Usage``. Within a paged read
-(``paged_read``) it reserves reads in growing blocks (1, 2, 4, then ``READ_BLOCK``) and
+(``paged_read``) it reserves reads in growing blocks (1, 2, 4, 8, and on to a 64th of the
+quarter hour's limit when Strava allows more than 512 reads in it) and
 gives back the ones not sent when the read ends: a transaction per block, not per page (each
 costs a durable commit, which had bounded a long read to about one page per commit). When the
 budget of the request's priority is spent it waits, on the client's Clock, for the window
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 _WINDOW_NAMES = {"15min": "15-minute", "daily": "daily"}
 # The most reads a paged read reserves in one transaction (the extraction reads 8 pages ahead).
 READ_BLOCK = 8
+BLOCK_SHARE = 64  # a block holds at most this share of the quarter hour's limit, beyond 8
 
 
 def application_key(api_url: str, client_id: str) -> str:
@@ -119,10 +121,17 @@ class SharedRateLimiter(RateLimiter):
                 self._held = taken - 1
                 self._held_in = {kind: count.start for kind, count in self._known.items()}
                 if self._block:
-                    self._block = min(READ_BLOCK, self._block * 2)
+                    self._block = min(self._largest_block(), self._block * 2)
                 return
             assert isinstance(taken, Refusal)
             self._wait_for(taken)
+
+    def _largest_block(self) -> int:
+        """``READ_BLOCK``, or a ``BLOCK_SHARE``th of the quarter hour's limit when that is more
+        (an application Strava allows many reads commits less often; Strava's default 100
+        keeps 8)."""
+        quarter = self._known.get("15min")
+        return max(READ_BLOCK, quarter.limit // BLOCK_SHARE if quarter is not None else 0)
 
     def _reserve(self, counts: Counts, now: float, wanted: int
                  ) -> tuple[Counts, int | Refusal]:
@@ -148,7 +157,7 @@ class SharedRateLimiter(RateLimiter):
     @contextmanager
     def paged_read(self) -> Iterator[None]:
         """Inside the ``with``, reserve reads in growing blocks; give back the unsent ones at the
-        end (a process killed meanwhile leaves at most ``READ_BLOCK - 1`` counted too many, in
+        end (a process killed meanwhile leaves at most a block less one counted too many, in
         windows that end by themselves)."""
         self._block = 1
         try:

@@ -247,3 +247,19 @@ def test_reads_held_when_the_quarter_hour_ends_are_given_back_to_the_day(tmp_pat
         assert reader.usage()["15min"].used == 8  # a new block of 8, 1 sent
         assert reader.usage()["daily"].used == 8 + 8  # the 7 held went back to the day
     assert reader.usage()["15min"].used == 1 and reader.usage()["daily"].used == 9
+
+
+def test_an_application_allowed_many_reads_reserves_bigger_blocks(tmp_path: Path) -> None:
+    store = CountedStore(tmp_path / "state.db")
+    clock = FakeClock(T0)
+    reader = SharedRateLimiter(clock, 960, lambda: store, "app")
+    with reader.paged_read():
+        reader.before_request()  # a block of 1 under the default limits (100 a quarter hour)
+        reader.observe({"X-ReadRateLimit-Limit": "6400,64000", "X-ReadRateLimit-Usage": "1,1"})
+        for _ in range(199):
+            reader.before_request()
+        # Blocks of 1, 2, 4, 8, 16, 32, 64, then 100 (a 64th of 6,400) with 73 sent.
+        transactions = store.transactions
+        assert reader.usage()["15min"].used == 127 + 100
+    assert transactions == 8 + 1  # the blocks and the limit Strava reported
+    assert reader.usage()["15min"].used == 200  # the 27 not sent were given back
