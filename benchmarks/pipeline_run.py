@@ -32,13 +32,21 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_combined_peak = 0.0
+
+
 def pipeline_peak_rss_mib() -> float:
-    """The pipeline's peak so far, in MiB: this process's plus its extract's CSV writer's
-    (pipeline/csv_writer_process.py), an upper bound of what both held at once.
-    (``RUSAGE_CHILDREN`` would not do: a child spawned by vfork carries this process's peak.)"""
+    """The pipeline's peak so far, in MiB: this process's, or, while a task ran a CSV writer
+    (pipeline/csv_writer_process.py, a big extract), this process's peak until then plus the
+    writer's, an upper bound of what both held at once; called after each task. (Not
+    ``RUSAGE_CHILDREN``: a child spawned by vfork carries this process's peak.)"""
     from pipeline import csv_writer_process
 
-    return peak_rss_mib() + csv_writer_process.peak_mib
+    global _combined_peak
+    own = peak_rss_mib()
+    _combined_peak = max(_combined_peak, own + csv_writer_process.peak_mib)
+    csv_writer_process.peak_mib = 0.0  # the writer has ended: counted once
+    return _combined_peak
 
 
 def loaded_rows() -> tuple[int, int]:
