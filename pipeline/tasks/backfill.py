@@ -51,6 +51,7 @@ from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import (
     CompletedDayDefaults,
+    ParamsOnce,
     RunDateParameter,
     RunDateTask,
     athlete_folder,
@@ -140,7 +141,7 @@ def would_run(root: luigi.Task, kind: type[luigi.Task],
     return False
 
 
-class ExtractRange(luigi.Task):
+class ExtractRange(ParamsOnce, luigi.Task):
     """The dated extracts of every week from ``first`` to ``last`` (7 days apart) still to be
     extracted, from one paged read of Strava; complete when no week needs its extract."""
 
@@ -290,7 +291,7 @@ def _utc(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-class BackfillWeek(luigi.Task):
+class BackfillWeek(ParamsOnce, luigi.Task):
     """One week of a backfill: its extract in the lake, staged, checked, loaded, watermarked.
 
     Every stage keeps its own target (lake object, staging table, checks, production marker,
@@ -316,7 +317,11 @@ class BackfillWeek(luigi.Task):
         return RecordWatermark(run_date=self.run_date, athlete_id=self.athlete_id)
 
     def complete(self) -> bool:
-        return bool(self.chain().complete())
+        # Once true, true for this run (as ExtractRange's): Luigi asks again for every week
+        # already yielded each time the backfill resumes. A "not done" is never kept.
+        if not getattr(self, "_complete", False):
+            self._complete = bool(self.chain().complete())
+        return self._complete
 
     def run(self) -> None:
         with loads_in_a_row():
