@@ -317,11 +317,7 @@ class BackfillWeek(ParamsOnce, luigi.Task):
         return RecordWatermark(run_date=self.run_date, athlete_id=self.athlete_id)
 
     def complete(self) -> bool:
-        # Once true, true for this run (as ExtractRange's): Luigi asks again for every week
-        # already yielded each time the backfill resumes. A "not done" is never kept.
-        if not getattr(self, "_complete", False):
-            self._complete = bool(self.chain().complete())
-        return self._complete
+        return bool(self.chain().complete())
 
     def run(self) -> None:
         with loads_in_a_row():
