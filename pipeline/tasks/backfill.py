@@ -59,6 +59,7 @@ from pipeline.tasks.base import (
 )
 from pipeline.tasks.extract import ExtractActivities, local_dates_through
 from pipeline.tasks.production import loads_in_a_row
+from pipeline.tasks.run_date_lock import run_date_lock_held
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 from pipeline.temporaries import temporary_folder
@@ -320,8 +321,9 @@ class BackfillWeek(ParamsOnce, luigi.Task):
         return bool(self.chain().complete())
 
     def run(self) -> None:
-        with loads_in_a_row():
-            ran = run_chain(self.chain(), self)
+        chain = self.chain()
+        with loads_in_a_row(), run_date_lock_held(chain):
+            ran = run_chain(chain, self)
         self.set_status_message(", ".join(ran) if ran else "nothing to do")
 
 
