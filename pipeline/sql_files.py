@@ -194,7 +194,12 @@ def include_fragments(sql: str, depth: int = 0) -> str:
 def render(sql: str, **identifiers: str) -> str:
     """Include the fragments, then fill ``{placeholder}`` table names: the fixed TABLES plus
     checked extra identifiers."""
-    sql = include_fragments(sql)
+    return fill_placeholders(include_fragments(sql), **identifiers)
+
+
+def fill_placeholders(sql: str, **identifiers: str) -> str:
+    """``render`` without the fragments: fill ``{placeholder}`` table names (the fixed TABLES
+    plus checked extra identifiers) in SQL whose fragments are already included."""
     names = dict(TABLES)
     names.update({key: check_identifier(value) for key, value in identifiers.items()})
 

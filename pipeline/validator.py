@@ -42,8 +42,9 @@ from pipeline.sql_files import (
     SQL_DIR,
     NotAQueryError,
     check_single_query,
+    fill_placeholders,
+    include_fragments,
     parameter_names,
-    render,
     staging_table_name,
 )
 
@@ -298,23 +299,64 @@ def _number(value: Any, label: str) -> float | None:
     return number
 
 
+@lru_cache(maxsize=256)
+def _with_fragments(sql: str) -> str:
+    """A side's SQL with its fragments included (the fragment files are read once anyway)."""
+    return include_fragments(sql)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A side's one query before its table names are filled, and its parameters; or why the
+    side is not one query."""
+
+    text: str
+    parameters: tuple[str, ...]
+    error: str | None = None
+
+
+@lru_cache(maxsize=256)
+def _query_of(text: str, label: str) -> _Query:
+    """``check_single_query`` of a side's SQL (fragments included), once per process: a
+    backfill evaluates every side each week and only the staging table's name changes, which
+    is an identifier and so changes neither the query's extent nor its parameters."""
+    try:
+        query = check_single_query(text, label)
+    except NotAQueryError as error:
+        return _Query("", (), str(error))
+    return _Query(query, tuple(parameter_names(query)))
+
+
+def side_statement(side: Side, staging_table: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL statement a side runs against ``staging_table`` and the ``:name`` parameters
+    it binds, in order: ``check_single_query(render(side.sql, staging_table=...))``, with
+    the same errors."""
+    if side.sql is None:
+        raise ValueError(f"{side.label} is a number, not SQL")
+    text = _with_fragments(side.sql)
+    fill_placeholders(text, staging_table=staging_table)  # render's errors, in its order
+    query = _query_of(text, side.label)
+    if query.error is not None:
+        raise NotAQueryError(query.error)
+    return fill_placeholders(query.text, staging_table=staging_table), query.parameters
+
+
 def side_value(session: Session, side: Side, parameters: Mapping[str, Any],
                staging_table: str) -> tuple[float | None, str]:
     """(value, note) of one side: the first row of its one query, or its constant."""
     if side.sql is None:
         return side.constant, ""
     try:
-        statement = check_single_query(render(side.sql, staging_table=staging_table),
-                                       side.label)
+        statement, names = side_statement(side, staging_table)
     except NotAQueryError as error:
         raise ValidationError(str(error)) from None
-    unknown = sorted(set(parameter_names(statement)) - set(parameters))
+    unknown = sorted(set(names) - set(parameters))
     if unknown:
         raise ValidationError(
             f"{side.label} binds :{unknown[0]}, which is not one of "
             f"{', '.join(':' + name for name in parameters)}"
         )
-    used = {name: parameters[name] for name in parameter_names(statement)}
+    used = {name: parameters[name] for name in names}
     session.execute(statement, used or None)
     row = session.fetchone()
     if row is None or len(row) == 0:

@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,11 @@ from pipeline import activity_csv
 from pipeline.backends.lake import Lake
 from pipeline.backends.run_lock import verify_run_date_lock
 from pipeline.backends.warehouse import Session, Warehouse
-from pipeline.sql_files import quote_literal, render
+from pipeline.sql_files import TABLES, quote_literal, render
 
 IDLE_RELEASE_SECONDS = 1.0
 _MARKER_IDS = "SELECT update_id FROM {marker_table}"
+_MARKER_TABLE = TABLES["marker_table"].lower()
 _DEFER_CHECKPOINT = "SET checkpoint_threshold = '1TB'"
 _RESUME_CHECKPOINT = "RESET checkpoint_threshold"
 
@@ -62,6 +63,7 @@ class _OpenDatabase:
         self.active = 0
         self.last_used = 0.0
         self.markers: frozenset[str] | None = None
+        self.transactions = 0  # transactions begun, to keep a marker read only when alone
 
     def cursor(self, lock_wait_seconds: float) -> Any:
         """A new cursor (its own transaction context) of the open database; opens it if needed."""
@@ -225,6 +227,27 @@ os.register_at_fork(before=release_all, after_in_child=_forget_in_child)
 atexit.register(release_all)
 
 
+class _MarkerWatch(Session):
+    """A transaction's session that notes whether a statement other than ``write_marker``'s
+    names the marker table (or the raw cursor was lent out), and the marker ids written."""
+
+    def __init__(self, cursor: Any, paramstyle: str) -> None:
+        super().__init__(cursor, paramstyle)
+        self.marked: list[str] = []
+        self.writing_marker = False
+        self.other_marker_change = False
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Session:
+        if not self.writing_marker and _MARKER_TABLE in sql.lower():
+            self.other_marker_change = True
+        return super().execute(sql, params)
+
+    @property
+    def cursor(self) -> Any:
+        self.other_marker_change = True
+        return super().cursor
+
+
 class DuckDBWarehouse(Warehouse):
     """A DuckDB file, kept open by this process only while the process uses it."""
 
@@ -249,23 +272,45 @@ class DuckDBWarehouse(Warehouse):
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A transaction on a short cursor of the process's open database; commit on success,
-        roll back on error. Any transaction drops the marker read (it may change markers)."""
+        roll back on error. A transaction drops the marker read (it may change markers),
+        unless it changed them only through ``write_marker``: its commit adds those ids to it
+        (a backfill week's stages would otherwise read every marker four times)."""
         database = self._database
         cursor = self._connect()
-        database.markers = None
+        with database.lock:
+            database.transactions += 1
+            number = database.transactions
+            known, database.markers = database.markers, None
+        session = _MarkerWatch(cursor, self.paramstyle)
+        after: frozenset[str] | None = None
         try:
             cursor.begin()
             try:
-                yield Session(cursor, self.paramstyle)
+                yield session
                 verify_run_date_lock()  # a run that lost its run date's lock saves nothing
                 cursor.commit()
             except BaseException:
                 cursor.rollback()
                 raise
+            if known is not None and not session.other_marker_change:
+                after = known | frozenset(session.marked)
         finally:
-            database.markers = None
+            with database.lock:  # kept only if no other transaction began meanwhile
+                database.markers = after if database.transactions == number else None
             cursor.close()
             database.returned()
+
+    def write_marker(self, session: Session, update_id: str, target_table: str) -> None:
+        """``Warehouse.write_marker``, the id noted for the marker read (``transaction``)."""
+        if not isinstance(session, _MarkerWatch):
+            super().write_marker(session, update_id, target_table)
+            return
+        session.writing_marker = True
+        try:
+            super().write_marker(session, update_id, target_table)
+        finally:
+            session.writing_marker = False
+        session.marked.append(update_id)
 
     @contextmanager
     def read_only_transaction(self) -> Iterator[Session]:

@@ -51,6 +51,7 @@ from pipeline.strava.budget import Priority
 from pipeline.strava.client import PageProgress
 from pipeline.tasks.base import (
     CompletedDayDefaults,
+    ParamsOnce,
     RunDateParameter,
     RunDateTask,
     athlete_folder,
@@ -58,6 +59,7 @@ from pipeline.tasks.base import (
 )
 from pipeline.tasks.extract import ExtractActivities, local_dates_through
 from pipeline.tasks.production import loads_in_a_row
+from pipeline.tasks.run_date_lock import run_date_lock_held
 from pipeline.tasks.watermark import RecordWatermark
 from pipeline.tasks.weekly import WeeklyPipeline
 from pipeline.temporaries import temporary_folder
@@ -140,7 +142,7 @@ def would_run(root: luigi.Task, kind: type[luigi.Task],
     return False
 
 
-class ExtractRange(luigi.Task):
+class ExtractRange(ParamsOnce, luigi.Task):
     """The dated extracts of every week from ``first`` to ``last`` (7 days apart) still to be
     extracted, from one paged read of Strava; complete when no week needs its extract."""
 
@@ -290,7 +292,7 @@ def _utc(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-class BackfillWeek(luigi.Task):
+class BackfillWeek(ParamsOnce, luigi.Task):
     """One week of a backfill: its extract in the lake, staged, checked, loaded, watermarked.
 
     Every stage keeps its own target (lake object, staging table, checks, production marker,
@@ -319,8 +321,9 @@ class BackfillWeek(luigi.Task):
         return bool(self.chain().complete())
 
     def run(self) -> None:
-        with loads_in_a_row():
-            ran = run_chain(self.chain(), self)
+        chain = self.chain()
+        with loads_in_a_row(), run_date_lock_held(chain):
+            ran = run_chain(chain, self)
         self.set_status_message(", ".join(ran) if ran else "nothing to do")
 
 

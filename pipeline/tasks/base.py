@@ -51,6 +51,22 @@ def unparseable_lake_key(run_date: date, tag: str = "") -> str:
 
 
 
+_PARAMS: dict[type, tuple[tuple[str, luigi.Parameter], ...]] = {}
+
+
+class ParamsOnce:
+    """Mixin: a task class's parameters listed once. Luigi's ``get_params`` walks ``dir()``
+    of the class each time a task is made or named (a backfill makes thousands: every
+    ``requires()`` and completeness walk); the parameters of a class never change."""
+
+    @classmethod
+    def get_params(cls) -> list[tuple[str, luigi.Parameter]]:
+        params = _PARAMS.get(cls)
+        if params is None:
+            params = _PARAMS[cls] = tuple(super().get_params())  # type: ignore[misc]
+        return list(params)
+
+
 class RunDateParameter(luigi.DateParameter):
     """A date that defaults to the most recent completed day, found when a task is created (at
     run time), not when the module is imported: its declared default is None, which
@@ -73,7 +89,7 @@ class CompletedDayDefaults:
                 for name, value in values]
 
 
-class RunDateTask(CompletedDayDefaults, luigi.Task):
+class RunDateTask(ParamsOnce, CompletedDayDefaults, luigi.Task):
     """A task of one weekly run, identified by its run date.
 
     Every subclass's ``run()`` holds the run date's lock (pipeline/tasks/run_date_lock.py), so

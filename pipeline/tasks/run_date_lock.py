@@ -8,10 +8,11 @@ quarantined the date) and stops with one line, deleting nothing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import luigi
@@ -36,7 +37,9 @@ def holding_run_date_lock(run: Callable[[Any], None]) -> Callable[[Any], None]:
         if task.run_date in held:
             run(task)
             return
-        with task.state.lock_run_date(task.run_date, task.settings.run_lock_wait_seconds):
+        chained: set = _HELD.__dict__.setdefault("chains", set())
+        with (contextlib.nullcontext() if task.run_date in chained else
+              task.state.lock_run_date(task.run_date, task.settings.run_lock_wait_seconds)):
             held.add(task.run_date)
             try:
                 _run_if_still_due(task, run)
@@ -44,6 +47,25 @@ def holding_run_date_lock(run: Callable[[Any], None]) -> Callable[[Any], None]:
                 held.discard(task.run_date)
 
     return locked_run
+
+
+@contextlib.contextmanager
+def run_date_lock_held(task: Any) -> Iterator[None]:
+    """Hold ``task``'s run date's lock over a block that runs several of the date's stages
+    (a backfill week, pipeline/tasks/backfill.py): each stage's run looks again, under it,
+    whether it is still due, as it does when it takes the lock itself, and the lock is taken
+    once for the week instead of once per stage."""
+    held: set = _HELD.__dict__.setdefault("dates", set())
+    chained: set = _HELD.__dict__.setdefault("chains", set())
+    if task.run_date in held or task.run_date in chained:
+        yield
+        return
+    with task.state.lock_run_date(task.run_date, task.settings.run_lock_wait_seconds):
+        chained.add(task.run_date)
+        try:
+            yield
+        finally:
+            chained.discard(task.run_date)
 
 
 def _run_if_still_due(task: Any, run: Callable[[Any], None]) -> None:

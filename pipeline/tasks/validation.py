@@ -45,6 +45,12 @@ def iana_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+@functools.lru_cache(maxsize=256)
+def _bound_names(*sqls: str) -> frozenset[str]:
+    """The ``:name`` parameters SQL texts bind (a backfill asks for every check each week)."""
+    return frozenset(name for sql in sqls for name in parameter_names(sql))
+
+
 class ValidationHalted(RuntimeError):
     """A halt check failed or could not run; the message says which, the values and what to do."""
 
@@ -119,8 +125,7 @@ class ValidateStaging(RunDateTask):
     def _extra_parameters(self, check: Check, session: Session | None = None) -> dict[str, Any]:
         """The values a check binds that come from outside its SQL (only those it uses), read
         in ``session`` when given."""
-        wanted = {name for side in (check.left, check.right)
-                  for name in parameter_names(side.sql or "")}
+        wanted = _bound_names(check.left.sql or "", check.right.sql or "")
         providers = {"unparseable_activities": self._unparseable_count,
                      "non_iana_timezones": lambda: self._non_iana_timezone_count(session)}
         return {name: provide() for name, provide in providers.items() if name in wanted}

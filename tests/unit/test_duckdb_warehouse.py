@@ -57,3 +57,39 @@ def test_a_forked_worker_process_opens_its_own_database(tmp_path: Path) -> None:
     assert child.exitcode == 0
     assert warehouse.marker_exists("FromChild(2026-11-29)")
     assert warehouse.marker_exists("FromParent(2026-11-29)")
+
+
+def test_a_marker_read_outlives_transactions_that_only_write_markers(tmp_path: Path) -> None:
+    # Issue 23: a backfill week's stages each commit a marker; the read of every marker id is
+    # extended by those ids, and dropped by any other statement naming the marker table.
+    warehouse = warehouse_at(tmp_path)
+    database = warehouse._database
+    assert not warehouse.marker_exists("CopyToStaging(2026-11-29)")
+    mark(warehouse, "CopyToStaging(2026-11-29)")
+    assert database.markers is not None and "CopyToStaging(2026-11-29)" in database.markers
+    assert warehouse.marker_exists("CopyToStaging(2026-11-29)")
+
+    with warehouse.transaction() as session:
+        session.execute(f"DELETE FROM {TABLES['marker_table']}")
+    assert database.markers is None
+    assert not warehouse.marker_exists("CopyToStaging(2026-11-29)")
+
+    try:
+        with warehouse.transaction() as session:
+            warehouse.write_marker(session, "LoadProduction(2026-11-29)", "x")
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert database.markers is None
+    assert not warehouse.marker_exists("LoadProduction(2026-11-29)")
+
+
+def test_a_marker_read_is_dropped_when_another_transaction_overlaps(tmp_path: Path) -> None:
+    warehouse = warehouse_at(tmp_path)
+    assert not warehouse.marker_exists("A(2026-11-29)")
+    with warehouse.transaction() as outer:
+        mark(warehouse, "B(2026-11-29)")  # begun and committed inside the outer one
+        warehouse.write_marker(outer, "A(2026-11-29)", "x")
+    assert warehouse._database.markers is None
+    assert warehouse.marker_exists("A(2026-11-29)")
+    assert warehouse.marker_exists("B(2026-11-29)")

@@ -78,3 +78,31 @@ def test_the_runs_week_is_the_seven_local_dates_ending_with_the_run_date() -> No
     # (midnight at UTC-12), not at UTC midnight, which cut off Sunday evening west of UTC.
     assert parameters["upper_bound"] == datetime(2026, 11, 30, 12)
     assert parameters["min_history_weeks"] == 4
+
+
+def test_a_side_statement_is_the_rendered_query(tmp_path: Path) -> None:
+    # Issue 23: a side's query is prepared once per process; each week only its staging table
+    # changes, and the statement is what rendering and checking it afresh gives.
+    from pipeline.sql_files import check_single_query, parameter_names, render
+    from pipeline.validator import NotAQueryError, Side, load_checks, side_statement
+
+    for check in load_checks():
+        for side in (check.left, check.right):
+            if side.sql is None:
+                continue
+            for table in ("staging_strava_activity_data_20261129",
+                          "staging_strava_activity_data_20261206_a42"):
+                expected = check_single_query(render(side.sql, staging_table=table), side.label)
+                assert side_statement(side, table) == (expected,
+                                                       tuple(parameter_names(expected)))
+    unknown = Side(label="odd.sql", sql="SELECT COUNT(*) FROM {odd_table}")
+    with pytest.raises(KeyError, match="odd_table"):
+        side_statement(unknown, "staging_strava_activity_data_20261129")
+    with pytest.raises(ValueError):
+        side_statement(Side(label="x.sql", sql="SELECT 1"), "not a table")
+    two = Side.__new__(Side)
+    object.__setattr__(two, "label", "two.sql")
+    object.__setattr__(two, "sql", "SELECT 1; SELECT 2")
+    object.__setattr__(two, "constant", None)
+    with pytest.raises(NotAQueryError, match="more than one statement"):
+        side_statement(two, "staging_strava_activity_data_20261129")
