@@ -19,6 +19,7 @@ import requests
 from pipeline.backends.urls import mask_url
 from pipeline.backends.urls import redact as redact_url_password
 from pipeline.errors import one_line
+from pipeline.http_auth import HEADERS_AS_GIVEN
 from pipeline.settings import Settings, load_settings
 from pipeline.strava.client import is_local_url
 
@@ -61,7 +62,8 @@ def post_to_slack(settings: Settings, payload: Mapping[str, Any]) -> bool:
     def send() -> None:
         try:
             with requests.Session() as session:
-                response = session.post(webhook, json=dict(payload), timeout=(timeout, timeout))
+                response = session.post(webhook, json=dict(payload), timeout=(timeout, timeout),
+                                        auth=HEADERS_AS_GIVEN)
                 response.close()
                 outcome["status"] = response.status_code
         except Exception as error:  # a requests error's message holds the URL: keep the type

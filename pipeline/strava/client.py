@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import requests.auth
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -25,6 +24,7 @@ from tenacity import (
 )
 
 from pipeline.errors import one_line
+from pipeline.http_auth import HEADERS_AS_GIVEN
 from pipeline.strava.body import ACCEPT_ENCODING, read_capped
 from pipeline.strava.clock import SYSTEM_CLOCK, Clock
 from pipeline.strava.errors import (
@@ -61,18 +61,6 @@ SCOPE_MESSAGE = (
     "the Strava token lacks the activity:read_all scope: " + REAUTHORIZE + " and approve "
     "'View data about your private activities'"
 )
-
-
-class _HeadersAsGiven(requests.auth.AuthBase):
-    """Sends the request's own headers: without an ``auth``, requests reads ~/.netrc before
-    every request (CPU spent on every page) and a matching entry replaces the bearer token
-    with Basic credentials meant for something else."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-_HEADERS_AS_GIVEN = _HeadersAsGiven()
 
 
 @dataclass(frozen=True)
@@ -323,7 +311,7 @@ class StravaClient:
         def attempt() -> requests.Response:
             response = self.session.request(
                 method, url, timeout=self.timeout, verify=True, allow_redirects=False,
-                headers=headers, stream=True, auth=_HEADERS_AS_GIVEN, **kwargs
+                headers=headers, stream=True, auth=HEADERS_AS_GIVEN, **kwargs
             )
             self._notice_sandbox(response)
             if response.status_code >= 500:

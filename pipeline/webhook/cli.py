@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from pipeline.backends import open_state
+from pipeline.http_auth import HEADERS_AS_GIVEN
 from pipeline.preflight import PreflightError
 from pipeline.settings import Settings, load_settings
 from pipeline.webhook.subscription import known_subscription, remember_subscription
@@ -60,7 +61,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     if not settings.webhook_verify_token:
         raise PreflightError("STRAVA_WEBHOOK_VERIFY_TOKEN is not set: set the same value the "
                              "receiver (`webhook serve`) uses")
-    answer = requests.post(_url(settings), timeout=30, data={
+    answer = requests.post(_url(settings), timeout=30, auth=HEADERS_AS_GIVEN, data={
         **_credentials(settings), "callback_url": args.callback_url,
         "verify_token": settings.webhook_verify_token})
     if answer.status_code not in (200, 201):
@@ -75,7 +76,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the application's subscription(s)."""
     settings = load_settings()
-    answer = requests.get(_url(settings), params=_credentials(settings), timeout=30)
+    answer = requests.get(_url(settings), params=_credentials(settings), timeout=30,
+                          auth=HEADERS_AS_GIVEN)
     if answer.status_code != 200:
         raise _refused(answer, "list the subscriptions")
     found = answer.json()
@@ -93,7 +95,7 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
     if subscription_id is None:
         raise PreflightError("no subscription recorded here: pass --id (see `webhook list`)")
     answer = requests.delete(_url(settings, f"/{subscription_id}"),
-                             params=_credentials(settings), timeout=30)
+                             params=_credentials(settings), timeout=30, auth=HEADERS_AS_GIVEN)
     if answer.status_code not in (200, 204):
         raise _refused(answer, f"delete subscription {subscription_id}")
     remember_subscription(settings.data_dir, None)
