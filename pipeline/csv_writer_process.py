@@ -24,7 +24,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from pipeline import fast_extract
 
@@ -93,7 +93,7 @@ class ProcessCopier:
         if answer != _OK:
             raise RuntimeError(f"writing the extract's CSV failed: {answer.decode()}")
 
-    def _stopped(self) -> None:
+    def _stopped(self) -> NoReturn:
         code = self._process.wait()
         raise RuntimeError(f"the process writing the extract's CSV stopped (exit code {code}); "
                            "nothing was saved: run the date again")
