@@ -66,13 +66,15 @@ def post_to_slack(settings: Settings, payload: Mapping[str, Any]) -> bool:
                                         auth=HEADERS_AS_GIVEN)
                 response.close()
                 outcome["status"] = response.status_code
+        except requests.Timeout:  # the same as the wait below running out first
+            outcome["timed_out"] = True
         except Exception as error:  # a requests error's message holds the URL: keep the type
             outcome["error"] = type(error).__name__
 
     worker = threading.Thread(target=send, name="slack-post", daemon=True)
     worker.start()
     worker.join(timeout)
-    if worker.is_alive():
+    if worker.is_alive() or "timed_out" in outcome:
         logger.warning("Slack notification not sent: the webhook did not answer within "
                        "SLACK_TIMEOUT=%gs", timeout)
         return False
