@@ -83,14 +83,17 @@ def staging_load(warehouse: Warehouse, lake_root: Path, extract: Path) -> tuple[
     return rows, time.perf_counter() - started
 
 
+_DUCKDB_CSV = {"delim": activity_csv.DELIMITER, "quote": activity_csv.QUOTE,
+               "escape": activity_csv.QUOTE}
+
+
 def engine_ingest(warehouse: Warehouse, extract: Path) -> float:
     """Seconds of the engine's own ingest of the same file, nothing else (the limit a load can
     approach, issue 23): DuckDB's ``CREATE TABLE AS SELECT * FROM read_csv(...)``, PostgreSQL's
     ``COPY ... FROM STDIN`` into an UNLOGGED table like production."""
-    dialect = {"delim": activity_csv.DELIMITER, "quote": activity_csv.QUOTE,
-               "escape": activity_csv.QUOTE}
     if warehouse.dialect == "duckdb":
-        options = ", ".join(f"{name}={quote_literal(value)}" for name, value in dialect.items())
+        options = ", ".join(f"{name}={quote_literal(value)}"
+                            for name, value in _DUCKDB_CSV.items())
         started = time.perf_counter()
         with warehouse.transaction() as session:
             session.execute(f"CREATE TABLE engine_ingest AS SELECT * FROM read_csv("
@@ -102,6 +105,24 @@ def engine_ingest(warehouse: Warehouse, extract: Path) -> float:
     started = time.perf_counter()
     with warehouse.transaction() as session, open(extract, "rb") as handle:
         session.cursor.copy_expert(warehouse.copy_statement("engine_ingest"), handle)
+    return time.perf_counter() - started
+
+
+def without_staging(warehouse: Warehouse, extract: Path) -> float:
+    """Seconds of the same file COPYed straight into an empty production table, with its
+    primary key and durable commit but no staging, checks or range rule: what a load would
+    cost without the staging step (issue 23), measured to show what that step costs."""
+    started = time.perf_counter()
+    with warehouse.transaction() as session:
+        if warehouse.dialect == "duckdb":
+            options = ", ".join(f"{name.upper()} {quote_literal(value)}"
+                                for name, value in _DUCKDB_CSV.items())
+            session.execute(f"COPY strava_activity_data FROM {quote_literal(str(extract))} "
+                            f"(FORMAT csv, HEADER true, {options}, NULLSTR '')")
+        else:
+            with open(extract, "rb") as handle:
+                session.cursor.copy_expert(warehouse.copy_statement("strava_activity_data"),
+                                           handle)
     return time.perf_counter() - started
 
 
@@ -124,6 +145,9 @@ def compare(make_warehouse: Callable[[], Warehouse], work: Path, extract: Path,
     warehouse.ensure_schema()
     engine_seconds = engine_ingest(warehouse, extract)  # same file, same run, same database
     rows, seconds = staging_load(warehouse, work / f"lake-{secrets.token_hex(3)}", extract)
+    direct = make_warehouse()
+    direct.ensure_schema()
+    direct_seconds = without_staging(direct, extract)
     sample_rows = typed_rows(extract, sample)
     naive = make_warehouse()
     naive.ensure_schema()
@@ -136,7 +160,9 @@ def compare(make_warehouse: Callable[[], Warehouse], work: Path, extract: Path,
             "row_by_row_rows": len(sample_rows), "row_by_row_seconds": naive_seconds,
             "row_by_row_rows_per_s": naive_rate, "ratio": staging_rate / naive_rate,
             "engine_seconds": engine_seconds, "engine_rows_per_s": rows / engine_seconds,
-            "engine_fraction": engine_seconds / seconds}
+            "engine_fraction": engine_seconds / seconds,
+            "without_staging_seconds": direct_seconds,
+            "without_staging_fraction": engine_seconds / direct_seconds}
 
 
 @contextmanager
