@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.suite import BenchmarkFailure, measure_size
+from benchmarks.suite import BenchmarkFailure, measure_loads, measure_size
+from tests.support.backends import require_postgres
 
 N = 40
 
@@ -30,3 +31,16 @@ def test_a_whole_small_history_passes_the_check_with_the_minimum_of_requests() -
     assert row["activities"] == N
     assert row["list_requests"] <= math.ceil(N / 200) + 1
     assert row["peak_rss_mib"] > 0 and row["stages"]["ExtractActivities"] > 0
+
+
+@pytest.mark.parametrize("postgres", [False, True], ids=["duckdb", "duckdb+postgres"])
+def test_the_loads_baseline_loads_every_row_each_way(postgres: bool) -> None:
+    if postgres:
+        require_postgres()
+    result = measure_loads(300, 20, postgres)
+    for name in ["duckdb", "postgres"] if postgres else ["duckdb"]:
+        load = result[name]
+        counts = load["rows"], load["without_staging_rows"], load["row_by_row_rows"]
+        assert counts == (300, 300, 20)
+        for key in ("engine_fraction", "without_staging_fraction", "ratio"):
+            assert math.isfinite(load[key]) and load[key] > 0
