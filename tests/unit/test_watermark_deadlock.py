@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -36,7 +36,8 @@ def store_deadlock() -> StateStoreError:
 class OnceDeadlocked(SqliteStateStore):
     """The SQLite store whose first ``failures`` transactions end with ``error()``."""
 
-    def __init__(self, path: Path, failures: int, error) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, path: Path, failures: int, error: Callable[[], BaseException]
+                 ) -> None:
         self.failures = 0
         self.error = error
         self.runs = 0
@@ -64,7 +65,8 @@ def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("error", [driver_deadlock, store_deadlock])
-def test_a_deadlocked_watermark_is_recorded_on_the_next_try(tmp_path: Path, error) -> None:  # type: ignore[no-untyped-def]
+def test_a_deadlocked_watermark_is_recorded_on_the_next_try(
+        tmp_path: Path, error: Callable[[], BaseException]) -> None:
     store = OnceDeadlocked(tmp_path / "state.db", failures=2, error=error)
     store.record_watermark(DAY, WATERMARK, 7)
     assert store.failures == 0 and store.runs == 3
@@ -79,7 +81,8 @@ def test_a_deadlocked_watermark_is_recorded_on_the_next_try(tmp_path: Path, erro
                                                "transaction"),
     lambda: StateStoreError("the state store failed: (1213, 'Deadlock found')"),  # from None
 ], ids=["other", "deadlock-text-only", "lock-wait-timeout", "store-error-without-cause"])
-def test_another_error_is_raised_at_once(tmp_path: Path, error) -> None:  # type: ignore[no-untyped-def]
+def test_another_error_is_raised_at_once(tmp_path: Path,
+                                         error: Callable[[], BaseException]) -> None:
     store = OnceDeadlocked(tmp_path / "state.db", failures=1, error=error)
     with pytest.raises(type(error())):
         store.record_watermark(DAY, WATERMARK, 7)
