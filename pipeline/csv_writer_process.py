@@ -11,7 +11,8 @@ The child gets each chunk as the JSON bytes Strava sent (a file in the extract's
 its name on the child's stdin), decodes them with the same typed decoder, and writes the parts
 with the same code as the thread (``fast_extract.write_parts``): the parts are byte for byte
 the thread's. It answers every chunk on its stdout, in order: ``ok`` or its error. It ends
-when its stdin closes, also when the parent is killed.
+when its stdin closes, also when the parent is killed; when the extract fails with chunks still
+pending, the parent kills it rather than waiting for them.
 """
 
 from __future__ import annotations
@@ -104,13 +105,16 @@ class ProcessCopier:
             self._answer()
 
     def close(self) -> None:
-        """End the child (after the chunks submitted, when it still answers)."""
+        """End the child. Chunks still pending (the extract failed: a finished one waited for
+        them with ``wait``) are abandoned: the child is killed rather than waited for, and has
+        ended when this returns, so it writes nothing more (the parts are in the extract's work
+        folder, removed with it; the extract file is joined only once every part is written).
+        A pending chunk's error is not raised: the extract's own failure is the one to tell."""
+        _note_peak(self._process.pid)
+        abandoned, self._pending = self._pending, 0
+        if abandoned and self._process.poll() is None:
+            self._process.kill()
         try:
-            if self._process.poll() is None and self._pending:
-                self.wait()
-        finally:
-            _note_peak(self._process.pid)
-            self._pending = 0
             if self._process.stdin is not None:
                 with contextlib.suppress(BrokenPipeError):
                     self._process.stdin.close()
@@ -119,6 +123,7 @@ class ProcessCopier:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        finally:
             if self._process.stdout is not None:
                 self._process.stdout.close()
 

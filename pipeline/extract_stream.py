@@ -495,7 +495,8 @@ class _PartWriter:
                 copier.wait()
 
     def close(self) -> None:
-        """Stop the writing thread and process (idempotent)."""
+        """Stop the writing thread and process (idempotent); chunks still pending (the extract
+        failed: ``finish`` was not reached) are abandoned, not waited for."""
         try:
             if self._copier is not None:
                 self._copier.close()

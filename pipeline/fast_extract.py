@@ -279,8 +279,9 @@ class Copier:
             self._pending.popleft().result()
 
     def close(self) -> None:
-        """Stop the thread (after the chunks submitted)."""
-        try:
-            self.wait()
-        finally:
-            self._executor.shutdown(wait=True)
+        """Stop the thread. Chunks still queued (the extract failed: a finished one waited for
+        them with ``wait``) are dropped; the one being written, which a thread cannot be stopped
+        in, ends first, so nothing is written once this returns. A pending chunk's error is not
+        raised: the extract's own failure is the one to tell."""
+        self._pending.clear()
+        self._executor.shutdown(wait=True, cancel_futures=True)

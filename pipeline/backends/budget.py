@@ -9,16 +9,15 @@ reservations never both take the last request of a window. The arithmetic is the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
+from pipeline.backends.deadlock import retry_on_deadlock
 from pipeline.backends.session import Session
 from pipeline.backends.state import StateStore
 from pipeline.sql_files import read_sql, split_statements
 
 WINDOW_KINDS = ("15min", "daily")
-DEADLOCK_TRIES = 5
 Result = TypeVar("Result")
 
 
@@ -46,16 +45,10 @@ def change_budget(state: StateStore, app_key: str, fresh: Windows,
     """Lock the application's rows (created from ``fresh`` when missing), let ``change`` decide
     on them, write back what it changed; all in one transaction. Returns ``change``'s result.
 
-    A deadlock (two processes creating the rows at once on MySQL) is retried a few times.
+    A deadlock (two processes creating the rows at once on MySQL) runs the whole transaction
+    again (``retry_on_deadlock``), so ``change`` must only decide: it may be called again.
     """
-    for attempt in range(DEADLOCK_TRIES):
-        try:
-            return _change_once(state, app_key, fresh, change)
-        except Exception as error:
-            if "deadlock" not in str(error).lower() or attempt == DEADLOCK_TRIES - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return retry_on_deadlock(lambda: _change_once(state, app_key, fresh, change))
 
 
 def _locked_rows(session: Session, state: StateStore, app_key: str) -> Windows:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pymysql
 
+from pipeline.backends.deadlock import is_deadlock
 from pipeline.backends.run_lock import (
     RunDateBusy,
     RunDateLockLost,
@@ -104,6 +105,12 @@ class MySQLStateStore(StateStore):
                         connection.rollback()
                 raise
         except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as error:
+            if is_deadlock(error):  # kept as the cause: retry_on_deadlock runs it again
+                raise StateStoreError(
+                    f"the state store {mask_url(self.url)} rolled this step back as a "
+                    "deadlock's victim (another process was writing the same rows): nothing "
+                    "of it was written; run the date again"
+                ) from error
             raise StateStoreError(
                 f"the state store {mask_url(self.url)} failed: {redact(str(error), self.url)}; "
                 "nothing of this step was written, rerun the date once the server is back"
@@ -111,6 +118,7 @@ class MySQLStateStore(StateStore):
         finally:
             if connection.open:
                 connection.close()
+
     def _lock_name(self, run_date: date) -> str:
         """'strava_pipeline:<hash of host/port/database>:YYYY-MM-DD' (GET_LOCK names <= 64)."""
         where = f"{self._options['host']}:{self._options['port']}/{self._options['database']}"

@@ -9,7 +9,6 @@ applied when a store is opened.
 from __future__ import annotations
 
 import sqlite3
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -18,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.athlete_scope import first_athlete
+from pipeline.backends.deadlock import retry_on_deadlock
 from pipeline.backends.migrations import STATE_MIGRATIONS, ensure_migrated
 from pipeline.backends.run_lock import file_lock, verify_run_date_lock
 from pipeline.backends.session import Session
 from pipeline.sql_files import read_sql, split_statements
-
-DEADLOCK_TRIES = 5  # a transaction MySQL rolled back as a deadlock's victim is run again
 
 # The columns that identify a webhook event (a retried event has the same values).
 EVENT_KEY = ("subscription_id", "object_type", "object_id", "aspect_type", "event_time")
@@ -79,21 +77,18 @@ class StateStore(ABC):
         """Store (or replace) the watermark of an athlete's run date (athlete 0: the install's
         single athlete before the upgrade, pipeline/athlete_upgrade.py)."""
         athlete = self._athlete(athlete_id)  # before the transaction: it reads the store
-        for attempt in range(DEADLOCK_TRIES):
-            try:
-                with self.transaction() as session:
-                    for statement in split_statements(read_sql("state/record_watermark.sql")):
-                        session.execute(statement, {"run_date": self._bind(run_date),
-                                                    "athlete_id": athlete,
-                                                    "watermark": self._bind(watermark),
-                                                    "recorded_at": self._bind(_utc_now())})
-                return
-            except Exception as error:
-                # MySQL: two processes recording neighbouring dates at once can deadlock on the
-                # DELETE's gap locks; the server rolled one back, which is safe to run again.
-                if "deadlock" not in str(error).lower() or attempt == DEADLOCK_TRIES - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+
+        def record() -> None:
+            # MySQL: two processes recording neighbouring dates at once can deadlock on the
+            # DELETE's gap locks (the server then rolls one back: it is run again).
+            with self.transaction() as session:
+                for statement in split_statements(read_sql("state/record_watermark.sql")):
+                    session.execute(statement, {"run_date": self._bind(run_date),
+                                                "athlete_id": athlete,
+                                                "watermark": self._bind(watermark),
+                                                "recorded_at": self._bind(_utc_now())})
+
+        retry_on_deadlock(record)
 
     def watermark_of(self, run_date: date, athlete_id: int = 0) -> object:
         """The watermark recorded for exactly this date; ``NO_WATERMARK`` if none was."""
@@ -184,11 +179,16 @@ class StateStore(ABC):
         return int(rows[0][0] or 0) if rows else 0
 
     def take_over_legacy_rows(self, athlete_id: int) -> None:
-        """The single-athlete rows become ``athlete_id``'s, recorded once; one transaction."""
-        with self.transaction() as session:
-            for statement in split_statements(read_sql("state/athlete_upgrade.sql")):
-                session.execute(statement, {"athlete_id": int(athlete_id),
-                                            "upgraded_at": self._bind(_utc_now())})
+        """The single-athlete rows become ``athlete_id``'s, recorded once; one transaction
+        (run again if MySQL picks it as a deadlock's victim: it reads rows, then writes them)."""
+
+        def take_over() -> None:
+            with self.transaction() as session:
+                for statement in split_statements(read_sql("state/athlete_upgrade.sql")):
+                    session.execute(statement, {"athlete_id": int(athlete_id),
+                                                "upgraded_at": self._bind(_utc_now())})
+
+        retry_on_deadlock(take_over)
 
     # -- webhook events (issue 20) -----------------------------------------------------------
 

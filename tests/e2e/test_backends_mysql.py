@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pymysql
 import pytest
 
 from pipeline.backends import open_state
+from pipeline.backends.deadlock import DEADLOCK_TRIES
 from pipeline.backends.mysql_state import MySQLStateStore, StateStoreError
 from pipeline.backends.state import NO_WATERMARK
 from pipeline.sandbox import HOSTILE_NAMES
@@ -138,6 +142,60 @@ def test_connection_killed_mid_transaction_writes_nothing(
     assert store.watermark_of(date(2026, 11, 29)) == datetime(2026, 11, 22, 6, 0)
     store.record_watermark(date(2026, 11, 29), datetime(2026, 11, 22, 9, 0))
     assert [row[1] for row in store.history()] == [datetime(2026, 11, 22, 9, 0)]
+
+
+def test_two_watermarks_that_deadlock_are_both_recorded(
+    mysql_db: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two processes recording neighbouring dates: both DELETEs take the same gap lock, then
+    each INSERT waits for the other's; the server rolls one back (1213) and it runs again."""
+    store = MySQLStateStore(mysql_url(mysql_db))
+    both_deleted = threading.Barrier(2, timeout=30)
+    first_insert_done: set[int] = set()
+    original = pymysql.cursors.Cursor.execute
+
+    def meet_before_the_first_insert(cursor, query, args=None):
+        if query.startswith("INSERT INTO last_extracted") \
+                and threading.get_ident() not in first_insert_done:
+            first_insert_done.add(threading.get_ident())
+            both_deleted.wait()
+        return original(cursor, query, args)
+
+    monkeypatch.setattr(pymysql.cursors.Cursor, "execute", meet_before_the_first_insert)
+    caplog.set_level(logging.INFO, "pipeline.backends.deadlock")
+    days = [date(2026, 11, 22), date(2026, 11, 29)]
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(store.record_watermark, day, datetime(2026, 11, day.day - 1, 6), 7)
+                     for day in days]:
+            done.result(timeout=60)
+    monkeypatch.setattr(pymysql.cursors.Cursor, "execute", original)
+
+    assert "deadlock's victim: running it again (run 2" in caplog.text, "no deadlock happened"
+    assert [(row[0], row[1]) for row in store.history(7)] == [
+        (day, datetime(2026, 11, day.day - 1, 6)) for day in days]
+
+
+def test_a_deadlock_that_keeps_coming_back_fails_in_one_line(
+    mysql_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MySQLStateStore(mysql_url(mysql_db))
+    original = pymysql.cursors.Cursor.execute
+    inserts: list[str] = []
+
+    def deadlocked(cursor, query, args=None):
+        if query.startswith("INSERT INTO last_extracted"):
+            inserts.append(query)
+            raise pymysql.err.OperationalError(
+                1213, "Deadlock found when trying to get lock; try restarting transaction")
+        return original(cursor, query, args)
+
+    monkeypatch.setattr(pymysql.cursors.Cursor, "execute", deadlocked)
+    with pytest.raises(StateStoreError, match=r"^the state store mysql://root@.* rolled this "
+                                              r"step back as a deadlock's victim") as error:
+        store.record_watermark(date(2026, 11, 29), datetime(2026, 11, 22, 9, 0))
+    monkeypatch.setattr(pymysql.cursors.Cursor, "execute", original)
+    assert len(inserts) == DEADLOCK_TRIES and "\n" not in str(error.value)
+    assert store.watermark_of(date(2026, 11, 29)) is NO_WATERMARK
 
 
 def test_one_time_setup_sql_gives_a_user_that_can_run_the_state_store() -> None:

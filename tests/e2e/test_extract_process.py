@@ -1,13 +1,18 @@
 """Big chunks of an extract written by a process of its own (pipeline/csv_writer_process.py):
 the same bytes as the thread and the typed frame, a dead writer stops the extract and leaves
-nothing, and the writer never outlives its parent."""
+nothing, a failing extract does not wait for its pending chunks, and the writer never outlives
+its parent."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,54 @@ def test_a_writing_process_that_dies_stops_the_extract_and_nothing_is_left(
     with pytest.raises(RuntimeError, match=r"^the process writing the extract's CSV stopped"):
         write_extracts(iter(pages), [(tmp_path / "a.csv", None)], READ_AT, chunk_activities=10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_extract_kills_the_writer_instead_of_waiting_for_its_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strava's read fails while the writer holds two chunks it will never finish (it is
+    stopped with SIGSTOP): the extract raises the read's error at once and leaves nothing."""
+    submit = csv_writer_process.ProcessCopier.submit
+    frozen: list[int] = []
+
+    def submit_then_freeze(self: Any, *args: Any) -> None:
+        submit(self, *args)
+        if not frozen:
+            frozen.append(self._process.pid)
+            os.kill(self._process.pid, signal.SIGSTOP)
+
+    monkeypatch.setattr(csv_writer_process, "PROCESS_ROWS", 1)
+    monkeypatch.setattr(csv_writer_process.ProcessCopier, "submit", submit_then_freeze)
+    chance = random.Random(11)
+    read = pages_of([activity(chance, 1000 + n, extreme=False) for n in range(20)], 10)
+
+    def pages() -> Any:
+        yield from read
+        raise ConnectionError("Strava went away")
+
+    raised: list[BaseException] = []
+
+    def extract() -> None:
+        try:
+            write_extracts(pages(), [(tmp_path / "a.csv", None)], READ_AT, chunk_activities=10)
+        except BaseException as error:  # looked at below
+            raised.append(error)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=extract, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    took = time.monotonic() - started
+    try:
+        assert not worker.is_alive(), "the failing extract waited for the stopped writer"
+    finally:
+        for pid in frozen:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)  # lets an old close() finish, for the next tests
+        worker.join(timeout=60)
+    assert len(frozen) == 1 and took < 10
+    assert [type(error) for error in raised] == [ConnectionError]
+    assert list(tmp_path.iterdir()) == []  # no extract, no work folder
+    assert not _running(frozen[0])
 
 
 def test_the_writing_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,33 @@ def test_a_reading_error_reaches_the_caller_and_nothing_is_left(tmp_path: Path) 
 
     with pytest.raises(RuntimeError, match="the connection broke"):
         write_extracts(pages(), [(tmp_path / "a.csv", None)], READ_AT)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reading_error_drops_the_queued_chunks_and_hides_no_writing_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read fails while the thread writes one chunk and another waits: the waiting one is
+    dropped, the one being written ends first (nothing is written afterwards), its own error
+    does not replace the read's, and nothing is left."""
+    chance = random.Random(4)
+    written: list[int] = []
+
+    def slow_and_failing(activities: list[Any], *args: Any) -> None:
+        written.append(len(activities))
+        time.sleep(0.5)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fast_extract, "write_parts", slow_and_failing)
+
+    def pages() -> Any:
+        yield from pages_of([activity(chance, 1000 + n) for n in range(20)], 10)
+        raise ConnectionError("the connection broke")
+
+    started = time.monotonic()
+    with pytest.raises(ConnectionError, match="the connection broke"):
+        write_extracts(pages(), [(tmp_path / "a.csv", None)], READ_AT, chunk_activities=10)
+    assert written == [10], "the chunk still queued was written"
+    assert time.monotonic() - started < 1.0  # both chunks written would take 1 s
     assert list(tmp_path.iterdir()) == []
 
 
