@@ -112,6 +112,10 @@ def forget_warehouse_rows(warehouse: Warehouse, state: StateStore, athlete_id: i
             elif "activity_id" in columns:
                 session.execute(f"DELETE FROM {model} WHERE activity_id IN (SELECT id FROM "
                                 "strava_activity_data WHERE athlete_id = :a)", {"a": athlete_id})
+            if "activity_id" in columns:
+                for archive in archives:
+                    session.run_file("forget/model_rows_of_archive.sql", {"archive_id": archive},
+                                     model_table=model)
         for archive in archives:  # before athlete_rows.sql: whose they are, by their archive
             session.run_file("forget/archive_rows_without_athlete.sql", {"archive_id": archive})
         session.run_file("forget/athlete_rows.sql", {"athlete_id": athlete_id})

@@ -128,7 +128,8 @@ def test_archive_only_streams_are_the_importing_athletes_until_forgotten(
 
     # As an import of before the fix left them: no athlete on the rows, a part under the
     # archive's bare id, and one activity production no longer holds.
-    gone_from_production = min(ids[middle.athlete_id])
+    gone_from_production = min(i for i, rows in samples[middle.athlete_id].items()
+                               if any(row[6] is not None for row in rows))
     warehouse = open_warehouse(load_settings().warehouse_url)
     with warehouse.transaction() as session:
         for table in ("activity_streams", "archive_activities"):
@@ -136,7 +137,11 @@ def test_archive_only_streams_are_the_importing_athletes_until_forgotten(
                             {"a": middle.athlete_id})
         session.execute("DELETE FROM strava_activity_data WHERE id = :i",
                         {"i": gone_from_production})
+        # A model built then gave its samples athlete 0 (stg_activity_samples).
+        session.execute("UPDATE activity_hr_zones SET athlete_id = 0 WHERE activity_id = :i",
+                        {"i": gone_from_production})
     release_all()
+    assert query("SELECT COUNT(*) FROM activity_hr_zones WHERE athlete_id = 0")[0][0] > 0
     legacy = f"strava/streams/{archives[middle.athlete_id]}/part-00001.parquet"
     with lake.local_file(middle_parts[0]) as path:
         lake.put_file(path, legacy)
@@ -153,6 +158,8 @@ def test_archive_only_streams_are_the_importing_athletes_until_forgotten(
     assert streams_by_athlete() == {last.athlete_id: ids[last.athlete_id]}
     assert query("SELECT COUNT(*) FROM activity_streams WHERE athlete_id = :a",
                  {"a": last.athlete_id}) == last_rows
+    assert query("SELECT COUNT(*) FROM activity_hr_zones WHERE activity_id >= :o "
+                 "AND athlete_id <> :a", {"o": OFFSET, "a": last.athlete_id}) == [(0,)]
     assert query("SELECT COUNT(*) FROM archive_activities WHERE athlete_id IS NULL "
                  "OR athlete_id = :a", {"a": middle.athlete_id}) == [(0,)]
     # No copy anywhere: no lake object names the forgotten athlete's archive.
