@@ -7,9 +7,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,8 @@ from pipeline.sandbox import SyntheticAthlete
 from pipeline.sandbox.activity_files import activity_file
 from pipeline.sandbox.archive_export import write_archive
 from pipeline.settings import load_settings
-from pipeline.streams.parse import file_format, parse_file
 from tests.conftest import RUN_DATE, PipelineWorld, succeeded
+from tests.e2e.test_archive_streams import recomputed
 from tests.e2e.test_many_athletes import fixture_three, page_of, query  # noqa: F401 - fixture
 from tests.support.backends import (  # noqa: F401 - fixtures
     fixture_mysql_db,
@@ -41,19 +39,6 @@ OFFSET = 10**12  # ids the API never lists (a multiple of 4: activity_file's kin
 def archive_only(athlete: SyntheticAthlete, count: int) -> list[dict[str, Any]]:
     """The athlete's first ``count`` activities under ids Strava's API does not have."""
     return [{**act, "id": act["id"] + OFFSET} for act in athlete.snapshot()[:count]]
-
-
-def samples_of(archive: Path) -> dict[int, list[tuple]]:
-    """activity id -> its samples, parsed here from the archive's files."""
-    samples = {}
-    with zipfile.ZipFile(archive) as opened:
-        for name in opened.namelist():
-            if file_format(name):
-                data = opened.read(name)
-                data = gzip.decompress(data) if name.endswith(".gz") else data
-                activity_id = int(Path(name).name.split(".")[0])
-                samples[activity_id] = parse_file(activity_id, name, data).rows
-    return samples
 
 
 def import_for(archive: Path, athlete_id: int) -> str:
@@ -101,7 +86,7 @@ def test_archive_only_streams_are_the_importing_athletes_until_forgotten(
     for athlete, count in ((middle, 24), (last, 12)):
         archive = tmp_path / f"export-{athlete.athlete_id}.zip"
         write_archive(archive_only(athlete, count), archive, files=activity_file)
-        samples[athlete.athlete_id] = samples_of(archive)
+        samples[athlete.athlete_id] = recomputed(archive)
         archives[athlete.athlete_id] = import_for(archive, athlete.athlete_id)
         ids[athlete.athlete_id] = set(samples[athlete.athlete_id])
     assert not ids[middle.athlete_id] & {int(row[0]) for row in query(
