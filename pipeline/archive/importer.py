@@ -210,7 +210,7 @@ def _import(archive: Archive, settings: Settings, athlete_id: int = 0) -> Import
                            f"ArchiveStaging({archive.short_id}{',' + tag if tag else ''})")
     try:
         _check_staging(warehouse, table)
-        _import_streams(archive, backends, result)
+        _import_streams(archive, backends, result, athlete, tag)
         staged, from_api, from_archive = warehouse.query_file(
             "archive/import_counts.sql", staging_table=table)[0]
         result.kept_from_api, result.replaced = int(from_api or 0), int(from_archive or 0)
@@ -234,10 +234,20 @@ def _import(archive: Archive, settings: Settings, athlete_id: int = 0) -> Import
     return result
 
 
-def _import_streams(archive: Archive, backends: _Backends, result: ImportResult) -> None:
-    """Every activity file's samples, a batch at a time; a file that cannot be read is one
+def streams_import_id(archive_id: str, tag: str = "") -> str:
+    """The import id of an archive's streams in the lake (pipeline/streams/store.py): with
+    '-a<id>' for an athlete other than the first, so that forgetting one athlete finds its
+    Parquet parts (pipeline/forget_athlete.py owner_of_path)."""
+    return f"{archive_id}-{tag}" if tag else archive_id
+
+
+def _import_streams(archive: Archive, backends: _Backends, result: ImportResult,
+                    athlete: int = 0, tag: str = "") -> None:
+    """Every activity file's samples, a batch at a time, as the athlete's (issue 26: the
+    archive's activities reach production only after); a file that cannot be read is one
     problem line and no stream."""
-    writer = StreamWriter(backends.lake, backends.warehouse, archive.short_id)
+    writer = StreamWriter(backends.lake, backends.warehouse,
+                          streams_import_id(archive.short_id, tag), athlete_id=athlete or None)
     for activity_id, name in result.files:
         if file_format(name) is None:
             continue

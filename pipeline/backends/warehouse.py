@@ -351,15 +351,19 @@ class Warehouse(ABC):
 
     # -- activity streams (pipeline/streams/) ---------------------------------------------------
 
-    def replace_streams(self, parquet: Path) -> int:
+    def replace_streams(self, parquet: Path, athlete_id: int | None = None) -> int:
         """Replace the samples of the activities in a local Parquet file of activity_streams
-        rows by the file's, in one transaction; the rows loaded."""
+        rows by the file's, in one transaction; the rows loaded. Each sample's athlete_id is
+        its activity's in production, else ``athlete_id`` (whose samples the writer stores:
+        an archive's activities reach production after their streams)."""
         self.ensure_schema()
         table = "staging_activity_streams"  # as named in sql/streams/
         with self.transaction() as session:
             session.run_file("streams/create_stream_staging.sql")
             count = self._load_parquet(session, parquet, table)
-            session.run_file("streams/replace_streams.sql")
+            for statement in split_statements(render(read_sql("streams/replace_streams.sql"))):
+                session.execute(statement, {"athlete_id": athlete_id}
+                                if parameter_names(statement) else None)
         return count
 
     def _load_parquet(self, session: Session, parquet: Path, table: str) -> int:

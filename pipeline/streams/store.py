@@ -48,8 +48,11 @@ class StreamWriter:
     """Collects activities' samples and stores them a batch at a time."""
 
     def __init__(self, lake: Lake, warehouse: Warehouse, import_id: str,
-                 batch_samples: int = BATCH_SAMPLES) -> None:
+                 batch_samples: int = BATCH_SAMPLES, athlete_id: int | None = None) -> None:
+        """``athlete_id``: whose samples these are (issue 26), for activities production does
+        not hold yet; None for an install of one athlete."""
         self.lake, self.warehouse, self.import_id = lake, warehouse, import_id
+        self.athlete_id = athlete_id
         self.batch_samples = batch_samples
         self.rows: list[tuple[Any, ...]] = []
         self.totals = StreamTotals()
@@ -83,7 +86,7 @@ class StreamWriter:
             self.totals.parquet_bytes += parquet.stat().st_size
             key = streams_lake_key(self.import_id, self.totals.parts)
             self.lake.put_file(parquet, key)
-            loaded = self.warehouse.replace_streams(parquet)
+            loaded = self.warehouse.replace_streams(parquet, self.athlete_id)
         self.totals.samples += loaded
         logger.info("stored %d samples in %s and activity_streams", loaded, self.lake.uri(key))
         self.rows = []

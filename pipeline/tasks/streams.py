@@ -51,7 +51,8 @@ class FetchStreams(RunDateTask):
             client = self.strava_client(Priority.RECONCILE)
             tag = f"-{self.athlete_tag}" if self.athlete_tag else ""
             writer = StreamWriter(self.lake, self.warehouse,
-                                  f"api-{self.run_date.isoformat()}{tag}")
+                                  f"api-{self.run_date.isoformat()}{tag}",
+                                  athlete_id=self.athlete or None)
             for number, activity_id in enumerate(ids):
                 if not client.budget_left_for_streams():
                     waiting = len(ids) - number

@@ -24,8 +24,8 @@ WHERE id IN (SELECT id FROM {staging_table});
 DELETE FROM archive_activities
 WHERE id IN (SELECT id FROM {staging_table});
 
-INSERT INTO archive_activities (id, imported_at, archive_id)
-SELECT id, extracted_at, :archive_id FROM {staging_table};
+INSERT INTO archive_activities (id, imported_at, archive_id, athlete_id)
+SELECT id, extracted_at, :archive_id, athlete_id FROM {staging_table};
 
 INSERT INTO {production_table}
 SELECT * FROM {staging_table};

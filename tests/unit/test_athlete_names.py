@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from pipeline.cli import athlete_arguments
-from pipeline.forget_athlete import owner_of_marker, owner_of_path
+from pipeline.forget_athlete import (
+    archive_owners,
+    marked_archives,
+    owner_of_marker,
+    owner_of_path,
+)
 from pipeline.sql_files import check_identifier, staging_table_name
 from pipeline.tasks.base import athlete_folder, stage_marker_id, unparseable_lake_key
 
@@ -44,6 +49,33 @@ def test_marker_ids_carry_the_athlete_except_the_first_athlete() -> None:
 ])
 def test_every_path_belongs_to_one_athlete_or_is_shared(path: str, owner: int | None) -> None:
     assert owner_of_path(path, FIRST) == owner
+
+
+def test_an_archives_streams_belong_to_the_athlete_who_imported_it() -> None:
+    keys = ["strava/archive/42/00000000000000aa/activities.csv",
+            "strava/archive/00000000000000bb/activities.csv",
+            "strava/archive/1234567890123456/activities.csv",  # an id of digits only
+            "strava/archive/42/00000000000000cc/activities.csv",  # imported by two athletes
+            "strava/archive/7/00000000000000cc/activities.csv"]
+    archives = archive_owners(keys, FIRST)
+    assert archives == {"00000000000000aa": 42, "00000000000000bb": FIRST,
+                        "1234567890123456": FIRST}
+    # Parts stored before migration 0009 carry no athlete: their archive's folder says whose.
+    assert owner_of_path("strava/streams/00000000000000aa/part-00001.parquet", FIRST,
+                         archives) == 42
+    assert owner_of_path("strava/streams/00000000000000aa/part-00001.parquet", FIRST) == FIRST
+    assert owner_of_path("strava/streams/1234567890123456/part-00001.parquet", FIRST,
+                         archives) == FIRST
+    assert owner_of_path("strava/archive/1234567890123456/activities.csv", FIRST,
+                         archives) == FIRST
+    assert owner_of_path("strava/streams/00000000000000aa-a42/part-00001.parquet", FIRST) == 42
+    assert owner_of_path("strava/streams/00000000000000cc/part-00001.parquet", FIRST,
+                         archives) == FIRST
+    markers = ["ImportArchive(00000000000000aa,a42)", "ImportArchive(00000000000000bb)",
+               "ImportArchive(00000000000000cc,a42)", "ImportArchive(00000000000000cc,a7)",
+               "LoadProduction(2026-11-29,a42)"]
+    assert marked_archives(markers, FIRST) == {"00000000000000aa": 42,
+                                               "00000000000000bb": FIRST}
 
 
 def test_staging_tables_of_an_athlete_are_accepted_names() -> None:
