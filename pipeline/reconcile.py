@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pipeline.archive.options import archive_only
 from pipeline.backends import StateStore
 from pipeline.backends.state import HISTORY_READ_ATTEMPT
 from pipeline.settings import Settings
@@ -27,9 +28,9 @@ def reconcile_due(state: StateStore, settings: Settings, run_date: date,
     backfill read the whole history (that read counts as its reconciliation), never on a first
     run, never for a run date older than the newest one recorded (rerunning or inspecting an old
     date does not reconcile, and ``status`` shows no retroactive stage). Per athlete (issue
-    26)."""
+    26). Never in archive-only mode (ARCHIVE_ONLY=on): there is no Strava to list."""
     every = settings.reconcile_every_weeks
-    if every <= 0:
+    if every <= 0 or archive_only():  # archive-only: nothing is listed to reconcile against
         return False
     history = [day for day, _, _ in state.history(athlete_id)]
     earlier = [day for day in history if day < run_date]

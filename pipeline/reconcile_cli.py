@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 import luigi
 
 from pipeline import preflight
+from pipeline.archive.options import archive_only
 from pipeline.athlete_zone import default_run_date
 from pipeline.backends import open_state, open_warehouse
 from pipeline.preflight import date_argument
@@ -58,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
     """Reconcile one run date now; rebuild what reads production when anything changed."""
     from pipeline.tasks import Reconcile, WeeklyPipeline
 
+    if archive_only():
+        print("strava-pipeline reconcile: error: archive-only mode (ARCHIVE_ONLY=on) reads "
+              "nothing from Strava, so there is no list to reconcile against: import a newer "
+              "archive (strava-pipeline import-archive PATH) to bring in new and changed "
+              "activities", file=sys.stderr)
+        return 2
     run_date = args.date or default_run_date()
     settings = preflight.check([run_date])
     state = open_state(settings.state_url)

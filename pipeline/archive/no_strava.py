@@ -22,8 +22,9 @@ class NoStravaClient:
     token_refreshes = 0
     invalid_utf8 = 0
 
-    def iter_pages(self, after: int, before: int) -> Iterator[list[dict[str, Any]]]:
-        """No page: nothing is read from Strava."""
+    def iter_pages(self, after: int, before: int, first_page: int = 1,
+                   seen: set[int] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """No page: nothing is read from Strava (StravaClient.iter_pages' parameters)."""
         logger.info("archive-only mode (ARCHIVE_ONLY=on): no request to Strava; the activities "
                     "come from `strava-pipeline import-archive`")
         return iter(())

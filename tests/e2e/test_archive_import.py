@@ -10,6 +10,7 @@ import contextlib
 import io
 import zipfile
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,14 @@ from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.sandbox import SyntheticAthlete
 from pipeline.sandbox.archive_export import write_archive
 from pipeline.settings import load_settings
-from tests.conftest import ATHLETE_END, RUN_DATE, FakeClock, PipelineWorld, succeeded
+from tests.conftest import (
+    ATHLETE_END,
+    NEXT_RUN_DATE,
+    RUN_DATE,
+    FakeClock,
+    PipelineWorld,
+    succeeded,
+)
 from tests.support.archive import ROWS, csv_bytes, write_zip
 from tests.support.backends import (  # noqa: F401 - fixtures
     fixture_mysql_db,
@@ -199,6 +207,42 @@ def test_archive_only_mode_builds_models_and_dashboard_without_strava(
     (weekly,) = query("SELECT COUNT(*) FROM weekly_distance_by_sport")[0]
     assert weekly > 0
     assert len(production()) == len(archive_world.athlete)
+
+
+def test_archive_only_weeks_after_a_newer_archive_and_with_reconciliations_due(
+        world_factory: Callable[..., PipelineWorld], fake_clock: FakeClock, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An archive exported two days after the run date (its newest activities in the next
+    week) and a reconciliation due every week: each week succeeds without a request to Strava,
+    the weekly marts count every activity, nothing is removed."""
+    from pipeline.tasks import WeeklyPipeline
+
+    exported = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)  # RUN_DATE is Sunday 2026-11-29
+    world = world_factory(SyntheticAthlete(seed=7, n_activities=300, end=exported),
+                          clock=fake_clock)
+    for name in ("STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_REFRESH_TOKEN",
+                 "STRAVA_API_URL", "STRAVA_AUTH_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ATHLETE_TIMEZONE", "America/Toronto")
+    monkeypatch.setenv("ARCHIVE_ONLY", "on")
+    monkeypatch.setenv("RECONCILE_EVERY_WEEKS", "1")
+    archive = tmp_path / "export.zip"
+    write_archive(world.athlete.snapshot(), archive)
+    import_archive(archive)
+    world.sandbox.reset_log()
+    for run_date in (RUN_DATE, NEXT_RUN_DATE):
+        assert succeeded(world.build(WeeklyPipeline(run_date=run_date))), run_date
+        (weekly_km,) = query("SELECT SUM(distance_km) FROM weekly_distance_by_sport")[0]
+        (production_km,) = query("SELECT SUM(distance) / 1000 FROM strava_activity_data "
+                                 "WHERE sport_type IS NOT NULL")[0]
+        assert float(weekly_km) == pytest.approx(float(production_km), abs=0.5)
+    assert world.sandbox.count() == 0
+    assert len(production()) == len(world.athlete)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert cli.main(["reconcile", "--date", NEXT_RUN_DATE.isoformat()]) == 2
+    assert err.getvalue().startswith("strava-pipeline reconcile: error: archive-only mode")
+    assert len(production()) == len(world.athlete)
 
 
 def test_import_archive_luigi_task_and_watermark(archive_world: PipelineWorld,

@@ -70,7 +70,11 @@ SAMPLE_PARAMETERS: dict[str, object] = {
 
 
 # Placeholders beyond TABLES, with the value the pipeline gives them.
-IDENTIFIERS: dict[str, str] = {"staging_table": "staging_strava_activity_data_20261129"}
+IDENTIFIERS: dict[str, str] = {
+    "staging_table": "staging_strava_activity_data_20261129",
+    # a table keyed by activity_id, as pipeline/forget_athlete.py passes to forget/ files
+    "model_table": "kudos_predictions",
+}
 
 
 NOT_FOR_EVERY_WAREHOUSE = {"setup", "state", "migrations"}
