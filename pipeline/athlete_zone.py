@@ -5,11 +5,14 @@ production table, else (nothing loaded yet: a new installation's first run) the 
 athlete's newest activity on Strava, else this machine's. A missing embedded warehouse is never
 opened to ask: opening it would create it.
 
-Strava is asked only while production holds no activity: one list request of one activity
-(``per_page=1``, newest first), counted in the shared read budget like any other, once per
-process and warehouse. A run once something is loaded, and so a rerun of a finished date, sends
-none. When Strava cannot be asked (no credentials, unreachable, the budget spent, archive-only
-mode: an archive names no zone) the machine's zone stays, and a log line says so.
+Strava is asked only while production holds no activity, and only when the answer matters: a
+date over in every time zone (even at UTC-12) is over in the athlete's, so checking it asks
+nothing; the default run date (yesterday in the athlete's zone) does. The question is one list
+request of one activity (``per_page=1``, newest first), counted in the shared read budget like
+any other, once per process and warehouse. A run once something is loaded, and so a rerun of a
+finished date, sends none. When Strava cannot be asked (no credentials, unreachable, the
+budget spent, archive-only mode: an archive names no zone) the machine's zone stays, and a log
+line says so.
 
 One zone per installation, as production's rule has it (issue 26): the newest activity of any
 athlete decides. Before the first load every authorized athlete is asked (one request each) and
@@ -134,7 +137,7 @@ def _newest_activities(settings: Settings) -> list[dict[str, Any]]:
 def _sandbox_data_without_sandbox(settings: Settings) -> bool:
     """Whether these are a sandbox's settings with no sandbox served (its DATA_DIR, an API that
     is not local): such settings never ask (a real Strava must not see the sandbox's tokens)."""
-    from pipeline.sandbox.environment import sandbox_data_dir
+    from pipeline.sandbox import sandbox_data_dir
     from pipeline.strava.client import is_local_url
 
     try:
@@ -149,6 +152,17 @@ def default_run_date(settings: Settings | None = None, ask_strava: bool = True) 
     return run_dates.latest_completed_day(athlete_zone(settings, ask_strava))
 
 
+def latest_run_date(up_to: date, settings: Settings | None = None) -> date:
+    """The latest run date up to ``up_to`` that is over in the athlete's time zone; the zone is
+    looked for only when ``up_to`` is not over in every time zone."""
+    if run_dates.over_everywhere(up_to):
+        return up_to
+    return min(up_to, default_run_date(settings))
+
+
 def ensure_run_date_over(run_date: date, settings: Settings | None = None) -> None:
-    """Refuse (RunDateNotOver, one line) a run date not yet over in the athlete's time zone."""
-    run_dates.ensure_over(run_date, athlete_zone(settings))
+    """Refuse (RunDateNotOver, one line) a run date not yet over in the athlete's time zone (a
+    date over in every time zone needs no zone: nothing is read or asked for it)."""
+    settings = settings or load_settings()
+    if settings.athlete_timezone or not run_dates.over_everywhere(run_date):
+        run_dates.ensure_over(run_date, athlete_zone(settings))

@@ -201,6 +201,13 @@ def latest_completed_day(zone: AthleteZone, now: datetime | None = None) -> date
     return zone.today(now) - timedelta(days=1)
 
 
+def over_everywhere(run_date: date, now: datetime | None = None) -> bool:
+    """Whether a local date is over in every time zone (even at UTC-12): then it is over in the
+    athlete's, whichever that is, and nobody needs to know it."""
+    westernmost = timezone(WESTERNMOST_OFFSET)
+    return run_date < (now or utc_now()).astimezone(westernmost).date()
+
+
 def ensure_over(run_date: date, zone: AthleteZone, now: datetime | None = None) -> None:
     """Refuse a run date that is not over yet in the athlete's zone (RunDateNotOver)."""
     latest = latest_completed_day(zone, now)
