@@ -6,8 +6,9 @@ athlete's newest activity on Strava, else this machine's. A missing embedded war
 opened to ask: opening it would create it.
 
 Strava is asked only while production holds no activity, and only when the answer matters: a
-date over in every time zone (even at UTC-12) is over in the athlete's, so checking it asks
-nothing; the default run date (yesterday in the athlete's zone) does. The question is one list
+date over in every time zone (even at UTC-12) is over in the athlete's, and one over in none
+(not even at UTC+14) is refused in any, so checking either asks nothing; the default run date
+(yesterday in the athlete's zone) does. The question is one list
 request of one activity (``per_page=1``, newest first), counted in the shared read budget like
 any other, once per process and warehouse. A run once something is loaded, and so a rerun of a
 finished date, sends none. When Strava cannot be asked (no credentials, unreachable, the
@@ -82,6 +83,8 @@ def strava_zone(settings: Settings) -> str | None:
 def _ask_strava(settings: Settings) -> str | None:
     from pipeline.archive.options import archive_only
     from pipeline.strava.activities import iana_timezone
+    from pipeline.strava.athlete_store import AthleteNotAuthorized
+    from pipeline.strava.errors import MissingCredentialsError
 
     if archive_only():
         logger.info("archive-only mode: an archive names no time zone; %s", MACHINE_UNTIL_LOADED)
@@ -91,6 +94,11 @@ def _ask_strava(settings: Settings) -> str | None:
     try:
         newest = [activity for activity in _newest_activities(settings)
                   if iana_timezone(activity.get("timezone"))]
+    except (MissingCredentialsError, AthleteNotAuthorized):
+        # Not authorized yet: the run itself says how to authorize; nothing more to say here.
+        logger.info("no Strava token to ask for the athlete's time zone: %s",
+                    MACHINE_UNTIL_LOADED)
+        return None
     except Exception as error:  # noqa: BLE001 - Strava, the token store or the state store
         # (the shared budget's) out of reach: the first run goes on as before, and says so
         logger.warning("could not ask Strava for the athlete's time zone (%s): %s",
@@ -162,4 +170,6 @@ def ensure_run_date_over(run_date: date, settings: Settings | None = None) -> No
     date over in every time zone needs no zone: nothing is read or asked for it)."""
     settings = settings or load_settings()
     if settings.athlete_timezone or not run_dates.over_everywhere(run_date):
-        run_dates.ensure_over(run_date, athlete_zone(settings))
+        # A date over nowhere yet is refused whatever the zone: Strava is not asked for it.
+        zone = athlete_zone(settings, ask_strava=run_dates.over_somewhere(run_date))
+        run_dates.ensure_over(run_date, zone)

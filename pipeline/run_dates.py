@@ -208,6 +208,13 @@ def over_everywhere(run_date: date, now: datetime | None = None) -> bool:
     return run_date < (now or utc_now()).astimezone(westernmost).date()
 
 
+def over_somewhere(run_date: date, now: datetime | None = None) -> bool:
+    """Whether a local date is over in some time zone (at UTC+14 first): one that is not is
+    refused whichever zone is the athlete's."""
+    easternmost = timezone(EASTERNMOST_OFFSET)
+    return run_date < (now or utc_now()).astimezone(easternmost).date()
+
+
 def ensure_over(run_date: date, zone: AthleteZone, now: datetime | None = None) -> None:
     """Refuse a run date that is not over yet in the athlete's zone (RunDateNotOver)."""
     latest = latest_completed_day(zone, now)

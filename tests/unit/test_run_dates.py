@@ -98,6 +98,10 @@ def test_a_date_is_over_everywhere_once_it_is_over_at_utc_minus_12() -> None:
     assert not run_dates.over_everywhere(sunday, last_minute)
     with pytest.raises(run_dates.RunDateNotOver):
         run_dates.ensure_over(sunday, zone("Etc/GMT+12"), last_minute)
+    assert run_dates.over_somewhere(sunday, last_minute)
+    monday, kiribati_midnight = sunday + timedelta(days=1), datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert not run_dates.over_somewhere(monday, kiribati_midnight - timedelta(minutes=1))
+    assert run_dates.over_somewhere(monday, kiribati_midnight)
     noon = last_minute + timedelta(minutes=1)
     assert run_dates.over_everywhere(sunday, noon)
     for name in ("Etc/GMT+12", "Pacific/Pago_Pago", "America/Toronto", "UTC",
