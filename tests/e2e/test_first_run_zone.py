@@ -8,7 +8,7 @@ import contextlib
 import io
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,11 +20,11 @@ from pipeline import cli, run_dates
 from pipeline.athlete_zone import athlete_zone, default_run_date, known_zone
 from pipeline.backends.duckdb_warehouse import release_all
 from pipeline.sandbox import SyntheticAthlete, athlete_end, sandbox_settings
-from pipeline.sandbox_cli import DEMO_ACTIVITIES, DEMO_SEED
+from pipeline.sandbox_cli import DEMO_ACTIVITIES, DEMO_SEED, authorize_all
 from pipeline.settings import load_settings
 from pipeline.strava.activities import iana_timezone
 from pipeline.tasks import WeeklyPipeline
-from tests.conftest import RUN_DATE, PipelineNow, PipelineWorld, succeeded
+from tests.conftest import ATHLETE_END, RUN_DATE, PipelineNow, PipelineWorld, succeeded
 
 UTC = timezone.utc
 TORONTO = ZoneInfo("America/Toronto")
@@ -148,3 +148,24 @@ def test_the_first_demo_asks_the_sandboxs_athlete_for_the_zone(
                         lambda server: served.append(server))
     assert demo_command("run-date", "--demo") == (0, f"{expected}\n")
     assert not served
+
+
+def test_with_two_athletes_each_is_asked_once_and_the_newest_activity_decides(
+    world_factory: Callable[..., PipelineWorld], pipeline_now: PipelineNow, utc_machine: None
+) -> None:
+    # One zone per installation, as production's rule (the newest activity of any athlete).
+    first, second = (SyntheticAthlete(seed=seed, n_activities=50, end=ATHLETE_END)
+                     for seed in (7, 8))
+    world = world_factory(first, more_athletes=[second])
+    authorize_all(world.sandbox, [7, 8])
+    first.add_activity(datetime(2026, 11, 29, 5, tzinfo=TORONTO).astimezone(UTC), "Run")
+    tokyo = datetime(2026, 11, 29, 20)  # 11:00 UTC: an hour after Toronto's 05:00
+    second.add_activity(tokyo.replace(tzinfo=ZoneInfo("Asia/Tokyo")).astimezone(UTC), "Run",
+                        start_date_local=tokyo.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        timezone="(GMT+09:00) Asia/Tokyo", utc_offset=32400.0)
+    pipeline_now.moment = AFTER_UTC_MIDNIGHT  # Monday 11:00 in Tokyo
+    assert athlete_zone().name == "Asia/Tokyo"
+    assert default_run_date() == RUN_DATE
+    asked = [record.token_id for record in world.sandbox.requests_log
+             if record.path == LIST_PATH and record.query.get("per_page") == "1"]
+    assert len(asked) == 2 and len(set(asked)) == 2, "each athlete once, with their own token"
