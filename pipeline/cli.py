@@ -31,7 +31,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
@@ -121,6 +121,22 @@ def summary_lines(settings: Settings, run_date: date, demo: bool = False) -> lis
                                      dashboard_path(settings.data_dir, run_date)))
     lines.append("Status:    " + command_hint("status", *(["--demo"] if demo else [])))
     return lines
+
+
+def _zone_sandbox(demo: bool) -> AbstractContextManager[None]:
+    """For a demo, the sandbox's settings, its athlete's zone found over HTTP before its first
+    load (``sandbox_cli.sandbox_for_zone``); else nothing."""
+    if not demo:
+        return nullcontext()
+    from pipeline.sandbox_cli import sandbox_for_zone
+
+    return sandbox_for_zone()
+
+
+def _default_date(demo: bool) -> date:
+    """The default run date of a run (a demo's: in the sandbox's DATA_DIR)."""
+    with _zone_sandbox(demo):
+        return default_run_date()
 
 
 def _demo(demo: bool, last_day: date) -> object:
@@ -251,8 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               "or token store);")
         print("running the demo instead. For Strava see docs/authorization.md.")
         args.demo = True
-    with sandbox_settings() if args.demo else nullcontext():
-        run_date = args.date or default_run_date()
+    run_date = args.date or _default_date(args.demo)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     print(f"== Weekly Strava pipeline for {run_date} (started {started} UTC)", flush=True)
     with _demo(args.demo, run_date - timedelta(days=1)):
@@ -289,8 +304,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     weekday = SUNDAY if args.weekday is None else args.weekday
     if not 0 <= weekday <= 6:
         raise PreflightError(f"--weekday {weekday}: use 0 (Monday) to 6 (Sunday)")
+    latest = _default_date(args.demo)
     with sandbox_settings() if args.demo else nullcontext():
-        latest = default_run_date()
         stop = args.stop or latest
         if args.start > stop:
             raise PreflightError(f"--start {args.start} is after --stop {stop}: swap them")
@@ -453,7 +468,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_run_date(args: argparse.Namespace) -> int:
     """Print the run date a run would take (for scripts such as ./run_weekly.sh)."""
-    print(preflight.resolve_run_date(load_settings(), args.date, args.demo))
+    settings = load_settings()
+    with _zone_sandbox(preflight.runs_demo(settings, args.demo)):
+        print(preflight.resolve_run_date(settings, args.date, args.demo))
     return 0
 
 

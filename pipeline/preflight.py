@@ -88,14 +88,20 @@ def _already_run(run_date: date, settings: Settings) -> bool:
     return any(day == run_date for day, _, _ in open_state(settings.state_url).history())
 
 
+def runs_demo(settings: Settings, demo: bool = False) -> bool:
+    """Whether a run is a demo: asked for, or no Strava credentials (outside archive-only
+    mode)."""
+    return demo or (strava_setup(settings) == "none" and not archive_only())
+
+
 def resolve_run_date(settings: Settings, text: str = "", demo: bool = False) -> date:
     """The run date of a run: ``text`` if given, else the latest completed day; a date not over
     yet in the athlete's time zone raises PreflightError.
 
-    A demo run (asked for, or no Strava credentials) reads the sandbox's warehouse for the
-    athlete's zone, as the run will.
+    A demo run (``runs_demo``) reads the sandbox's warehouse for the athlete's zone, as the run
+    will (the sandbox itself, served by the caller, before its first load).
     """
-    if demo or (strava_setup(settings) == "none" and not archive_only()):
+    if runs_demo(settings, demo):
         with sandbox_settings():
             return _checked_run_date(load_settings(), text)
     return _checked_run_date(settings, text)

@@ -174,9 +174,14 @@ def machine_zone() -> AthleteZone:
     return AthleteZone(local.tzname(None) or str(local), local, "this machine's time zone")
 
 
-def athlete_zone(configured: str = "", newest_activity_zone: str | None = None) -> AthleteZone:
+WAREHOUSE_SOURCE = "the newest activity in the warehouse"
+
+
+def athlete_zone(configured: str = "", newest_activity_zone: str | None = None,
+                 newest_source: str = WAREHOUSE_SOURCE) -> AthleteZone:
     """The athlete's time zone: ``configured`` (ATHLETE_TIMEZONE) if set, else the zone of the
-    newest activity in the warehouse, else (before the first load) this machine's zone."""
+    newest activity (in the warehouse, or as ``newest_source`` says: before the first load,
+    on Strava), else this machine's zone."""
     if configured.strip():
         zone = parse_zone(configured, ATHLETE_TIMEZONE_VARIABLE)
         return AthleteZone(configured.strip(), zone, ATHLETE_TIMEZONE_VARIABLE)
@@ -186,7 +191,7 @@ def athlete_zone(configured: str = "", newest_activity_zone: str | None = None) 
         except ValueError as error:
             logger.warning("%s; using this machine's time zone", error)
         else:
-            return AthleteZone(newest_activity_zone, zone, "the newest activity in the warehouse")
+            return AthleteZone(newest_activity_zone, zone, newest_source)
     return machine_zone()
 
 
@@ -194,6 +199,20 @@ def latest_completed_day(zone: AthleteZone, now: datetime | None = None) -> date
     """The most recent local date that is over in the zone (yesterday there): the default run
     date."""
     return zone.today(now) - timedelta(days=1)
+
+
+def over_everywhere(run_date: date, now: datetime | None = None) -> bool:
+    """Whether a local date is over in every time zone (even at UTC-12): then it is over in the
+    athlete's, whichever that is, and nobody needs to know it."""
+    westernmost = timezone(WESTERNMOST_OFFSET)
+    return run_date < (now or utc_now()).astimezone(westernmost).date()
+
+
+def over_somewhere(run_date: date, now: datetime | None = None) -> bool:
+    """Whether a local date is over in some time zone (at UTC+14 first): one that is not is
+    refused whichever zone is the athlete's."""
+    easternmost = timezone(EASTERNMOST_OFFSET)
+    return run_date < (now or utc_now()).astimezone(easternmost).date()
 
 
 def ensure_over(run_date: date, zone: AthleteZone, now: datetime | None = None) -> None:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pipeline.athlete_zone import default_run_date
+from pipeline.athlete_zone import default_run_date, known_zone
 from pipeline.errors import OneLineParser
 from pipeline.preflight import date_argument
 from pipeline.sandbox import (
@@ -80,9 +80,24 @@ def athletes_count(text: str) -> int:
 
 
 def default_last_day() -> date:
-    """The day before the default run date of the sandbox's data."""
+    """The day before the default run date of the sandbox's data (before its first load, the
+    date the machine's zone gives: no sandbox is served yet to ask)."""
     with sandbox_settings():
-        return default_run_date() - timedelta(days=1)
+        return default_run_date(ask_strava=False) - timedelta(days=1)
+
+
+@contextmanager
+def sandbox_for_zone() -> Iterator[None]:
+    """Within it, this process uses the sandbox's settings, and the athlete's zone
+    (pipeline/athlete_zone.py) can be found: before the sandbox's first load without
+    ATHLETE_TIMEZONE, the sandbox is served (quietly, its history ending the day before the
+    date the machine's zone gives) for the one request that asks its athlete's zone over HTTP."""
+    with sandbox_settings():
+        if known_zone(load_settings()) is not None:
+            yield
+            return
+    with demo_sandbox(default_last_day(), announce=False):
+        yield
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -172,11 +187,13 @@ def served_athletes(seed: int, n_activities: int, end: datetime, count: int,
 
 
 @contextmanager
-def demo_sandbox(last_day: date, athletes: int | None = None) -> Iterator[None]:
+def demo_sandbox(last_day: date, athletes: int | None = None,
+                 announce: bool = True) -> Iterator[None]:
     """Serve the sandbox (history up to ``last_day``) and point this process at it and at the
     sandbox's own DATA_DIR, every athlete authorized there; stop it afterwards.
 
-    ``athletes``: how many (None: $SANDBOX_ATHLETES, default 1: the one demo athlete)."""
+    ``athletes``: how many (None: $SANDBOX_ATHLETES, default 1: the one demo athlete);
+    ``announce``: print that the run uses the sandbox, and when it stopped."""
     count = athletes or athletes_count(os.environ.get(DEMO_ATHLETES_VARIABLE) or "1")
     environment = sandbox_environment()
     data_dir = Path(environment["DATA_DIR"])
@@ -188,6 +205,9 @@ def demo_sandbox(last_day: date, athletes: int | None = None) -> Iterator[None]:
     with SandboxServer(first, port=0, more_athletes=more) as server, \
             environment_variables({**environment, **server.env()}):
         authorize_all(server, athlete_seeds(DEMO_SEED, count))
+        if not announce:
+            yield
+            return
         print(f"DEMO: this run uses the local Strava SANDBOX at {server.base_url} (synthetic "
               "activities" + (f" of {count} athletes" if count > 1 else "") + "),")
         print(f"      NOT Strava. Its data goes to {data_dir}, apart from real data.")

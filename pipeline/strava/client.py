@@ -286,6 +286,12 @@ class StravaClient:
                 f"Strava refused to revoke the access (HTTP {response.status_code}): revoke it "
                 "by hand at https://www.strava.com/settings/apps")
 
+    def newest_activity(self, before: int) -> dict[str, Any] | None:
+        """The athlete's newest activity starting before ``before`` (epoch seconds), or None:
+        one list request of one activity (newest first, as Strava lists without ``after``)."""
+        page = self._get_page({"before": before, "page": 1, "per_page": 1})
+        return page[0] if page and isinstance(page[0], dict) else None
+
     def verify_activity_scope(self) -> None:
         """Ask for one activity; MissingScopeError when the token lacks activity:read_all."""
         self._get_page({"page": 1, "per_page": 1})

@@ -40,7 +40,7 @@ from typing import Any
 import luigi
 
 from pipeline import run_dates
-from pipeline.athlete_zone import default_run_date, ensure_run_date_over
+from pipeline.athlete_zone import ensure_run_date_over, latest_run_date
 from pipeline.backends.lake import Lake, atomic_local_path
 from pipeline.extract_stream import with_progress, write_extracts
 from pipeline.page_spool import PageSpool, read_key, resumable_pages
@@ -86,7 +86,7 @@ def week_run_dates(start: date, stop: date, weekday: int = SUNDAY,
     """
     if not 0 <= weekday <= 6:
         raise ValueError(f"weekday={weekday} must be 0 (Monday) to 6 (Sunday)")
-    last = min(stop, latest or default_run_date())
+    last = min(stop, latest) if latest else latest_run_date(stop)
     first = start + timedelta(days=(weekday - start.weekday()) % 7)
     weeks = []
     while first <= last:

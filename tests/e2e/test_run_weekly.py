@@ -9,11 +9,13 @@ import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 from pipeline.sandbox import SandboxServer, SyntheticAthlete
+from pipeline.sandbox.places import HOME
 from pipeline.settings import ENVIRONMENT_VARIABLES
 from tests.conftest import ATHLETE_END, PROJECT_ROOT, port_open, require_server
 from tests.support.operations import copy_checkout
@@ -25,9 +27,11 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_checkout(tmp_path_factory.mktemp("checkout") / "project")
 
 
-def yesterday_here() -> str:
-    """Yesterday in this machine's time zone (the default run date before the first load)."""
-    return (datetime.now().astimezone().date() - timedelta(days=1)).isoformat()
+def yesterday_at_the_demo_athletes() -> str:
+    """Yesterday in the demo athlete's home zone: the default run date of the first demo, which
+    asks the sandbox for the zone of the athlete's newest activity (pipeline/athlete_zone.py)."""
+    home = datetime.now(ZoneInfo(HOME.tz)).date()
+    return (home - timedelta(days=1)).isoformat()
 
 
 def script_env(**extra: str) -> dict[str, str]:
@@ -58,14 +62,14 @@ def test_run_weekly_is_shellcheck_clean() -> None:
 
 
 def test_demo_from_a_clean_checkout_prints_where_the_results_are(checkout: Path) -> None:
-    before = yesterday_here()
-    result = run_script(checkout, "--demo")
+    before = yesterday_at_the_demo_athletes()
+    result = run_script(checkout, "--demo", TZ="Etc/GMT-14")  # the machine east of everyone
     output = result.stdout
     assert result.returncode == 0, output[-4000:]
     run_date = re.search(r"Weekly Strava pipeline for (\S+) ", output).group(1)
-    # Before the first load the athlete's zone is the machine's: the run takes the most recent
-    # completed day there (yesterday), never today, which is not over.
-    assert run_date in (before, yesterday_here())
+    # Before the first load the sandbox is asked for the athlete's zone: the run takes the most
+    # recent completed day there (yesterday), never a day over only on the machine's clock.
+    assert run_date in (before, yesterday_at_the_demo_athletes())
 
     assert "First run: creating" in output
     assert (checkout / ".venv" / "bin" / "python").exists()

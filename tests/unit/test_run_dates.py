@@ -7,6 +7,7 @@ the day boundary on both sides of UTC, future dates, Backfill, and the machine's
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -89,3 +90,39 @@ def test_the_athletes_zone_comes_from_the_setting_then_the_newest_activity_then_
     monkeypatch.setenv("ATHLETE_TIMEZONE", "Toronto")
     with pytest.raises(ConfigurationError, match="ATHLETE_TIMEZONE='Toronto' is not an IANA"):
         athlete_zone()
+
+
+def test_a_date_is_over_everywhere_once_it_is_over_at_utc_minus_12() -> None:
+    sunday = date(2026, 11, 29)
+    last_minute = datetime(2026, 11, 30, 11, 59, tzinfo=UTC)  # Sunday 23:59 at UTC-12
+    assert not run_dates.over_everywhere(sunday, last_minute)
+    with pytest.raises(run_dates.RunDateNotOver):
+        run_dates.ensure_over(sunday, zone("Etc/GMT+12"), last_minute)
+    assert run_dates.over_somewhere(sunday, last_minute)
+    monday, kiribati_midnight = sunday + timedelta(days=1), datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert not run_dates.over_somewhere(monday, kiribati_midnight - timedelta(minutes=1))
+    assert run_dates.over_somewhere(monday, kiribati_midnight)
+    noon = last_minute + timedelta(minutes=1)
+    assert run_dates.over_everywhere(sunday, noon)
+    for name in ("Etc/GMT+12", "Pacific/Pago_Pago", "America/Toronto", "UTC",
+                 "Pacific/Kiritimati"):
+        run_dates.ensure_over(sunday, zone(name), noon)  # over in every zone, as promised
+
+
+def test_a_date_over_everywhere_is_checked_without_looking_for_the_zone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pipeline import athlete_zone as rule
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    looked: list[object] = []
+    known_zone = rule.known_zone
+    monkeypatch.setattr(rule, "known_zone", lambda settings: looked.append(settings))
+    monkeypatch.setattr(run_dates, "utc_now", lambda: datetime(2026, 11, 30, 12, tzinfo=UTC))
+    rule.ensure_run_date_over(date(2026, 11, 29))
+    assert rule.latest_run_date(date(2026, 11, 29)) == date(2026, 11, 29)
+    assert not looked
+    monkeypatch.setattr(rule, "known_zone", known_zone)
+    monkeypatch.setenv("ATHLETE_TIMEZONE", "Toronto")  # a bad setting is still refused
+    with pytest.raises(ConfigurationError, match="ATHLETE_TIMEZONE='Toronto'"):
+        rule.ensure_run_date_over(date(2026, 11, 29))
