@@ -303,9 +303,8 @@ class Warehouse(ABC):
                                               staging_table=staging_table)
             session.run_file("production/merge_staging_into_production.sql",
                              staging_table=staging_table)
-            delete = render(read_sql("reconcile/delete_removed.sql")).strip().rstrip(";")
             for activity_id in removed_ids:
-                session.execute(delete, {"id": int(activity_id)})
+                session.run_file("reconcile/delete_removed.sql", {"id": int(activity_id)})
             self.write_marker(session, update_id, "strava_activity_data")
         self.drop_table(staging_table)
         return added, upserted - added
@@ -321,9 +320,8 @@ class Warehouse(ABC):
             if staging_table is not None:
                 session.run_file("production/merge_staging_into_production.sql",
                                  staging_table=staging_table)
-            delete = render(read_sql("reconcile/delete_removed.sql")).strip().rstrip(";")
             for activity_id in removed_ids:
-                session.execute(delete, {"id": int(activity_id)})
+                session.run_file("reconcile/delete_removed.sql", {"id": int(activity_id)})
             record = read_sql("events/record_applied.sql").strip().rstrip(";")
             for row in applied:
                 session.execute(record, {**row, "applied_at": utc_now()})

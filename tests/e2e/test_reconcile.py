@@ -53,6 +53,22 @@ def query(sql: str, **identifiers: str) -> list[tuple]:
         release_all()
 
 
+def add_samples(activity_ids: list[int]) -> None:
+    """Three heart-rate samples for each activity, straight into activity_streams."""
+    from pipeline.backends.duckdb_warehouse import release_all
+
+    warehouse = open_warehouse(load_settings().warehouse_url)
+    try:
+        with warehouse.transaction() as session:
+            for activity_id in activity_ids:
+                for second in range(3):
+                    session.execute("INSERT INTO activity_streams (activity_id, elapsed_seconds,"
+                                    " heart_rate) VALUES (:id, :second, 140)",
+                                    {"id": activity_id, "second": second})
+    finally:
+        release_all()
+
+
 def production() -> dict[int, dict[str, Any]]:
     rows = query("SELECT id, name, sport_type, kudos_count FROM strava_activity_data")
     return {row[0]: {"name": row[1], "sport_type": row[2], "kudos_count": row[3]}
@@ -70,6 +86,7 @@ def test_reconciliation_in_the_weekly_run_brings_every_old_change(
     watermark = open_state(load_settings().state_url).watermark_of(NEXT_RUN_DATE)
     deleted, renamed, retyped, kudos, late = apply_changes(world.athlete, CHANGES)
     assert deleted["id"] in production() and late["id"] not in production()
+    add_samples([deleted["id"], renamed["id"]])  # as an archive import or FetchStreams stores
 
     # Two weeks after the first run the weekly run reconciles (RECONCILE_EVERY_WEEKS=2).
     third = NEXT_RUN_DATE.replace(day=13)
@@ -93,6 +110,9 @@ def test_reconciliation_in_the_weekly_run_brings_every_old_change(
         ids = {row[0] for row in query("SELECT id FROM {mart}", mart=mart)}
         assert deleted["id"] not in ids, mart
     assert late["id"] in {row[0] for row in query("SELECT id FROM activity_log")}
+    # Its samples went with it (Strava deleted it); the other activities' stay.
+    assert dict(query("SELECT activity_id, COUNT(*) FROM activity_streams GROUP BY activity_id"
+                      )) == {renamed["id"]: 3}
     # Whole history: ceil(N/200) + 1 list requests, plus the weekly run's window (1 page + 1).
     listing = math.ceil(len(world.athlete) / 200) + 1
     assert world.sandbox.count(LIST_PATH) <= listing + 2

@@ -24,6 +24,7 @@ from pipeline.tasks import ApplyEvents
 from pipeline.webhook.receiver import MAX_BODY, Receiver
 from pipeline.webhook.subscription import known_subscription, remember_subscription
 from tests.conftest import NEXT_RUN_DATE, PROJECT_ROOT, RUN_DATE, PipelineWorld, succeeded
+from tests.e2e.test_reconcile import add_samples
 from tests.support.backends import (  # noqa: F401 - fixtures
     fixture_mysql_db,
     fixture_pg_database,
@@ -153,6 +154,7 @@ def test_the_whole_loop_ends_in_the_right_table(world: PipelineWorld,
         done = requests.post(world.sandbox.base_url + "/admin/changes", json=changes,
                              timeout=30).json()
         assert all(change["delivered"] == 200 for change in done), done
+        add_samples([done[1]["id"], done[3]["id"]])  # the renamed one's and the deleted one's
         stranger = {**EVENT, "subscription_id": known_subscription(world.data_dir)}
         assert requests.post(url, json=stranger, timeout=5).status_code == 200
 
@@ -170,6 +172,9 @@ def test_the_whole_loop_ends_in_the_right_table(world: PipelineWorld,
         assert rows[upload["id"]] == "Fresh from the watch"
         assert rows[renamed["id"]] == "Renamed twice"
         assert deleted["id"] not in rows and EVENT["object_id"] not in rows
+        assert dict(open_warehouse(load_settings().warehouse_url).query(
+            "SELECT activity_id, COUNT(*) FROM activity_streams GROUP BY activity_id"
+        )) == {renamed["id"]: 3}  # the deleted activity's samples went with it
         # One GET per changed activity however many events it had; none for the deleted one.
         assert world.sandbox.count(f"/activities/{renamed['id']}") == 1
         assert world.sandbox.count(f"/activities/{deleted['id']}") == 0
