@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pipeline.athlete_scope import first_athlete, forget_cached
 from pipeline.backends import Lake, StateStore, Warehouse
+from pipeline.backends.deadlock import retry_on_deadlock
 from pipeline.model_registry import load_models
 from pipeline.sql_files import check_identifier
 
@@ -153,9 +154,15 @@ def forget_lake_objects(lake: Lake, state: StateStore, prefixes: tuple[str, ...]
 
 def forget_state_rows(state: StateStore, athlete_id: int) -> list[str]:
     """The athlete's watermarks, reconciliations and webhook events; one transaction. The
-    record of the install's first athlete stays, so the others' target names never change."""
-    with state.transaction() as session:
-        session.run_file("state/forget_athlete.sql", {"athlete_id": athlete_id})
+    record of the install's first athlete stays, so the others' target names never change.
+    Run again if MySQL picks it as a deadlock's victim (its DELETEs take gap locks as a weekly
+    run's watermark does)."""
+
+    def forget() -> None:
+        with state.transaction() as session:
+            session.run_file("state/forget_athlete.sql", {"athlete_id": athlete_id})
+
+    retry_on_deadlock(forget)
     forget_cached(state)
     return ["its watermarks, reconciliations and webhook events"]
 
