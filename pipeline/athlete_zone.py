@@ -166,10 +166,10 @@ def latest_run_date(up_to: date, settings: Settings | None = None) -> date:
 
 
 def ensure_run_date_over(run_date: date, settings: Settings | None = None) -> None:
-    """Refuse (RunDateNotOver, one line) a run date not yet over in the athlete's time zone (a
-    date over in every time zone needs no zone: nothing is read or asked for it)."""
+    """Refuse (RunDateNotOver, one line) a run date not yet over in the athlete's time zone.
+    Strava is asked only when the answer matters: a date over in every time zone is over in
+    the athlete's, and one over in none is refused in any. The warehouse is always read (a
+    query), so that a warehouse the run cannot use is refused here, in one line."""
     settings = settings or load_settings()
-    if settings.athlete_timezone or not run_dates.over_everywhere(run_date):
-        # A date over nowhere yet is refused whatever the zone: Strava is not asked for it.
-        zone = athlete_zone(settings, ask_strava=run_dates.over_somewhere(run_date))
-        run_dates.ensure_over(run_date, zone)
+    ask = run_dates.over_somewhere(run_date) and not run_dates.over_everywhere(run_date)
+    run_dates.ensure_over(run_date, athlete_zone(settings, ask_strava=ask))

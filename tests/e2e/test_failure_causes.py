@@ -184,6 +184,31 @@ def test_a_read_only_data_dir_with_a_duckdb_file_is_one_line() -> None:
 
 
 
+def test_a_read_only_data_dir_with_the_databases_elsewhere_is_one_line() -> None:
+    writable = Path(tempfile.mkdtemp(prefix="databases-"))
+    writable.chmod(0o777)
+    folder = Path(tempfile.mkdtemp(prefix="read-only-data-"))
+    folder.chmod(0o755)
+    env = {name: value for name, value in os.environ.items()
+           if name not in ENVIRONMENT_VARIABLES}
+    env.update({"DATA_DIR": str(folder), "STRAVA_CLIENT_ID": "1",
+                "STRAVA_CLIENT_SECRET": "client-secret-x",
+                "STRAVA_REFRESH_TOKEN": "refresh-token-x",
+                "WAREHOUSE_URL": f"duckdb://{writable / 'warehouse.duckdb'}",
+                "STATE_URL": f"sqlite://{writable / 'state.db'}"})
+    result = subprocess.run(as_unprivileged([str(CONSOLE_SCRIPT), "run", "--date",
+                                             RUN_DATE.isoformat()]),
+                            cwd="/", env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert lines[0].startswith(f"strava-pipeline: error: DATA_DIR={folder}: this user cannot "
+                               f"write in {folder}"), lines[0]
+    assert "client-secret-x" not in result.stderr
+    shutil.rmtree(folder)
+    shutil.rmtree(writable)
+
+
 def test_luigis_command_line_with_a_backend_down_ends_with_the_cause(tmp_path: Path) -> None:
     environment = {name: value for name, value in os.environ.items()
                    if name not in ENVIRONMENT_VARIABLES}

@@ -109,19 +109,20 @@ def test_a_date_is_over_everywhere_once_it_is_over_at_utc_minus_12() -> None:
         run_dates.ensure_over(sunday, zone(name), noon)  # over in every zone, as promised
 
 
-def test_a_date_over_everywhere_is_checked_without_looking_for_the_zone(
+def test_a_date_over_everywhere_is_checked_without_asking_strava(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from pipeline import athlete_zone as rule
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    looked: list[object] = []
+    asked: list[object] = []
     known_zone = rule.known_zone
-    monkeypatch.setattr(rule, "known_zone", lambda settings: looked.append(settings))
+    monkeypatch.setattr(rule, "known_zone", lambda settings: None)  # nothing loaded yet
+    monkeypatch.setattr(rule, "strava_zone", lambda settings: asked.append(settings))
     monkeypatch.setattr(run_dates, "utc_now", lambda: datetime(2026, 11, 30, 12, tzinfo=UTC))
     rule.ensure_run_date_over(date(2026, 11, 29))
     assert rule.latest_run_date(date(2026, 11, 29)) == date(2026, 11, 29)
-    assert not looked
+    assert not asked
     monkeypatch.setattr(rule, "known_zone", known_zone)
     monkeypatch.setenv("ATHLETE_TIMEZONE", "Toronto")  # a bad setting is still refused
     with pytest.raises(ConfigurationError, match="ATHLETE_TIMEZONE='Toronto'"):
