@@ -9,7 +9,6 @@ exit and no traceback, instead of one traceback per scheduled week.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
 from datetime import date
@@ -158,20 +157,6 @@ def check_local_folders(settings: Settings, create: bool = False) -> list[Path]:
     return made
 
 
-def check_data_dir_writable(settings: Settings) -> None:
-    """A run writes its log, extracts and embedded databases under DATA_DIR: a folder there
-    this user cannot write is refused here, in one line, not by a traceback from the first
-    file the run opens."""
-    folder = settings.data_dir / "logs"
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PreflightError(
-            f"DATA_DIR={settings.data_dir}: this user cannot write in {folder} (a run keeps "
-            "its log, extracts and embedded databases there): make it writable, or set "
-            "DATA_DIR to a folder you can write")
-
-
 def check_settings(settings: Settings, create: bool = False) -> None:
     """Every setting that can be checked without a connection: backends, local folders (made
     when ``create``) and the checks file (a demo run checks the user's settings too before it
@@ -267,7 +252,6 @@ def check(run_dates: Iterable[date], settings: Settings | None = None,
         check_run_date(max(dates), settings)
     check_validation_checks(settings)
     check_schema_versions(settings)
-    check_data_dir_writable(settings)
     if extracting and not archive_only():  # archive-only mode reads nothing from Strava
         check_credentials(settings)
     return settings

@@ -17,6 +17,7 @@ from pathlib import Path
 import luigi.configuration
 
 from pipeline.errors import one_line
+from pipeline.settings import ConfigurationError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -113,6 +114,24 @@ def finish_progress() -> None:
             handler.finish()
 
 
+def _file_handler(log_file: Path) -> logging.FileHandler:
+    """The run's log file, its folder made; a folder this user cannot write is one line
+    (ConfigurationError) before any task runs, not a traceback."""
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError as error:
+        folder = log_file.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the folder that refused
+        raise ConfigurationError(
+            f"cannot write the run's log {log_file} ({error.strerror or one_line(error)}): make "
+            f"{folder} writable, or set DATA_DIR (or --log-file) to a folder you can write"
+        ) from None
+    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    return handler
+
+
 def configure(log_file: Path | None, verbose: bool = False, debug: bool = False) -> None:
     """Send this process's log records to ``log_file`` (every line) and the terminal (quiet)."""
     root = logging.getLogger()
@@ -126,10 +145,7 @@ def configure(log_file: Path | None, verbose: bool = False, debug: bool = False)
     terminal.setFormatter(OneLineFormatter(debug))
     _OWN_HANDLERS.append(terminal)
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        to_file = logging.FileHandler(log_file, encoding="utf-8")
-        to_file.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
-        _OWN_HANDLERS.append(to_file)
+        _OWN_HANDLERS.append(_file_handler(log_file))
     for handler in _OWN_HANDLERS:
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)

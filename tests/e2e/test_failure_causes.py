@@ -202,8 +202,9 @@ def test_a_read_only_data_dir_with_the_databases_elsewhere_is_one_line() -> None
     assert result.returncode == 2, result.stderr[-3000:]
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr[-3000:]
-    assert lines[0].startswith(f"strava-pipeline: error: DATA_DIR={folder}: this user cannot "
-                               f"write in {folder}"), lines[0]
+    assert lines[0].startswith("strava-pipeline: error: cannot write the run's log "
+                               f"{folder / 'logs'}/"), lines[0]
+    assert f"make {folder} writable, or set DATA_DIR" in lines[0]
     assert "client-secret-x" not in result.stderr
     shutil.rmtree(folder)
     shutil.rmtree(writable)
